@@ -1,0 +1,4 @@
+export * from './reading';
+export * from './quality';
+export * from './obis';
+export * from './units';

@@ -1,0 +1,22 @@
+/** Quality bit flags carried in Reading.quality. 0 (or absent) means a good, measured value. */
+export const Quality = {
+  ESTIMATED: 1 << 0,
+  SUSPECT: 1 << 1,
+  CLOCK_ADJUSTED: 1 << 2,
+  COUNTER_RESET: 1 << 3,
+  GAP_FILLED: 1 << 4,
+  OVERFLOW: 1 << 5,
+  MANUAL: 1 << 6,
+  HISTORIC: 1 << 7,
+} as const;
+
+export type QualityFlag = keyof typeof Quality;
+
+export function qualityFlags(quality: number | undefined): QualityFlag[] {
+  const q = quality ?? 0;
+  return (Object.keys(Quality) as QualityFlag[]).filter((k) => (q & Quality[k]) !== 0);
+}
+
+export function qualityOf(...flags: QualityFlag[]): number {
+  return flags.reduce((q, f) => q | Quality[f], 0);
+}

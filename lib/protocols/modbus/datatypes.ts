@@ -1,0 +1,79 @@
+import type { DataType, Encoding } from './types';
+
+const WORDS: Record<DataType, number> = {
+  int16: 1, uint16: 1, int32: 2, uint32: 2, int64: 4, uint64: 4, float32: 2, float64: 4,
+};
+
+/** Number of 16-bit registers a type occupies. */
+export function registerCount(type: DataType): number {
+  const n = WORDS[type];
+  if (!n) throw new Error(`unknown data type "${type}"`);
+  return n;
+}
+
+/** Reorders wire bytes (registers as sent) into plain big-endian bytes, or back: the transform is its own inverse. */
+function reorder(bytes: Buffer, enc: Encoding): Buffer {
+  const words = bytes.length / 2;
+  const out = Buffer.allocUnsafe(bytes.length);
+  for (let w = 0; w < words; w++) {
+    const src = enc.wordOrder === 'big' ? w : words - 1 - w;
+    const hi = bytes[src * 2];
+    const lo = bytes[src * 2 + 1];
+    out[w * 2] = enc.byteOrder === 'big' ? hi : lo;
+    out[w * 2 + 1] = enc.byteOrder === 'big' ? lo : hi;
+  }
+  return out;
+}
+
+/**
+ * Decodes one value from register bytes as received (2 bytes per register, in wire order), starting
+ * at register `index`. 64-bit integers beyond 2^53 lose precision (they are energy counters in Wh
+ * at most, far below that in practice).
+ */
+export function decodeValue(registers: Buffer, index: number, enc: Encoding): number {
+  const n = registerCount(enc.type);
+  const start = index * 2;
+  if (start < 0 || start + n * 2 > registers.length) {
+    throw new Error(`${enc.type} at register offset ${index} needs ${n} registers, only ${registers.length / 2 - index} received`);
+  }
+  const b = reorder(registers.subarray(start, start + n * 2), enc);
+  switch (enc.type) {
+    case 'int16': return b.readInt16BE(0);
+    case 'uint16': return b.readUInt16BE(0);
+    case 'int32': return b.readInt32BE(0);
+    case 'uint32': return b.readUInt32BE(0);
+    case 'int64': return Number(b.readBigInt64BE(0));
+    case 'uint64': return Number(b.readBigUInt64BE(0));
+    case 'float32': return b.readFloatBE(0);
+    case 'float64': return b.readDoubleBE(0);
+  }
+}
+
+/** Encodes a value into register bytes in wire order (the inverse of decodeValue); integers are rounded and range-checked. */
+export function encodeValue(value: number, enc: Encoding): Buffer {
+  const b = Buffer.alloc(registerCount(enc.type) * 2);
+  const int = Math.round(value);
+  const check = (min: number, max: number) => {
+    if (!(int >= min && int <= max)) throw new Error(`value ${value} does not fit ${enc.type}`);
+  };
+  switch (enc.type) {
+    case 'int16': check(-0x8000, 0x7fff); b.writeInt16BE(int); break;
+    case 'uint16': check(0, 0xffff); b.writeUInt16BE(int); break;
+    case 'int32': check(-0x80000000, 0x7fffffff); b.writeInt32BE(int); break;
+    case 'uint32': check(0, 0xffffffff); b.writeUInt32BE(int); break;
+    case 'int64': check(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER); b.writeBigInt64BE(BigInt(int)); break;
+    case 'uint64': check(0, Number.MAX_SAFE_INTEGER); b.writeBigUInt64BE(BigInt(int)); break;
+    case 'float32': b.writeFloatBE(value); break;
+    case 'float64': b.writeDoubleBE(value); break;
+  }
+  return reorder(b, enc);
+}
+
+/** The raw unsigned register words of a value as sent, for "not available" markers (0xFFFF..., 0x8000...). */
+export function rawUnsigned(registers: Buffer, index: number, enc: Encoding): number {
+  const n = registerCount(enc.type);
+  const b = reorder(registers.subarray(index * 2, index * 2 + n * 2), enc);
+  let x = 0;
+  for (let i = 0; i < b.length; i++) x = x * 256 + b[i];
+  return x;
+}
