@@ -1,0 +1,22 @@
+/** The EMS API's response envelope: { data, error, status } (see the data dictionary). */
+export interface Envelope<T = unknown> {
+  data: T | null;
+  error: string | null;
+  status: number;
+}
+
+/** An error with the HTTP status it answers with; the message is shown to the API caller. */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function ok<T>(data: T, status = 200): Envelope<T> {
+  return { data, error: null, status };
+}
+
+export function failure(status: number, message: string): Envelope<null> {
+  return { data: null, error: message, status };
+}

@@ -1,0 +1,135 @@
+import path from 'node:path';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import {
+  listProfiles, loadProfile, planReads, pollMeter, validateProfile, type Profile, type ReadPlan,
+} from '../../lib/protocols/modbus';
+import type { ModbusClientNode } from '../modbus-client/modbus-client';
+
+export interface ModbusMeterDef extends NodeDef {
+  client: string;
+  meterId: string;
+  unit: string;
+  profile: string;
+  customProfile: string;
+  ctRatio: string;
+  vtRatio: string;
+  interval: string;
+}
+
+interface MeterMsg extends NodeMessage {
+  unit?: unknown;
+  profile?: unknown;
+}
+
+function positive(value: string | undefined, field: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${field} must be a positive number, got "${value}"`);
+  return n;
+}
+
+export function parseUnit(value: unknown, field = 'unit'): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 255) throw new Error(`${field} must be a Modbus unit id 0..255, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export default function init(RED: NodeAPI): void {
+  const userProfileDirs = () => [path.join(RED.settings.userDir ?? '.', 'ems-profiles')];
+  const plans = new WeakMap<Profile, ReadPlan>();
+
+  /** A read plan for a profile id (a profile file edited on disk is picked up) or an inline register map. */
+  function planFor(profile: unknown, field: string): ReadPlan {
+    if (typeof profile === 'string') {
+      const loaded = loadProfile(profile, userProfileDirs());
+      let plan = plans.get(loaded);
+      if (!plan) plans.set(loaded, (plan = planReads(loaded)));
+      return plan;
+    }
+    if (profile && typeof profile === 'object') return planReads(validateProfile(profile, field));
+    throw new Error(`${field} must be a profile id or a register map object, got ${JSON.stringify(profile)}`);
+  }
+
+  function ModbusMeter(this: Node, def: ModbusMeterDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const client = RED.nodes.getNode(def.client) as ModbusClientNode | null;
+    const meterId = (def.meterId || def.name || def.id).trim();
+    let unit: number;
+    let plan: ReadPlan;
+    let ctRatio: number;
+    let vtRatio: number;
+    let intervalMs: number;
+    try {
+      if (!client || !client.bus) throw new Error('no valid Modbus connection (client) is configured');
+      unit = parseUnit(def.unit || '1');
+      plan = def.profile === 'custom' ? planFor(JSON.parse(def.customProfile || 'null'), 'customProfile') : planFor(def.profile, 'profile');
+      ctRatio = positive(def.ctRatio, 'ctRatio', 1);
+      vtRatio = positive(def.vtRatio, 'vtRatio', 1);
+      intervalMs = def.interval ? positive(def.interval, 'interval', 0) * 1000 : 0;
+    } catch (err) {
+      node.status({ fill: 'red', shape: 'ring', text: 'ems-modbus-meter.status.bad-config' });
+      node.error(`meter "${meterId}": ${(err as Error).message}`);
+      return;
+    }
+    client.register(node);
+    node.status(client.linkStatus() ?? {});
+
+    async function poll(msg: MeterMsg): Promise<MeterMsg> {
+      const u = msg.unit !== undefined ? parseUnit(msg.unit, 'msg.unit') : unit;
+      const p = msg.profile !== undefined ? planFor(msg.profile, 'msg.profile') : plan;
+      const meter = typeof msg.topic === 'string' && msg.topic ? msg.topic : meterId;
+      const started = Date.now();
+      const result = await pollMeter(client!.bus, p, { meter, unit: u, ctRatio, vtRatio });
+      const energy = result.readings.find((r) => r.obis === '1-0:1.8.0') ?? result.readings[0];
+      node.status({
+        fill: 'green', shape: 'dot',
+        text: energy ? `${energy.value} ${energy.unit} ${new Date(energy.time).toISOString().slice(11, 19)}` : 'ems-modbus-meter.status.no-values',
+      });
+      return Object.assign(msg, {
+        topic: meter,
+        payload: result.readings,
+        meter: { id: meter, unit: u, profile: p.profile, requests: result.requests, durationMs: Date.now() - started },
+        source: result.sources,
+      });
+    }
+
+    function failed(err: unknown): Error {
+      const e = err instanceof Error ? err : new Error(String(err));
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      node.status({ fill: 'red', shape: 'ring', text: code ? `ems-modbus-meter.status.${code}` : 'ems-modbus-meter.status.error' });
+      return e;
+    }
+
+    node.on('input', (msg, send, done) => {
+      poll(msg as MeterMsg).then((out) => { send(out); done(); }, (err) => done(failed(err)));
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    let polling = false;
+    if (intervalMs > 0) {
+      timer = setInterval(() => {
+        if (polling) return; // the previous poll is still waiting on the bus
+        polling = true;
+        const msg: MeterMsg = { _msgid: RED.util.generateId(), topic: meterId };
+        poll(msg).then((out) => node.send(out), (err) => node.error(failed(err), msg)).finally(() => { polling = false; });
+      }, intervalMs);
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (timer) clearInterval(timer);
+      client.deregister(node);
+      node.status({});
+      done();
+    });
+  }
+  RED.nodes.registerType('ems-modbus-meter', ModbusMeter);
+
+  RED.httpAdmin.get('/ems-modbus/profiles', RED.auth.needsPermission('ems-modbus-meter.read'), (_req, res) => {
+    try {
+      res.json(listProfiles(userProfileDirs()));
+    } catch (err) {
+      res.status(500).json({ error: (err as Error).message });
+    }
+  });
+}

@@ -1,0 +1,62 @@
+// Node-RED settings for the shipped EMS (`npm start`, and the end-to-end tests).
+// Environment variables (all optional; the README lists them):
+//   PORT (1880), HOST (127.0.0.1), EMS_USER_DIR (./.node-red), EMS_CREDENTIAL_SECRET,
+//   EMS_MODBUS_HOST / EMS_MODBUS_PORT (the demo meters' Modbus TCP endpoint, 127.0.0.1:5020),
+//   EMS_SQLITE_PATH (readings file; default <user dir>/ems-readings.sqlite), EMS_TIME_ZONE, EMS_LOG_LEVEL.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const userDir = path.resolve(process.env.EMS_USER_DIR || path.join(__dirname, '.node-red'));
+
+// Load the suite from this checkout: Node-RED scans <userDir>/node_modules for packages with a
+// "node-red" section, so link the checkout there (as `npm install <path>` in ~/.node-red would).
+const link = path.join(userDir, 'node_modules', 'node-red-contrib-ems');
+fs.mkdirSync(path.dirname(link), { recursive: true });
+let linked = false;
+try { linked = fs.realpathSync(link) === fs.realpathSync(__dirname); } catch { /* missing or dangling */ }
+if (!linked) {
+  fs.rmSync(link, { recursive: true, force: true });
+  fs.symlinkSync(__dirname, link, 'dir');
+}
+
+// Defaults for the properties of flows/ems.json that read the environment (${VAR} in a node property).
+const defaults = {
+  EMS_MODBUS_HOST: '127.0.0.1',
+  EMS_MODBUS_PORT: '5020',
+  EMS_SQLITE_PATH: '',
+  EMS_TIME_ZONE: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+};
+for (const [k, v] of Object.entries(defaults)) if (process.env[k] === undefined) process.env[k] = v;
+
+const DEMO_SECRET = 'ems-demo-credential-secret';
+if (!process.env.EMS_CREDENTIAL_SECRET) {
+  console.warn('[ems] EMS_CREDENTIAL_SECRET is not set: credentials are encrypted with the demo secret. Set it in production.');
+}
+
+module.exports = {
+  uiPort: Number(process.env.PORT) || 1880,
+  uiHost: process.env.HOST || '127.0.0.1',
+  userDir,
+  flowFile: path.join(__dirname, 'flows', 'ems.json'),
+  flowFilePretty: true,
+  credentialSecret: process.env.EMS_CREDENTIAL_SECRET || DEMO_SECRET,
+  // The EMS's HTTP API is served by http-in nodes under /api (see flows/ems.json); the editor at /.
+  httpAdminRoot: '/',
+  httpNodeRoot: '/',
+  apiMaxLength: '5mb',
+  functionExternalModules: false,
+  externalModules: { palette: { allowInstall: true } },
+  diagnostics: { enabled: false, ui: false },
+  runtimeState: { enabled: false, ui: false },
+  telemetry: { enabled: false },
+  editorTheme: {
+    projects: { enabled: false },
+    tours: false,
+    palette: { catalogues: [] },
+    page: { title: 'node-red-contrib-ems' },
+    header: { title: 'EMS' },
+  },
+  logging: { console: { level: process.env.EMS_LOG_LEVEL || 'info', metrics: false, audit: false } },
+  exportGlobalContextKeys: false,
+};
