@@ -45,6 +45,14 @@ describe('Modbus data types', () => {
     assert.equal(decodeValue(hex('FFFF FFFF FFFF FF85'), 0, enc('int64')), -123);
   });
 
+  it('decodes float32 to the decimal the meter displays, losing nothing', () => {
+    assert.equal(decodeValue(encodeValue(231.7, enc('float32')), 0, enc('float32')), 231.7);
+    assert.equal(decodeValue(encodeValue(12345.67, enc('float32')), 0, enc('float32')), 12345.67);
+    assert.equal(decodeValue(encodeValue(0.1, enc('float32')), 0, enc('float32')), 0.1);
+    const f = Math.fround(1 / 3);
+    assert.equal(Math.fround(decodeValue(encodeValue(f, enc('float32')), 0, enc('float32'))), f);
+  });
+
   it('decodes float64', () => {
     const wire = encodeValue(12345.678, enc('float64'));
     assert.deepEqual(wire, hex('40C8 1CD6 C8B4 3958'));

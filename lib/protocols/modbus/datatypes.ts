@@ -44,9 +44,22 @@ export function decodeValue(registers: Buffer, index: number, enc: Encoding): nu
     case 'uint32': return b.readUInt32BE(0);
     case 'int64': return Number(b.readBigInt64BE(0));
     case 'uint64': return Number(b.readBigUInt64BE(0));
-    case 'float32': return b.readFloatBE(0);
+    case 'float32': return shortestFloat32(b.readFloatBE(0));
     case 'float64': return b.readDoubleBE(0);
   }
+}
+
+/**
+ * The shortest decimal that is the same float32 (230.1 rather than 230.10000610351562): what the
+ * meter's own display shows, with no precision lost.
+ */
+export function shortestFloat32(f: number): number {
+  if (!Number.isFinite(f)) return f;
+  for (let digits = 1; digits <= 9; digits++) {
+    const d = Number(f.toPrecision(digits));
+    if (Math.fround(d) === f) return d;
+  }
+  return f;
 }
 
 /** Encodes a value into register bytes in wire order (the inverse of decodeValue); integers are rounded and range-checked. */

@@ -51,7 +51,7 @@ export class ModbusSerialIO implements RegisterIO {
     this.client = new ModbusRTU();
     try {
       if (e.transport === 'tcp') await this.client.connectTCP(e.host!, { port: e.port! });
-      else if (e.transport === 'rtu-over-tcp') await this.client.connectTcpRTUBuffered(e.host!, { port: e.port! });
+      else if (e.transport === 'rtu-over-tcp') await this.client.connectTelnet(e.host!, { port: e.port! });
       else {
         await this.client.connectRTUBuffered(e.path!, {
           baudRate: e.baudRate ?? 9600, parity: e.parity ?? 'none', dataBits: e.dataBits ?? 8, stopBits: e.stopBits ?? 1,

@@ -1,0 +1,34 @@
+/**
+ * The reading store: one interface (./types), its backends, and the helpers every backend and caller
+ * shares (window arithmetic, query parameter parsing).
+ */
+import { SqliteStore } from './sqlite';
+import type { ReadingStore } from './types';
+
+export * from './types';
+export * from './windows';
+export * from './query-params';
+export { SqliteStore, DEFAULT_RAW_LIMIT, DEFAULT_EVENT_LIMIT, type SqliteStoreOptions } from './sqlite';
+
+export interface SqliteStoreConfig {
+  backend: 'sqlite';
+  /** File path (absolute, or relative to the process's working directory) or ":memory:". */
+  path: string;
+}
+
+// The influxdb backend adds its config here: `| InfluxStoreConfig` with `backend: 'influxdb'`.
+export type StoreConfig = SqliteStoreConfig;
+
+export const BACKENDS = ['sqlite'] as const;
+
+/** Opens a store for a configuration. Throws an Error naming the backend and the cause when it cannot. */
+export function openStore(config: StoreConfig): ReadingStore {
+  switch (config?.backend) {
+    case 'sqlite':
+      if (typeof config.path !== 'string' || config.path === '') throw new Error('sqlite store: path is required (a file path or ":memory:")');
+      return new SqliteStore({ path: config.path });
+    // case 'influxdb': return new InfluxStore(config);
+    default:
+      throw new Error(`unknown store backend ${JSON.stringify((config as { backend?: unknown })?.backend)} (use ${BACKENDS.join(', ')})`);
+  }
+}
