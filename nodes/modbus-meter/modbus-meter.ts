@@ -66,7 +66,7 @@ export default function init(RED: NodeAPI): void {
       plan = def.profile === 'custom' ? planFor(JSON.parse(def.customProfile || 'null'), 'customProfile') : planFor(def.profile, 'profile');
       ctRatio = positive(def.ctRatio, 'ctRatio', 1);
       vtRatio = positive(def.vtRatio, 'vtRatio', 1);
-      intervalMs = def.interval ? positive(def.interval, 'interval', 0) * 1000 : 0;
+      intervalMs = def.interval && Number(def.interval) !== 0 ? positive(def.interval, 'interval', 0) * 1000 : 0;
     } catch (err) {
       node.status({ fill: 'red', shape: 'ring', text: 'ems-modbus-meter.status.bad-config' });
       node.error(`meter "${meterId}": ${(err as Error).message}`);

@@ -39,7 +39,7 @@ describe('ems-modbus-meter', () => {
   it('emits canonical readings of the meter with the values the meter holds', async () => {
     sim.setFixed(1, '1-0:32.7.0', 231.7);
     sim.setFixed(1, '1-0:1.8.0', 12345.67);
-    await helper.load([modbusClient, modbusMeter], flow(port, [{ id: 'm1', meterId: 'main-incomer' }]));
+    await helper.load([modbusClient, modbusMeter], flow(port, [{ id: 'm1', meterId: 'main-incomer', interval: '0', ctRatio: '1', vtRatio: '1' }]));
     const got = nextMessage('out');
     helper.getNode('m1').receive({ payload: 'tick' });
     const msg = await got;
