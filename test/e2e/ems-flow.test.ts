@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { eventually, getJson, startEms, type RunningEms } from './runtime';
 
@@ -34,6 +36,17 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
     assert.deepEqual(ours.map((n) => n.types[0]).sort(),
       ['ems-api', 'ems-modbus-client', 'ems-modbus-meter', 'ems-store', 'ems-store-query', 'ems-store-write']);
     assert.ok(ours.every((n) => n.enabled && !n.err), JSON.stringify(ours.filter((n) => n.err)));
+    // Every example flow (Import > Examples) uses only node types this runtime has.
+    const types = new Set(nodes.flatMap((n) => n.types as string[]));
+    const examplesDir = path.join(__dirname, '..', '..', '..', 'examples');
+    const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.json'));
+    for (const t of ['ems-modbus-meter', 'ems-store-write', 'ems-store-query', 'ems-api']) {
+      assert.ok(examples.some((f) => fs.readFileSync(path.join(examplesDir, f), 'utf8').includes(`"${t}"`)), `an example uses ${t}`);
+    }
+    for (const f of examples) {
+      const flow = JSON.parse(fs.readFileSync(path.join(examplesDir, f), 'utf8')) as { type: string }[];
+      for (const n of flow) assert.ok(types.has(n.type) || ['tab', 'group'].includes(n.type), `${f}: unknown node type ${n.type}`);
+    }
     const editorHtml = await (await fetch(`${ems.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
     assert.match(editorHtml, /category:\s*"energy"/);
   });
