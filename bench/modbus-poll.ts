@@ -16,12 +16,16 @@
  *
  * Environment: BENCH_SECONDS (measured seconds per side and round, default 10), BENCH_ROUNDS (3),
  * BENCH_WARMUP (seconds before measuring, 2), BENCH_PORTS (10), BENCH_UNITS (units per port, 10),
- * BENCH_BARE_DECODE=1 (the bare loop also decodes each poll with the lib's decodeReadings).
+ * BENCH_BARE_DECODE=1 (the bare loop also decodes each poll with the lib's decodeReadings),
+ * BENCH_CPU_PROF=DIR (write a CPU profile of each side's measured window, not its start-up, to
+ * DIR/modbus-poll-<side>-r<round>.cpuprofile; open it in Chrome DevTools or VS Code), BENCH_WORKER_ARGS
+ * (node options for the workers, e.g. "--max-semi-space-size=32").
  * Last line of stdout: the figures as JSON.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import ModbusRTU from 'modbus-serial';
@@ -33,7 +37,7 @@ const PROFILES = ['eastron-sdm630', 'abb-a44', 'carlo-gavazzi-em24', 'schneider-
 
 type Side = 'bare' | 'node';
 interface PortLayout { port: number; units: { unit: number; profile: string }[] }
-interface WorkerConfig { side: Side; ports: PortLayout[]; seconds: number; warmup: number; bareDecode: boolean }
+interface WorkerConfig { side: Side; round: number; ports: PortLayout[]; seconds: number; warmup: number; bareDecode: boolean; cpuProfDir?: string }
 interface WorkerResult {
   side: Side;
   seconds: number;
@@ -178,10 +182,10 @@ async function nodeSide(cfg: WorkerConfig, counters: Counters) {
   const RED = require('node-red');
   const server = http.createServer(); // never listens: nobody opens the editor during the bench
   RED.init(server, {
-    userDir, flowFile: 'flows.json', credentialSecret: false,
+    userDir, flowFile: 'flows.json', credentialSecret: 'ems-bench',
     httpAdminRoot: '/', httpNodeRoot: false, uiHost: '127.0.0.1',
-    logging: { console: { level: 'warn', metrics: false, audit: false } },
-    editorTheme: { projects: { enabled: false }, tours: false, palette: { catalogues: [] } },
+    logging: { console: { level: 'error', metrics: false, audit: false } },
+    editorTheme: { tours: false, palette: { catalogues: [] } },
     diagnostics: { enabled: false, ui: false }, runtimeState: { enabled: false, ui: false }, telemetry: { enabled: false },
     externalModules: { palette: { allowInstall: false }, autoInstall: false },
   });
@@ -234,6 +238,22 @@ async function nodeSide(cfg: WorkerConfig, counters: Counters) {
   return { start, stop };
 }
 
+/** Starts the V8 sampling profiler in this process; the returned function stops it and gives the profile. */
+async function startProfiler(): Promise<() => Promise<object>> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) => new Promise<any>((resolve, reject) => {
+    session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = await post('Profiler.stop');
+    session.disconnect();
+    return profile;
+  };
+}
+
 async function workerMain(): Promise<void> {
   const cfg = JSON.parse(process.env.BENCH_WORKER ?? '{}') as WorkerConfig;
   const send = (m: FromWorker) => process.send!(m);
@@ -246,6 +266,7 @@ async function workerMain(): Promise<void> {
 
   let windowRss = 0;
   const sampler = setInterval(() => { windowRss = Math.max(windowRss, process.memoryUsage.rss()); }, 100);
+  const profiler = cfg.cpuProfDir ? await startProfiler() : undefined;
   const before = { ...counters };
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
@@ -255,6 +276,10 @@ async function workerMain(): Promise<void> {
   const seconds = (performance.now() - w0) / 1000;
   const after = { ...counters };
   send({ type: 'mark', at: 'end' });
+  if (profiler) {
+    fs.mkdirSync(cfg.cpuProfDir!, { recursive: true });
+    fs.writeFileSync(path.join(cfg.cpuProfDir!, `modbus-poll-${cfg.side}-r${cfg.round}.cpuprofile`), JSON.stringify(await profiler()));
+  }
   clearInterval(sampler);
   windowRss = Math.max(windowRss, process.memoryUsage.rss());
 
@@ -293,7 +318,8 @@ function startSims(layout: PortLayout[]): Promise<{ child: ChildProcess; ports: 
 }
 
 function runWorker(cfg: WorkerConfig, simCpu: () => Promise<number>): Promise<WorkerResult & { simCpuMs: number }> {
-  const child = fork(__filename, ['worker'], { env: { ...process.env, BENCH_WORKER: JSON.stringify(cfg) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = (process.env.BENCH_WORKER_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = fork(__filename, ['worker'], { env: { ...process.env, BENCH_WORKER: JSON.stringify(cfg) }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let simStart: Promise<number> | undefined;
   let simEnd: Promise<number> | undefined;
   let result: WorkerResult | undefined;
@@ -325,6 +351,7 @@ async function orchestrate(): Promise<void> {
   const portCount = envNumber('BENCH_PORTS', 10, true);
   const unitsPerPort = envNumber('BENCH_UNITS', 10, true);
   const bareDecode = process.env.BENCH_BARE_DECODE === '1';
+  const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
   const layout: PortLayout[] = Array.from({ length: portCount }, (_, p) => ({
     port: 0,
     units: Array.from({ length: unitsPerPort }, (_, i) => ({ unit: i + 1, profile: PROFILES[(p * unitsPerPort + i) % PROFILES.length] })),
@@ -348,7 +375,7 @@ async function orchestrate(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const order: Side[] = r % 2 === 0 ? ['bare', 'node'] : ['node', 'bare'];
       for (const side of order) {
-        const res = await runWorker({ side, ports: layout, seconds, warmup, bareDecode }, sims.cpu);
+        const res = await runWorker({ side, round: r + 1, ports: layout, seconds, warmup, bareDecode, cpuProfDir }, sims.cpu);
         results.push({ ...res, round: r + 1 });
         console.log(`  round ${r + 1} ${side.padEnd(4)}: ${fmt(res.reads / res.seconds).padStart(7)} reads/s ${fmt(res.polls / res.seconds).padStart(6)} polls/s` +
           `  client CPU ${fmt((100 * res.cpuMs) / (res.seconds * 1000)).padStart(3)}% (${fmt((1000 * res.cpuMs) / Math.max(res.reads, 1), 1)} us/read)` +

@@ -16,6 +16,6 @@ RED.nodes.registerType<Props>('ems-api', {
     operation: { value: 'meters.list', required: true },
   },
   label() {
-    return this.name || RED._(`ems-api.operation.${this.operation}`);
+    return this.name || this._(`ems-api.operation.${this.operation}`);
   },
 });

@@ -47,10 +47,14 @@ RED.nodes.registerType<Props>('ems-modbus-meter', {
     const select = $('#node-input-profile');
     const current = this.profile;
     const showCustom = () => $('.ems-modbus-custom').toggle(select.val() === 'custom');
-    $.getJSON('ems-modbus/profiles', (profiles: { id: string; manufacturer: string; model: string }[]) => {
+    $.getJSON('ems-modbus/profiles', (profiles: { id: string; manufacturer: string; model: string; error?: string }[]) => {
       select.empty();
-      for (const p of profiles) $('<option>').val(p.id).text(`${p.manufacturer} ${p.model} (${p.id})`).appendTo(select);
-      $('<option>').val('custom').text(RED._('ems-modbus-meter.label.customMap')).appendTo(select);
+      for (const p of profiles) {
+        const option = $('<option>').val(p.id).appendTo(select);
+        if (p.error) option.text(`${p.id}: ${p.error}`).prop('disabled', true);
+        else option.text(`${p.manufacturer} ${p.model} (${p.id})`);
+      }
+      $('<option>').val('custom').text(this._('ems-modbus-meter.label.customMap')).appendTo(select);
       select.val(current);
       if (select.val() !== current) $('<option>').val(current).text(current).appendTo(select).parent().val(current);
       showCustom();

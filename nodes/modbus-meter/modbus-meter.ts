@@ -84,7 +84,7 @@ export default function init(RED: NodeAPI): void {
       const energy = result.readings.find((r) => r.obis === '1-0:1.8.0') ?? result.readings[0];
       node.status({
         fill: 'green', shape: 'dot',
-        text: energy ? `${energy.value} ${energy.unit} ${new Date(energy.time).toISOString().slice(11, 19)}` : 'ems-modbus-meter.status.no-values',
+        text: energy ? `${energy.value} ${energy.unit} ${new Date(energy.time).toTimeString().slice(0, 8)}` : 'ems-modbus-meter.status.no-values',
       });
       return Object.assign(msg, {
         topic: meter,

@@ -342,6 +342,10 @@ describe('user profile folders', () => {
       assert.throws(() => loadProfile('renamed', [dir]), /declares id "other"/);
       assert.throws(() => loadProfile('no-such-meter', [dir]), /unknown profile "no-such-meter" \(looked in /);
       assert.throws(() => loadProfile('../etc/passwd'), /invalid profile id/);
+      // One broken file does not hide the others from the editor's list: it is listed with its error.
+      const list = listProfiles([dir]);
+      assert.match(list.find((p) => p.id === 'broken')!.error!, /not valid JSON/);
+      assert.ok(list.find((p) => p.id === 'eastron-sdm630' && !p.error));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -143,9 +143,17 @@ export function loadProfile(id: string, userDirs: readonly string[] = []): Profi
   return profile;
 }
 
-export interface ProfileSummary { id: string; manufacturer: string; model: string; values: number; builtIn: boolean }
+export interface ProfileSummary {
+  id: string;
+  manufacturer: string;
+  model: string;
+  values: number;
+  builtIn: boolean;
+  /** Why the file cannot be used; the other fields are then placeholders. */
+  error?: string;
+}
 
-/** The profiles available in the given folders and the built-in one (user folders first). */
+/** The profiles available in the given folders and the built-in one (user folders first). A broken file is listed with its error, not fatal. */
 export function listProfiles(userDirs: readonly string[] = []): ProfileSummary[] {
   const seen = new Map<string, ProfileSummary>();
   for (const dir of [...userDirs, BUILTIN_PROFILE_DIR]) {
@@ -153,8 +161,13 @@ export function listProfiles(userDirs: readonly string[] = []): ProfileSummary[]
     for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
       const id = f.slice(0, -5);
       if (seen.has(id)) continue;
-      const p = loadProfile(id, [dir]);
-      seen.set(id, { id, manufacturer: p.manufacturer, model: p.model, values: p.values.length, builtIn: dir === BUILTIN_PROFILE_DIR });
+      const builtIn = dir === BUILTIN_PROFILE_DIR;
+      try {
+        const p = loadProfile(id, [dir]);
+        seen.set(id, { id, manufacturer: p.manufacturer, model: p.model, values: p.values.length, builtIn });
+      } catch (err) {
+        seen.set(id, { id, manufacturer: '', model: '', values: 0, builtIn, error: (err as Error).message });
+      }
     }
   }
   return [...seen.values()];

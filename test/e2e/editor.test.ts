@@ -1,0 +1,81 @@
+// The editor as a person sees it, in Debian's Chromium (headless), against the shipped EMS.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
+import { missingPeer } from '../fixtures/sim/peers';
+import { startEms, type RunningEms } from './runtime';
+
+const CHROMIUM = process.env.EMS_CHROMIUM || '/usr/bin/chromium';
+const absent = fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium, or set EMS_CHROMIUM)`;
+
+describe('the editor in Chromium', missingPeer(absent), () => {
+  let sim: ModbusMeterSimulator;
+  let ems: RunningEms;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    sim = new ModbusMeterSimulator({ units: [{ unit: 1, profile: 'eastron-sdm630' }, { unit: 2, profile: 'abb-a44' }, { unit: 3, profile: 'carlo-gavazzi-em24' }] });
+    ems = await startEms({ EMS_MODBUS_PORT: String(await sim.listen(0)) });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(ems.url);
+    await page.waitForSelector('#red-ui-palette-base-category-energy', { timeout: 30_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await ems?.stop();
+    await sim?.close();
+  });
+
+  it('shows the energy palette category with the suite\'s nodes', async () => {
+    const labels = (await page.locator('#red-ui-palette-base-category-energy .red-ui-palette-label').allTextContents())
+      .map((l) => l.replace(/\s+/g, ' ').trim());
+    for (const label of ['modbus meter', 'store write', 'store query', 'ems api']) assert.ok(labels.includes(label), `${label} in ${labels.join(', ')}`);
+  });
+
+  it('shows the shipped flow with its groups and nodes labelled', async () => {
+    const groups = await page.locator('.red-ui-flow-group-label').allTextContents();
+    assert.ok(groups.some((g) => g.includes('Poll meters every 10 s')), groups.join(' | '));
+    assert.ok(groups.some((g) => g.includes('HTTP API')), groups.join(' | '));
+    const labels = await page.locator('.red-ui-flow-node-label').allTextContents();
+    for (const l of ['Main incomer (SDM630)', 'HVAC (ABB A44)', 'Lighting (EM24)', 'list meters', 'meter readings']) {
+      assert.ok(labels.some((x) => x.includes(l)), `${l} in ${labels.join(', ')}`);
+    }
+  });
+
+  it('a meter\'s edit dialog lists the register maps, validates the unit id and offers help', async () => {
+    await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('meter-hvac')));
+    await page.waitForFunction(() => document.querySelectorAll('#node-input-profile option').length >= 8);
+    const options = await page.locator('#node-input-profile option').allTextContents();
+    assert.ok(options.some((o) => o.includes('Eastron SDM630')), options.join(' | '));
+    assert.ok(options.some((o) => o.includes('Custom map')));
+    assert.equal(await page.locator('#node-input-profile').inputValue(), 'abb-a44');
+    assert.equal(await page.locator('#node-input-meterId').inputValue(), 'hvac');
+    await page.fill('#node-input-unit', '300');
+    await page.locator('#node-input-unit').blur();
+    await page.waitForFunction(() => document.querySelector('#node-input-unit')!.classList.contains('input-error'));
+    await page.evaluate(() => (window as any).RED.tray.close());
+    const help = await page.evaluate(async () => {
+      (window as any).RED.sidebar.help.show('ems-modbus-meter');
+      await new Promise((r) => setTimeout(r, 500));
+      return document.body.innerText;
+    });
+    assert.match(help, /Reads one Modbus energy meter/);
+    assert.match(help, /Inputs[\s\S]*Outputs[\s\S]*Details/);
+    await page.screenshot({ path: process.env.EMS_SCREENSHOT ?? '/tmp/ems-editor-help.png' });
+  });
+
+  it('shows each meter\'s last energy value under it once polled', async () => {
+    await page.waitForFunction(() => {
+      const texts = Array.from(document.querySelectorAll('.red-ui-flow-node-status-label')).map((e) => e.textContent ?? '');
+      return texts.filter((t) => /kWh \d\d:\d\d:\d\d$/.test(t)).length === 3;
+    }, undefined, { timeout: 30_000 });
+  });
+});
