@@ -148,6 +148,23 @@ describe('ems-modbus-meter', () => {
     assert.match((await caught).error.message, /meter "main" unit 1 .*cannot open 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
   });
 
+  it('speaks Modbus RTU frames over TCP (serial-to-Ethernet converters)', async () => {
+    const rtu = new ModbusMeterSimulator({ units: [{ unit: 5, profile: 'eastron-sdm120' }], framing: 'rtu-over-tcp' });
+    const rtuPort = await rtu.listen(0);
+    try {
+      rtu.setFixed(5, '1-0:32.7.0', 229.9);
+      await helper.load([modbusClient, modbusMeter], flow(rtuPort, [{ id: 'm1', meterId: 'sub', unit: '5', profile: 'eastron-sdm120' }], { transport: 'rtu-over-tcp' }));
+      const got = nextMessage('out');
+      helper.getNode('m1').receive({});
+      const msg = await got;
+      assert.equal((msg.payload as Reading[]).find((r) => r.obis === '1-0:32.7.0')!.value, 229.9);
+      assert.equal(rtu.stats.framingErrors, 0);
+    } finally {
+      await helper.unload();
+      await rtu.close();
+    }
+  });
+
   it('polls on its own interval and stops on close, releasing the connection', async () => {
     await helper.load([modbusClient, modbusMeter], flow(port, [{ id: 'm1', meterId: 'timed', interval: '0.2' }]));
     const first = await nextMessage('out');
