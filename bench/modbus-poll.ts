@@ -2,25 +2,33 @@
  * `npm run bench:modbus`: Modbus TCP polling throughput of the ems-modbus-meter node inside a real
  * Node-RED runtime against a bare modbus-serial loop doing the same reads, side by side.
  *
- * Processes (so each side's CPU and peak RSS are its own):
+ * Processes (so each side's CPU time and peak RSS are its own):
  *   orchestrator (this file, no arguments)
- *     +- sims child: every simulated meter (PORTS Modbus TCP servers x UNITS units), for the whole run
- *     +- one worker child per side and round:
- *          bare: one modbus-serial client per port, looping over its units and their plan blocks
- *          node: Node-RED embedded with RED.init/RED.start (temp userDir, this checkout linked into its
- *                node_modules), PORTS ems-modbus-client + PORTS*UNITS ems-modbus-meter nodes; each
- *                meter's output goes to a sink node whose input handler re-injects a fresh msg into
- *                that meter, so every meter polls back to back (as an inject node would drive it).
- * Rounds alternate the order (bare,node / node,bare / ...) to cancel drift; figures are medians.
+ *     +- sims: every simulated meter (PORTS Modbus TCP servers x UNITS units), for the whole run
+ *     +- bare worker: one modbus-serial client per port; per port a loop over its units, reading each
+ *     |    unit's plan blocks (planReads of its profile) one request at a time; all ports in parallel
+ *     +- node worker: Node-RED embedded (RED.init/RED.start; temp userDir with this checkout linked
+ *          into its node_modules) running PORTS ems-modbus-client and PORTS*UNITS ems-modbus-meter
+ *          nodes wired to a sink node (and a catch node wired to it). The bench drives sweeps per
+ *          port: every meter of the port gets a msg at once (as from an inject node wired to them
+ *          all) and when the sink has had the last of their outputs, the next sweep of that port
+ *          starts.
+ * Both sides thus poll every meter once per sweep with the same read requests on the wire.
+ *
+ * Both workers start up front and are then run in turn for short slices (bare,node,node,bare,...),
+ * so that load from elsewhere on the machine hits both sides alike; the ratio is the median of the
+ * ratios of adjacent slice pairs, the other figures are medians over slices.
  * "reads/s" = Modbus read requests answered per second; "polls/s" = meter polls completed per second.
  *
- * Environment: BENCH_SECONDS (measured seconds per side and round, default 10), BENCH_ROUNDS (3),
- * BENCH_WARMUP (seconds before measuring, 2), BENCH_PORTS (10), BENCH_UNITS (units per port, 10),
- * BENCH_BARE_DECODE=1 (the bare loop also decodes each poll with the lib's decodeReadings),
- * BENCH_CPU_PROF=DIR (write a CPU profile of each side's measured window, not its start-up, to
- * DIR/modbus-poll-<side>-r<round>.cpuprofile; open it in Chrome DevTools or VS Code), BENCH_WORKER_ARGS
- * (node options for the workers, e.g. "--max-semi-space-size=32").
- * Last line of stdout: the figures as JSON.
+ * Environment: BENCH_SECONDS (measured seconds per slice, default 3), BENCH_SLICES (slices per side,
+ * default 10), BENCH_WARMUP (seconds of polling before a worker's first slice, 2), BENCH_PORTS (10),
+ * BENCH_UNITS (units per port, 10), BENCH_BARE_DECODE=1 (the bare loop also decodes each poll with
+ * the lib's decodeReadings), BENCH_CPU_PROF=DIR (write a CPU profile of each worker's measured
+ * slices, not its start-up, to DIR/modbus-poll-<side>.cpuprofile, for Chrome DevTools or VS Code),
+ * BENCH_WORKER_ARGS (node options for the workers, e.g. "--max-semi-space-size=2"), BENCH_COMPARE=DIR[,DIR]
+ * (other built checkouts: their nodes run as further sides node-b, node-c, ... in the same slices, to
+ * A/B a change; only the nodes come from there, the bench and the simulators from this checkout).
+ * The last line of stdout is the figures as JSON.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,35 +38,44 @@ import os from 'node:os';
 import path from 'node:path';
 import ModbusRTU from 'modbus-serial';
 import { decodeReadings, loadProfile, planReads, type ReadPlan } from '../lib/protocols/modbus';
-import { ModbusMeterSimulator } from '../lib/sim/modbus-meter';
+import type { ModbusMeterSimulator } from '../lib/sim/modbus-meter';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PROFILES = ['eastron-sdm630', 'abb-a44', 'carlo-gavazzi-em24', 'schneider-iem3000', 'eastron-sdm120'];
 
-type Side = 'bare' | 'node';
+/** bare, node, and node-b, node-c... for the checkouts listed in BENCH_COMPARE (A/B runs of a change). */
+type Side = string;
 interface PortLayout { port: number; units: { unit: number; profile: string }[] }
-interface WorkerConfig { side: Side; round: number; ports: PortLayout[]; seconds: number; warmup: number; bareDecode: boolean; cpuProfDir?: string }
-interface WorkerResult {
+interface WorkerConfig { side: Side; root: string; ports: PortLayout[]; bareDecode: boolean; cpuProfDir?: string }
+interface Slice {
   side: Side;
   seconds: number;
   reads: number;
   polls: number;
   errors: number;
-  /** Client CPU (user + system) over the measured window, ms. */
+  /** Worker CPU (user + system, all threads) over the measured window, ms. */
   cpuMs: number;
-  /** Peak RSS of the worker process over its life (getrusage maxrss), bytes. */
-  maxRss: number;
-  /** Highest sampled RSS during the measured window, bytes. */
-  windowRss: number;
-  setupMs: number;
+  /** Simulator process CPU over the same window, ms (filled in by the orchestrator). */
+  simCpuMs: number;
+  /** Worker RSS and V8 heap in use at the end of the window, bytes. */
+  rss: number;
+  heapUsed: number;
 }
-type FromWorker = { type: 'mark'; at: 'start' | 'end' } | { type: 'result'; result: WorkerResult } | { type: 'error'; message: string };
+type ToWorker = { cmd: 'run'; seconds: number; warmup: number } | { cmd: 'close' };
+type FromWorker =
+  | { type: 'ready'; setupMs: number }
+  | { type: 'mark'; at: 'start' | 'end' }
+  | { type: 'slice'; slice: Slice }
+  | { type: 'closed'; maxRss: number }
+  | { type: 'error'; message: string };
 
 function envNumber(name: string, fallback: number, integer = false): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+  if (!Number.isFinite(n) || n < 0 || (integer && (!Number.isInteger(n) || n < 1))) {
+    throw new Error(`${name} must be a ${integer ? 'positive integer' : 'number >= 0'}, got "${text}"`);
+  }
   return n;
 }
 
@@ -74,11 +91,13 @@ const median = (xs: number[]) => {
 // sims child: all simulators in one process; answers 'cpu' with its CPU time; exits when the parent goes.
 
 async function simsMain(): Promise<void> {
+  // Loaded here only, so the workers' RSS does not include the simulator code.
+  const { ModbusMeterSimulator: Simulator } = await import('../lib/sim/modbus-meter');
   const layout = JSON.parse(process.env.BENCH_SIMS ?? '[]') as PortLayout[];
   const sims: ModbusMeterSimulator[] = [];
   const ports: number[] = [];
   for (const p of layout) {
-    const sim = new ModbusMeterSimulator({ units: p.units });
+    const sim = new Simulator({ units: p.units });
     ports.push(await sim.listen(0, '127.0.0.1'));
     sims.push(sim);
   }
@@ -93,67 +112,67 @@ async function simsMain(): Promise<void> {
     } else if (m === 'close') void close();
   });
   process.on('disconnect', () => void close());
+  process.on('SIGINT', () => { /* the orchestrator decides; its end disconnects us */ });
   process.send!({ type: 'ready', ports });
 }
 
 // ---------------------------------------------------------------------------------------------
-// worker child: one side, one round.
+// workers: set up once, then poll during each 'run' slice, stopping (and draining) in between.
 
 interface Counters { reads: number; polls: number; errors: number }
+interface Driver { start(): void; stop(): Promise<void>; close(): Promise<void> }
 
-/** The bare side: one modbus-serial client per port; per port the units and their plan blocks in turn. */
-async function bareSide(cfg: WorkerConfig, counters: Counters) {
+/** The bare side: one modbus-serial client per port; per port a loop over its units and their plan blocks. */
+async function bareSide(cfg: WorkerConfig, counters: Counters): Promise<Driver> {
   const plans = new Map<string, ReadPlan>();
   const planOf = (id: string) => plans.get(id) ?? plans.set(id, planReads(loadProfile(id))).get(id)!;
-  const clients: ModbusRTU[] = [];
-  for (const p of cfg.ports) {
-    const c = new ModbusRTU();
-    await c.connectTCP('127.0.0.1', { port: p.port });
-    c.setTimeout(1000);
-    clients.push(c);
+  const ports = cfg.ports.map((p) => ({ client: new ModbusRTU(), port: p.port, meters: p.units.map((u) => ({ unit: u.unit, id: `p${p.port}-u${u.unit}`, plan: planOf(u.profile) })) }));
+  for (const p of ports) {
+    await p.client.connectTCP('127.0.0.1', { port: p.port });
+    p.client.setTimeout(1000);
   }
-  let running = true;
-  const loops: Promise<void>[] = [];
-  const start = () => {
-    cfg.ports.forEach((p, i) => {
-      const c = clients[i];
-      const meters = p.units.map((u) => ({ unit: u.unit, id: `m${p.port}_${u.unit}`, plan: planOf(u.profile) }));
-      loops.push((async () => {
-        while (running) {
-          for (const m of meters) {
-            if (!running) break;
-            c.setID(m.unit);
-            const data: Buffer[] = [];
-            try {
-              for (const b of m.plan.blocks) {
-                const r = b.table === 'holding' ? await c.readHoldingRegisters(b.start, b.count) : await c.readInputRegisters(b.start, b.count);
-                data.push(r.buffer);
-              }
-              if (cfg.bareDecode) decodeReadings(m.plan, data, { meter: m.id, time: Date.now() });
-              counters.reads += m.plan.blocks.length;
-              counters.polls++;
-            } catch {
-              counters.errors++;
-            }
+  let running = false;
+  let loops: Promise<void>[] = [];
+  async function loop(c: ModbusRTU, meters: (typeof ports)[number]['meters']): Promise<void> {
+    while (running) {
+      for (const m of meters) {
+        c.setID(m.unit);
+        const data: Buffer[] = [];
+        try {
+          for (const b of m.plan.blocks) {
+            const r = b.table === 'holding' ? await c.readHoldingRegisters(b.start, b.count) : await c.readInputRegisters(b.start, b.count);
+            data.push(r.buffer);
           }
+          if (cfg.bareDecode) decodeReadings(m.plan, data, { meter: m.id, time: Date.now() });
+          counters.reads += m.plan.blocks.length;
+          counters.polls++;
+        } catch {
+          counters.errors++;
         }
-      })());
-    });
+      }
+    }
+  }
+  return {
+    start() {
+      running = true;
+      loops = ports.map((p) => loop(p.client, p.meters));
+    },
+    async stop() {
+      running = false; // each port finishes its sweep
+      await Promise.all(loops);
+    },
+    async close() {
+      await Promise.all(ports.map((p) => new Promise<void>((r) => p.client.close(() => r()))));
+    },
   };
-  const stop = async () => {
-    running = false;
-    await Promise.all(loops);
-    await Promise.all(clients.map((c) => new Promise<void>((r) => c.close(() => r()))));
-  };
-  return { start, stop };
 }
 
 /** The node side: Node-RED embedded (RED.init + RED.start) with the suite linked into a temp userDir. */
-async function nodeSide(cfg: WorkerConfig, counters: Counters) {
+async function nodeSide(cfg: WorkerConfig, counters: Counters): Promise<Driver> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-bench-'));
   const modules = path.join(userDir, 'node_modules');
   fs.mkdirSync(path.join(modules, 'ems-bench-sink'), { recursive: true });
-  fs.symlinkSync(ROOT, path.join(modules, 'node-red-contrib-ems'), 'dir');
+  fs.symlinkSync(cfg.root, path.join(modules, 'node-red-contrib-ems'), 'dir');
   // A do-nothing node type (like the test helper's "helper" node); the bench adds its input handler.
   const sinkDir = path.join(modules, 'ems-bench-sink');
   fs.writeFileSync(path.join(sinkDir, 'package.json'), JSON.stringify({ name: 'ems-bench-sink', version: '1.0.0', 'node-red': { nodes: { 'ems-bench-sink': 'sink.js' } } }));
@@ -161,16 +180,14 @@ async function nodeSide(cfg: WorkerConfig, counters: Counters) {
   fs.writeFileSync(path.join(sinkDir, 'sink.html'), '<script type="text/javascript">RED.nodes.registerType("ems-bench-sink",{category:"common",defaults:{},inputs:1,outputs:0});</script>\n');
 
   const flow: Record<string, unknown>[] = [{ id: 'tab', type: 'tab', label: 'bench' }];
-  const meterIds: string[] = [];
+  let y = 60;
   cfg.ports.forEach((p, i) => {
     flow.push({ id: `c${i}`, type: 'ems-modbus-client', name: '', transport: 'tcp', host: '127.0.0.1', port: String(p.port), timeout: '1000', retries: '1', interFrameGap: '0', queueLimit: '256' });
     for (const u of p.units) {
-      const id = `m${i}_${u.unit}`;
-      meterIds.push(id);
       // x/y make it a flow node (without them Node-RED takes a node for a config node).
       flow.push({
-        id, z: 'tab', type: 'ems-modbus-meter', name: '', client: `c${i}`, meterId: `meter-${id}`, unit: String(u.unit), profile: u.profile,
-        customProfile: '', ctRatio: '1', vtRatio: '1', interval: '0', x: 200, y: 40 + 40 * meterIds.length, wires: [['sink']],
+        id: `m${i}_${u.unit}`, z: 'tab', type: 'ems-modbus-meter', name: '', client: `c${i}`, meterId: `p${p.port}-u${u.unit}`, unit: String(u.unit),
+        profile: u.profile, customProfile: '', ctRatio: '1', vtRatio: '1', interval: '0', x: 200, y: (y += 40), wires: [['sink']],
       });
     }
   });
@@ -178,6 +195,15 @@ async function nodeSide(cfg: WorkerConfig, counters: Counters) {
   flow.push({ id: 'sink', z: 'tab', type: 'ems-bench-sink', x: 500, y: 20, wires: [] });
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
 
+  try {
+    return await startNodeRed(cfg, counters, userDir);
+  } catch (err) {
+    fs.rmSync(userDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startNodeRed(cfg: WorkerConfig, counters: Counters, userDir: string): Promise<Driver> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red');
   const server = http.createServer(); // never listens: nobody opens the editor during the bench
@@ -193,49 +219,58 @@ async function nodeSide(cfg: WorkerConfig, counters: Counters) {
   await RED.start();
   await started;
 
-  const meters = new Map<string, { receive(msg: object): void }>();
-  for (const id of meterIds) {
-    const n = RED.nodes.getNode(id);
-    if (!n) throw new Error(`meter node ${id} did not start (see the Node-RED log above)`);
-    meters.set(`meter-${id}`, n); // msg.topic of its output
-    meters.set(id, n); // msg.error.source.id of its failures
-  }
-  const sink = RED.nodes.getNode('sink');
+  // Sweeps: all meters of a port get a msg at once (their requests queue on the port's bus); the
+  // next sweep of the port starts when its last meter has answered.
+  interface Port { meters: { receive(msg: object): void }[]; pending: number }
+  const ports: Port[] = cfg.ports.map(() => ({ meters: [], pending: 0 }));
+  const portOf = new Map<string, Port>();
+  cfg.ports.forEach((p, i) => {
+    for (const u of p.units) {
+      const id = `m${i}_${u.unit}`;
+      const n = RED.nodes.getNode(id);
+      if (!n) throw new Error(`meter node ${id} did not start (see the Node-RED log above)`);
+      ports[i].meters.push(n);
+      portOf.set(`p${p.port}-u${u.unit}`, ports[i]); // msg.topic of its output
+      portOf.set(id, ports[i]); // msg.error.source.id of its failures
+    }
+  });
   let running = false;
-  let inFlight = 0;
+  const sweep = (port: Port) => {
+    port.pending = port.meters.length;
+    for (const m of port.meters) m.receive({ payload: 'sweep' });
+  };
+  const sink = RED.nodes.getNode('sink');
   sink.on('input', (msg: { topic?: string; meter?: { requests: number }; error?: { source?: { id?: string } } }, _send: unknown, done: () => void) => {
     done();
-    inFlight--;
-    let id: string | undefined;
+    let port: Port | undefined;
     if (msg.error) {
       counters.errors++;
-      id = msg.error.source?.id;
+      port = portOf.get(msg.error.source?.id ?? '');
     } else {
       counters.polls++;
       counters.reads += msg.meter!.requests;
-      id = msg.topic;
+      port = portOf.get(msg.topic ?? '');
     }
-    const meter = id === undefined ? undefined : meters.get(id);
-    if (running && meter) {
-      inFlight++;
-      meter.receive({ payload: 'tick' });
-    }
+    if (port && --port.pending === 0 && running) sweep(port);
   });
-  const start = () => {
-    running = true;
-    for (const id of meterIds) {
-      inFlight++;
-      meters.get(id)!.receive({ payload: 'tick' });
-    }
+  return {
+    start() {
+      running = true;
+      ports.forEach(sweep);
+    },
+    async stop() {
+      running = false; // each port finishes its sweep
+      const deadline = Date.now() + 10_000;
+      while (ports.some((p) => p.pending > 0)) {
+        if (Date.now() > deadline) throw new Error('meters did not answer within 10 s after the slice');
+        await sleep(5);
+      }
+    },
+    async close() {
+      await RED.stop();
+      fs.rmSync(userDir, { recursive: true, force: true });
+    },
   };
-  const stop = async () => {
-    running = false;
-    const deadline = Date.now() + 5000;
-    while (inFlight > 0 && Date.now() < deadline) await sleep(10);
-    await RED.stop();
-    fs.rmSync(userDir, { recursive: true, force: true });
-  };
-  return { start, stop };
 }
 
 /** Starts the V8 sampling profiler in this process; the returned function stops it and gives the profile. */
@@ -259,85 +294,140 @@ async function workerMain(): Promise<void> {
   const send = (m: FromWorker) => process.send!(m);
   const counters: Counters = { reads: 0, polls: 0, errors: 0 };
   const t0 = performance.now();
-  const side = cfg.side === 'bare' ? await bareSide(cfg, counters) : await nodeSide(cfg, counters);
-  const setupMs = performance.now() - t0;
-  side.start();
-  await sleep(cfg.warmup * 1000);
-
-  let windowRss = 0;
-  const sampler = setInterval(() => { windowRss = Math.max(windowRss, process.memoryUsage.rss()); }, 100);
-  const profiler = cfg.cpuProfDir ? await startProfiler() : undefined;
-  const before = { ...counters };
-  const cpu0 = process.cpuUsage();
-  const w0 = performance.now();
-  send({ type: 'mark', at: 'start' });
-  await sleep(cfg.seconds * 1000);
-  const cpu = process.cpuUsage(cpu0);
-  const seconds = (performance.now() - w0) / 1000;
-  const after = { ...counters };
-  send({ type: 'mark', at: 'end' });
-  if (profiler) {
-    fs.mkdirSync(cfg.cpuProfDir!, { recursive: true });
-    fs.writeFileSync(path.join(cfg.cpuProfDir!, `modbus-poll-${cfg.side}-r${cfg.round}.cpuprofile`), JSON.stringify(await profiler()));
-  }
-  clearInterval(sampler);
-  windowRss = Math.max(windowRss, process.memoryUsage.rss());
-
-  await side.stop();
-  send({
-    type: 'result',
-    result: {
-      side: cfg.side, seconds, setupMs,
-      reads: after.reads - before.reads, polls: after.polls - before.polls, errors: after.errors - before.errors,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      maxRss: process.resourceUsage().maxRSS * 1024, windowRss,
-    },
+  const driver = cfg.side === 'bare' ? await bareSide(cfg, counters) : await nodeSide(cfg, counters);
+  let stopProfiler: (() => Promise<object>) | undefined;
+  // Without the orchestrator (it failed, or Ctrl-C took it down) there is nothing to report to: tidy up
+  // (Node-RED's temp userDir) and go. SIGINT is left to the orchestrator for the same reason.
+  let closing = false;
+  process.on('SIGINT', () => { /* the orchestrator decides; its end disconnects us */ });
+  process.on('disconnect', () => {
+    if (closing) return;
+    closing = true;
+    driver.stop().catch(() => undefined).then(() => driver.close()).catch(() => undefined).then(() => process.exit(0));
   });
-  process.disconnect();
+  // One command at a time, in order.
+  let queue = Promise.resolve();
+  process.on('message', (m: ToWorker) => {
+    queue = queue.then(async () => {
+      if (m.cmd === 'run') {
+        driver.start();
+        await sleep(m.warmup * 1000);
+        if (cfg.cpuProfDir && !stopProfiler) stopProfiler = await startProfiler();
+        const before = { ...counters };
+        const cpu0 = process.cpuUsage();
+        const w0 = performance.now();
+        send({ type: 'mark', at: 'start' });
+        await sleep(m.seconds * 1000);
+        const cpu = process.cpuUsage(cpu0);
+        const seconds = (performance.now() - w0) / 1000;
+        const { rss, heapUsed } = process.memoryUsage();
+        send({ type: 'mark', at: 'end' });
+        const after = { ...counters };
+        await driver.stop();
+        send({
+          type: 'slice',
+          slice: {
+            side: cfg.side, seconds, simCpuMs: 0, cpuMs: (cpu.user + cpu.system) / 1000, rss, heapUsed,
+            reads: after.reads - before.reads, polls: after.polls - before.polls, errors: after.errors - before.errors,
+          },
+        });
+      } else {
+        closing = true;
+        if (stopProfiler) {
+          fs.mkdirSync(cfg.cpuProfDir!, { recursive: true });
+          fs.writeFileSync(path.join(cfg.cpuProfDir!, `modbus-poll-${cfg.side}.cpuprofile`), JSON.stringify(await stopProfiler()));
+        }
+        await driver.close();
+        send({ type: 'closed', maxRss: process.resourceUsage().maxRSS * 1024 });
+        process.disconnect();
+      }
+    }).catch((err: Error) => {
+      send({ type: 'error', message: err.stack ?? err.message });
+      process.exit(1);
+    });
+  });
+  send({ type: 'ready', setupMs: performance.now() - t0 });
 }
 
 // ---------------------------------------------------------------------------------------------
 // orchestrator
 
-interface Round extends WorkerResult { simCpuMs: number; round: number }
+interface Sims { child: ChildProcess; ports: number[]; cpu(): Promise<number> }
 
-function startSims(layout: PortLayout[]): Promise<{ child: ChildProcess; ports: number[]; cpu: () => Promise<number> }> {
+function startSims(layout: PortLayout[]): Promise<Sims> {
   const child = fork(__filename, ['sims'], { env: { ...process.env, BENCH_SIMS: JSON.stringify(layout) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting: ((ms: number) => void)[] = [];
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`simulators exited with ${code}`)));
     child.on('message', (m: { type: string; ports?: number[]; ms?: number }) => {
       if (m.type === 'ready') {
-        resolve({
-          child, ports: m.ports!,
-          cpu: () => new Promise<number>((r) => { waiting.push(r); child.send('cpu'); }),
-        });
+        resolve({ child, ports: m.ports!, cpu: () => new Promise<number>((r) => { waiting.push(r); child.send('cpu'); }) });
       } else if (m.type === 'cpu') waiting.shift()?.(m.ms!);
     });
   });
 }
 
-function runWorker(cfg: WorkerConfig, simCpu: () => Promise<number>): Promise<WorkerResult & { simCpuMs: number }> {
-  const execArgv = (process.env.BENCH_WORKER_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = fork(__filename, ['worker'], { env: { ...process.env, BENCH_WORKER: JSON.stringify(cfg) }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let simStart: Promise<number> | undefined;
-  let simEnd: Promise<number> | undefined;
-  let result: WorkerResult | undefined;
-  let failure = '';
-  return new Promise((resolve, reject) => {
-    child.on('message', (m: FromWorker) => {
+/** A worker process: run() one slice at a time, close() for its peak RSS. */
+class Worker {
+  private readonly child: ChildProcess;
+  private pending?: { expect: FromWorker['type']; resolve: (m: any) => void; reject: (e: Error) => void };
+  private simStart?: Promise<number>;
+  private simEnd?: Promise<number>;
+  readonly ready: Promise<{ setupMs: number }>;
+  private exited = false;
+
+  constructor(readonly side: Side, cfg: WorkerConfig, private readonly sims: Sims) {
+    const execArgv = (process.env.BENCH_WORKER_ARGS ?? '').split(/\s+/).filter(Boolean);
+    this.child = fork(__filename, ['worker'], { env: { ...process.env, BENCH_WORKER: JSON.stringify(cfg) }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.ready = this.expect('ready');
+    this.child.on('message', (m: FromWorker) => {
       if (m.type === 'mark') {
-        if (m.at === 'start') simStart = simCpu();
-        else simEnd = simCpu();
-      } else if (m.type === 'result') result = m.result;
-      else failure = m.message;
+        if (m.at === 'start') this.simStart = this.sims.cpu();
+        else this.simEnd = this.sims.cpu();
+      } else if (m.type === 'error') this.fail(new Error(`${side} worker: ${m.message}`));
+      else if (this.pending?.expect === m.type) {
+        const p = this.pending;
+        this.pending = undefined;
+        p.resolve(m);
+      }
     });
-    child.once('exit', (code) => {
-      if (!result || !simStart || !simEnd) return reject(new Error(`${cfg.side} worker exited with ${code}${failure ? `: ${failure}` : ''}`));
-      const r = result;
-      Promise.all([simStart, simEnd]).then(([a, b]) => resolve({ ...r, simCpuMs: b - a }), reject);
+    this.child.once('exit', (code) => {
+      this.exited = true;
+      this.fail(new Error(`${side} worker exited with ${code}`));
     });
-  });
+  }
+
+  private fail(e: Error): void {
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(e);
+  }
+
+  private expect(type: FromWorker['type']): Promise<any> {
+    return new Promise((resolve, reject) => { this.pending = { expect: type, resolve, reject }; });
+  }
+
+  async run(seconds: number, warmup: number): Promise<Slice> {
+    const done = this.expect('slice');
+    this.child.send({ cmd: 'run', seconds, warmup } satisfies ToWorker);
+    const { slice } = (await done) as { slice: Slice };
+    slice.simCpuMs = (await this.simEnd!) - (await this.simStart!);
+    return slice;
+  }
+
+  async close(): Promise<number> {
+    if (this.exited) return 0;
+    const done = this.expect('closed');
+    this.child.send({ cmd: 'close' } satisfies ToWorker);
+    const { maxRss } = (await done) as { maxRss: number };
+    if (!this.exited) await new Promise((r) => this.child.once('exit', r));
+    return maxRss;
+  }
+
+  /** Lets go of a worker that was not closed (after a failure): it stops, tidies up and exits. */
+  abandon(): void {
+    if (!this.exited && this.child.connected) this.child.disconnect();
+  }
 }
 
 function fmt(n: number, digits = 0): string {
@@ -345,13 +435,23 @@ function fmt(n: number, digits = 0): string {
 }
 
 async function orchestrate(): Promise<void> {
-  const seconds = envNumber('BENCH_SECONDS', 10);
-  const rounds = envNumber('BENCH_ROUNDS', 3, true);
+  const seconds = envNumber('BENCH_SECONDS', 3);
+  const slices = envNumber('BENCH_SLICES', 10, true);
   const warmup = envNumber('BENCH_WARMUP', 2);
   const portCount = envNumber('BENCH_PORTS', 10, true);
   const unitsPerPort = envNumber('BENCH_UNITS', 10, true);
+  if (seconds <= 0) throw new Error('BENCH_SECONDS must be > 0');
   const bareDecode = process.env.BENCH_BARE_DECODE === '1';
   const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
+  const roots = new Map<Side, string>([['node', ROOT]]);
+  for (const [i, dir] of (process.env.BENCH_COMPARE ?? '').split(',').filter(Boolean).entries()) {
+    const root = path.resolve(dir);
+    if (!fs.existsSync(path.join(root, 'dist', 'nodes', 'modbus-meter', 'modbus-meter.js'))) {
+      throw new Error(`BENCH_COMPARE: ${root} has no dist/nodes/modbus-meter/modbus-meter.js (build it first)`);
+    }
+    roots.set(`node-${String.fromCharCode(98 + i)}`, root);
+  }
+  const sides: Side[] = ['bare', ...roots.keys()];
   const layout: PortLayout[] = Array.from({ length: portCount }, (_, p) => ({
     port: 0,
     units: Array.from({ length: unitsPerPort }, (_, i) => ({ unit: i + 1, profile: PROFILES[(p * unitsPerPort + i) % PROFILES.length] })),
@@ -361,31 +461,39 @@ async function orchestrate(): Promise<void> {
   const meters = portCount * unitsPerPort;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const redVersion = (require('node-red/package.json') as { version: string }).version;
-  const mix = PROFILES.map((id) => `${id} (${blocks(id)} req)`).join(', ');
   console.log(`modbus poll bench: ${meters} meters = ${portCount} Modbus TCP ports x ${unitsPerPort} units, ${perSweep} read requests per sweep of all meters`);
-  console.log(`  profiles (round-robin): ${mix}`);
-  console.log(`  simulators in one child process; each side runs in its own worker process; ${rounds} rounds x ${seconds} s measured (+${warmup} s warm-up), order alternating`);
-  console.log(`  node: Node-RED ${redVersion} embedded (RED.init/RED.start), meter -> sink node re-injects; bare: modbus-serial, one client per port, sequential, ${bareDecode ? 'decoding with decodeReadings' : 'no decoding'}`);
+  console.log(`  profiles, round-robin: ${PROFILES.map((id) => `${id} (${blocks(id)} req)`).join(', ')}`);
+  console.log(`  node: Node-RED ${redVersion} embedded (RED.init/RED.start), msgs into the meters per port sweep, outputs to a sink node`);
+  console.log(`  bare: modbus-serial, one client per port, units and blocks in turn, ${bareDecode ? 'decoding with the lib\'s decodeReadings' : 'no decoding'}`);
+  console.log(`  simulators in one child process, each side in its own worker; ${slices} slices x ${seconds} s per side, alternating (+${warmup} s warm-up)`);
   console.log(`  node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
 
   const sims = await startSims(layout);
   layout.forEach((p, i) => { p.port = sims.ports[i]; });
-  const results: Round[] = [];
+  const workers: Partial<Record<Side, Worker>> = {};
+  const results: Slice[] = [];
+  const maxRss: Partial<Record<Side, number>> = {};
+  const setupMs: Partial<Record<Side, number>> = {};
   try {
-    for (let r = 0; r < rounds; r++) {
-      const order: Side[] = r % 2 === 0 ? ['bare', 'node'] : ['node', 'bare'];
-      for (const side of order) {
-        const res = await runWorker({ side, round: r + 1, ports: layout, seconds, warmup, bareDecode, cpuProfDir }, sims.cpu);
-        results.push({ ...res, round: r + 1 });
-        console.log(`  round ${r + 1} ${side.padEnd(4)}: ${fmt(res.reads / res.seconds).padStart(7)} reads/s ${fmt(res.polls / res.seconds).padStart(6)} polls/s` +
-          `  client CPU ${fmt((100 * res.cpuMs) / (res.seconds * 1000)).padStart(3)}% (${fmt((1000 * res.cpuMs) / Math.max(res.reads, 1), 1)} us/read)` +
-          `  sim CPU ${fmt((100 * res.simCpuMs) / (res.seconds * 1000)).padStart(3)}%  peak RSS ${fmt(mib(res.maxRss), 1)} MiB` +
-          `  errors ${res.errors}  setup ${fmt(res.setupMs)} ms`);
+    for (const side of sides) {
+      workers[side] = new Worker(side, { side, root: roots.get(side) ?? ROOT, ports: layout, bareDecode, cpuProfDir }, sims);
+      setupMs[side] = (await workers[side].ready).setupMs;
+    }
+    const warmed = new Set<Side>();
+    for (let i = 0; i < slices; i++) {
+      for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
+        const s = await workers[side]!.run(seconds, warmed.has(side) ? 0.2 : warmup);
+        warmed.add(side);
+        results.push(s);
+        process.stdout.write(`  slice ${String(i + 1).padStart(2)} ${(side + ":").padEnd(7)} ${fmt(s.reads / s.seconds).padStart(7)} reads/s, client CPU ${fmt((1000 * s.cpuMs) / Math.max(s.reads, 1), 1).padStart(5)} us/read, ` +
+          `sim CPU ${fmt((100 * s.simCpuMs) / (s.seconds * 1000)).padStart(3)}%, RSS ${fmt(mib(s.rss)).padStart(3)} MiB (heap ${fmt(mib(s.heapUsed)).padStart(3)})${s.errors ? `, ${s.errors} errors` : ''}\n`);
       }
     }
+    for (const side of sides) maxRss[side] = await workers[side]!.close();
   } finally {
+    for (const w of Object.values(workers)) w?.abandon();
     sims.child.send('close');
-    await new Promise((r) => { if (sims.child.exitCode !== null) r(null); else sims.child.once('exit', r); });
+    if (sims.child.exitCode === null) await new Promise((r) => sims.child.once('exit', r));
   }
 
   const summary = (side: Side) => {
@@ -396,25 +504,44 @@ async function orchestrate(): Promise<void> {
       cpuUsPerRead: median(rs.map((x) => (1000 * x.cpuMs) / Math.max(x.reads, 1))),
       clientCpuPct: median(rs.map((x) => (100 * x.cpuMs) / (x.seconds * 1000))),
       simCpuPct: median(rs.map((x) => (100 * x.simCpuMs) / (x.seconds * 1000))),
-      peakRssMiB: Math.max(...rs.map((x) => mib(x.maxRss))),
-      windowRssMiB: Math.max(...rs.map((x) => mib(x.windowRss))),
+      peakRssMiB: mib(maxRss[side] ?? 0),
+      setupMs: setupMs[side] ?? 0,
       errors: rs.reduce((s, x) => s + x.errors, 0),
     };
   };
-  const bare = summary('bare');
-  const node = summary('node');
-  const ratio = node.readsPerSec / bare.readsPerSec;
+  // Slices ran bare,node,... then ...,node,bare: slice i of one side sits next to slice i of the others.
+  const pairRatios = (side: Side) => {
+    const bare = results.filter((x) => x.side === 'bare');
+    return results.filter((x) => x.side === side).map((n, i) => n.reads / n.seconds / (bare[i].reads / bare[i].seconds));
+  };
+  const summaries = Object.fromEntries(sides.map((side) => [side, summary(side)])) as Record<Side, ReturnType<typeof summary>>;
+  const ratios = Object.fromEntries(sides.filter((s) => s !== 'bare').map((side) => [side, pairRatios(side)])) as Record<Side, number[]>;
   console.log('');
-  console.log('side   reads/s   polls/s   client CPU   CPU us/read   sim CPU   peak RSS MiB');
-  for (const [name, s] of [['bare', bare], ['node', node]] as const) {
-    console.log(`${name.padEnd(4)} ${fmt(s.readsPerSec).padStart(9)} ${fmt(s.pollsPerSec).padStart(9)} ${(fmt(s.clientCpuPct) + '%').padStart(12)}` +
+  console.log('side      reads/s   polls/s   client CPU   CPU us/read   sim CPU   peak RSS MiB');
+  for (const side of sides) {
+    const s = summaries[side];
+    console.log(`${side.padEnd(6)} ${fmt(s.readsPerSec).padStart(10)} ${fmt(s.pollsPerSec).padStart(9)} ${(fmt(s.clientCpuPct) + '%').padStart(12)}` +
       ` ${fmt(s.cpuUsPerRead, 1).padStart(13)} ${(fmt(s.simCpuPct) + '%').padStart(9)} ${fmt(s.peakRssMiB, 1).padStart(14)}`);
   }
-  console.log(`ratio (node/bare) = ${ratio.toFixed(2)}  (medians of ${rounds} rounds; target >= 0.90${ratio >= 0.9 ? ', met' : ', NOT met'})`);
+  const ratio = median(ratios.node);
+  for (const side of sides.filter((x) => x !== 'bare')) {
+    const rs = ratios[side];
+    const r = median(rs);
+    console.log(`ratio (${side}/bare) = ${r.toFixed(2)}  (median of ${rs.length} adjacent slice pairs, range ${Math.min(...rs).toFixed(2)}..${Math.max(...rs).toFixed(2)}` +
+      `${side === 'node' ? `; target >= 0.90: ${r >= 0.9 ? 'met' : 'NOT met'}` : `; ${roots.get(side)}`})`);
+  }
+  const round = (x: number, d = 1) => Number(x.toFixed(d));
+  const json = (s: ReturnType<typeof summary>) => ({
+    readsPerSec: Math.round(s.readsPerSec), pollsPerSec: Math.round(s.pollsPerSec), cpuUsPerRead: round(s.cpuUsPerRead),
+    clientCpuPct: Math.round(s.clientCpuPct), simCpuPct: Math.round(s.simCpuPct), peakRssMiB: round(s.peakRssMiB), setupMs: Math.round(s.setupMs), errors: s.errors,
+  });
   console.log(JSON.stringify({
-    bench: 'modbus-poll', meters, ports: portCount, unitsPerPort, requestsPerSweep: perSweep, seconds, rounds, warmup, bareDecode,
-    nodeRed: redVersion, node: process.version, bare, nodeRed_: node, ratio: Number(ratio.toFixed(3)),
-    rounds_: results.map((x) => ({ round: x.round, side: x.side, readsPerSec: Math.round(x.reads / x.seconds), pollsPerSec: Math.round(x.polls / x.seconds), cpuUsPerRead: Number(((1000 * x.cpuMs) / Math.max(x.reads, 1)).toFixed(1)), simCpuPct: Math.round((100 * x.simCpuMs) / (x.seconds * 1000)), peakRssMiB: Number(mib(x.maxRss).toFixed(1)), errors: x.errors })),
+    bench: 'modbus-poll', meters, ports: portCount, unitsPerPort, requestsPerSweep: perSweep, sliceSeconds: seconds, slices, warmup, bareDecode,
+    nodeRedVersion: redVersion, nodeVersion: process.version,
+    sides: Object.fromEntries(sides.map((side) => [side, json(summaries[side])])), ratio: round(ratio, 3), pairRatios: ratios.node.map((r) => round(r, 3)),
+    ...(roots.size > 1 ? {
+      compare: Object.fromEntries([...roots].filter(([side]) => side !== 'node').map(([side, root]) => [side, { root, ratio: round(median(ratios[side]), 3), pairRatios: ratios[side].map((r) => round(r, 3)) }])),
+    } : {}),
   }));
 }
 
@@ -422,6 +549,6 @@ const mode = process.argv[2];
 const main = mode === 'sims' ? simsMain : mode === 'worker' ? workerMain : orchestrate;
 main().catch((err: Error) => {
   if (mode === 'worker' && process.send) process.send({ type: 'error', message: err.stack ?? err.message });
-  console.error(`bench:modbus ${mode ?? ''}: ${err.stack ?? err.message}`);
+  console.error(`bench:modbus${mode ? ` ${mode}` : ''}: ${err.stack ?? err.message}`);
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeValue, encodeValue, rawUnsigned, registerCount } from '../../lib/protocols/modbus/datatypes';
+import { decodeValue, encodeValue, rawUnsigned, registerCount, shortestFloat32 } from '../../lib/protocols/modbus/datatypes';
 import type { DataType, Encoding } from '../../lib/protocols/modbus/types';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
@@ -51,6 +51,25 @@ describe('Modbus data types', () => {
     assert.equal(decodeValue(encodeValue(0.1, enc('float32')), 0, enc('float32')), 0.1);
     const f = Math.fround(1 / 3);
     assert.equal(Math.fround(decodeValue(encodeValue(f, enc('float32')), 0, enc('float32'))), f);
+  });
+
+  it('finds the shortest round-tripping decimal for any float32 (checked against the plain definition)', () => {
+    const bits = new DataView(new ArrayBuffer(4));
+    let seed = 12345;
+    for (let i = 0; i < 1_000_000; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      bits.setUint32(0, seed ^ (i << 7));
+      const f = bits.getFloat32(0);
+      if (!Number.isFinite(f)) continue;
+      let expected = f;
+      for (let digits = 1; digits <= 9; digits++) {
+        const d = Number(f.toPrecision(digits));
+        if (Math.fround(d) === f) { expected = d; break; }
+      }
+      const got = shortestFloat32(f);
+      assert.equal(Math.fround(got), f, `round-trips ${f}`);
+      assert.equal(got, expected, `shortest for bits ${bits.getUint32(0).toString(16)}`);
+    }
   });
 
   it('decodes float64', () => {

@@ -79,6 +79,39 @@ describe('read plan', () => {
     assert.throws(() => decodeReadings(plan, data, { meter: 'm', time: 0 }), /input registers 6..7: response has 1 registers, expected 2/);
   });
 
+  it('scales integer counters to the exact decimal (0.01 kWh steps, Wh to kWh) with no float noise', () => {
+    const p = validateProfile({
+      id: 'dec', manufacturer: 'T', model: 'T', source: 'test',
+      defaults: { type: 'uint32', wordOrder: 'big', byteOrder: 'big', table: 'holding' }, maxBlock: 10,
+      values: [
+        { obis: '1-0:1.8.0', name: 'centi kWh', register: 0, unit: 'kWh', scale: 0.01 },
+        { obis: '1-0:2.8.0', name: 'Wh', register: 2, unit: 'Wh', type: 'int32' },
+        { obis: '1-0:3.8.0', name: 'deci kvarh', register: 4, unit: 'kvarh', scale: 0.1 },
+      ],
+    });
+    const plan = planReads(p);
+    /** "123456789" with 2 decimals -> 1234567.89, built from the digits, not by arithmetic. */
+    const shifted = (n: number, decimals: number) => {
+      const digits = String(Math.abs(n)).padStart(decimals + 1, '0');
+      return Number(`${n < 0 ? '-' : ''}${digits.slice(0, digits.length - decimals)}.${digits.slice(digits.length - decimals)}`);
+    };
+    let seed = 7;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const a = seed;
+      const b = (seed ^ 0x5bd1e995) | 0;
+      const buf = Buffer.concat([
+        encodeValue(a, { type: 'uint32', wordOrder: 'big', byteOrder: 'big' }),
+        encodeValue(b, { type: 'int32', wordOrder: 'big', byteOrder: 'big' }),
+        encodeValue(a, { type: 'uint32', wordOrder: 'big', byteOrder: 'big' }),
+      ]);
+      const [r1, r2, r3] = decodeReadings(plan, [buf], { meter: 'm', time: 0 }).readings;
+      assert.equal(r1.value, shifted(a, 2), `${a} * 0.01`);
+      assert.equal(r2.value, shifted(b, 3), `${b} Wh`);
+      assert.equal(r3.value, shifted(a, 1), `${a} * 0.1`);
+    }
+  });
+
   it('can plan a subset of values', () => {
     const plan = planReads(profile(), (v) => v.obis === '1-0:1.8.0');
     assert.deepEqual(plan.blocks, [{ table: 'holding', start: 100, count: 2 }]);

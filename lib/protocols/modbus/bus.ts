@@ -112,7 +112,6 @@ export class ModbusBus extends EventEmitter {
   }
 
   private async ensureOpen(): Promise<void> {
-    if (this.io.isOpen) return;
     if (this._state === 'connected') this.setState('disconnected', 'link lost');
     const t = this.now();
     if (t < this.nextConnectAt) {
@@ -140,7 +139,7 @@ export class ModbusBus extends EventEmitter {
 
   private async exchange(req: Request): Promise<Buffer> {
     if (this._state === 'closed') throw new ModbusError('closed', 'connection closed');
-    await this.ensureOpen();
+    if (!this.io.isOpen) await this.ensureOpen();
     let lastError: ModbusError | undefined;
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
       this.stats.requests++;

@@ -1,5 +1,5 @@
 import type { Reading } from '../../model/reading';
-import { toCanonical } from '../../model/units';
+import { roundNoise, unitInfo } from '../../model/units';
 import { decodeValue, rawUnsigned, registerCount } from './datatypes';
 import { resolveValues } from './profile';
 import type { Profile, RegisterTable, ResolvedValue } from './types';
@@ -11,11 +11,33 @@ export interface ReadBlock {
   count: number;
 }
 
+/** A value with where it sits in the plan's responses and how it converts, worked out once per plan. */
+export interface PlannedValue extends ResolvedValue {
+  /** Index of the block holding the value, and the value's register offset in it. */
+  block: number;
+  offset: number;
+  /** Same for the scale-factor register, when the value has one. */
+  scaleBlock?: number;
+  scaleOffset?: number;
+  /** Conversion to the canonical unit: canonical = value * factor + shift. */
+  canonical: string;
+  factor: number;
+  shift: number;
+  /** Decoded exactly as sent and already canonical: nothing to scale, convert or round. */
+  exact: boolean;
+  /**
+   * For an integer whose scale times unit factor is 10^k and which has no ratio or scale register:
+   * 10^|k| and whether to divide. Division or multiplication by an exact power of ten is correctly
+   * rounded, so 123456789 * 0.01 comes out as 1234567.89 without rounding off float noise.
+   */
+  decimal?: { power: number; divide: boolean };
+}
+
 /** The requests that read every value of a profile, and where each value sits in them. */
 export interface ReadPlan {
   profile: string;
   blocks: ReadBlock[];
-  values: ResolvedValue[];
+  values: PlannedValue[];
 }
 
 interface Span { table: RegisterTable; start: number; end: number }
@@ -45,7 +67,33 @@ export function planReads(profile: Profile, only?: (v: ResolvedValue) => boolean
     cur = { ...s };
   }
   if (cur) blocks.push({ table: cur.table, start: cur.start, count: cur.end - cur.start });
-  return { profile: profile.id, blocks, values };
+  return { profile: profile.id, blocks, values: values.map((v) => place(v, blocks)) };
+}
+
+function locate(blocks: readonly ReadBlock[], table: RegisterTable, register: number, words: number): number {
+  const i = blocks.findIndex((b) => b.table === table && register >= b.start && register + words <= b.start + b.count);
+  if (i < 0) throw new Error(`${table} register ${register} is not covered by the read plan`);
+  return i;
+}
+
+function place(v: ResolvedValue, blocks: readonly ReadBlock[]): PlannedValue {
+  const block = locate(blocks, v.table, v.register, registerCount(v.type));
+  const unit = unitInfo(v.unit);
+  const planned: PlannedValue = {
+    ...v, block, offset: v.register - blocks[block].start,
+    canonical: unit.canonical, factor: unit.factor, shift: unit.offset ?? 0,
+    exact: v.scale === 1 && v.scaleRegister === undefined && !v.ratio && unit.factor === 1 && !unit.offset && v.type !== 'float64',
+  };
+  const k = Math.round(Math.log10(v.scale * unit.factor));
+  if (!planned.exact && v.type !== 'float32' && v.type !== 'float64' && v.scaleRegister === undefined && !v.ratio && !unit.offset
+    && Math.abs(k) <= 22 && Math.abs(v.scale * unit.factor / 10 ** k - 1) < 1e-12) {
+    planned.decimal = { power: 10 ** Math.abs(k), divide: k < 0 };
+  }
+  if (v.scaleRegister !== undefined) {
+    planned.scaleBlock = locate(blocks, v.table, v.scaleRegister, 1);
+    planned.scaleOffset = v.scaleRegister - blocks[planned.scaleBlock].start;
+  }
+  return planned;
 }
 
 /** Where a reading came from, carried in msg.source. */
@@ -67,12 +115,6 @@ export interface DecodeOptions {
   vtRatio?: number;
 }
 
-function locate(blocks: readonly ReadBlock[], table: RegisterTable, register: number, words: number): number {
-  const i = blocks.findIndex((b) => b.table === table && register >= b.start && register + words <= b.start + b.count);
-  if (i < 0) throw new Error(`${table} register ${register} is not covered by the read plan`);
-  return i;
-}
-
 /**
  * Turns the block responses (one Buffer per plan block, raw register bytes) into canonical Readings.
  * Values the meter marks as not available (a declared marker or a NaN float) give no reading.
@@ -89,24 +131,24 @@ export function decodeReadings(plan: ReadPlan, data: readonly Buffer[], opts: De
   const readings: Reading[] = [];
   const sources: RegisterSource[] = [];
   for (const v of plan.values) {
-    const words = registerCount(v.type);
-    const bi = locate(plan.blocks, v.table, v.register, words);
-    const offset = v.register - plan.blocks[bi].start;
-    const raw = decodeValue(data[bi], offset, v);
+    const raw = decodeValue(data[v.block], v.offset, v);
     if (Number.isNaN(raw)) continue;
-    if (v.notAvailable?.length && v.notAvailable.includes(rawUnsigned(data[bi], offset, v))) continue;
-    let value = raw * v.scale;
-    if (v.scaleRegister !== undefined) {
-      const si = locate(plan.blocks, v.table, v.scaleRegister, 1);
-      const sf = data[si].readInt16BE((v.scaleRegister - plan.blocks[si].start) * 2);
-      if (sf === -32768) continue; // SunSpec "not implemented"
-      value *= 10 ** sf;
+    if (v.notAvailable?.length && v.notAvailable.includes(rawUnsigned(data[v.block], v.offset, v))) continue;
+    let value = raw;
+    if (v.decimal) value = v.decimal.divide ? raw / v.decimal.power : raw * v.decimal.power;
+    else if (!v.exact) {
+      value *= v.scale;
+      if (v.scaleBlock !== undefined) {
+        const sf = data[v.scaleBlock].readInt16BE(v.scaleOffset! * 2);
+        if (sf === -32768) continue; // SunSpec "not implemented"
+        value *= 10 ** sf;
+      }
+      if (v.ratio === 'ct') value *= ct;
+      else if (v.ratio === 'vt') value *= vt;
+      else if (v.ratio === 'ct*vt') value *= ct * vt;
+      value = roundNoise(value * v.factor + v.shift);
     }
-    if (v.ratio === 'ct') value *= ct;
-    else if (v.ratio === 'vt') value *= vt;
-    else if (v.ratio === 'ct*vt') value *= ct * vt;
-    const canonical = toCanonical(value, v.unit);
-    readings.push({ meter: opts.meter, time: opts.time, obis: v.obis, value: canonical.value, unit: canonical.unit });
+    readings.push({ meter: opts.meter, time: opts.time, obis: v.obis, value, unit: v.canonical });
     sources.push({ obis: v.obis, name: v.name, table: v.table, register: v.register, type: v.type, raw });
   }
   return { readings, sources };
