@@ -24,8 +24,8 @@ function copyTree(from, to, filter = () => true) {
 
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
 
-// Data files next to the code that reads them (profiles, tables, calendars).
-copyTree(path.join(root, 'lib'), path.join(dist, 'lib'), (f) => f.endsWith('.json'));
+// Data files next to the code that reads them (profiles, tables, calendars), with their format docs.
+copyTree(path.join(root, 'lib'), path.join(dist, 'lib'), (f) => f.endsWith('.json') || f.endsWith('README.md'));
 const simBin = path.join(dist, 'bin', 'ems-sim.js');
 if (fs.existsSync(simBin)) fs.chmodSync(simBin, 0o755);
 
