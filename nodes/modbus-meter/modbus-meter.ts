@@ -82,9 +82,11 @@ export default function init(RED: NodeAPI): void {
       const started = Date.now();
       const result = await pollMeter(client!.bus, p, { meter, unit: u, ctRatio, vtRatio });
       const energy = result.readings.find((r) => r.obis === '1-0:1.8.0') ?? result.readings[0];
+      const waiting = client!.bus.depth;
       node.status({
         fill: 'green', shape: 'dot',
-        text: energy ? `${energy.value} ${energy.unit} ${new Date(energy.time).toTimeString().slice(0, 8)}` : 'ems-modbus-meter.status.no-values',
+        text: (energy ? `${energy.value} ${energy.unit} ${new Date(energy.time).toTimeString().slice(0, 8)}` : 'no values')
+          + (waiting > 0 ? ` (queue ${waiting})` : ''),
       });
       return Object.assign(msg, {
         topic: meter,

@@ -75,7 +75,7 @@ describe('the editor in Chromium', missingPeer(absent), () => {
   it('shows each meter\'s last energy value under it once polled', async () => {
     await page.waitForFunction(() => {
       const texts = Array.from(document.querySelectorAll('.red-ui-flow-node-status-label')).map((e) => e.textContent ?? '');
-      return texts.filter((t) => /kWh \d\d:\d\d:\d\d$/.test(t)).length === 3;
+      return texts.filter((t) => /kWh \d\d:\d\d:\d\d( \(queue \d+\))?$/.test(t)).length === 3;
     }, undefined, { timeout: 30_000 });
   });
 });

@@ -148,6 +148,23 @@ describe('ems-modbus-meter', () => {
     assert.match((await caught).error.message, /meter "main" unit 1 .*cannot open 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
   });
 
+  it('shows in its status how many requests wait on the shared connection', async () => {
+    sim.setFault(1, { kind: 'slow', delayMs: 60 });
+    await helper.load([modbusClient, modbusMeter], flow(port, [
+      { id: 'm1', meterId: 'a' }, { id: 'm2', meterId: 'b' }, { id: 'm3', meterId: 'c' },
+    ]));
+    const m1 = helper.getNode('m1');
+    const texts: string[] = [];
+    const original = m1.status.bind(m1);
+    m1.status = (st: any) => { texts.push(st.text); return original(st); };
+    const out = helper.getNode('out');
+    let n = 0;
+    const all = new Promise<void>((r) => out.on('input', () => { if (++n === 3) r(); }));
+    for (const id of ['m1', 'm2', 'm3']) helper.getNode(id).receive({});
+    await all;
+    assert.ok(texts.some((t) => /kWh \d\d:\d\d:\d\d \(queue \d+\)$/.test(t)), texts.join(' | '));
+  });
+
   it('speaks Modbus RTU frames over TCP (serial-to-Ethernet converters)', async () => {
     const rtu = new ModbusMeterSimulator({ units: [{ unit: 5, profile: 'eastron-sdm120' }], framing: 'rtu-over-tcp' });
     const rtuPort = await rtu.listen(0);
