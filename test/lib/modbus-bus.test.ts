@@ -72,6 +72,22 @@ describe('Modbus bus queue', () => {
     assert.deepEqual(bus.backedOffUnits(), []);
   });
 
+  it('blames the link, not the unit, when the connection dies under a request', async () => {
+    const io = new FakeIO();
+    const bus = new ModbusBus(io, { retries: 2 });
+    await bus.read(4, 'holding', 0, 1);
+    io.units.set(4, 'timeout');
+    const read = io.read.bind(io);
+    io.read = async (...args) => { io.isOpen = false; return read(...args); };
+    await assert.rejects(bus.read(4, 'holding', 0, 1), (e: ModbusError) => e.code === 'connection' && /link lost while waiting for unit 4/.test(e.message));
+    assert.deepEqual(bus.backedOffUnits(), [], 'the unit is not backed off');
+    assert.equal(bus.state, 'disconnected');
+    io.units.set(4, 'ok');
+    io.read = read;
+    await bus.read(4, 'holding', 0, 1);
+    assert.equal(io.opens, 2, 'the next request reconnects');
+  });
+
   it('does not retry or back off an exception answer: the unit is alive', async () => {
     const io = new FakeIO();
     io.units.set(3, 'exception');

@@ -165,6 +165,35 @@ describe('ems-modbus-meter', () => {
     assert.ok(texts.some((t) => /kWh \d\d:\d\d:\d\d \(queue \d+\)$/.test(t)), texts.join(' | '));
   });
 
+  it('recovers by itself when the gateway restarts', async () => {
+    await helper.load([modbusClient, modbusMeter], flow(port, [{ id: 'm1', meterId: 'main' }]));
+    // One listener each for the whole test: results arrive in order.
+    const results: any[] = [];
+    let wake = () => {};
+    helper.getNode('out').on('input', (m: any) => { results.push({ ok: m }); wake(); });
+    helper.getNode('caught').on('input', (m: any) => { results.push({ err: m.error.message }); wake(); });
+    const poll = async () => {
+      const before = results.length;
+      helper.getNode('m1').receive({});
+      while (results.length === before) await new Promise<void>((r) => { wake = r; });
+      return results[before];
+    };
+    assert.ok((await poll()).ok);
+    await sim.close();
+    const down = await poll();
+    assert.match(down.err, /meter "main" unit 1 .*(link lost|ECONNRE|not connected|cannot open)/i);
+    sim = new ModbusMeterSimulator({ units: [{ unit: 1, profile: 'eastron-sdm630' }] });
+    await sim.listen(port);
+    let result: any;
+    const deadline = Date.now() + 10_000;
+    do {
+      await new Promise((r) => setTimeout(r, 300));
+      result = await poll();
+    } while (!result.ok && Date.now() < deadline);
+    assert.ok(result.ok, `still failing: ${result.err}`);
+    assert.equal(result.ok.topic, 'main');
+  });
+
   it('speaks Modbus RTU frames over TCP (serial-to-Ethernet converters)', async () => {
     const rtu = new ModbusMeterSimulator({ units: [{ unit: 5, profile: 'eastron-sdm120' }], framing: 'rtu-over-tcp' });
     const rtuPort = await rtu.listen(0);

@@ -153,6 +153,10 @@ export class ModbusBus extends EventEmitter {
           this.stats.exceptions++;
           throw lastError;
         }
+        if (lastError.code === 'timeout' && !this.io.isOpen) {
+          // The link died under the request: the unit is not to blame.
+          lastError = new ModbusError('connection', `link lost while waiting for unit ${req.unit}: ${lastError.message}`);
+        }
         if (lastError.code !== 'timeout') {
           if (!this.io.isOpen) this.setState('disconnected', lastError.message);
           throw lastError;
