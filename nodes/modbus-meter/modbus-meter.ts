@@ -34,6 +34,14 @@ export function parseUnit(value: unknown, field = 'unit'): number {
   return n;
 }
 
+function parseCustomMap(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text || 'null');
+  } catch (err) {
+    throw new Error(`customProfile is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 export default function init(RED: NodeAPI): void {
   const userProfileDirs = () => [path.join(RED.settings.userDir ?? '.', 'ems-profiles')];
   const plans = new WeakMap<Profile, ReadPlan>();
@@ -63,7 +71,7 @@ export default function init(RED: NodeAPI): void {
     try {
       if (!client || !client.bus) throw new Error('no valid Modbus connection (client) is configured');
       unit = parseUnit(def.unit || '1');
-      plan = def.profile === 'custom' ? planFor(JSON.parse(def.customProfile || 'null'), 'customProfile') : planFor(def.profile, 'profile');
+      plan = def.profile === 'custom' ? planFor(parseCustomMap(def.customProfile), 'customProfile') : planFor(def.profile, 'profile');
       ctRatio = positive(def.ctRatio, 'ctRatio', 1);
       vtRatio = positive(def.vtRatio, 'vtRatio', 1);
       intervalMs = def.interval && Number(def.interval) !== 0 ? positive(def.interval, 'interval', 0) * 1000 : 0;

@@ -138,6 +138,10 @@ describe('ems-modbus-meter', () => {
     m1.receive({});
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(receivedOutput, false);
+    await helper.unload();
+    await helper.load([modbusClient, modbusMeter], flow(port, [{ id: 'm2', meterId: 'custom', profile: 'custom', customProfile: '{ "id": ' }]));
+    const errors = helper.log().args.flat().filter((e: any) => e && e.id === 'm2' && e.level === 20);
+    assert.match(String(errors[0]?.msg), /meter "custom": customProfile is not valid JSON/);
   });
 
   it('fails fast with the cause when the bus cannot connect', async () => {
