@@ -8,3 +8,4 @@ export * as store from './store';
 export * as ems from './ems';
 export * as sim from './sim';
 export * as modbusSim from './sim/modbus-meter';
+export * as pipeline from './pipeline';
