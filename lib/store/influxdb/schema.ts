@@ -18,7 +18,7 @@
  * - A tag comes back for free in `GROUP BY ..., "unit"` (windowed and latest queries) and costs no
  *   per-point storage; a string field would be stored with every point and would need an extra
  *   `last("unit")` per window.
- * - VictoriaMetrics (which serves /api/v2/write) drops string fields but keeps tags as labels.
+ * - VictoriaMetrics (which serves /api/v2/write) keeps tags as labels; a string field becomes a sample of value 0 (checked against 1.79.5).
  * Caveat: if a (meter, obis) is ever written with two different units they are two series, and a
  * point rewritten with another unit does not overwrite the old one. The query parsers tolerate this
  * (latest keeps the newest per meter/obis; see influxql.ts).
