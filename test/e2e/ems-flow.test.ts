@@ -34,7 +34,7 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
     const nodes = await (await fetch(`${ems.url}/nodes`, { headers: { Accept: 'application/json' } })).json() as any[];
     const ours = nodes.filter((n) => n.module === 'node-red-contrib-ems');
     assert.deepEqual(ours.map((n) => n.types[0]).sort(),
-      ['ems-api', 'ems-modbus-client', 'ems-modbus-meter', 'ems-store', 'ems-store-query', 'ems-store-write']);
+      ['ems-api', 'ems-consumption', 'ems-modbus-client', 'ems-modbus-meter', 'ems-store', 'ems-store-query', 'ems-store-write']);
     assert.ok(ours.every((n) => n.enabled && !n.err), JSON.stringify(ours.filter((n) => n.err)));
     // Every example flow (Import > Examples) uses only node types this runtime has.
     const types = new Set(nodes.flatMap((n) => n.types as string[]));
