@@ -3,11 +3,13 @@
  * shares (window arithmetic, query parameter parsing).
  */
 import { SqliteStore } from './sqlite';
+import { InfluxStore, type InfluxStoreOptions } from './influxdb/store';
 import type { ReadingStore } from './types';
 
 export * from './types';
 export * from './windows';
 export * from './query-params';
+export { InfluxStore, type InfluxStoreOptions, type InfluxStoreStatus, type InfluxStoreState } from './influxdb/store';
 export { SqliteStore, DEFAULT_RAW_LIMIT, DEFAULT_EVENT_LIMIT, type SqliteStoreOptions } from './sqlite';
 
 export interface SqliteStoreConfig {
@@ -16,10 +18,14 @@ export interface SqliteStoreConfig {
   path: string;
 }
 
-// The influxdb backend adds its config here: `| InfluxStoreConfig` with `backend: 'influxdb'`.
-export type StoreConfig = SqliteStoreConfig;
+/** An InfluxDB server (1.x with version 1; 2.x, 3.x, Cloud with version 2); see ./influxdb/store. */
+export interface InfluxStoreConfig extends InfluxStoreOptions {
+  backend: 'influxdb';
+}
 
-export const BACKENDS = ['sqlite'] as const;
+export type StoreConfig = SqliteStoreConfig | InfluxStoreConfig;
+
+export const BACKENDS = ['sqlite', 'influxdb'] as const;
 
 /** Opens a store for a configuration. Throws an Error naming the backend and the cause when it cannot. */
 export function openStore(config: StoreConfig): ReadingStore {
@@ -27,7 +33,10 @@ export function openStore(config: StoreConfig): ReadingStore {
     case 'sqlite':
       if (typeof config.path !== 'string' || config.path === '') throw new Error('sqlite store: path is required (a file path or ":memory:")');
       return new SqliteStore({ path: config.path });
-    // case 'influxdb': return new InfluxStore(config);
+    case 'influxdb': {
+      const { backend: _backend, ...options } = config;
+      return new InfluxStore(options);
+    }
     default:
       throw new Error(`unknown store backend ${JSON.stringify((config as { backend?: unknown })?.backend)} (use ${BACKENDS.join(', ')})`);
   }

@@ -1,9 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
-import { BACKENDS, isValidTimeZone, openStore, systemTimeZone, type ReadingStore } from '../../lib/store';
+import { BACKENDS, InfluxStore, isValidTimeZone, openStore, systemTimeZone, type InfluxStoreOptions, type InfluxStoreStatus, type ReadingStore } from '../../lib/store';
+import { influxOptions, text, type InfluxCredentials, type InfluxDef } from './influx-options';
 
-export interface StoreDef extends NodeDef {
+export interface StoreDef extends NodeDef, InfluxDef {
   backend: string;
   path: string;
   timeZone: string;
@@ -14,6 +15,8 @@ export interface StoreConfigNode extends Node {
   backend: string;
   /** Resolved file path (sqlite). */
   filePath: string;
+  /** Resolved options (influxdb; credentials included). */
+  influx?: InfluxStoreOptions;
   /** IANA zone for window alignment and local times. */
   timeZone: string;
   /** The shared store, opened on first use; throws an Error naming the cause when it cannot be opened. */
@@ -35,8 +38,18 @@ export function resolveStorePath(configured: string | undefined, userDir: string
   return path.resolve(dir, p);
 }
 
+/** The status users show for an InfluxStore status (texts are i18n keys plus the detail). */
+export function influxStatus(RED: NodeAPI, s: InfluxStoreStatus): NodeStatus {
+  if (s.state === 'connected') return { fill: 'green', shape: 'dot', text: RED._('ems-store.status.connected') };
+  if (s.state === 'buffering') return { fill: 'yellow', shape: 'ring', text: `${RED._('ems-store.status.buffering')} ${s.spooled}` };
+  const why = (s.lastError ?? '').replace(/\s+/g, ' ');
+  return { fill: 'red', shape: 'ring', text: `${RED._('ems-store.status.error')}: ${why.length > 40 ? `${why.slice(0, 39)}…` : why}` };
+}
+
+type StoreNode = StoreConfigNode & Node<InfluxCredentials>;
+
 export default function init(RED: NodeAPI): void {
-  function EmsStore(this: StoreConfigNode, def: StoreDef): void {
+  function EmsStore(this: StoreNode, def: StoreDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const users = new Map<string, Node>();
@@ -46,15 +59,23 @@ export default function init(RED: NodeAPI): void {
     let closed = false;
     let usersGone: (() => void) | null = null;
 
-    node.backend = def.backend || 'sqlite';
-    node.timeZone = (def.timeZone ?? '').trim() || systemTimeZone();
-    const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
-    node.filePath = resolveStorePath(def.path, userDir);
+    // Empty (an unset ${ENV} variable) means the default, for every property.
+    node.backend = text(def.backend) || 'sqlite';
+    node.timeZone = text(def.timeZone) || systemTimeZone();
+    const userDir = (RED.settings as unknown as { userDir?: string }).userDir || path.join(os.homedir(), '.node-red');
+    node.filePath = resolveStorePath(text(def.path), userDir);
     if (!(BACKENDS as readonly string[]).includes(node.backend)) {
       problem = `ems-store: unknown backend ${JSON.stringify(node.backend)} (use ${BACKENDS.join(', ')})`;
     } else if (!isValidTimeZone(node.timeZone)) {
       problem = `ems-store: time zone ${JSON.stringify(def.timeZone)} is not an IANA zone (use e.g. Europe/Berlin or UTC)`;
+    } else if (node.backend === 'influxdb') {
+      try {
+        node.influx = influxOptions(def, node.credentials, { nodeId: node.id, userDir, timeZone: node.timeZone });
+      } catch (err) {
+        problem = err instanceof Error ? err.message : String(err);
+      }
     }
+    const where = node.influx ? `${node.influx.url} (${node.influx.version === 1 ? `db ${node.influx.database}` : `bucket ${node.influx.bucket}`})` : node.filePath;
     if (problem) {
       node.error(problem);
       status = { fill: 'red', shape: 'ring', text: 'ems-store.status.bad-config' };
@@ -81,8 +102,20 @@ export default function init(RED: NodeAPI): void {
       if (closed) throw new Error('ems-store: the store is closed');
       if (store) return store;
       try {
-        store = openStore({ backend: 'sqlite', path: node.filePath });
-        fanOut({ fill: 'green', shape: 'dot', text: 'ems-store.status.open' });
+        if (node.influx) {
+          const influx = openStore({ backend: 'influxdb', ...node.influx }) as InfluxStore;
+          influx.on('status', (s: InfluxStoreStatus) => {
+            if (!closed) fanOut(influxStatus(RED, s));
+          });
+          influx.on('rejected', (message: string, lines: string[]) => {
+            node.warn(`ems-store: ${where} refused ${lines.length} spooled line(s), dropped: ${message}`);
+          });
+          store = influx;
+          fanOut(influxStatus(RED, influx.status()));
+        } else {
+          store = openStore({ backend: 'sqlite', path: node.filePath });
+          fanOut({ fill: 'green', shape: 'dot', text: 'ems-store.status.open' });
+        }
         return store;
       } catch (err) {
         fanOut({ fill: 'red', shape: 'ring', text: 'ems-store.status.error' });
@@ -98,7 +131,7 @@ export default function init(RED: NodeAPI): void {
       });
       void wait
         .then(() => store?.close())
-        .catch((err: unknown) => node.error(`ems-store: closing ${node.filePath}: ${err instanceof Error ? err.message : String(err)}`))
+        .catch((err: unknown) => node.error(`ems-store: closing ${where}: ${err instanceof Error ? err.message : String(err)}`))
         .finally(() => {
           store = null;
           closed = true;
@@ -107,5 +140,7 @@ export default function init(RED: NodeAPI): void {
         });
     });
   }
-  RED.nodes.registerType('ems-store', EmsStore);
+  RED.nodes.registerType<StoreNode, StoreDef, unknown, InfluxCredentials>('ems-store', EmsStore, {
+    credentials: { username: { type: 'text' }, password: { type: 'password' }, token: { type: 'password' } },
+  });
 }
