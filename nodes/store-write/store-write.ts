@@ -62,7 +62,12 @@ export default function init(RED: NodeAPI): void {
         return;
       }
       total += readings.length;
-      node.status({ fill: 'green', shape: 'dot', text: RED._('ems-store-write.status.written', { count: total }) });
+      // A store that buffers (InfluxDB during an outage) keeps that visible: the readings are safe on disk, not yet on the server.
+      const store = config!.getStore() as { status?: () => { state: string; spooled: number } };
+      const backlog = store.status?.();
+      node.status(backlog && backlog.state !== 'connected' && backlog.spooled > 0
+        ? { fill: 'yellow', shape: 'ring', text: RED._('ems-store-write.status.written-buffering', { count: total, spooled: backlog.spooled }) }
+        : { fill: 'green', shape: 'dot', text: RED._('ems-store-write.status.written', { count: total }) });
       for (const p of batch) {
         p.msg.stored = p.readings.length;
         try {

@@ -178,6 +178,7 @@ describe('ems-store with the influxdb backend', () => {
     helper.getNode('w1').receive({ payload: [reading('m1', t, 1), reading('m1', t + 1, 2), reading('m1', t + 2, 3)] });
     assert.equal((await written).stored, 3, 'the write succeeds: the points are safe in the spool');
     await until(3000, () => shown.some((s) => s === 'ems-store.status.buffering 3'));
+    assert.ok(shown.includes('ems-store-write.status.written-buffering'), `store-write says its readings wait on disk: ${shown.join(' | ')}`);
     const spool = fs.readdirSync(path.join(dir, `spool-${n}`));
     assert.ok(spool.length > 0, 'the spool is on disk');
 
