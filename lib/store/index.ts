@@ -9,6 +9,7 @@ import type { ReadingStore } from './types';
 export * from './types';
 export * from './windows';
 export * from './query-params';
+export * from './gaps';
 export { InfluxStore, type InfluxStoreOptions, type InfluxStoreStatus, type InfluxStoreState } from './influxdb/store';
 export { SqliteStore, DEFAULT_RAW_LIMIT, DEFAULT_EVENT_LIMIT, type SqliteStoreOptions } from './sqlite';
 

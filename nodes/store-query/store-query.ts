@@ -1,21 +1,25 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { normaliseObis } from '../../lib/model';
-import { parseRangeQuery, QueryParamError, type LatestQuery } from '../../lib/store';
+import { everyProblem, formatDuration, gapsForStore, parseDuration, parseRangeQuery, QueryParamError, type GapQuery, type LatestQuery } from '../../lib/store';
 import type { StoreConfigNode } from '../store/store';
 
 export interface StoreQueryDef extends NodeDef {
   store: string;
-  mode: 'range' | 'latest';
+  mode: 'range' | 'latest' | 'gaps';
   meter: string;
   obis: string;
   range: string;
   window: string;
   fn: string;
   limit: string | number;
+  /** Slot length of gaps mode, e.g. "15m". */
+  interval?: string;
 }
 
 /** Parameters a msg may set, in msg.payload (an object) or as msg.<name>; msg.<name> wins. */
-export const QUERY_PARAMS = ['mode', 'meter', 'obis', 'from', 'to', 'range', 'window', 'fn', 'agg', 'tz', 'limit'] as const;
+export const QUERY_PARAMS = ['mode', 'meter', 'obis', 'from', 'to', 'range', 'window', 'fn', 'agg', 'tz', 'limit', 'interval'] as const;
+
+export const MODES = ['range', 'latest', 'gaps'] as const;
 
 /** Collects query parameters from msg.payload (when an object) and msg properties. */
 export function paramsOf(msg: Record<string, unknown>): Record<string, unknown> {
@@ -51,6 +55,31 @@ function latestQuery(params: Record<string, unknown>, def: StoreQueryDef): Lates
   return q;
 }
 
+/** The interval of gaps mode: msg.interval, else the node's setting, else 15m. */
+export function gapInterval(params: Record<string, unknown>, def: StoreQueryDef): number {
+  const raw = params.interval ?? (def.interval || '15m');
+  const every = parseDuration(raw);
+  if (Number.isNaN(every) || everyProblem(every)) {
+    throw new QueryParamError('interval', `interval: ${JSON.stringify(raw)} is not an interval (use e.g. 15m, 1h or 1d; a day or longer must be whole days)`, raw);
+  }
+  return every;
+}
+
+/** Builds the gap query: meter (optional: absent = every meter), obis, from/to/range and tz as in range mode. */
+export function gapQuery(params: Record<string, unknown>, def: StoreQueryDef, timeZone: string | undefined, now: number): GapQuery {
+  const interval = gapInterval(params, def);
+  const { window: _w, fn: _f, agg: _a, limit: _l, ...rest } = params;
+  const hasMeter = rest.meter !== undefined || !!def.meter;
+  const q = parseRangeQuery(hasMeter ? rest : { ...rest, meter: '*' }, now, {
+    meter: def.meter || undefined, obis: def.obis || undefined, range: def.range || undefined, timeZone,
+  });
+  const out: GapQuery = { from: q.from, to: q.to, interval };
+  if (hasMeter) out.meter = q.meter;
+  if (q.obis !== undefined) out.obis = q.obis;
+  if (q.timeZone !== undefined) out.timeZone = q.timeZone;
+  return out;
+}
+
 export default function init(RED: NodeAPI): void {
   function EmsStoreQuery(this: Node, def: StoreQueryDef): void {
     RED.nodes.createNode(this, def);
@@ -65,8 +94,20 @@ export default function init(RED: NodeAPI): void {
       const params = paramsOf(msg as unknown as Record<string, unknown>);
       const out = msg as NodeMessageInFlow & { query?: unknown };
       const mode = params.mode ?? (def.mode || 'range');
-      if (mode !== 'range' && mode !== 'latest') throw new QueryParamError('mode', `mode: ${JSON.stringify(mode)} is not a query mode (use range or latest)`, mode);
-      if (mode === 'latest') {
+      if (!(MODES as readonly unknown[]).includes(mode)) throw new QueryParamError('mode', `mode: ${JSON.stringify(mode)} is not a query mode (use ${MODES.join(', ')})`, mode);
+      if (mode === 'gaps') {
+        const q = gapQuery(params, def, config.timeZone, Date.now());
+        try {
+          out.payload = await gapsForStore(store, q);
+        } catch (err) {
+          if (err instanceof RangeError && /windows/.test(err.message)) {
+            throw new QueryParamError('interval', `interval: ${formatDuration(q.interval)} gives too many slots from ${new Date(q.from).toISOString()} to ${new Date(q.to).toISOString()} (use a longer interval or a shorter range)`, q.interval);
+          }
+          throw err;
+        }
+        out.query = { mode: 'gaps', ...q };
+        if (!out.topic && q.meter !== undefined) out.topic = q.meter;
+      } else if (mode === 'latest') {
         const q = latestQuery(params, def);
         out.payload = await store.latest(q);
         out.query = { mode: 'latest', ...q };
