@@ -10,6 +10,7 @@ export * from './types';
 export * from './windows';
 export * from './query-params';
 export * from './gaps';
+export * from './events';
 export { InfluxStore, type InfluxStoreOptions, type InfluxStoreStatus, type InfluxStoreState } from './influxdb/store';
 export { SqliteStore, DEFAULT_RAW_LIMIT, DEFAULT_EVENT_LIMIT, type SqliteStoreOptions } from './sqlite';
 

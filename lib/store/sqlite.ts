@@ -13,10 +13,10 @@ import { isObis, normaliseObis } from '../model/obis';
 import { readingProblem, type Reading } from '../model/reading';
 import type { Aggregate, EmsEvent, EventLevel, EventQuery, LatestQuery, RangeQuery, ReadingStore, WindowRow } from './types';
 import { MAX_WINDOWS, windowBoundaries } from './windows';
+import { eventProblem } from './events';
 
 export const DEFAULT_RAW_LIMIT = 100_000;
 export const DEFAULT_EVENT_LIMIT = 10_000;
-const LEVELS: readonly EventLevel[] = ['info', 'warning', 'error'];
 
 export interface SqliteStoreOptions {
   /** File path, or ":memory:". */
@@ -324,14 +324,3 @@ function toReading(r: Reading & { quality: number | null }): Reading {
   return out;
 }
 
-function eventProblem(e: unknown): string | null {
-  if (e === null || typeof e !== 'object') return `event must be an object, got ${JSON.stringify(e)}`;
-  const x = e as Record<string, unknown>;
-  if (typeof x.time !== 'number' || !Number.isFinite(x.time)) return `event.time must be epoch milliseconds, got ${JSON.stringify(x.time)}`;
-  if (!LEVELS.includes(x.level as EventLevel)) return `event.level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(x.level)}`;
-  if (typeof x.kind !== 'string' || x.kind === '') return `event.kind must be a non-empty string, got ${JSON.stringify(x.kind)}`;
-  if (typeof x.message !== 'string') return `event.message must be a string, got ${JSON.stringify(x.message)}`;
-  if (x.meter !== undefined && typeof x.meter !== 'string') return `event.meter must be a string, got ${JSON.stringify(x.meter)}`;
-  if (x.source !== undefined && typeof x.source !== 'string') return `event.source must be a string, got ${JSON.stringify(x.source)}`;
-  return null;
-}

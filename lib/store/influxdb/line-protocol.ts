@@ -19,10 +19,12 @@
  */
 import { isObis, normaliseObis } from '../../model/obis';
 import { readingProblem, type Reading } from '../../model/reading';
-import type { EmsEvent, EventLevel } from '../types';
+import type { EmsEvent } from '../types';
 import { DEFAULT_SCHEMA, type InfluxSchema } from './schema';
+import { eventProblem } from '../events';
 
-const LEVELS: readonly EventLevel[] = ['info', 'warning', 'error'];
+export { eventProblem };
+
 
 export function escapeMeasurement(name: string): string {
   return name.replace(/[, ]/g, (c) => `\\${c}`);
@@ -113,18 +115,6 @@ export function encodeReadings(readings: readonly Reading[], schema: InfluxSchem
   return out;
 }
 
-/** Checks the shape of one event (the same rules as the sqlite store); a message or null. */
-export function eventProblem(e: unknown): string | null {
-  if (e === null || typeof e !== 'object') return `event must be an object, got ${JSON.stringify(e)}`;
-  const x = e as Record<string, unknown>;
-  if (typeof x.time !== 'number' || !Number.isFinite(x.time)) return `event.time must be epoch milliseconds, got ${JSON.stringify(x.time)}`;
-  if (!LEVELS.includes(x.level as EventLevel)) return `event.level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(x.level)}`;
-  if (typeof x.kind !== 'string' || x.kind === '') return `event.kind must be a non-empty string, got ${JSON.stringify(x.kind)}`;
-  if (typeof x.message !== 'string') return `event.message must be a string, got ${JSON.stringify(x.message)}`;
-  if (x.meter !== undefined && typeof x.meter !== 'string') return `event.meter must be a string, got ${JSON.stringify(x.meter)}`;
-  if (x.source !== undefined && typeof x.source !== 'string') return `event.source must be a string, got ${JSON.stringify(x.source)}`;
-  return null;
-}
 
 export function eventLine(e: EmsEvent, index = 0, schema: InfluxSchema = DEFAULT_SCHEMA): string {
   const where = `events[${index}]`;
