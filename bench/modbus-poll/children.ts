@@ -2,12 +2,12 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import inspector from 'node:inspector';
-import os from 'node:os';
 import path from 'node:path';
 import ModbusRTU from 'modbus-serial';
 import { decodeReadings, loadProfile, planReads, type ReadPlan } from '../../lib/protocols/modbus';
 import type { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { sleep, type FromWorker, type PortLayout, type ToWorker, type WorkerConfig } from './common';
+import { benchUserDir } from '../embedded-user-dir';
 
 // ---------------------------------------------------------------------------------------------
 // sims child: all simulators in one process; answers 'cpu' with its CPU time; exits when the parent goes.
@@ -91,15 +91,7 @@ async function bareSide(cfg: WorkerConfig, counters: Counters): Promise<Driver> 
 
 /** The node side: Node-RED embedded (RED.init + RED.start) with the suite linked into a temp userDir. */
 async function nodeSide(cfg: WorkerConfig, counters: Counters): Promise<Driver> {
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-bench-'));
-  const modules = path.join(userDir, 'node_modules');
-  fs.mkdirSync(path.join(modules, 'ems-bench-sink'), { recursive: true });
-  fs.symlinkSync(cfg.root, path.join(modules, 'node-red-contrib-ems'), 'dir');
-  // A do-nothing node type (like the test helper's "helper" node); the bench adds its input handler.
-  const sinkDir = path.join(modules, 'ems-bench-sink');
-  fs.writeFileSync(path.join(sinkDir, 'package.json'), JSON.stringify({ name: 'ems-bench-sink', version: '1.0.0', 'node-red': { nodes: { 'ems-bench-sink': 'sink.js' } } }));
-  fs.writeFileSync(path.join(sinkDir, 'sink.js'), "module.exports = (RED) => RED.nodes.registerType('ems-bench-sink', function (n) { RED.nodes.createNode(this, n); });\n");
-  fs.writeFileSync(path.join(sinkDir, 'sink.html'), '<script type="text/javascript">RED.nodes.registerType("ems-bench-sink",{category:"common",defaults:{},inputs:1,outputs:0});</script>\n');
+  const { userDir } = benchUserDir(cfg.root, 'ems-bench-');
 
   const flow: Record<string, unknown>[] = [{ id: 'tab', type: 'tab', label: 'bench' }];
   let y = 60;

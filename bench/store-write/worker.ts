@@ -1,11 +1,11 @@
 // The store-write benchmark's worker process: one side, set up, then write all readings once.
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeReadings } from '../../lib/store/influxdb/line-protocol';
 import { readings, sleep, type FromWorker, type Result, type ToWorker, type WorkerConfig } from './common';
+import { benchUserDir } from '../embedded-user-dir';
 
 interface Counters { acked: number; errors: number; firstError?: string }
 interface Driver { run(counters: Counters): Promise<void>; close(): Promise<void> }
@@ -68,14 +68,7 @@ let verified: number | undefined;
 
 /** The node sides: Node-RED embedded (RED.init + RED.start) with the suite (and node-red-contrib-influxdb) in a temp userDir. */
 async function nodeSide(cfg: WorkerConfig, counters: Counters): Promise<Driver> {
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-bench-store-'));
-  const modules = path.join(userDir, 'node_modules');
-  fs.mkdirSync(path.join(modules, 'ems-bench-sink'), { recursive: true });
-  fs.symlinkSync(cfg.root, path.join(modules, 'node-red-contrib-ems'), 'dir');
-  const sinkDir = path.join(modules, 'ems-bench-sink');
-  fs.writeFileSync(path.join(sinkDir, 'package.json'), JSON.stringify({ name: 'ems-bench-sink', version: '1.0.0', 'node-red': { nodes: { 'ems-bench-sink': 'sink.js' } } }));
-  fs.writeFileSync(path.join(sinkDir, 'sink.js'), "module.exports = (RED) => RED.nodes.registerType('ems-bench-sink', function (n) { RED.nodes.createNode(this, n); });\n");
-  fs.writeFileSync(path.join(sinkDir, 'sink.html'), '<script type="text/javascript">RED.nodes.registerType("ems-bench-sink",{category:"common",defaults:{},inputs:1,outputs:0});</script>\n');
+  const { userDir, modules } = benchUserDir(cfg.root, 'ems-bench-store-');
 
   const flow: Record<string, unknown>[] = [{ id: 'tab', type: 'tab', label: 'bench' }];
   if (cfg.side === 'influx1-contrib') {
