@@ -1,2 +1,6 @@
 export * from './envelope';
 export * from './meters-api';
+export * from './db';
+export * from './passwords';
+export * from './users';
+export * from './auth';

@@ -1,0 +1,90 @@
+/**
+ * The EMS's own database (users, sessions, folders, meters, accounting objects, tariffs, license,
+ * events): one SQLite file beside the reading store, versioned by numbered migrations that run once,
+ * in order, each in a transaction. Readings never live here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type EmsDatabase = Database.Database;
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Append new migrations at the end; never edit one that has shipped. */
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'users and sessions',
+    sql: `
+      CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        login         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name          TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+        active        INTEGER NOT NULL DEFAULT 1,
+        last_active   INTEGER,
+        open_page     TEXT,
+        open_folders  TEXT NOT NULL DEFAULT '[]',
+        open_factory  TEXT,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until  INTEGER,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+      CREATE TABLE sessions (
+        id                 TEXT PRIMARY KEY,
+        user_id            TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        access_hash        TEXT NOT NULL UNIQUE,
+        access_expires     INTEGER NOT NULL,
+        refresh_hash       TEXT NOT NULL UNIQUE,
+        refresh_expires    INTEGER NOT NULL,
+        created_at         INTEGER NOT NULL,
+        ended_at           INTEGER
+      );
+      CREATE INDEX sessions_user ON sessions(user_id);
+    `,
+  },
+];
+
+/** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */
+export function openEmsDb(file: string, migrations: Migration[] = MIGRATIONS): EmsDatabase {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  if (file !== ':memory:') db.pragma('journal_mode = WAL');
+  migrate(db, migrations);
+  return db;
+}
+
+/** Runs the migrations newer than the database's version; returns the versions applied. */
+export function migrate(db: EmsDatabase, migrations: Migration[] = MIGRATIONS): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  const applied: number[] = [];
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i].version === sorted[i - 1].version) throw new Error(`migration version ${sorted[i].version} is used twice`);
+  }
+  const latest = sorted.length ? sorted[sorted.length - 1].version : 0;
+  if (current > latest) throw new Error(`the EMS database is at schema version ${current}, newer than this package knows (${latest}); upgrade the package`);
+  for (const m of sorted) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}
+
+export function schemaVersion(db: EmsDatabase): number {
+  return (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+}

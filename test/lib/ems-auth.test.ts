@@ -1,0 +1,139 @@
+import { describe, it, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openEmsDb, migrate, schemaVersion, MIGRATIONS, type EmsDatabase, type Migration } from '../../lib/ems/db';
+import { UserService } from '../../lib/ems/users';
+import { AuthService, ensureAdmin, DEMO_ADMIN } from '../../lib/ems/auth';
+import { hashPassword, verifyPassword } from '../../lib/ems/passwords';
+import { ApiError } from '../../lib/ems/envelope';
+
+const MIN = 60_000;
+
+async function rejectsWith(p: Promise<unknown> | (() => unknown), status: number, text: RegExp): Promise<void> {
+  await assert.rejects(async () => (typeof p === 'function' ? p() : p), (err: unknown) => {
+    assert.ok(err instanceof ApiError, String(err));
+    assert.equal(err.status, status, err.message);
+    assert.match(err.message, text);
+    return true;
+  });
+}
+
+describe('EMS database migrations', () => {
+  it('applies each migration once, in order, and remembers the version across reopening', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-db-'));
+    const file = path.join(dir, 'sub', 'ems.db');
+    const extra: Migration[] = [{ version: 2, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY)' }];
+    let db = openEmsDb(file);
+    assert.equal(schemaVersion(db), 1);
+    assert.deepEqual(migrate(db, [...MIGRATIONS, ...extra]), [2]);
+    db.close();
+    db = openEmsDb(file, [...MIGRATIONS, ...extra]);
+    assert.equal(schemaVersion(db), 2);
+    db.close();
+    // An older package must not run against a newer database.
+    assert.throws(() => openEmsDb(file), /schema version 2, newer than this package knows \(1\)/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('passwords', () => {
+  it('hashes with scrypt and a fresh salt, and verifies only the right password', async () => {
+    const a = await hashPassword('correct horse');
+    const b = await hashPassword('correct horse');
+    assert.match(a, /^scrypt\$16384\$8\$1\$/);
+    assert.notEqual(a, b);
+    assert.equal(await verifyPassword('correct horse', a), true);
+    assert.equal(await verifyPassword('correct hors', a), false);
+    assert.equal(await verifyPassword('x', 'plain-text'), false);
+  });
+});
+
+describe('users and auth', () => {
+  let db: EmsDatabase;
+  let users: UserService;
+  let auth: AuthService;
+  let now: number;
+
+  beforeEach(() => {
+    now = Date.UTC(2026, 10, 21, 12, 0);
+    db = openEmsDb(':memory:');
+    users = new UserService(db, () => now);
+    auth = new AuthService(db, users, {}, () => now);
+  });
+
+  it('creates users without ever returning the password, and validates every field', async () => {
+    const u = await users.create({ login: 'ops', name: 'Operator', password: 'longenough', role: 'operator', open_folders: ['f1', 'f1', 'f2'] });
+    assert.equal(u.role, 'operator');
+    assert.deepEqual(u.open_folders, ['f1', 'f2']);
+    assert.equal(JSON.stringify(users.list()).includes('longenough'), false);
+    assert.equal('password_hash' in u, false);
+    await rejectsWith(users.create({ login: 'x', name: 'X', password: 'short', role: 'viewer' }), 400, /password must be a string of 8 to 1024/);
+    await rejectsWith(users.create({ login: 'x y', name: 'X', password: 'longenough', role: 'viewer' }), 400, /login "x y" must be/);
+    await rejectsWith(users.create({ login: 'x', name: 'X', password: 'longenough', role: 'root' }), 400, /role "root" must be one of admin, operator, viewer/);
+    await rejectsWith(users.create({ login: 'x', name: 'X', password: 'longenough' }), 400, /role is required/);
+    await rejectsWith(users.create({ login: 'OPS', name: 'Again', password: 'longenough', role: 'viewer' }), 409, /login "OPS" is taken/);
+    await rejectsWith(users.create({ login: 'x', name: 'X', password: 'longenough', role: 'viewer', colour: 'red' } as any), 400, /unknown field "colour"/);
+    await rejectsWith(users.update(u.id, { open_folders: 'f1' }), 400, /open_folders "f1" must be an array/);
+    await rejectsWith(users.update('nope', { name: 'N' }), 404, /unknown user "nope"/);
+    assert.equal(users.count(), 1);
+  });
+
+  it('logs in, authenticates the access token, refreshes (old refresh token dies) and logs out', async () => {
+    await users.create({ login: 'ann', name: 'Ann', password: 'ann-secret', role: 'viewer' });
+    const a = await auth.login('ann', 'ann-secret');
+    assert.equal(a.session.user.login, 'ann');
+    assert.equal(a.session.access_expires, now + 15 * MIN);
+    assert.equal(auth.authenticate(a.access_token).user.login, 'ann');
+    assert.equal(users.list()[0].last_active, now);
+
+    now += 16 * MIN;
+    assert.throws(() => auth.authenticate(a.access_token), /access token has expired/);
+    const b = auth.refresh(a.refresh_token);
+    assert.equal(auth.authenticate(b.access_token).user.login, 'ann');
+    assert.throws(() => auth.refresh(a.refresh_token), /refresh token is unknown, expired or logged out/);
+
+    assert.equal(auth.logout(b.access_token), true);
+    assert.throws(() => auth.authenticate(b.access_token), (e: ApiError) => e.status === 401);
+    assert.throws(() => auth.refresh(b.refresh_token), (e: ApiError) => e.status === 401);
+    assert.throws(() => auth.authenticate(undefined), /log in first/);
+  });
+
+  it('locks an account after 5 failed logins for 15 minutes, even for the right password', async () => {
+    await users.create({ login: 'bob', name: 'Bob', password: 'bob-secret', role: 'operator' });
+    for (let i = 0; i < 5; i++) await rejectsWith(auth.login('bob', 'guess' + i), 401, /wrong login or password/);
+    await rejectsWith(auth.login('bob', 'bob-secret'), 423, /locked after 5 failed logins/);
+    now += 15 * MIN;
+    const ok = await auth.login('bob', 'bob-secret');
+    assert.equal(ok.session.user.login, 'bob');
+    await rejectsWith(auth.login('nobody', 'whatever1'), 401, /wrong login or password/);
+  });
+
+  it('ends sessions of a deactivated user and keeps at least one active admin', async () => {
+    const admin = await users.create({ login: 'root', name: 'Root', password: 'root-secret', role: 'admin' });
+    const v = await users.create({ login: 'viv', name: 'Viv', password: 'viv-secret', role: 'viewer' });
+    const s = await auth.login('viv', 'viv-secret');
+    await users.update(v.id, { active: false });
+    assert.throws(() => auth.authenticate(s.access_token), (e: ApiError) => e.status === 401);
+    await rejectsWith(auth.login('viv', 'viv-secret'), 403, /deactivated/);
+    await rejectsWith(users.update(admin.id, { role: 'viewer' }), 409, /last active admin/);
+    await rejectsWith(() => users.delete(admin.id), 409, /last active admin/);
+    users.delete(v.id);
+    assert.deepEqual(users.list().map((u) => u.login), ['root']);
+  });
+
+  it('creates the first admin from EMS_ADMIN_USER/PASSWORD, or the demo default with a warning', async () => {
+    const r = await ensureAdmin(users, { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' });
+    assert.equal(r.created?.role, 'admin');
+    assert.equal(r.warning, null);
+    assert.equal((await ensureAdmin(users, {})).created, null, 'only on first start');
+
+    const db2 = openEmsDb(':memory:');
+    const users2 = new UserService(db2);
+    const d = await ensureAdmin(users2, {});
+    assert.equal(d.created?.login, DEMO_ADMIN.login);
+    assert.match(d.warning ?? '', /still has the demo password/);
+    await new AuthService(db2, users2).login(DEMO_ADMIN.login, DEMO_ADMIN.password);
+  });
+});
