@@ -50,6 +50,27 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX sessions_user ON sessions(user_id);
     `,
   },
+  {
+    version: 2,
+    name: 'folders and meters',
+    sql: `
+      CREATE TABLE folders (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        folder_type TEXT NOT NULL,
+        parent_id   TEXT REFERENCES folders(id)
+      );
+      CREATE INDEX folders_parent ON folders(parent_id);
+      CREATE TABLE meters (
+        id         TEXT PRIMARY KEY,
+        folder_id  TEXT NOT NULL REFERENCES folders(id),
+        definition TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX meters_folder ON meters(folder_id);
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

@@ -4,3 +4,5 @@ export * from './db';
 export * from './passwords';
 export * from './users';
 export * from './auth';
+export * from './meter-definition';
+export * from './registry';

@@ -1,0 +1,148 @@
+/**
+ * A meter definition of the poll server (the data dictionary's "Meter creating/updating" fields,
+ * plus protocol and profile): validated field by field with errors that name the field and value.
+ * The dictionary sends every field as a string; numbers are accepted too. Units:
+ * waiting_time and pause_time in ms, interval_time in seconds, time_difference in seconds,
+ * package_size in bytes (0 = no splitting), data_polling_length in records (0 = current values only).
+ */
+import { ApiError } from './envelope';
+
+export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'] as const;
+export type MeterProtocol = typeof PROTOCOLS[number];
+export const PERIOD_TYPES = ['interval', 'hourly', 'daily', 'weekly', 'monthly'] as const;
+export type PeriodType = typeof PERIOD_TYPES[number];
+
+export interface MeterDefinition {
+  name: string;
+  /** The meter's own number (serial number on the nameplate). */
+  number_meter: string;
+  /** Address on its bus: Modbus unit id, M-Bus primary address, IEC 62056-21 device address. */
+  connection_address: string;
+  /** Meter password (IEC P1, gateway), stored but never returned by the API. */
+  password: string;
+  /** Host name or IP of the TCP endpoint, or a serial device path ("/dev/ttyUSB0"). */
+  ip_address: string;
+  port: number;
+  waiting_time: number;
+  interval_time: number;
+  pause_time: number;
+  package_size: number;
+  time_difference: number;
+  periodType: PeriodType;
+  data_polling_length: number;
+  /** ISO weekdays 1 (Monday) .. 7 (Sunday) the meter may be polled; empty = every day. */
+  days_of_week: number[];
+  /** Days of the month 1..31 the meter may be polled; empty = every day. */
+  days_of_month: number[];
+  protocol: MeterProtocol;
+  /** Register map / codec profile, e.g. a Modbus profile id "eastron-sdm630". */
+  profile: string;
+}
+
+export const METER_FIELDS: readonly (keyof MeterDefinition)[] = [
+  'name', 'number_meter', 'connection_address', 'password', 'ip_address', 'port', 'waiting_time', 'interval_time',
+  'pause_time', 'package_size', 'time_difference', 'periodType', 'data_polling_length', 'days_of_week', 'days_of_month',
+  'protocol', 'profile',
+];
+
+export const METER_DEFAULTS: Omit<MeterDefinition, 'name' | 'protocol'> = {
+  number_meter: '', connection_address: '1', password: '', ip_address: '127.0.0.1', port: 502, waiting_time: 1000,
+  interval_time: 60, pause_time: 0, package_size: 0, time_difference: 0, periodType: 'interval', data_polling_length: 0,
+  days_of_week: [], days_of_month: [], profile: '',
+};
+
+function bad(field: string, value: unknown, rule: string): never {
+  throw new ApiError(400, `${field} ${JSON.stringify(value)} ${rule}`);
+}
+
+function text(field: string, v: unknown, max: number, required = false): string {
+  if (typeof v === 'number' && Number.isFinite(v)) v = String(v);
+  if (typeof v !== 'string') bad(field, v, 'must be a string');
+  const s = v.trim();
+  if (required && s === '') bad(field, v, 'must not be empty');
+  if (s.length > max) bad(field, v, `must be at most ${max} characters`);
+  return s;
+}
+
+function integer(field: string, v: unknown, min: number, max: number): number {
+  const n = typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) bad(field, v, `must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** "1,2,5" / [1,2,5] / "" -> sorted unique numbers in [min, max]. */
+function dayList(field: string, v: unknown, min: number, max: number): number[] {
+  const items = Array.isArray(v) ? v : typeof v === 'string' ? (v.trim() === '' ? [] : v.split(',')) : bad(field, v, `must be a comma-separated list of days ${min}-${max}`);
+  const days = items.map((d) => {
+    const n = typeof d === 'string' && /^\s*\d+\s*$/.test(d) ? Number(d) : d;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) bad(field, v, `must list days from ${min} to ${max} (got ${JSON.stringify(d)})`);
+    return n;
+  });
+  return [...new Set(days)].sort((a, b) => a - b);
+}
+
+const CHECKS: { [K in keyof MeterDefinition]: (v: unknown) => MeterDefinition[K] } = {
+  name: (v) => text('name', v, 100, true),
+  number_meter: (v) => text('number_meter', v, 64),
+  connection_address: (v) => text('connection_address', v, 64),
+  password: (v) => text('password', v, 128),
+  ip_address: (v) => {
+    const s = text('ip_address', v, 255, true);
+    if (!/^[A-Za-z0-9._:\-/[\]]+$/.test(s)) bad('ip_address', v, 'must be a host name, an IP address or a serial device path');
+    return s;
+  },
+  port: (v) => integer('port', v, 0, 65535),
+  waiting_time: (v) => integer('waiting_time', v, 50, 600_000),
+  interval_time: (v) => integer('interval_time', v, 1, 31 * 86_400),
+  pause_time: (v) => integer('pause_time', v, 0, 600_000),
+  package_size: (v) => integer('package_size', v, 0, 65_536),
+  time_difference: (v) => integer('time_difference', v, 0, 86_400),
+  periodType: (v) => {
+    if (!PERIOD_TYPES.includes(v as PeriodType)) bad('periodType', v, `must be one of ${PERIOD_TYPES.join(', ')}`);
+    return v as PeriodType;
+  },
+  data_polling_length: (v) => integer('data_polling_length', v, 0, 100_000),
+  days_of_week: (v) => dayList('days_of_week', v, 1, 7),
+  days_of_month: (v) => dayList('days_of_month', v, 1, 31),
+  protocol: (v) => {
+    if (!PROTOCOLS.includes(v as MeterProtocol)) bad('protocol', v, `must be one of ${PROTOCOLS.join(', ')}`);
+    return v as MeterProtocol;
+  },
+  profile: (v) => text('profile', v, 100),
+};
+
+/**
+ * A full definition from a create body (name and protocol required, defaults for the rest), or the
+ * merge of `base` and an update body. Unknown fields are refused, so a typo never passes silently.
+ */
+export function checkMeterDefinition(body: unknown, base?: MeterDefinition): MeterDefinition {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'the body must be a JSON object with the meter\'s fields');
+  const input = body as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!(METER_FIELDS as readonly string[]).includes(key) && key !== 'folder_id') throw new ApiError(400, `unknown field "${key}" (use folder_id, ${METER_FIELDS.join(', ')})`);
+  }
+  if (!base) {
+    for (const k of ['name', 'protocol'] as const) if (input[k] === undefined) throw new ApiError(400, `${k} is required`);
+  }
+  const out = { ...METER_DEFAULTS, ...base } as Record<string, unknown>;
+  for (const k of METER_FIELDS) {
+    if (input[k] !== undefined) out[k] = (CHECKS[k] as (v: unknown) => unknown)(input[k]);
+  }
+  const def = out as unknown as MeterDefinition;
+  if (def.protocol.startsWith('modbus')) {
+    const unit = Number(def.connection_address);
+    if (!/^\d+$/.test(def.connection_address) || unit < 0 || unit > 247) bad('connection_address', def.connection_address, 'must be a Modbus unit id from 0 to 247');
+    if (!def.profile) throw new ApiError(400, 'profile is required for Modbus meters (a register map such as "eastron-sdm630")');
+  }
+  if (def.protocol === 'mbus' && !/^(\d{1,3}|[0-9A-Fa-f*]{8,16})$/.test(def.connection_address)) {
+    bad('connection_address', def.connection_address, 'must be an M-Bus primary address (0-250) or a secondary address (8-16 hex digits, * wildcards)');
+  }
+  if (def.port === 0 && !def.ip_address.startsWith('/')) bad('port', def.port, 'must be 1-65535 for a TCP endpoint (0 only with a serial device path)');
+  return def;
+}
+
+/** The definition as the API shows it: the password replaced by whether one is set. */
+export function publicDefinition(def: MeterDefinition): Omit<MeterDefinition, 'password'> & { password_set: boolean } {
+  const { password, ...rest } = def;
+  return { ...rest, password_set: password !== '' };
+}

@@ -1,0 +1,231 @@
+/**
+ * The poll server's folder tree and meter definitions. Folders nest (parent_id); meters hang in a
+ * folder as leaves. A user's open_folders (empty = all) limit what they see: the listed folders,
+ * everything below them, and the folders above them as the path to get there (without their other
+ * children).
+ */
+import crypto from 'node:crypto';
+import type { EmsDatabase } from './db';
+import { ApiError } from './envelope';
+import { checkMeterDefinition, publicDefinition, type MeterDefinition } from './meter-definition';
+
+export const FOLDER_TYPES = ['folder', 'site', 'building', 'floor', 'factory', 'department'] as const;
+
+export interface Folder {
+  _id: string;
+  name: string;
+  folder_type: string;
+  parent_id: string | null;
+}
+
+export interface MeterRecord {
+  _id: string;
+  folder_id: string;
+  definition: MeterDefinition;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A node of GET /api/folders: a folder with its children, or a meter leaf (folder_type "meter"). */
+export interface TreeNode extends Folder {
+  child_folders: TreeNode[];
+  meter?: string;
+  meter_detail?: ReturnType<typeof publicDefinition>;
+}
+
+/** What a user may see: undefined = everything. */
+export type FolderScope = ReadonlySet<string> | undefined;
+
+export interface RegistryHooks {
+  /** Called before a meter is created with the count it will make; throws to refuse (license). */
+  beforeCreateMeter?: (countAfter: number) => void;
+  /** Called after every change, for the event log and the scheduler. */
+  onChange?: (change: { kind: 'folder' | 'meter'; action: 'create' | 'update' | 'delete'; id: string; name: string }) => void;
+}
+
+interface FolderRow { id: string; name: string; folder_type: string; parent_id: string | null }
+interface MeterRow { id: string; folder_id: string; definition: string; created_at: number; updated_at: number }
+
+export class Registry {
+  constructor(private readonly db: EmsDatabase, private readonly hooks: RegistryHooks = {}, private readonly now: () => number = Date.now) {}
+
+  // ---- scope ----
+
+  /** The folder ids a user with these open_folders sees in full (the folders and their descendants). */
+  scopeOf(openFolders: readonly string[]): FolderScope {
+    if (openFolders.length === 0) return undefined;
+    const children = this.childrenIndex();
+    const seen = new Set<string>();
+    const stack = [...openFolders];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      stack.push(...(children.get(id) ?? []).map((f) => f.id));
+    }
+    return seen;
+  }
+
+  private canSee(scope: FolderScope, folderId: string): boolean {
+    return scope === undefined || scope.has(folderId);
+  }
+
+  // ---- folders ----
+
+  tree(scope?: FolderScope): TreeNode[] {
+    const children = this.childrenIndex();
+    const meters = new Map<string, MeterRow[]>();
+    for (const m of this.db.prepare('SELECT * FROM meters ORDER BY id').all() as MeterRow[]) {
+      meters.set(m.folder_id, [...(meters.get(m.folder_id) ?? []), m]);
+    }
+    const build = (row: FolderRow, visible: boolean): TreeNode | null => {
+      const inside = visible || this.canSee(scope, row.id);
+      const kids = (children.get(row.id) ?? []).map((c) => build(c, inside)).filter((n): n is TreeNode => n !== null);
+      if (!inside && kids.length === 0) return null;
+      const leaves = inside ? (meters.get(row.id) ?? []).map((m) => this.leaf(m)) : [];
+      return { _id: row.id, name: row.name, folder_type: row.folder_type, parent_id: row.parent_id, child_folders: [...kids, ...leaves] };
+    };
+    return (children.get(null) ?? []).map((r) => build(r, scope === undefined)).filter((n): n is TreeNode => n !== null);
+  }
+
+  folder(id: string, scope?: FolderScope): Folder {
+    const row = this.db.prepare('SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
+    if (!row || !this.canSee(scope, id)) throw new ApiError(404, `unknown folder "${id}"`);
+    return { _id: row.id, name: row.name, folder_type: row.folder_type, parent_id: row.parent_id };
+  }
+
+  createFolder(body: unknown, scope?: FolderScope): Folder {
+    const f = this.checkFolder(body, true);
+    if (f.parent_id === null && scope !== undefined) throw new ApiError(403, 'only users with every folder open may create top-level folders');
+    if (f.parent_id !== null) this.folder(f.parent_id, scope);
+    const id = crypto.randomUUID();
+    this.db.prepare('INSERT INTO folders (id, name, folder_type, parent_id) VALUES (?, ?, ?, ?)').run(id, f.name, f.folder_type, f.parent_id);
+    this.hooks.onChange?.({ kind: 'folder', action: 'create', id, name: f.name! });
+    return this.folder(id);
+  }
+
+  updateFolder(id: string, body: unknown, scope?: FolderScope): Folder {
+    const before = this.folder(id, scope);
+    const f = this.checkFolder(body, false);
+    const next = { ...before, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) } as Folder;
+    if (f.parent_id !== undefined && f.parent_id !== null) {
+      this.folder(f.parent_id, scope);
+      for (let p: string | null = f.parent_id; p !== null; p = this.folder(p).parent_id) {
+        if (p === id) throw new ApiError(400, `parent_id "${f.parent_id}" would put folder "${id}" inside itself`);
+      }
+    }
+    this.db.prepare('UPDATE folders SET name = ?, folder_type = ?, parent_id = ? WHERE id = ?').run(next.name, next.folder_type, next.parent_id, id);
+    this.hooks.onChange?.({ kind: 'folder', action: 'update', id, name: next.name });
+    return this.folder(id);
+  }
+
+  /** Deletes an empty folder (no sub-folders, no meters). */
+  deleteFolder(id: string, scope?: FolderScope): void {
+    const f = this.folder(id, scope);
+    const kids = (this.db.prepare('SELECT COUNT(*) AS n FROM folders WHERE parent_id = ?').get(id) as { n: number }).n;
+    const meters = (this.db.prepare('SELECT COUNT(*) AS n FROM meters WHERE folder_id = ?').get(id) as { n: number }).n;
+    if (kids + meters > 0) throw new ApiError(409, `folder "${f.name}" still holds ${kids} folder(s) and ${meters} meter(s); move or delete them first`);
+    this.db.prepare('DELETE FROM folders WHERE id = ?').run(id);
+    this.hooks.onChange?.({ kind: 'folder', action: 'delete', id, name: f.name });
+  }
+
+  // ---- meters ----
+
+  meters(scope?: FolderScope): MeterRecord[] {
+    return (this.db.prepare('SELECT * FROM meters ORDER BY id').all() as MeterRow[]).filter((m) => this.canSee(scope, m.folder_id)).map(toRecord);
+  }
+
+  meter(id: string, scope?: FolderScope): MeterRecord {
+    const row = this.db.prepare('SELECT * FROM meters WHERE id = ?').get(id) as MeterRow | undefined;
+    if (!row || !this.canSee(scope, row.folder_id)) throw new ApiError(404, `unknown meter "${id}"`);
+    return toRecord(row);
+  }
+
+  meterCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM meters').get() as { n: number }).n;
+  }
+
+  /** Creates a meter in body.folder_id; `id` (optional) must be unique, else one is made from the name. */
+  createMeter(body: unknown, scope?: FolderScope, id?: string): MeterRecord {
+    const def = checkMeterDefinition(body);
+    const folderId = this.folderIdOf(body);
+    this.folder(folderId, scope);
+    const meterId = id ?? this.freeMeterId(def.name);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(meterId)) throw new ApiError(400, `meter id ${JSON.stringify(meterId)} must be 1-64 letters, digits or . _ -`);
+    if (this.db.prepare('SELECT 1 FROM meters WHERE id = ?').get(meterId)) throw new ApiError(409, `meter id "${meterId}" is taken`);
+    this.hooks.beforeCreateMeter?.(this.meterCount() + 1);
+    const t = this.now();
+    this.db.prepare('INSERT INTO meters (id, folder_id, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(meterId, folderId, JSON.stringify(def), t, t);
+    this.hooks.onChange?.({ kind: 'meter', action: 'create', id: meterId, name: def.name });
+    return this.meter(meterId);
+  }
+
+  updateMeter(id: string, body: unknown, scope?: FolderScope): MeterRecord {
+    const before = this.meter(id, scope);
+    const def = checkMeterDefinition(body, before.definition);
+    const folderId = (body as Record<string, unknown>).folder_id === undefined ? before.folder_id : this.folderIdOf(body);
+    this.folder(folderId, scope);
+    this.db.prepare('UPDATE meters SET folder_id = ?, definition = ?, updated_at = ? WHERE id = ?').run(folderId, JSON.stringify(def), this.now(), id);
+    this.hooks.onChange?.({ kind: 'meter', action: 'update', id, name: def.name });
+    return this.meter(id);
+  }
+
+  deleteMeter(id: string, scope?: FolderScope): void {
+    const m = this.meter(id, scope);
+    this.db.prepare('DELETE FROM meters WHERE id = ?').run(id);
+    this.hooks.onChange?.({ kind: 'meter', action: 'delete', id, name: m.definition.name });
+  }
+
+  private leaf(m: MeterRow): TreeNode {
+    const def = JSON.parse(m.definition) as MeterDefinition;
+    return { _id: m.id, name: def.name, folder_type: 'meter', parent_id: m.folder_id, child_folders: [], meter: m.id, meter_detail: publicDefinition(def) };
+  }
+
+  private childrenIndex(): Map<string | null, FolderRow[]> {
+    const index = new Map<string | null, FolderRow[]>();
+    for (const f of this.db.prepare('SELECT * FROM folders ORDER BY name, id').all() as FolderRow[]) {
+      index.set(f.parent_id, [...(index.get(f.parent_id) ?? []), f]);
+    }
+    return index;
+  }
+
+  private folderIdOf(body: unknown): string {
+    const v = (body as Record<string, unknown>).folder_id;
+    if (typeof v !== 'string' || v === '') throw new ApiError(400, `folder_id ${JSON.stringify(v)} must be the id of the folder the meter belongs to`);
+    return v;
+  }
+
+  private freeMeterId(name: string): string {
+    const base = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'meter';
+    for (let i = 1; ; i++) {
+      const id = i === 1 ? base : `${base}-${i}`;
+      if (!this.db.prepare('SELECT 1 FROM meters WHERE id = ?').get(id)) return id;
+    }
+  }
+
+  private checkFolder(body: unknown, creating: boolean): Partial<Folder> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'the body must be a JSON object with the folder\'s fields');
+    const b = body as Record<string, unknown>;
+    for (const k of Object.keys(b)) if (!['name', 'folder_type', 'parent_id'].includes(k)) throw new ApiError(400, `unknown field "${k}" (use name, folder_type, parent_id)`);
+    const out: Partial<Folder> = {};
+    if (b.name !== undefined || creating) {
+      if (typeof b.name !== 'string' || b.name.trim() === '' || b.name.length > 100) throw new ApiError(400, `name ${JSON.stringify(b.name)} must be a non-empty string of at most 100 characters`);
+      out.name = b.name.trim();
+    }
+    if (b.folder_type !== undefined || creating) {
+      const t = b.folder_type ?? 'folder';
+      if (!(FOLDER_TYPES as readonly unknown[]).includes(t)) throw new ApiError(400, `folder_type ${JSON.stringify(t)} must be one of ${FOLDER_TYPES.join(', ')}`);
+      out.folder_type = t as string;
+    }
+    if (b.parent_id !== undefined || creating) {
+      const p = b.parent_id ?? null;
+      if (p !== null && (typeof p !== 'string' || p === '')) throw new ApiError(400, `parent_id ${JSON.stringify(p)} must be a folder id or null`);
+      out.parent_id = p as string | null;
+    }
+    return out;
+  }
+}
+
+function toRecord(row: MeterRow): MeterRecord {
+  return { _id: row.id, folder_id: row.folder_id, definition: JSON.parse(row.definition) as MeterDefinition, created_at: row.created_at, updated_at: row.updated_at };
+}
