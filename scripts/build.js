@@ -26,8 +26,8 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
 
 // Data files next to the code that reads them (profiles, tables, calendars), with their format docs.
 copyTree(path.join(root, 'lib'), path.join(dist, 'lib'), (f) => f.endsWith('.json') || f.endsWith('README.md'));
-const simBin = path.join(dist, 'bin', 'ems-sim.js');
-if (fs.existsSync(simBin)) fs.chmodSync(simBin, 0o755);
+const binDir = path.join(dist, 'bin');
+for (const f of fs.existsSync(binDir) ? fs.readdirSync(binDir) : []) if (f.endsWith('.js')) fs.chmodSync(path.join(binDir, f), 0o755);
 
 const esbuild = require('esbuild');
 const nodesDir = path.join(root, 'nodes');

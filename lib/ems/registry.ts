@@ -97,7 +97,7 @@ export class Registry {
   createFolder(body: unknown, scope?: FolderScope): Folder {
     const f = this.checkFolder(body, true);
     if (f.parent_id === null && scope !== undefined) throw new ApiError(403, 'only users with every folder open may create top-level folders');
-    if (f.parent_id !== null) this.folder(f.parent_id, scope);
+    if (f.parent_id) this.folder(f.parent_id, scope);
     const id = crypto.randomUUID();
     this.db.prepare('INSERT INTO folders (id, name, folder_type, parent_id) VALUES (?, ?, ?, ?)').run(id, f.name, f.folder_type, f.parent_id);
     this.hooks.onChange?.({ kind: 'folder', action: 'create', id, name: f.name! });

@@ -165,6 +165,8 @@ export interface ConsumptionInterval {
   unit: string;
   /** Decides the energy type by its medium (1 electricity, 6 heat, 7 gas, 8/9 water) and the register (x.8.1 -> T1). */
   obis?: string;
+  /** Overrides the OBIS medium; without either, an energy unit (kWh, Wh, MWh) means electricity, m3 is refused as ambiguous. */
+  energyType?: EnergyType;
   meter?: string;
   quality?: number;
 }
