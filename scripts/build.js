@@ -25,7 +25,7 @@ function copyTree(from, to, filter = () => true) {
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
 
 // Data files next to the code that reads them (profiles, tables, calendars), with their format docs.
-copyTree(path.join(root, 'lib'), path.join(dist, 'lib'), (f) => f.endsWith('.json') || f.endsWith('README.md'));
+copyTree(path.join(root, 'lib'), path.join(dist, 'lib'), (f) => f.endsWith('.json') || f.endsWith('.pem') || f.endsWith('README.md'));
 const binDir = path.join(dist, 'bin');
 for (const f of fs.existsSync(binDir) ? fs.readdirSync(binDir) : []) if (f.endsWith('.js')) fs.chmodSync(path.join(binDir, f), 0o755);
 

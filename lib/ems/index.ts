@@ -6,3 +6,4 @@ export * from './users';
 export * from './auth';
 export * from './meter-definition';
 export * from './registry';
+export * from './license';
