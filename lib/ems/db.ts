@@ -71,6 +71,24 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX meters_folder ON meters(folder_id);
     `,
   },
+  {
+    version: 3,
+    name: 'event log',
+    sql: `
+      CREATE TABLE events (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        time       INTEGER NOT NULL,
+        meter_id   TEXT,
+        meter_name TEXT,
+        event      TEXT NOT NULL,
+        value      TEXT,
+        kind       TEXT NOT NULL,
+        level      TEXT NOT NULL CHECK (level IN ('info', 'warning', 'error')),
+        source     TEXT
+      );
+      CREATE INDEX events_time ON events(time);
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

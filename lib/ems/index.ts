@@ -7,3 +7,4 @@ export * from './auth';
 export * from './meter-definition';
 export * from './registry';
 export * from './license';
+export * from './event-log';
