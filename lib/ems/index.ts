@@ -8,3 +8,4 @@ export * from './meter-definition';
 export * from './registry';
 export * from './license';
 export * from './event-log';
+export * from './schedule';

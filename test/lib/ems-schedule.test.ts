@@ -1,0 +1,86 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { nextPollTime, phaseOffset, isPollDay, PollScheduler, type Clock, type ScheduledMeter } from '../../lib/ems/schedule';
+import { checkMeterDefinition } from '../../lib/ems/meter-definition';
+
+/** Timers that run when advance() passes them, in due order. */
+class FakeClock implements Clock {
+  t: number;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private seq = 0;
+  constructor(t: number) { this.t = t; }
+  now() { return this.t; }
+  setTimeout(fn: () => void, ms: number) { const id = ++this.seq; this.timers.push({ at: this.t + ms, fn, id }); return id; }
+  clearTimeout(h: unknown) { this.timers = this.timers.filter((x) => x.id !== h); }
+  async advance(ms: number) {
+    const end = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.t = next.at;
+      next.fn();
+      await new Promise((r) => setImmediate(r));
+    }
+    this.t = end;
+  }
+}
+
+const base = { name: 'm', protocol: 'modbus-tcp', profile: 'eastron-sdm630' };
+const def = (extra: Record<string, unknown>) => checkMeterDefinition({ ...base, ...extra });
+const MON = Date.UTC(2026, 10, 16, 0, 0); // Monday 2026-11-16 00:00 UTC
+
+describe('poll schedule', () => {
+  it('spreads meters over their interval by id, the same phase on every restart', () => {
+    const offsets = Array.from({ length: 100 }, (_, i) => phaseOffset(`meter-${i}`, 60_000));
+    assert.ok(offsets.every((o) => o >= 0 && o < 60_000 && o % 1000 === 0));
+    assert.ok(new Set(offsets).size >= 40, `only ${new Set(offsets).size} distinct start seconds for 100 meters`);
+    assert.equal(phaseOffset('meter-7', 60_000), phaseOffset('meter-7', 60_000));
+  });
+
+  it('finds the next due time on allowed days of week and month in the local zone', () => {
+    const d = def({ interval_time: 3600, days_of_week: '6,7' }); // weekends only, hourly
+    const phase = phaseOffset('w', 3_600_000);
+    // Monday -> Saturday 2026-11-21 00:00 UTC + phase
+    assert.equal(nextPollTime('w', d, MON, 'UTC'), Date.UTC(2026, 10, 21) + phase);
+    // In Europe/Berlin Saturday starts at Friday 23:00 UTC
+    assert.equal(nextPollTime('w', d, MON, 'Europe/Berlin'), Date.UTC(2026, 10, 20, 23) + phase);
+    const monthly = def({ interval_time: 86400, days_of_month: '1' });
+    const due = nextPollTime('x', monthly, MON, 'UTC')!;
+    assert.equal(new Date(due).toISOString().slice(0, 10), '2026-12-01');
+    assert.equal(isPollDay(def({ days_of_week: '1', days_of_month: '16' }), MON + 3_600_000, 'UTC'), true);
+    assert.equal(isPollDay(def({ days_of_week: '2' }), MON, 'UTC'), false);
+  });
+
+  it('polls at the interval, skips a meter still busy, and follows updates and deletes', async () => {
+    const clock = new FakeClock(MON);
+    const calls: string[] = [];
+    const release: (() => void)[] = [];
+    const sched = new PollScheduler((m, due) => {
+      calls.push(`${m.id}@${(due - MON) / 1000}`);
+      if (m.id === 'slow') return new Promise<void>((r) => release.push(r));
+      return Promise.resolve();
+    }, { clock, timeZone: 'UTC' });
+    const meters: ScheduledMeter[] = [{ id: 'fast', definition: def({ interval_time: 10 }) }, { id: 'slow', definition: def({ interval_time: 10 }) }];
+    sched.set(meters);
+    await clock.advance(60_000);
+    const fast = calls.filter((c) => c.startsWith('fast'));
+    assert.equal(fast.length, 6, calls.join(' '));
+    assert.equal(calls.filter((c) => c.startsWith('slow')).length, 1, 'slow never finished, so it is not started again');
+    assert.equal(sched.getStats().skippedBusy, 5);
+    release.forEach((r) => r());
+    await new Promise((r) => setImmediate(r));
+
+    sched.set([{ id: 'fast', definition: def({ interval_time: 30 }) }]);
+    calls.length = 0;
+    await clock.advance(60_000);
+    assert.deepEqual(calls.map((c) => c.split('@')[0]), ['fast', 'fast']);
+    assert.equal(sched.pollNow('slow'), false, 'deleted meters are gone');
+    await sched.pollNow('fast');
+    assert.equal(calls.length, 3);
+    sched.stop();
+    await clock.advance(60_000);
+    assert.equal(calls.length, 3);
+  });
+});
