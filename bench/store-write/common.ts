@@ -4,7 +4,7 @@ import type { Reading } from '../../lib/model';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-export const SIDES = ['sqlite-bare', 'sqlite-node', 'vm-bare', 'vm-node', 'influx1-ems', 'influx1-contrib'] as const;
+export const SIDES = ['sqlite-bare', 'sqlite-node', 'vm-bare', 'vm-bare-plain', 'vm-node', 'influx1-ems', 'influx1-contrib'] as const;
 export type Side = (typeof SIDES)[number];
 
 export interface WorkerConfig {

@@ -2,10 +2,14 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { encodeReadings } from '../../lib/store/influxdb/line-protocol';
 import { readings, sleep, type FromWorker, type Result, type ToWorker, type WorkerConfig } from './common';
 import { benchUserDir } from '../embedded-user-dir';
+
+const gzipAsync = promisify(zlib.gzip);
 
 interface Counters { acked: number; errors: number; firstError?: string }
 interface Driver { run(counters: Counters): Promise<void>; close(): Promise<void> }
@@ -46,15 +50,22 @@ function sqliteBare(cfg: WorkerConfig): Driver {
   };
 }
 
-/** vm-bare: the lib's encodeReadings, then one plain (not gzipped) POST per `batch` lines, one at a time. */
-function vmBare(cfg: WorkerConfig): Driver {
+/**
+ * vm-bare: the lib's encodeReadings, then one POST per `batch` lines, one at a time, gzipped with
+ * zlib's default level (what the store's client library sends: the same bytes on the wire and the
+ * same decompression work for the server). vm-bare-plain: the same, not gzipped (for reference).
+ */
+function vmBare(cfg: WorkerConfig, gzip: boolean): Driver {
   const url = `${cfg.url}/api/v2/write?org=ems&bucket=ems&precision=ms`;
+  const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', Authorization: 'Token bench' };
+  if (gzip) headers['Content-Encoding'] = 'gzip';
   return {
     async run(counters) {
       for (let i = 0; i < cfg.readings; i += cfg.batch) {
         const rows = readings(i, Math.min(cfg.batch, cfg.readings - i));
-        const body = encodeReadings(rows).join('\n');
-        const res = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'text/plain; charset=utf-8', Authorization: 'Token bench' } });
+        const text = encodeReadings(rows).join('\n');
+        const body = gzip ? await gzipAsync(text) : text;
+        const res = await fetch(url, { method: 'POST', body, headers });
         await res.arrayBuffer();
         if (res.ok) counters.acked += rows.length;
         else fail(counters, `HTTP ${res.status}`);
@@ -170,7 +181,7 @@ export async function workerMain(): Promise<void> {
   const send = (m: FromWorker) => process.send!(m);
   const counters: Counters = { acked: 0, errors: 0 };
   const t0 = performance.now();
-  const driver = cfg.side === 'sqlite-bare' ? sqliteBare(cfg) : cfg.side === 'vm-bare' ? vmBare(cfg) : await nodeSide(cfg, counters);
+  const driver = cfg.side === 'sqlite-bare' ? sqliteBare(cfg) : cfg.side === 'vm-bare' || cfg.side === 'vm-bare-plain' ? vmBare(cfg, cfg.side === 'vm-bare') : await nodeSide(cfg, counters);
   const setupMs = performance.now() - t0;
   process.on('SIGINT', () => { /* the orchestrator decides */ });
   process.on('disconnect', () => { void driver.close().catch(() => undefined).then(() => process.exit(0)); });

@@ -52,7 +52,14 @@ export default function init(RED: NodeAPI): void {
 
     /** Writes one batch; every msg of it is sent and done after the commit, or done(err) on failure. Never rejects. */
     async function writeBatch(batch: Pending[]): Promise<void> {
-      const readings = batch.length === 1 ? batch[0].readings : batch.flatMap((p) => p.readings);
+      let readings = batch[0].readings;
+      if (batch.length > 1) { // one array of all the batch's readings (a plain copy: flatMap is slower)
+        let n = 0;
+        for (const p of batch) n += p.readings.length;
+        readings = new Array(n);
+        let k = 0;
+        for (const p of batch) for (let i = 0; i < p.readings.length; i++) readings[k++] = p.readings[i];
+      }
       try {
         await config!.getStore().write(readings);
       } catch (err) {

@@ -82,6 +82,27 @@ describe('encodeReadings', () => {
     assert.throws(() => encodeReadings([r({ unit: 'k\\Wh' })]), /readings\[0\]: unit must not contain a backslash/);
   });
 
+  test('series heads are cached per schema and series; a bad tag is refused every time and not cached', () => {
+    const custom = { readings: 'custom', events: 'x' };
+    for (let round = 0; round < 3; round++) {
+      assert.deepEqual(encodeReadings([r(), r({ unit: '' }), r({ obis: '1.8.0', value: 2 }), r({ meter: 'm2', quality: 3 })]), [
+        'ems_reading,meter=m1,obis=1-0:1.8.0,unit=kWh quality=0i,value=1234.567 1700000000000',
+        'ems_reading,meter=m1,obis=1-0:1.8.0 quality=0i,value=1234.567 1700000000000',
+        'ems_reading,meter=m1,obis=1-0:1.8.0,unit=kWh quality=0i,value=2 1700000000000',
+        'ems_reading,meter=m2,obis=1-0:1.8.0,unit=kWh quality=3i,value=1234.567 1700000000000',
+      ]);
+      assert.equal(encodeReadings([r()], custom)[0], 'custom,meter=m1,obis=1-0:1.8.0,unit=kWh quality=0i,value=1234.567 1700000000000');
+      assert.throws(() => encodeReadings([r(), r({ meter: 'm1', unit: 'k\\Wh' })]), /readings\[1\]: unit must not contain a backslash/);
+    }
+  });
+
+  test('many series (beyond the head cache bound) all encode correctly', () => {
+    const rows = Array.from({ length: 120_000 }, (_, i) => r({ meter: `m${i}`, value: i }));
+    const lines = encodeReadings(rows);
+    for (const i of [0, 99_999, 100_000, 119_999]) assert.equal(lines[i], `ems_reading,meter=m${i},obis=1-0:1.8.0,unit=kWh quality=0i,value=${i} 1700000000000`);
+    assert.equal(readingLine(r({ meter: 'm5' })), 'ems_reading,meter=m5,obis=1-0:1.8.0,unit=kWh quality=0i,value=1234.567 1700000000000');
+  });
+
   test('an empty batch is no lines; a non-array is refused', () => {
     assert.deepEqual(encodeReadings([]), []);
     assert.throws(() => encodeReadings('x' as unknown as Reading[]), /readings must be an array/);

@@ -161,6 +161,29 @@ describe('InfluxStore', () => {
     }
   });
 
+  it('a failure in the middle of coalesced writes spools the undelivered tail in order, part of a write included', async () => {
+    const server = new FakeInflux();
+    await server.start();
+    let requests = 0;
+    server.mode = () => (++requests === 1 ? { status: 204 } : { status: 500, body: '{"error":"internal"}' });
+    const store = v1(server, { batchSize: 4, flushInterval: 30 });
+    try {
+      // three writes coalesced into one flush: requests of 4 lines; the first is delivered, the second fails
+      const writes = [store.write(readings(0, 3)), store.write(readings(3, 3)), store.write(readings(6, 2))];
+      assert.deepEqual(await Promise.all(writes), [3, 3, 2]);
+      assert.equal(store.status().spooled, 4); // lines 4..7: the tail of the second write and the third
+      assert.deepEqual(server.requests[0].body.split('\n').map(valueOf), [0, 1, 2, 3]);
+      server.requests = [];
+      server.mode = { status: 204 };
+      await until(() => store.status().spooled === 0);
+      assert.deepEqual(server.writtenLines().map(valueOf), [4, 5, 6, 7]);
+      assert.equal(store.status().state, 'connected');
+    } finally {
+      await store.close();
+      await server.stop();
+    }
+  });
+
   it('honours Retry-After on 503', async () => {
     const server = new FakeInflux();
     await server.start();

@@ -85,33 +85,76 @@ export function canonicalObis(obis: string): string {
   return c;
 }
 
+/**
+ * The head of a reading's line up to its fields, "<measurement>,meter=..,obis=..[,unit=..] ", checked
+ * and escaped once per series (per schema, then meter, obis and unit). Bounded: the cache starts
+ * again when it holds SERIES_CACHE_MAX heads.
+ */
+const SERIES_CACHE_MAX = 100_000;
+let seriesCache = new WeakMap<InfluxSchema, Map<string, Map<string, Map<string, string>>>>();
+let seriesCached = 0;
+
+type SeriesHeads = Map<string, Map<string, Map<string, string>>>;
+
+function seriesHeads(schema: InfluxSchema): SeriesHeads {
+  let byMeter = seriesCache.get(schema);
+  if (byMeter === undefined) seriesCache.set(schema, byMeter = new Map());
+  return byMeter;
+}
+
+function seriesHead(r: Reading, index: number, schema: InfluxSchema, byMeter: SeriesHeads): string {
+  const head = byMeter.get(r.meter)?.get(r.obis)?.get(r.unit);
+  if (head !== undefined) return head;
+  // not cached: check and escape (this throws on a bad tag, before anything is cached)
+  const where = `readings[${index}]`;
+  let text = `${escapeMeasurement(schema.readings)},meter=${tagValue(where, 'meter', r.meter)},obis=${tagValue(where, 'obis', canonicalObis(r.obis))}`;
+  if (r.unit !== '') text += `,unit=${tagValue(where, 'unit', r.unit)}`;
+  text += ' ';
+  if (seriesCached >= SERIES_CACHE_MAX) { // start again (`byMeter`, still used by the current batch, is dropped after it)
+    seriesCache = new WeakMap();
+    seriesCached = 0;
+  }
+  let byObis = byMeter.get(r.meter);
+  if (byObis === undefined) byMeter.set(r.meter, byObis = new Map());
+  let byUnit = byObis.get(r.obis);
+  if (byUnit === undefined) byObis.set(r.obis, byUnit = new Map());
+  byUnit.set(r.unit, text);
+  seriesCached++;
+  return text;
+}
+
 /** One reading as a line; `index` names it in errors ("readings[3]: ..."). */
 export function readingLine(r: Reading, index = 0, schema: InfluxSchema = DEFAULT_SCHEMA): string {
-  const where = `readings[${index}]`;
+  return line(r, index, schema, seriesHeads(schema));
+}
+
+function line(r: Reading, index: number, schema: InfluxSchema, heads: SeriesHeads): string {
   const problem = readingProblem(r);
-  if (problem) throw new Error(`${where}: ${problem}`);
-  let line = `${escapeMeasurement(schema.readings)},meter=${tagValue(where, 'meter', r.meter)},obis=${tagValue(where, 'obis', canonicalObis(r.obis))}`;
-  if (r.unit !== '') line += `,unit=${tagValue(where, 'unit', r.unit)}`;
+  if (problem) throw new Error(`readings[${index}]: ${problem}`);
+  const head = seriesHead(r, index, schema, heads);
   let value: string;
   let quality: string;
   try {
     value = formatFloat(r.value);
   } catch (err) {
-    throw new Error(`${where}: value: ${(err as Error).message}`);
+    throw new Error(`readings[${index}]: value: ${(err as Error).message}`);
   }
   try {
     quality = formatInteger(r.quality ?? 0);
   } catch (err) {
-    throw new Error(`${where}: quality: ${(err as Error).message}`);
+    throw new Error(`readings[${index}]: quality: ${(err as Error).message}`);
   }
-  return `${line} quality=${quality},value=${value} ${timestamp(where, r.time)}`;
+  const t = Math.round(r.time);
+  if (!Number.isSafeInteger(t)) throw new Error(`readings[${index}]: time ${r.time} is out of range`);
+  return `${head}quality=${quality},value=${value} ${t}`;
 }
 
 /** Encodes a batch of readings, one line each (all or nothing: the first bad reading throws). */
 export function encodeReadings(readings: readonly Reading[], schema: InfluxSchema = DEFAULT_SCHEMA): string[] {
   if (!Array.isArray(readings)) throw new Error('readings must be an array');
   const out: string[] = new Array(readings.length);
-  for (let i = 0; i < readings.length; i++) out[i] = readingLine(readings[i], i, schema);
+  const heads = seriesHeads(schema);
+  for (let i = 0; i < readings.length; i++) out[i] = line(readings[i], i, schema, heads);
   return out;
 }
 

@@ -177,6 +177,9 @@ export class InfluxStore extends EventEmitter implements ReadingStore {
         flushInterval: 0,
         maxRetries: 0, // the store retries, from the disk spool
         maxBufferLines: this.batchSize + 1,
+        // no flush by size either: a flush the client starts by itself swallows its error, and send()
+        // must see every request's outcome (a request holds at most batchSize lines anyway)
+        maxBatchBytes: Number.MAX_SAFE_INTEGER,
         gzipThreshold: 0,
       });
     }
@@ -268,14 +271,36 @@ export class InfluxStore extends EventEmitter implements ReadingStore {
   }
 
   private async sendJobs(jobs: Job[]): Promise<void> {
-    const lines: string[] = [];
-    const owner: number[] = [];
-    jobs.forEach((job, j) => { for (const l of job.lines) { lines.push(l); owner.push(j); } });
+    // all lines in write order; starts[j] is the index of job j's first line
+    let lines: string[];
+    const starts: number[] = new Array(jobs.length);
+    if (jobs.length === 1) {
+      lines = jobs[0].lines;
+      starts[0] = 0;
+    } else {
+      let n = 0;
+      for (let j = 0; j < jobs.length; j++) { starts[j] = n; n += jobs[j].lines.length; }
+      lines = new Array(n);
+      let k = 0;
+      for (const job of jobs) for (const l of job.lines) lines[k++] = l;
+    }
+    const ownerOf = (k: number): number => { // the job of line k (binary search; only on the failure paths)
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= k) lo = mid;
+        else hi = mid - 1;
+      }
+      return lo;
+    };
     const refused = new Map<number, string>(); // job index -> server message
     let spoolFrom = -1;
     for (let i = 0; i < lines.length && spoolFrom < 0; i += this.batchSize) {
       const end = Math.min(i + this.batchSize, lines.length);
-      const r = await this.deliver(lines, i, end, (from, to, message) => { for (let k = from; k < to; k++) if (!refused.has(owner[k])) refused.set(owner[k], message); });
+      const r = await this.deliver(lines, i, end, (from, to, message) => {
+        for (let j = ownerOf(from); j < jobs.length && starts[j] < to; j++) if (!refused.has(j)) refused.set(j, message);
+      });
       if (r.retryFrom !== undefined) {
         spoolFrom = r.retryFrom;
         this.scheduleRetry(r.retryAfterMs, r.message);
@@ -284,18 +309,16 @@ export class InfluxStore extends EventEmitter implements ReadingStore {
     const spoolFailed = new Set<number>();
     if (spoolFrom >= 0) {
       // spool the undelivered tail, job by job (a full spool refuses whole jobs)
-      let k = spoolFrom;
-      while (k < lines.length) {
-        let e = k;
-        while (e < lines.length && owner[e] === owner[k]) e++;
+      for (let j = ownerOf(spoolFrom); j < jobs.length; j++) {
+        const k = Math.max(spoolFrom, starts[j]);
+        const e = starts[j] + jobs[j].lines.length;
         try {
-          this.spool.append(lines.slice(k, e));
+          this.spool.append(k === starts[j] ? jobs[j].lines : lines.slice(k, e));
         } catch (err) {
           this.fail((err as Error).message);
-          spoolFailed.add(owner[k]);
-          jobs[owner[k]].reject(err as Error);
+          spoolFailed.add(j);
+          jobs[j].reject(err as Error);
         }
-        k = e;
       }
       this.setState('buffering');
     }
@@ -317,7 +340,7 @@ export class InfluxStore extends EventEmitter implements ReadingStore {
   Promise<{ retryFrom?: number; retryAfterMs?: number; message?: string }> {
     let budget = 2 * Math.ceil(Math.log2(to - from + 1)) * 16 + 8; // bounded split requests
     const go = async (a: number, b: number): Promise<{ retryFrom?: number; retryAfterMs?: number; message?: string }> => {
-      const r = await this.send(lines.slice(a, b));
+      const r = await this.send(a === 0 && b === lines.length ? lines : lines.slice(a, b));
       if (r.ok) return {};
       if (r.retry) return { retryFrom: a, retryAfterMs: r.retryAfterMs, message: r.message };
       this.fail(`the server refused ${b - a} line(s): ${r.message}`);
@@ -373,7 +396,9 @@ export class InfluxStore extends EventEmitter implements ReadingStore {
   private async send(lines: string[]): Promise<SendResult> {
     if (this.writeApi) {
       try {
-        this.writeApi.writeRecords(lines);
+        // One record holding the whole body (the same bytes): writeRecords adds each line on its own
+        // (a call, a UTF-8 size count and an array slot per line), then joins them again on flush.
+        this.writeApi.writeRecord(lines.join('\n'));
         await this.writeApi.flush();
         return { ok: true };
       } catch (err) {
