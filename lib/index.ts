@@ -9,3 +9,6 @@ export * as ems from './ems';
 export * as sim from './sim';
 export * as modbusSim from './sim/modbus-meter';
 export * as pipeline from './pipeline';
+export * as tariff from './tariff';
+export * as billing from './billing';
+export { Decimal } from './money/decimal';

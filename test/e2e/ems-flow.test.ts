@@ -34,13 +34,13 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
     const nodes = await (await fetch(`${ems.url}/nodes`, { headers: { Accept: 'application/json' } })).json() as any[];
     const ours = nodes.filter((n) => n.module === 'node-red-contrib-ems');
     assert.deepEqual(ours.map((n) => n.types[0]).sort(),
-      ['ems-api', 'ems-consumption', 'ems-modbus-client', 'ems-modbus-meter', 'ems-store', 'ems-store-query', 'ems-store-write']);
+      ['ems-api', 'ems-bill', 'ems-consumption', 'ems-modbus-client', 'ems-modbus-meter', 'ems-prepaid', 'ems-price', 'ems-store', 'ems-store-query', 'ems-store-write', 'ems-tariff']);
     assert.ok(ours.every((n) => n.enabled && !n.err), JSON.stringify(ours.filter((n) => n.err)));
     // Every example flow (Import > Examples) uses only node types this runtime has.
     const types = new Set(nodes.flatMap((n) => n.types as string[]));
     const examplesDir = path.join(__dirname, '..', '..', '..', 'examples');
     const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.json'));
-    for (const t of ['ems-modbus-meter', 'ems-store-write', 'ems-store-query', 'ems-api']) {
+    for (const t of ['ems-modbus-meter', 'ems-store-write', 'ems-store-query', 'ems-api', 'ems-consumption', 'ems-price', 'ems-bill', 'ems-prepaid']) {
       assert.ok(examples.some((f) => fs.readFileSync(path.join(examplesDir, f), 'utf8').includes(`"${t}"`)), `an example uses ${t}`);
     }
     for (const f of examples) {

@@ -16,6 +16,10 @@ describe('the package', () => {
     assert.ok(lib.modbus.listProfiles().length >= 7);
     assert.equal(typeof lib.store.openStore, 'function');
     assert.equal(typeof lib.modbusSim.ModbusMeterSimulator, 'function');
+    assert.equal(typeof lib.tariff.priceConsumption, 'function');
+    assert.equal(typeof lib.billing.meterBill, 'function');
+    assert.equal(typeof lib.billing.openPrepaidLedger, 'function');
+    assert.equal(lib.Decimal.from('0.1').add('0.2').toString(), '0.3');
     assert.ok(!Object.keys(require.cache).some((f) => f.includes(`${path.sep}node-red${path.sep}`) || f.includes('@node-red')), 'Node-RED is not loaded');
   });
 
@@ -37,5 +41,7 @@ describe('the package', () => {
     assert.deepEqual(pkg.files, ['dist/', '!dist/test/', '!dist/bench/', '!dist/**/*.map', 'examples/']);
     assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'lib', 'protocols', 'modbus', 'profiles', 'README.md')), 'the profile format ships with the profiles');
     assert.equal(pkg.bin['ems-sim'], 'dist/bin/ems-sim.js');
+    assert.equal(pkg.bin['ems-tariff'], 'dist/bin/ems-tariff.js');
+    assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'lib', 'ems', 'license-public-key.pem')), 'the license key ships');
   });
 });
