@@ -7,3 +7,4 @@ export { touTimeline, type TouSpan } from './timeline';
 export { priceConsumption, PriceError } from './price';
 export * from './csv';
 export * from './describe';
+export * from './input';

@@ -3,7 +3,7 @@ import { billingPeriod, isBilledRegister, parseBillTime, PERIODS, type PeriodNam
 import type { Reading } from '../../lib/model';
 import { everyProblem, parseDuration, type ReadingStore } from '../../lib/store';
 import type { ConsumptionInterval, Tariff } from '../../lib/tariff/types';
-import { toInterval } from '../price/price';
+import { toInterval } from '../../lib/tariff/input';
 
 export const FORMATS = ['json', 'csv', 'html'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -3,7 +3,10 @@
  * this is testable alone). Errors name the msg field and its value.
  */
 import type { AccountSettings } from '../../lib/billing/prepaid';
-import type { ConsumptionInterval, EnergyType } from '../../lib/tariff/types';
+import type { ConsumptionInterval } from '../../lib/tariff/types';
+import { toInterval, toTime } from '../../lib/tariff/input';
+
+export { toTime };
 
 export const ACTIONS = ['topup', 'consume', 'balance', 'create', 'entries'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -13,16 +16,6 @@ export interface AccountDef { id: string; name?: string; currency: string; warnB
 
 export const show = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v));
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-export function toTime(v: unknown, field: string): number {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (v instanceof Date && Number.isFinite(v.getTime())) return v.getTime();
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : Date.parse(v);
-    if (Number.isFinite(n)) return n;
-  }
-  throw new Error(`${field} must be epoch ms or an ISO 8601 date, got ${show(v)}`);
-}
 
 /** The action of a message: payload.action, else msg.topic when it names one. */
 export function actionOf(msg: { topic?: unknown; payload?: unknown }): Action {
@@ -35,26 +28,6 @@ export function actionOf(msg: { topic?: unknown; payload?: unknown }): Action {
   return action.toLowerCase() as Action;
 }
 
-/** One interval from a ConsumptionInterval {start, end, quantity, unit} or an ems-consumption record {meter, obis, from, to, value, unit}. */
-export function toInterval(x: unknown, where: string): ConsumptionInterval {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new Error(`${where} must be an interval {start, end, quantity, unit} or a record {meter, obis, from, to, value, unit}, got ${show(x)}`);
-  const r = x as Record<string, unknown>;
-  const record = r.start === undefined && r.end === undefined && r.quantity === undefined;
-  const [kStart, kEnd, kQty] = record ? ['from', 'to', 'value'] : ['start', 'end', 'quantity'];
-  const start = toTime(r[kStart], `${where}.${kStart}`);
-  const end = toTime(r[kEnd], `${where}.${kEnd}`);
-  if (end <= start) throw new Error(`${where}.${kEnd} ${show(r[kEnd])} (${iso(end)}) must be after ${kStart} (${iso(start)})`);
-  const q = typeof r[kQty] === 'string' && (r[kQty] as string).trim() !== '' ? Number(r[kQty]) : r[kQty];
-  if (typeof q !== 'number' || !Number.isFinite(q) || q < 0) throw new Error(`${where}.${kQty} must be a number >= 0, got ${show(r[kQty])}`);
-  if (typeof r.unit !== 'string' || r.unit.trim() === '') throw new Error(`${where}.unit must be a unit such as "kWh" or "m3", got ${show(r.unit)}`);
-  const out: ConsumptionInterval = { start, end, quantity: q, unit: r.unit };
-  if (typeof r.obis === 'string') out.obis = r.obis;
-  if (typeof r.energyType === 'string') out.energyType = r.energyType as EnergyType;
-  if (typeof r.meter === 'string') out.meter = r.meter;
-  if (typeof r.quality === 'number') out.quality = r.quality;
-  return out;
-}
-
 /** payload.intervals (or payload.records): an array of intervals or records, or a single one. */
 export function toIntervals(p: Record<string, unknown>): ConsumptionInterval[] {
   const key = p.intervals !== undefined ? 'intervals' : 'records';
@@ -62,7 +35,7 @@ export function toIntervals(p: Record<string, unknown>): ConsumptionInterval[] {
   if (v === undefined) throw new Error(`payload.intervals must be consumption intervals or records (or give payload.amount and payload.reference), got undefined`);
   const list = Array.isArray(v) ? v : [v];
   if (list.length === 0) throw new Error(`payload.${key} is an empty array: nothing to charge`);
-  return list.map((x, i) => toInterval(x, Array.isArray(v) ? `payload.${key}[${i}]` : `payload.${key}`));
+  return list.map((x, i) => toInterval(x, Array.isArray(v) ? `payload.${key}[${i}]` : `payload.${key}`, { nonNegative: true }));
 }
 
 /** The reference an interval is charged under when the msg gives none: meter, register and the ISO 8601 interval. */

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { priceConsumption } from '../../lib/tariff';
+import { toIntervals, toTime } from '../../lib/tariff/input';
 import type { ConsumptionInterval, EnergyType, PriceRequest } from '../../lib/tariff/types';
 import type { TariffConfigNode } from '../tariff/tariff';
 
@@ -12,52 +13,9 @@ export interface PriceDef extends NodeDef {
 
 const show = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v));
 
-/** Epoch ms from a number, an ISO 8601 string or a Date; throws naming the field. */
-export function toTime(v: unknown, field: string): number {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (v instanceof Date && Number.isFinite(v.getTime())) return v.getTime();
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : Date.parse(v);
-    if (Number.isFinite(n)) return n;
-  }
-  throw new Error(`${field} (${show(v)}) must be a time: epoch ms or an ISO 8601 string such as "2026-01-14T00:00:00+01:00"`);
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/**
- * One interval from a ConsumptionInterval {start, end, quantity, unit} or an ems-consumption record
- * {meter, obis, from, to, value, unit, quality}; throws naming the field and its value.
- */
-export function toInterval(x: unknown, where: string): ConsumptionInterval {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) {
-    throw new Error(`${where} (${show(x)}) must be a consumption interval {start, end, quantity, unit} or record {from, to, value, unit}`);
-  }
-  const r = x as Record<string, unknown>;
-  const record = r.start === undefined && r.end === undefined && r.quantity === undefined;
-  const [kStart, kEnd, kQty] = record ? ['from', 'to', 'value'] : ['start', 'end', 'quantity'];
-  const start = toTime(r[kStart], `${where}.${kStart}`);
-  const end = toTime(r[kEnd], `${where}.${kEnd}`);
-  if (end < start) throw new Error(`${where}.${kEnd} (${show(r[kEnd])} = ${iso(end)}) is before ${kStart} (${iso(start)})`);
-  if (end === start) throw new Error(`${where}.${kEnd} (${show(r[kEnd])}) equals ${kStart}: an interval must have a duration`);
-  const quantity = typeof r[kQty] === 'string' && (r[kQty] as string).trim() !== '' ? Number(r[kQty]) : r[kQty];
-  if (typeof quantity !== 'number' || !Number.isFinite(quantity)) throw new Error(`${where}.${kQty} (${show(r[kQty])}) must be a number`);
-  if (typeof r.unit !== 'string' || r.unit.trim() === '') throw new Error(`${where}.unit (${show(r.unit)}) must be a unit such as "kWh" or "m3"`);
-  const out: ConsumptionInterval = { start, end, quantity, unit: r.unit };
-  if (typeof r.obis === 'string') out.obis = r.obis;
-  if (typeof r.energyType === 'string') out.energyType = r.energyType as EnergyType;
-  if (typeof r.meter === 'string') out.meter = r.meter;
-  if (typeof r.quality === 'number') out.quality = r.quality;
-  return out;
-}
-
 /** The intervals of msg.payload: an array of intervals/records or a single one. */
-export function toIntervals(payload: unknown): ConsumptionInterval[] {
-  if (Array.isArray(payload)) {
-    if (payload.length === 0) throw new Error('payload is an empty array: nothing to price');
-    return payload.map((x, i) => toInterval(x, `payload[${i}]`));
-  }
-  return [toInterval(payload, 'payload')];
+export function payloadIntervals(payload: unknown): ConsumptionInterval[] {
+  return toIntervals(payload, 'payload');
 }
 
 /** The billing range and demand history from msg.from / msg.to / msg.demandHistory. */
@@ -94,7 +52,7 @@ export default function init(RED: NodeAPI): void {
       try {
         if (!config) throw new Error('no tariff: pick an ems-tariff configuration node in this node\'s settings');
         if (!config.tariff) throw new Error(config.problem ?? 'the ems-tariff configuration node has no valid tariff');
-        const intervals = toIntervals(msg.payload);
+        const intervals = payloadIntervals(msg.payload);
         const request = toRequest(msg as unknown as Record<string, unknown>);
         const result = priceConsumption(config.tariff, intervals, request);
         const meters = new Set(intervals.map((i) => i.meter));
