@@ -72,6 +72,37 @@ describe('the editor in Chromium', missingPeer(absent), () => {
     await page.screenshot({ path: process.env.EMS_SCREENSHOT ?? '/tmp/ems-editor-help.png' });
   });
 
+  it('an ems-tariff dialog validates the JSON as it is typed, naming the field, and summarises a valid tariff', async () => {
+    const labels = (await page.locator('#red-ui-palette-base-category-energy .red-ui-palette-label').allTextContents()).map((l) => l.trim());
+    for (const label of ['price', 'bill', 'prepaid']) assert.ok(labels.some((l) => l.includes(label)), `${label} in ${labels.join(', ')}`);
+    await page.evaluate(() => (window as any).RED.editor.editConfig('', 'ems-tariff', '_ADD_', 'node-input'));
+    await page.waitForSelector('#ems-tariff-load');
+    await page.selectOption('#ems-tariff-example', 'tou');
+    await page.click('#ems-tariff-load');
+    await page.waitForFunction(() => (document.querySelector('#ems-tariff-summary') as HTMLElement | null)?.innerText.includes('weekday:'), undefined, { timeout: 10_000 });
+    const summary = await page.locator('#ems-tariff-summary').innerText();
+    assert.match(summary, /Season \w+/);
+    assert.match(summary, /\d\d:\d\d-\d\d:\d\d (valley|peak|flat|sharp|deep) [\d.]+ EUR\/kWh/);
+    // Break a band's end time in the JSON editor: the problem list names the field.
+    const edited = await page.evaluate(() => {
+      const w = window as any;
+      const breakIt = (text: string) => text.replace('"to": "07:00"', '"to": "7 o\'clock"');
+      const model = w.monaco?.editor.getModels().find((m: any) => m.getValue().includes('"seasons"'));
+      if (model) { model.setValue(breakIt(model.getValue())); return 'monaco'; }
+      const ace = (document.querySelector('#node-config-input-tariff-editor') as any)?.env?.editor;
+      if (ace) { ace.setValue(breakIt(ace.getValue()), -1); return 'ace'; }
+      return 'none';
+    });
+    assert.notEqual(edited, 'none', 'found the JSON editor');
+    await page.click('#ems-tariff-validate');
+    await page.waitForFunction(() => document.querySelectorAll('#ems-tariff-problems li').length > 0, undefined, { timeout: 10_000 });
+    const problems = await page.locator('#ems-tariff-problems').innerText();
+    assert.match(problems, /versions\[0\]\.energy\[0\]\.seasons\[\d\]\.schedule\.\w+\[\d\]\.to/);
+    assert.match(problems, /7 o'clock/);
+    await page.screenshot({ path: '/tmp/ems-tariff-dialog.png' });
+    await page.evaluate(() => (window as any).RED.tray.close());
+  });
+
   it('shows each meter\'s last energy value under it once polled', async () => {
     await page.waitForFunction(() => {
       const texts = Array.from(document.querySelectorAll('.red-ui-flow-node-status-label')).map((e) => e.textContent ?? '');
