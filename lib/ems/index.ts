@@ -9,3 +9,4 @@ export * from './registry';
 export * from './license';
 export * from './event-log';
 export * from './schedule';
+export * from './access';
