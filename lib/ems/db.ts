@@ -89,6 +89,18 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX events_time ON events(time);
     `,
   },
+  {
+    version: 4,
+    name: 'license',
+    sql: `
+      CREATE TABLE license (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        text        TEXT NOT NULL,
+        uploaded_at INTEGER NOT NULL,
+        uploaded_by TEXT
+      );
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

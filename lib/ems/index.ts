@@ -10,3 +10,4 @@ export * from './license';
 export * from './event-log';
 export * from './schedule';
 export * from './access';
+export * from './services';

@@ -1,0 +1,82 @@
+/**
+ * The EMS's services over one EMS database, wired together: users and auth, the poll-server
+ * registry (asking the license before each new meter, logging every change), the event log and the
+ * license. Node-RED's ems-system config node owns one of these; tests open one on ":memory:".
+ */
+import type { EmsDatabase } from './db';
+import { openEmsDb } from './db';
+import { ApiError } from './envelope';
+import { AuthService, ensureAdmin, type AuthOptions } from './auth';
+import { EventLog } from './event-log';
+import { checkMeterAllowed, defaultPublicKey, licenseStatus, verifyLicense, type LicenseStatus, type LicenseTerms } from './license';
+import { Registry } from './registry';
+import { UserService } from './users';
+
+export class LicenseService {
+  constructor(private readonly db: EmsDatabase, private readonly publicKey: string, private readonly now: () => number = Date.now) {}
+
+  /** The stored license's terms (re-verified), or null without one. */
+  current(): LicenseTerms | null {
+    const row = this.db.prepare('SELECT text FROM license WHERE id = 1').get() as { text: string } | undefined;
+    if (!row) return null;
+    try {
+      return verifyLicense(row.text, this.publicKey);
+    } catch {
+      return null; // a stored license the shipped key no longer accepts counts as none
+    }
+  }
+
+  status(): LicenseStatus {
+    return licenseStatus(this.current(), this.now());
+  }
+
+  /** Verifies and stores a license file's text, replacing the previous one. */
+  upload(text: unknown, by?: string): LicenseStatus {
+    if (typeof text !== 'string' || text.trim() === '') throw new ApiError(400, 'license must be the text of a license file');
+    verifyLicense(text, this.publicKey);
+    this.db.prepare('INSERT INTO license (id, text, uploaded_at, uploaded_by) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET text = excluded.text, uploaded_at = excluded.uploaded_at, uploaded_by = excluded.uploaded_by')
+      .run(text, this.now(), by ?? null);
+    return this.status();
+  }
+}
+
+export interface EmsServices {
+  db: EmsDatabase;
+  users: UserService;
+  auth: AuthService;
+  registry: Registry;
+  events: EventLog;
+  license: LicenseService;
+  /** Set while the admin still has the demo password. */
+  adminWarning: string | null;
+  close(): void;
+}
+
+export interface ServiceOptions {
+  file: string;
+  env?: { EMS_ADMIN_USER?: string; EMS_ADMIN_PASSWORD?: string };
+  auth?: AuthOptions;
+  licensePublicKey?: string;
+  now?: () => number;
+}
+
+export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices> {
+  const now = opts.now ?? Date.now;
+  const db = openEmsDb(opts.file);
+  try {
+    const users = new UserService(db, now);
+    const events = new EventLog(db, now);
+    const license = new LicenseService(db, opts.licensePublicKey ?? defaultPublicKey(), now);
+    const registry = new Registry(db, {
+      beforeCreateMeter: (countAfter) => checkMeterAllowed(license.current(), now(), countAfter),
+      onChange: (c) => events.add({ kind: 'config', event: `${c.kind} ${c.action}d`, meter_id: c.kind === 'meter' ? c.id : null, meter_name: c.name }),
+    }, now);
+    const auth = new AuthService(db, users, opts.auth, now);
+    const { created, warning } = await ensureAdmin(users, opts.env ?? {});
+    if (created) events.add({ kind: 'system', event: `admin account "${created.login}" created on first start` });
+    return { db, users, auth, registry, events, license, adminWarning: warning, close: () => db.close() };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
