@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -17,4 +18,26 @@ export function benchUserDir(root: string, prefix: string): { userDir: string; m
   fs.writeFileSync(path.join(sinkDir, 'sink.js'), "module.exports = (RED) => RED.nodes.registerType('ems-bench-sink', function (n) { RED.nodes.createNode(this, n); });\n");
   fs.writeFileSync(path.join(sinkDir, 'sink.html'), '<script type="text/javascript">RED.nodes.registerType("ems-bench-sink",{category:"common",defaults:{},inputs:1,outputs:0});</script>\n');
   return { userDir, modules };
+}
+
+/**
+ * Node-RED embedded in this process (RED.init + RED.start) on `userDir`'s flows.json, with an admin
+ * server that never listens and everything quiet but errors; resolves once the flows have started.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function startEmbeddedNodeRed(userDir: string): Promise<any> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const RED = require('node-red');
+  RED.init(http.createServer(), {
+    userDir, flowFile: 'flows.json', credentialSecret: 'ems-bench',
+    httpAdminRoot: '/', httpNodeRoot: false, uiHost: '127.0.0.1',
+    logging: { console: { level: 'error', metrics: false, audit: false } },
+    editorTheme: { tours: false, palette: { catalogues: [] } },
+    diagnostics: { enabled: false, ui: false }, runtimeState: { enabled: false, ui: false }, telemetry: { enabled: false },
+    externalModules: { palette: { allowInstall: false }, autoInstall: false },
+  });
+  const started = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
+  await RED.start();
+  await started;
+  return RED;
 }

@@ -1,13 +1,12 @@
 // The modbus-poll benchmark's child processes: the simulators, and one worker per side.
 import fs from 'node:fs';
-import http from 'node:http';
 import inspector from 'node:inspector';
 import path from 'node:path';
 import ModbusRTU from 'modbus-serial';
 import { decodeReadings, loadProfile, planReads, type ReadPlan } from '../../lib/protocols/modbus';
 import type { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { sleep, type FromWorker, type PortLayout, type ToWorker, type WorkerConfig } from './common';
-import { benchUserDir } from '../embedded-user-dir';
+import { benchUserDir, startEmbeddedNodeRed } from '../embedded-user-dir';
 
 // ---------------------------------------------------------------------------------------------
 // sims child: all simulators in one process; answers 'cpu' with its CPU time; exits when the parent goes.
@@ -118,20 +117,7 @@ async function nodeSide(cfg: WorkerConfig, counters: Counters): Promise<Driver> 
 }
 
 async function startNodeRed(cfg: WorkerConfig, counters: Counters, userDir: string): Promise<Driver> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require('node-red');
-  const server = http.createServer(); // never listens: nobody opens the editor during the bench
-  RED.init(server, {
-    userDir, flowFile: 'flows.json', credentialSecret: 'ems-bench',
-    httpAdminRoot: '/', httpNodeRoot: false, uiHost: '127.0.0.1',
-    logging: { console: { level: 'error', metrics: false, audit: false } },
-    editorTheme: { tours: false, palette: { catalogues: [] } },
-    diagnostics: { enabled: false, ui: false }, runtimeState: { enabled: false, ui: false }, telemetry: { enabled: false },
-    externalModules: { palette: { allowInstall: false }, autoInstall: false },
-  });
-  const started = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
-  await RED.start();
-  await started;
+  const RED = await startEmbeddedNodeRed(userDir);
 
   // Sweeps: all meters of a port get a msg at once (their requests queue on the port's bus); the
   // next sweep of the port starts when its last meter has answered.

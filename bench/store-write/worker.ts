@@ -1,13 +1,12 @@
 // The store-write benchmark's worker process: one side, set up, then write all readings once.
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { encodeReadings } from '../../lib/store/influxdb/line-protocol';
 import { readings, sleep, type FromWorker, type Result, type ToWorker, type WorkerConfig } from './common';
-import { benchUserDir } from '../embedded-user-dir';
+import { benchUserDir, startEmbeddedNodeRed } from '../embedded-user-dir';
 
 const gzipAsync = promisify(zlib.gzip);
 
@@ -101,20 +100,10 @@ async function nodeSide(cfg: WorkerConfig, counters: Counters): Promise<Driver> 
   flow.push({ id: 'sink', z: 'tab', type: 'ems-bench-sink', x: 500, y: 20, wires: [] });
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require('node-red');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let RED: any;
   try {
-    RED.init(http.createServer(), {
-      userDir, flowFile: 'flows.json', credentialSecret: 'ems-bench',
-      httpAdminRoot: '/', httpNodeRoot: false, uiHost: '127.0.0.1',
-      logging: { console: { level: 'error', metrics: false, audit: false } },
-      editorTheme: { tours: false, palette: { catalogues: [] } },
-      diagnostics: { enabled: false, ui: false }, runtimeState: { enabled: false, ui: false }, telemetry: { enabled: false },
-      externalModules: { palette: { allowInstall: false }, autoInstall: false },
-    });
-    const started = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
-    await RED.start();
-    await started;
+    RED = await startEmbeddedNodeRed(userDir);
   } catch (err) {
     fs.rmSync(userDir, { recursive: true, force: true });
     throw err;
