@@ -2,7 +2,8 @@
 // Environment variables (all optional; the README lists them):
 //   PORT (1880), HOST (127.0.0.1), EMS_USER_DIR (./.node-red), EMS_CREDENTIAL_SECRET,
 //   EMS_MODBUS_HOST / EMS_MODBUS_PORT (the demo meters' Modbus TCP endpoint, 127.0.0.1:5020),
-//   EMS_SQLITE_PATH (readings file; default <user dir>/ems-readings.sqlite), EMS_TIME_ZONE, EMS_LOG_LEVEL,
+//   EMS_SQLITE_PATH (readings file; default <user dir>/ems-readings.sqlite), EMS_DB_PATH (the EMS database;
+//   default <user dir>/ems.db), EMS_ADMIN_USER / EMS_ADMIN_PASSWORD (first admin), EMS_TIME_ZONE, EMS_LOG_LEVEL,
 //   EMS_STORE (sqlite | influxdb), EMS_INFLUX_URL, EMS_INFLUX_VERSION (1 | 2), EMS_INFLUX_DB (1.x),
 //   EMS_INFLUX_ORG / EMS_INFLUX_BUCKET (2.x, 3.x); EMS_INFLUX_USER / EMS_INFLUX_PASSWORD / EMS_INFLUX_TOKEN
 //   are read by the ems-store node itself (never written into the flow).
@@ -28,6 +29,7 @@ const defaults = {
   EMS_MODBUS_HOST: '127.0.0.1',
   EMS_MODBUS_PORT: '5020',
   EMS_SQLITE_PATH: '',
+  EMS_DB_PATH: '',
   EMS_TIME_ZONE: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
   // The readings store: the embedded SQLite file unless EMS_STORE=influxdb.
   EMS_STORE: 'sqlite',

@@ -11,3 +11,4 @@ export * from './event-log';
 export * from './schedule';
 export * from './access';
 export * from './services';
+export * as api from './api';

@@ -3,6 +3,7 @@
  * registry (asking the license before each new meter, logging every change), the event log and the
  * license. Node-RED's ems-system config node owns one of these; tests open one on ":memory:".
  */
+import { EventEmitter } from 'node:events';
 import type { EmsDatabase } from './db';
 import { openEmsDb } from './db';
 import { ApiError } from './envelope';
@@ -47,6 +48,8 @@ export interface EmsServices {
   registry: Registry;
   events: EventLog;
   license: LicenseService;
+  /** Emits 'change' ({ kind, action, id, name }) after every folder or meter change (the scheduler follows it). */
+  changes: EventEmitter;
   /** Set while the admin still has the demo password. */
   adminWarning: string | null;
   close(): void;
@@ -66,15 +69,19 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
   try {
     const users = new UserService(db, now);
     const events = new EventLog(db, now);
+    const changes = new EventEmitter();
     const license = new LicenseService(db, opts.licensePublicKey ?? defaultPublicKey(), now);
     const registry = new Registry(db, {
       beforeCreateMeter: (countAfter) => checkMeterAllowed(license.current(), now(), countAfter),
-      onChange: (c) => events.add({ kind: 'config', event: `${c.kind} ${c.action}d`, meter_id: c.kind === 'meter' ? c.id : null, meter_name: c.name }),
+      onChange: (c) => {
+        events.add({ kind: 'config', event: `${c.kind} ${c.action}d`, meter_id: c.kind === 'meter' ? c.id : null, meter_name: c.name });
+        changes.emit('change', c);
+      },
     }, now);
     const auth = new AuthService(db, users, opts.auth, now);
     const { created, warning } = await ensureAdmin(users, opts.env ?? {});
     if (created) events.add({ kind: 'system', event: `admin account "${created.login}" created on first start` });
-    return { db, users, auth, registry, events, license, adminWarning: warning, close: () => db.close() };
+    return { db, users, auth, registry, events, license, changes, adminWarning: warning, close: () => db.close() };
   } catch (err) {
     db.close();
     throw err;

@@ -1,57 +1,74 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { answer, listMeters, meterReadings } from '../../lib/ems';
-import type { ReadingStore } from '../../lib/store/types';
+import { operationByName, OPERATIONS, runOperation, type ApiRequest, type HttpAnswer } from '../../lib/ems/api';
+import type { SystemConfigNode } from '../system/system';
 
 export interface ApiDef extends NodeDef {
-  store: string;
+  system: string;
   operation: string;
 }
 
-/** What the API needs of the ems-store config node. */
-interface StoreConfigNode extends Node {
-  getStore(): ReadingStore;
-  timeZone?: string;
-}
-
 interface HttpMsg extends NodeMessage {
-  req?: { params?: Record<string, string>; query?: Record<string, unknown> };
+  req?: Partial<ApiRequest> & { body?: unknown };
+  params?: Record<string, string>;
+  query?: Record<string, unknown>;
   statusCode?: number;
   headers?: Record<string, string>;
+  cookies?: HttpAnswer['cookies'];
 }
 
-type Operation = (store: ReadingStore, msg: HttpMsg, timeZone?: string) => Promise<unknown>;
-
-/** The API operations, by the name chosen in the editor. Later issues add theirs here. */
-export const OPERATIONS: Record<string, Operation> = {
-  'meters.list': (store) => listMeters(store),
-  'meters.readings': (store, msg, tz) => meterReadings(store, msg.req?.params?.id ?? '', msg.req?.query ?? {}, Date.now(), tz),
-};
+/** The request an operation sees: http in's msg.req, or msg.params/msg.query/msg.payload for flow-internal calls. */
+function requestOf(msg: HttpMsg): { request: ApiRequest; trusted: boolean } {
+  const req = msg.req;
+  if (req) {
+    return {
+      trusted: false,
+      request: {
+        params: req.params ?? {}, query: req.query ?? {}, body: req.body ?? msg.payload,
+        headers: req.headers ?? {}, cookies: req.cookies ?? {}, files: req.files,
+      },
+    };
+  }
+  return { trusted: true, request: { params: msg.params ?? {}, query: msg.query ?? {}, body: msg.payload, headers: {}, cookies: {} } };
+}
 
 export default function init(RED: NodeAPI): void {
   function Api(this: Node, def: ApiDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const storeNode = RED.nodes.getNode(def.store) as StoreConfigNode | null;
-    const operation = OPERATIONS[def.operation];
-    if (!storeNode || !operation) {
+    const system = RED.nodes.getNode(def.system) as SystemConfigNode | null;
+    const operation = operationByName(def.operation);
+    if (!system || !operation) {
       node.status({ fill: 'red', shape: 'ring', text: 'ems-api.status.bad-config' });
-      node.error(!storeNode ? 'no store is configured' : `unknown operation "${def.operation}"`);
+      node.error(!system ? 'no EMS (ems-system) is configured' : `unknown operation "${def.operation}"`);
       return;
     }
     node.on('input', (msg, send, done) => {
       const m = msg as HttpMsg;
-      answer(() => operation(storeNode.getStore(), m, storeNode.timeZone)).then(({ envelope, unexpected }) => {
-        m.payload = envelope;
-        m.statusCode = envelope.status;
-        m.headers = { ...(m.headers ?? {}), 'content-type': 'application/json; charset=utf-8' };
-        node.status(envelope.error
-          ? { fill: envelope.status >= 500 ? 'red' : 'yellow', shape: 'ring', text: `${envelope.status}` }
-          : { fill: 'green', shape: 'dot', text: `${envelope.status}` });
-        send(m);
-        done(unexpected);
-      });
+      const { request, trusted } = requestOf(m);
+      system.ready()
+        .then((services) => runOperation(operation, {
+          services, store: system.getStore(), bills: system.getBills(), timeZone: system.timeZone, now: Date.now, request, poller: system.poller,
+        }, trusted))
+        .catch((err: Error): HttpAnswer => ({
+          status: 503, body: { data: null, error: `the EMS is not available: ${err.message}`, status: 503 }, headers: { 'content-type': 'application/json; charset=utf-8' },
+        }))
+        .then((answer) => {
+          m.payload = answer.body;
+          m.statusCode = answer.status;
+          m.headers = { ...(m.headers ?? {}), ...answer.headers };
+          if (answer.cookies) m.cookies = answer.cookies;
+          node.status(answer.status >= 400
+            ? { fill: answer.status >= 500 ? 'red' : 'yellow', shape: 'ring', text: `${answer.status}` }
+            : { fill: 'green', shape: 'dot', text: `${answer.status}` });
+          send(m);
+          done(answer.unexpected);
+        });
     });
     node.on('close', (_removed: boolean, done: () => void) => { node.status({}); done(); });
   }
   RED.nodes.registerType('ems-api', Api);
+
+  RED.httpAdmin.get('/ems-api/operations', RED.auth.needsPermission('ems-api.read'), (_req, res) => {
+    res.json(OPERATIONS.map((o) => ({ name: o.name, method: o.method, path: o.path, tag: o.tag, summary: o.summary, access: o.access })));
+  });
 }

@@ -1,7 +1,12 @@
 import type { EditorNodeProperties, EditorRED } from 'node-red';
 declare const RED: EditorRED;
+declare const $: JQueryStatic;
 
-interface Props extends EditorNodeProperties { store: string; operation: string }
+interface Props extends EditorNodeProperties { system: string; operation: string }
+interface OperationInfo { name: string; method: string; path: string; tag: string; summary: string; access: string }
+
+/** Filled from the runtime's operation table (GET /ems-api/operations) when a dialog opens. */
+let operations: OperationInfo[] | null = null;
 
 RED.nodes.registerType<Props>('ems-api', {
   category: 'energy',
@@ -12,10 +17,32 @@ RED.nodes.registerType<Props>('ems-api', {
   outputs: 1,
   defaults: {
     name: { value: '' },
-    store: { value: '', type: 'ems-store', required: true },
-    operation: { value: 'meters.list', required: true },
+    system: { value: '', type: 'ems-system', required: true },
+    operation: { value: 'auth.session', required: true },
   },
   label() {
-    return this.name || this._(`ems-api.operation.${this.operation}`);
+    return this.name || this.operation;
+  },
+  oneditprepare() {
+    const select = $('#node-input-operation');
+    const current = this.operation;
+    const fill = (ops: OperationInfo[]): void => {
+      select.empty();
+      const groups = new Map<string, JQuery>();
+      for (const op of ops) {
+        let group = groups.get(op.tag);
+        if (!group) groups.set(op.tag, (group = $('<optgroup>').attr('label', op.tag).appendTo(select)));
+        $('<option>').val(op.name).text(`${op.method} ${op.path} (${op.summary})`).appendTo(group);
+      }
+      select.val(current);
+      const show = (): void => {
+        const op = ops.find((o) => o.name === select.val());
+        $('#ems-api-access').text(op ? `${op.name}: ${op.access === 'public' ? 'no login needed' : `needs the ${op.access} role`}` : '');
+      };
+      select.on('change', show);
+      show();
+    };
+    if (operations) fill(operations);
+    else $.getJSON('ems-api/operations', (ops: OperationInfo[]) => { operations = ops; fill(ops); });
   },
 });

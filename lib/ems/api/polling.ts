@@ -1,0 +1,4 @@
+/** Section stub: filled by its owner. */
+import type { Operation } from './types';
+
+export const POLLING_OPERATIONS: Operation[] = [];

@@ -1,0 +1,76 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { BillStore } from '../../lib/billing/bill-store';
+import type { Poller } from '../../lib/ems/api/types';
+import { openEmsServices, type EmsServices } from '../../lib/ems/services';
+import { isValidTimeZone, systemTimeZone, type ReadingStore } from '../../lib/store';
+import type { StoreConfigNode } from '../store/store';
+
+export interface SystemDef extends NodeDef {
+  store: string;
+  path: string;
+  billsPath: string;
+  timeZone: string;
+}
+
+/** What the EMS nodes (ems-api, ems-poll-schedule, the dashboard's) see of the ems-system config node. */
+export interface SystemConfigNode extends Node {
+  /** The EMS services, opened once (database, migrations, first admin). Rejects with the cause. */
+  ready(): Promise<EmsServices>;
+  getStore(): ReadingStore;
+  getBills(): BillStore;
+  timeZone: string;
+  /** The ems-poll-schedule node running for this system, if any. */
+  poller?: Poller;
+  setPoller(p: Poller | undefined): void;
+}
+
+/** empty = <userDir>/<fallback>, relative = under userDir. */
+export function resolveUnderUserDir(configured: string | undefined, userDir: string, fallback: string): string {
+  const p = (configured ?? '').trim();
+  if (p === '') return path.join(userDir, fallback);
+  if (p === ':memory:') return p;
+  return path.resolve(userDir, p);
+}
+
+export default function init(RED: NodeAPI): void {
+  function EmsSystem(this: SystemConfigNode, def: SystemDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const userDir = (RED.settings as unknown as { userDir?: string }).userDir || path.join(os.homedir(), '.node-red');
+    const storeNode = RED.nodes.getNode(def.store) as StoreConfigNode | null;
+    const zone = (def.timeZone ?? '').trim() || storeNode?.timeZone || systemTimeZone();
+    node.timeZone = zone;
+    let bills: BillStore | null = null;
+
+    const opening: Promise<EmsServices> = (async () => {
+      if (!storeNode) throw new Error('ems-system: no reading store is configured');
+      if (!isValidTimeZone(zone)) throw new Error(`ems-system: time zone ${JSON.stringify(def.timeZone)} is not an IANA zone (use e.g. Europe/Berlin or UTC)`);
+      const file = resolveUnderUserDir(def.path, userDir, 'ems.db');
+      const services = await openEmsServices({ file, env: process.env });
+      if (services.adminWarning) node.warn(services.adminWarning);
+      node.log(`EMS database ${file}`);
+      return services;
+    })();
+    opening.catch((err: Error) => node.error(err.message));
+
+    node.ready = () => opening;
+    node.getStore = () => {
+      if (!storeNode) throw new Error('ems-system: no reading store is configured');
+      return storeNode.getStore();
+    };
+    node.getBills = () => (bills ??= new BillStore(resolveUnderUserDir(def.billsPath, userDir, 'ems-bills.db')));
+    node.setPoller = (p) => { node.poller = p; };
+    storeNode?.register(node);
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      opening.then((s) => s.close(), () => undefined).finally(() => {
+        try { bills?.close(); } catch { /* already closed */ }
+        storeNode?.deregister(node);
+        done();
+      });
+    });
+  }
+  RED.nodes.registerType('ems-system', EmsSystem);
+}
