@@ -45,12 +45,21 @@ export default function init(RED: NodeAPI): void {
     node.on('input', (msg, send, done) => {
       const m = msg as HttpMsg;
       const { request, trusted } = requestOf(m);
+      const json = { 'content-type': 'application/json; charset=utf-8' };
       system.ready()
-        .then((services) => runOperation(operation, {
-          services, store: system.getStore(), bills: system.getBills(), timeZone: system.timeZone, now: Date.now, request, poller: system.poller,
-        }, trusted))
-        .catch((err: Error): HttpAnswer => ({
-          status: 503, body: { data: null, error: `the EMS is not available: ${err.message}`, status: 503 }, headers: { 'content-type': 'application/json; charset=utf-8' },
+        .then((services) => {
+          let store;
+          try {
+            store = system.getStore();
+          } catch (err) {
+            const e = err as Error;
+            return { status: 500, body: { data: null, error: `internal error: ${e.message}`, status: 500 }, headers: json, unexpected: e } as HttpAnswer;
+          }
+          return runOperation(operation, {
+            services, store, bills: system.getBills(), timeZone: system.timeZone, now: Date.now, request, poller: system.poller,
+          }, trusted);
+        }, (err: Error): HttpAnswer => ({
+          status: 503, body: { data: null, error: `the EMS is not available: ${err.message}`, status: 503 }, headers: json,
         }))
         .then((answer) => {
           m.payload = answer.body;
