@@ -101,6 +101,41 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'tariffs, cost centers and accounting objects',
+    sql: `
+      CREATE TABLE tariffs (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        body       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE cost_centers (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        body       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE accounting_objects (
+        id         TEXT PRIMARY KEY,
+        model      TEXT NOT NULL CHECK (model IN ('electricity', 'calculation')),
+        type       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        meter_id   TEXT REFERENCES meters(id) ON DELETE SET NULL,
+        tariff_id  TEXT REFERENCES tariffs(id),
+        parent_id  TEXT REFERENCES accounting_objects(id),
+        body       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX accounting_objects_parent ON accounting_objects(parent_id);
+      CREATE INDEX accounting_objects_meter ON accounting_objects(meter_id);
+      CREATE INDEX accounting_objects_tariff ON accounting_objects(tariff_id);
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

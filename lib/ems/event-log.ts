@@ -74,10 +74,11 @@ export class EventLog {
 
   /**
    * Newest first. `filter`: an event kind, a level, or text found in the event, meter id or name.
-   * `meters` (a user's visible meters) hides other meters' events; events without a meter stay visible.
+   * `meter` keeps only that meter's events. `meters` (a user's visible meters) hides other meters'
+   * events; events without a meter stay visible.
    */
-  query(params: { date1?: unknown; date2?: unknown; filter?: unknown; limit?: unknown }, meters?: ReadonlySet<string>): LoggedEvent[] {
-    for (const k of Object.keys(params)) if (!['date1', 'date2', 'filter', 'limit'].includes(k)) throw new ApiError(400, `unknown parameter "${k}" (use date1, date2, filter, limit)`);
+  query(params: { date1?: unknown; date2?: unknown; filter?: unknown; limit?: unknown; meter?: unknown }, meters?: ReadonlySet<string>): LoggedEvent[] {
+    for (const k of Object.keys(params)) if (!['date1', 'date2', 'filter', 'limit', 'meter'].includes(k)) throw new ApiError(400, `unknown parameter "${k}" (use date1, date2, filter, limit, meter)`);
     const from = parseDateParam('date1', params.date1);
     const to = parseDateParam('date2', params.date2);
     if (from !== undefined && to !== undefined && from > to) throw new ApiError(400, `date1 (${new Date(from).toISOString()}) is after date2 (${new Date(to).toISOString()})`);
@@ -90,6 +91,11 @@ export class EventLog {
     const args: unknown[] = [];
     if (from !== undefined) { where.push('time >= ?'); args.push(from); }
     if (to !== undefined) { where.push('time <= ?'); args.push(to); }
+    const m = params.meter;
+    if (m !== undefined && m !== '') {
+      if (typeof m !== 'string' || m.length > 100) throw new ApiError(400, `meter ${JSON.stringify(m)} must be a meter id`);
+      where.push('meter_id = ?'); args.push(m);
+    }
     const f = params.filter;
     if (f !== undefined && f !== '') {
       if (typeof f !== 'string' || f.length > 200) throw new ApiError(400, `filter ${JSON.stringify(f)} must be text of at most 200 characters`);

@@ -54,7 +54,8 @@ export function canonicalJson(value: unknown): string {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function checkTerms(t: unknown): LicenseTerms {
+/** The terms' fields, checked for shape (not the signature); a 400 ApiError names the bad field. */
+export function checkTerms(t: unknown): LicenseTerms {
   if (!t || typeof t !== 'object') throw new ApiError(400, 'license: the file must hold a "license" object and a "signature"');
   const x = t as Record<string, unknown>;
   for (const k of ['activation_date', 'expiration_date'] as const) {

@@ -12,6 +12,9 @@ import { EventLog } from './event-log';
 import { checkMeterAllowed, defaultPublicKey, licenseStatus, verifyLicense, type LicenseStatus, type LicenseTerms } from './license';
 import { Registry } from './registry';
 import { UserService } from './users';
+import { TariffService, type ConfigChange } from './tariffs';
+import { CostCenterService } from './cost-centers';
+import { ObjectService } from './objects';
 
 export class LicenseService {
   constructor(private readonly db: EmsDatabase, private readonly publicKey: string, private readonly now: () => number = Date.now) {}
@@ -48,6 +51,12 @@ export interface EmsServices {
   registry: Registry;
   events: EventLog;
   license: LicenseService;
+  /** Stored tariffs (lib/tariff JSON). */
+  tariffs: TariffService;
+  /** Cost centers: tariffs per energy category and their meters. */
+  costCenters: CostCenterService;
+  /** Accounting objects (electricity/calculation trees) binding meters to tariffs. */
+  objects: ObjectService;
   /** Emits 'change' ({ kind, action, id, name }) after every folder or meter change (the scheduler follows it). */
   changes: EventEmitter;
   /** Set while the admin still has the demo password. */
@@ -79,9 +88,13 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
       },
     }, now);
     const auth = new AuthService(db, users, opts.auth, now);
+    const logConfig: ConfigChange = (c) => events.add({ kind: 'config', event: `${c.kind} ${c.action}d: ${c.name}`, value: c.id, source: c.by ?? null });
+    const tariffs = new TariffService(db, logConfig, now);
+    const costCenters = new CostCenterService(db, tariffs, registry, logConfig, now);
+    const objects = new ObjectService(db, tariffs, registry, logConfig, now);
     const { created, warning } = await ensureAdmin(users, opts.env ?? {});
     if (created) events.add({ kind: 'system', event: `admin account "${created.login}" created on first start` });
-    return { db, users, auth, registry, events, license, changes, adminWarning: warning, close: () => db.close() };
+    return { db, users, auth, registry, events, license, tariffs, costCenters, objects, changes, adminWarning: warning, close: () => db.close() };
   } catch (err) {
     db.close();
     throw err;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import {
-  listProfiles, loadProfile, planReads, pollMeter, validateProfile, type Profile, type ReadPlan,
+  acquireBus, releaseBus, listProfiles, loadProfile, planReads, pollMeter, validateProfile, type ModbusBus, type Profile, type ReadPlan,
 } from '../../lib/protocols/modbus';
 import type { ModbusClientNode } from '../modbus-client/modbus-client';
 
@@ -19,6 +19,7 @@ export interface ModbusMeterDef extends NodeDef {
 interface MeterMsg extends NodeMessage {
   unit?: unknown;
   profile?: unknown;
+  endpoint?: unknown;
 }
 
 function positive(value: string | undefined, field: string, fallback: number): number {
@@ -83,14 +84,34 @@ export default function init(RED: NodeAPI): void {
     client.register(node);
     node.status(client.linkStatus() ?? {});
 
+    /** msg.endpoint {host, port}: another TCP gateway than the client's, on a pooled bus of the client's transport. */
+    const otherBuses = new Map<string, ModbusBus>();
+    function busFor(endpoint: unknown): ModbusBus {
+      if (endpoint === undefined) return client!.bus;
+      const e = endpoint as { host?: unknown; port?: unknown };
+      const port = Number(e?.port);
+      if (typeof e?.host !== 'string' || e.host.trim() === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new Error(`msg.endpoint must be { host, port } with port 1..65535, got ${JSON.stringify(endpoint)}`);
+      }
+      const own = client!.endpoint;
+      if (own.transport === 'rtu') throw new Error(`msg.endpoint ${e.host}:${port} needs a TCP client; "${client!.name || client!.id}" is a serial bus`);
+      const host = e.host.trim();
+      if (host === own.host && port === own.port) return client!.bus;
+      const key = `${host}:${port}`;
+      let bus = otherBuses.get(key);
+      if (!bus) otherBuses.set(key, (bus = acquireBus({ transport: own.transport, host, port })));
+      return bus;
+    }
+
     async function poll(msg: MeterMsg): Promise<MeterMsg> {
       const u = msg.unit !== undefined ? parseUnit(msg.unit, 'msg.unit') : unit;
       const p = msg.profile !== undefined ? planFor(msg.profile, 'msg.profile') : plan;
       const meter = typeof msg.topic === 'string' && msg.topic ? msg.topic : meterId;
+      const bus = busFor(msg.endpoint);
       const started = Date.now();
-      const result = await pollMeter(client!.bus, p, { meter, unit: u, ctRatio, vtRatio });
+      const result = await pollMeter(bus, p, { meter, unit: u, ctRatio, vtRatio });
       const energy = result.readings.find((r) => r.obis === '1-0:1.8.0') ?? result.readings[0];
-      const waiting = client!.bus.depth;
+      const waiting = bus.depth;
       node.status({
         fill: 'green', shape: 'dot',
         text: (energy ? `${energy.value} ${energy.unit} ${new Date(energy.time).toTimeString().slice(0, 8)}` : 'no values')
@@ -130,7 +151,7 @@ export default function init(RED: NodeAPI): void {
       if (timer) clearInterval(timer);
       client.deregister(node);
       node.status({});
-      done();
+      Promise.all([...otherBuses.values()].map((b) => releaseBus(b))).then(() => done(), () => done());
     });
   }
   RED.nodes.registerType('ems-modbus-meter', ModbusMeter);

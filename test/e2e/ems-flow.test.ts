@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
-import { eventually, getJson, startEms, type RunningEms } from './runtime';
+import { loginApi } from './api-client';
+import { eventually, startEms, type RunningEms } from './runtime';
 
 const ENERGY = '1-0:1.8.0';
 const energyOf = (meter: any) => meter.values.find((v: any) => v.obis === ENERGY);
@@ -11,6 +12,8 @@ const energyOf = (meter: any) => meter.values.find((v: any) => v.obis === ENERGY
 describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => {
   let sim: ModbusMeterSimulator;
   let ems: RunningEms;
+  let api: Awaited<ReturnType<typeof loginApi>>;
+  const getJson = (url: string) => api('GET', url.slice(ems.url.length));
 
   before(async () => {
     // The demo plant of `npm start`, with time running 120x so energy visibly rises between polls.
@@ -20,6 +23,16 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
     });
     const port = await sim.listen(0);
     ems = await startEms({ EMS_MODBUS_HOST: '127.0.0.1', EMS_MODBUS_PORT: String(port), EMS_TIME_ZONE: 'Europe/Berlin' });
+    // The meters `npm start` seeds (scripts/start.js), defined here through the API as an operator would.
+    api = await loginApi(ems.url);
+    const folder = await api('POST', '/api/folders', { name: 'Demo plant', folder_type: 'site' });
+    assert.equal(folder.status, 201, JSON.stringify(folder.body));
+    for (const [id, unit, profile] of [['main-incomer', 1, 'eastron-sdm630'], ['hvac', 2, 'abb-a44'], ['lighting', 3, 'carlo-gavazzi-em24']] as const) {
+      const m = await api('POST', '/api/meters', {
+        _id: id, name: id, folder_id: folder.body.data._id, protocol: 'modbus-tcp', ip_address: '127.0.0.1', port, connection_address: String(unit), profile, interval_time: 10,
+      });
+      assert.equal(m.status, 201, JSON.stringify(m.body));
+    }
   });
 
   after(async () => {
@@ -34,13 +47,13 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
     const nodes = await (await fetch(`${ems.url}/nodes`, { headers: { Accept: 'application/json' } })).json() as any[];
     const ours = nodes.filter((n) => n.module === 'node-red-contrib-ems');
     assert.deepEqual(ours.map((n) => n.types[0]).sort(),
-      ['ems-api', 'ems-bill', 'ems-consumption', 'ems-modbus-client', 'ems-modbus-meter', 'ems-prepaid', 'ems-price', 'ems-store', 'ems-store-query', 'ems-store-write', 'ems-tariff']);
+      ['ems-api', 'ems-bill', 'ems-consumption', 'ems-modbus-client', 'ems-modbus-meter', 'ems-poll-schedule', 'ems-prepaid', 'ems-price', 'ems-store', 'ems-store-query', 'ems-store-write', 'ems-system', 'ems-tariff']);
     assert.ok(ours.every((n) => n.enabled && !n.err), JSON.stringify(ours.filter((n) => n.err)));
     // Every example flow (Import > Examples) uses only node types this runtime has.
     const types = new Set(nodes.flatMap((n) => n.types as string[]));
     const examplesDir = path.join(__dirname, '..', '..', '..', 'examples');
     const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.json'));
-    for (const t of ['ems-modbus-meter', 'ems-store-write', 'ems-store-query', 'ems-api', 'ems-consumption', 'ems-price', 'ems-bill', 'ems-prepaid']) {
+    for (const t of ['ems-poll-schedule', 'ems-modbus-meter', 'ems-store-write', 'ems-store-query', 'ems-api', 'ems-consumption', 'ems-price', 'ems-bill', 'ems-prepaid']) {
       assert.ok(examples.some((f) => fs.readFileSync(path.join(examplesDir, f), 'utf8').includes(`"${t}"`)), `an example uses ${t}`);
     }
     for (const f of examples) {
@@ -59,8 +72,8 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
     });
     assert.equal(first.error, null);
     assert.equal(first.status, 200);
-    assert.deepEqual(first.data.map((m: any) => m.id), ['hvac', 'lighting', 'main-incomer']);
-    const main = first.data.find((m: any) => m.id === 'main-incomer');
+    assert.deepEqual(first.data.map((m: any) => m._id), ['hvac', 'lighting', 'main-incomer']);
+    const main = first.data.find((m: any) => m._id === 'main-incomer');
     const voltage = main.values.find((v: any) => v.obis === '1-0:32.7.0');
     assert.equal(voltage.unit, 'V');
     assert.ok(voltage.value > 220 && voltage.value < 240, `L1 voltage ${voltage.value}`);
@@ -70,7 +83,7 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
     const later = await eventually(35_000, async () => {
       const { body } = await getJson(`${ems.url}/api/meters`);
       const risen = first.data.every((m: any) => {
-        const now = body.data.find((x: any) => x.id === m.id);
+        const now = body.data.find((x: any) => x._id === m._id);
         return now && energyOf(now).time >= energyOf(m).time + 19_000 && energyOf(now).value > energyOf(m).value;
       });
       return risen ? body : undefined;
@@ -114,13 +127,20 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
   it('keeps polling the others when one meter dies, and shows the failure in the log', async () => {
     sim.setFault(2, { kind: 'dead' });
     const before = (await getJson(`${ems.url}/api/meters`)).body.data;
-    const since = energyOf(before.find((m: any) => m.id === 'main-incomer')).time;
+    const since = energyOf(before.find((m: any) => m._id === 'main-incomer')).time;
     await eventually(25_000, async () => {
       const { body } = await getJson(`${ems.url}/api/meters`);
-      const main = body.data.find((m: any) => m.id === 'main-incomer');
+      const main = body.data.find((m: any) => m._id === 'main-incomer');
       return energyOf(main).time > since + 9_000 ? true : undefined;
     });
     assert.match(ems.log(), /meter "hvac" unit 2 \(abb-a44\)/);
+    // The failed poll is in the event log, and stored no value.
+    const failed = await eventually(15_000, async () => {
+      const { body } = await api('GET', '/api/events?filter=poll-failed&meter=hvac');
+      return body.data?.length ? body.data : undefined;
+    });
+    assert.equal(failed[0].meter_name, 'hvac');
+    assert.match(failed[0].event, /^poll failed: .*hvac/);
     sim.clearFault(2);
   });
 });

@@ -2,6 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { nextPollTime, phaseOffset, isPollDay, PollScheduler, type Clock, type ScheduledMeter } from '../../lib/ems/schedule';
 import { checkMeterDefinition } from '../../lib/ems/meter-definition';
+import { PollJobs, answerTimeout, pollMessage, type PollMessage } from '../../lib/ems/poll-jobs';
+import type { NewEvent } from '../../lib/ems/event-log';
+import type { MeterRecord } from '../../lib/ems/registry';
 
 /** Timers that run when advance() passes them, in due order. */
 class FakeClock implements Clock {
@@ -82,5 +85,66 @@ describe('poll schedule', () => {
     sched.stop();
     await clock.advance(60_000);
     assert.equal(calls.length, 3);
+  });
+});
+
+describe('poll jobs (one message per poll, ended by its answer or a timeout)', () => {
+  const record = (id: string, extra: Record<string, unknown> = {}): MeterRecord => ({
+    _id: id, folder_id: 'f1', definition: def({ name: `Meter ${id}`, connection_address: '4', ip_address: '10.0.0.9', port: 1502, password: 'pw', ...extra }), created_at: 0, updated_at: 0,
+  });
+  const setup = () => {
+    const clock = new FakeClock(MON);
+    const sent: PollMessage[] = [];
+    const events: NewEvent[] = [];
+    let n = 0;
+    const jobs = new PollJobs({ send: (m) => sent.push(m), addEvent: (e) => events.push(e), newId: () => `p${++n}`, clock });
+    return { clock, sent, events, jobs };
+  };
+
+  it('sends the meter definition with the Modbus hints', () => {
+    const msg = pollMessage(record('m1'), { id: 'p1', meter: 'm1', due: MON, started: MON + 5 });
+    assert.equal(msg.topic, 'm1');
+    assert.equal(msg.meter._id, 'm1');
+    assert.equal(msg.meter.folder_id, 'f1');
+    assert.equal(msg.meter.password, 'pw');
+    assert.equal(msg.unit, 4);
+    assert.equal(msg.profile, 'eastron-sdm630');
+    assert.deepEqual(msg.endpoint, { host: '10.0.0.9', port: 1502 });
+    const mbus = pollMessage(record('h1', { protocol: 'mbus', connection_address: '12' }), { id: 'p2', meter: 'h1', due: MON, started: MON });
+    assert.equal(mbus.unit, undefined);
+    assert.equal(mbus.endpoint, undefined);
+  });
+
+  it('counts a poll without an answer within max(waiting_time x 3, 30 s) as failed, once', async () => {
+    assert.equal(answerTimeout({ waiting_time: 1000 }), 30_000);
+    assert.equal(answerTimeout({ waiting_time: 20_000 }), 60_000);
+    const { clock, sent, events, jobs } = setup();
+    let ended = false;
+    void jobs.start(record('m1'), MON).then(() => { ended = true; });
+    assert.equal(jobs.state('m1').running, true);
+    await clock.advance(29_999);
+    assert.equal(ended, false);
+    await clock.advance(1);
+    assert.equal(ended, true);
+    assert.equal(events.length, 1);
+    assert.deepEqual({ ...events[0], time: undefined }, {
+      kind: 'poll-failed', level: 'error', event: 'poll failed: no answer within 30 s', meter_id: 'm1', meter_name: 'Meter m1', source: null, time: undefined,
+    });
+    // The late answer changes nothing.
+    assert.equal(jobs.answer(sent[0].poll.id), false);
+    assert.deepEqual(jobs.state('m1'), { running: false, failures: 1, last: { time: MON + 30_000, ok: false, error: 'no answer within 30 s', durationMs: 30_000 } });
+  });
+
+  it('writes poll-recovered only for the first success after failures', async () => {
+    const { sent, events, jobs } = setup();
+    for (const error of ['timeout', 'timeout', null, null]) {
+      const done = jobs.start(record('m1'), MON);
+      assert.equal(jobs.answer(sent[sent.length - 1].poll.id, error), true);
+      await done;
+    }
+    assert.deepEqual(events.map((e) => `${e.kind}: ${e.event}`), [
+      'poll-failed: poll failed: timeout', 'poll-failed: poll failed: timeout', 'poll-recovered: poll recovered after 2 failed poll(s)',
+    ]);
+    assert.equal(jobs.state('m1').failures, 0);
   });
 });

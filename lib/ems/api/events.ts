@@ -1,4 +1,36 @@
-/** Section stub: filled by its owner. */
+/** The event log (section "Events", the dictionary's "Event log data"), limited to the caller's meters. */
+import { DEFAULT_EVENT_LIMIT, EVENT_KINDS, MAX_EVENT_LIMIT } from '../event-log';
+import { callerOf, checkMeterVisible } from './helpers';
 import type { Operation } from './types';
 
-export const EVENT_OPERATIONS: Operation[] = [];
+export const EVENT_OPERATIONS: Operation[] = [
+  {
+    name: 'events.list', method: 'GET', path: '/api/events', access: 'viewer', tag: 'Events',
+    summary: 'Events, newest first',
+    description: 'Poll failures and recoveries, alarms, prepaid cut-offs, configuration changes, logins and license uploads. '
+      + 'A user with open_folders sees the events of their meters and the events that concern no meter.',
+    query: [
+      { name: 'date1', description: 'From (inclusive): ISO date/time (2026-11-21, 2026-11-21T08:00:00Z) or epoch ms', schema: { type: 'string' } },
+      { name: 'date2', description: 'To (inclusive); date1 after date2 is 400', schema: { type: 'string' } },
+      { name: 'filter', description: `An event kind (${EVENT_KINDS.join(', ')}), a level (info, warning, error), or text found in the event, meter id or meter name` },
+      { name: 'limit', description: `Most events to answer (default ${DEFAULT_EVENT_LIMIT}, at most ${MAX_EVENT_LIMIT})`, schema: { type: 'integer', minimum: 1, maximum: MAX_EVENT_LIMIT } },
+      { name: 'meter', description: 'Only this meter\'s events (a meter outside the caller\'s folders is 404)' },
+    ],
+    response: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' }, meter_id: { type: 'string', nullable: true }, date: { type: 'string', format: 'date-time' },
+          meter_name: { type: 'string', nullable: true }, event: { type: 'string' }, value: { type: 'string', nullable: true },
+          kind: { type: 'string', enum: [...EVENT_KINDS] }, level: { type: 'string', enum: ['info', 'warning', 'error'] }, source: { type: 'string', nullable: true },
+        },
+      },
+    },
+    run(ctx) {
+      const query = ctx.request.query;
+      if (typeof query.meter === 'string' && query.meter !== '') checkMeterVisible(ctx, query.meter);
+      return ctx.services.events.query(query, callerOf(ctx).meters);
+    },
+  },
+];

@@ -1,0 +1,147 @@
+/**
+ * The polls in flight of the ems-poll-schedule node: each due poll becomes one message for the
+ * protocol nodes, and ends when that message (same poll id) comes back, with msg.error on failure,
+ * or counts as failed ("no answer") after max(waiting_time * 3, 30 s). Failures and the first success
+ * after them go to the event log; a failure never produces a value.
+ */
+import type { Clock } from './schedule';
+import { realClock } from './schedule';
+import type { MeterDefinition } from './meter-definition';
+import type { MeterRecord } from './registry';
+import type { NewEvent } from './event-log';
+
+export interface PollInfo { id: string; meter: string; due: number; started: number }
+
+/** The message a due poll sends: everything a protocol node needs to read the meter. */
+export interface PollMessage {
+  _msgid: string;
+  topic: string;
+  meter: MeterDefinition & { _id: string; folder_id: string };
+  poll: PollInfo;
+  /** Modbus hints for ems-modbus-meter. */
+  unit?: number;
+  profile?: string;
+  endpoint?: { host: string; port: number };
+}
+
+export interface PollResult { time: number; ok: boolean; error: string | null; durationMs: number }
+
+export interface MeterPollState {
+  running: boolean;
+  last: PollResult | null;
+  failures: number;
+}
+
+export function answerTimeout(def: Pick<MeterDefinition, 'waiting_time'>): number {
+  return Math.max(def.waiting_time * 3, 30_000);
+}
+
+/** The poll message for a meter record (Modbus meters also get unit, profile and endpoint). */
+export function pollMessage(record: MeterRecord, poll: PollInfo): PollMessage {
+  const def = record.definition;
+  const msg: PollMessage = { _msgid: poll.id, topic: record._id, meter: { ...def, _id: record._id, folder_id: record.folder_id }, poll };
+  if (def.protocol.startsWith('modbus')) {
+    msg.unit = Number(def.connection_address);
+    msg.profile = def.profile;
+    if (!def.ip_address.startsWith('/')) msg.endpoint = { host: def.ip_address, port: def.port };
+  }
+  return msg;
+}
+
+interface Pending { info: PollInfo; name: string; timer: unknown; finish: () => void }
+
+export interface PollJobsOptions {
+  send(msg: PollMessage): void;
+  addEvent(e: NewEvent): void;
+  newId(): string;
+  clock?: Clock;
+  /** Told after every finished poll (status display). */
+  onResult?(meterId: string, result: PollResult): void;
+  source?: string;
+}
+
+export class PollJobs {
+  private pending = new Map<string, Pending>();
+  private states = new Map<string, MeterPollState>();
+
+  constructor(private readonly opts: PollJobsOptions) {}
+
+  private get clock(): Clock {
+    return this.opts.clock ?? realClock;
+  }
+
+  /** Sends the poll message; resolves when the answer (or the timeout) ends the poll. */
+  start(record: MeterRecord, due: number): Promise<void> {
+    const info: PollInfo = { id: this.opts.newId(), meter: record._id, due, started: this.clock.now() };
+    const state = this.stateOf(record._id);
+    state.running = true;
+    return new Promise<void>((resolve) => {
+      const p: Pending = {
+        info, name: record.definition.name, finish: resolve,
+        timer: this.clock.setTimeout(() => this.end(info.id, `no answer within ${answerTimeout(record.definition) / 1000} s`), answerTimeout(record.definition)),
+      };
+      this.pending.set(info.id, p);
+      try {
+        this.opts.send(pollMessage(record, info));
+      } catch (err) {
+        this.end(info.id, (err as Error).message);
+      }
+    });
+  }
+
+  /** A message came back: ends its poll (failed when `error` is set). False for an unknown or finished poll. */
+  answer(pollId: unknown, error?: string | null): boolean {
+    if (typeof pollId !== 'string' || !this.pending.has(pollId)) return false;
+    this.end(pollId, error ?? null);
+    return true;
+  }
+
+  state(meterId: string): MeterPollState {
+    return this.states.get(meterId) ?? { running: false, last: null, failures: 0 };
+  }
+
+  /** Forgets a deleted meter's history. */
+  forget(meterId: string): void {
+    if (![...this.pending.values()].some((p) => p.info.meter === meterId)) this.states.delete(meterId);
+  }
+
+  /** Ends every open poll without an event (the node is closing). */
+  stop(): void {
+    for (const p of this.pending.values()) {
+      this.clock.clearTimeout(p.timer);
+      p.finish();
+    }
+    this.pending.clear();
+  }
+
+  private stateOf(meterId: string): MeterPollState {
+    let s = this.states.get(meterId);
+    if (!s) this.states.set(meterId, (s = { running: false, last: null, failures: 0 }));
+    return s;
+  }
+
+  private end(pollId: string, error: string | null): void {
+    const p = this.pending.get(pollId);
+    if (!p) return;
+    this.pending.delete(pollId);
+    this.clock.clearTimeout(p.timer);
+    const now = this.clock.now();
+    const meter = p.info.meter;
+    const state = this.stateOf(meter);
+    const result: PollResult = { time: now, ok: error === null, error, durationMs: now - p.info.started };
+    const base = { meter_id: meter, meter_name: p.name, source: this.opts.source ?? null, time: now };
+    try {
+      if (error !== null) {
+        this.opts.addEvent({ ...base, kind: 'poll-failed', level: 'error', event: `poll failed: ${error}` });
+      } else if (state.failures > 0) {
+        this.opts.addEvent({ ...base, kind: 'poll-recovered', level: 'info', event: `poll recovered after ${state.failures} failed poll(s)`, value: state.failures });
+      }
+    } finally {
+      state.failures = error === null ? 0 : state.failures + 1;
+      state.last = result;
+      state.running = [...this.pending.values()].some((x) => x.info.meter === meter);
+      this.opts.onResult?.(meter, result);
+      p.finish();
+    }
+  }
+}

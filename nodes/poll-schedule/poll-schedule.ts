@@ -1,0 +1,164 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { PollNowAnswer, Poller } from '../../lib/ems/api/types';
+import { PROTOCOLS } from '../../lib/ems/meter-definition';
+import { PollJobs, type MeterPollState } from '../../lib/ems/poll-jobs';
+import type { MeterRecord } from '../../lib/ems/registry';
+import { PollScheduler } from '../../lib/ems/schedule';
+import type { EmsServices } from '../../lib/ems/services';
+import type { SystemConfigNode } from '../system/system';
+
+export interface PollScheduleDef extends NodeDef {
+  system: string;
+  /** Comma-separated protocols this node polls; empty = every protocol. */
+  protocols: string;
+}
+
+/** One meter's line in GET /api/polling. */
+export interface MeterPollStatus extends MeterPollState { meter: string; next_due: number | null }
+
+/** The poller a schedule node registers: poll now, and per meter its schedule state (null = not scheduled here). */
+export interface SchedulePoller extends Poller {
+  status(meterId: string): MeterPollStatus | null;
+}
+
+interface AnswerMsg extends NodeMessage {
+  poll?: { id?: unknown };
+  error?: { message?: unknown } | string;
+}
+
+export function parseProtocols(text: string | undefined): string[] {
+  const list = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of list) {
+    if (!(PROTOCOLS as readonly string[]).includes(p)) throw new Error(`protocols "${text}": "${p}" is not a protocol (use ${PROTOCOLS.join(', ')})`);
+  }
+  return list;
+}
+
+/** Several schedule nodes (one per protocol group) may serve one system: the API sees them as one poller. */
+const bySystem = new Map<string, Set<SchedulePoller>>();
+
+function register(system: SystemConfigNode, p: SchedulePoller, add: boolean): void {
+  const set = bySystem.get(system.id) ?? new Set<SchedulePoller>();
+  if (add) set.add(p); else set.delete(p);
+  if (set.size === 0) {
+    bySystem.delete(system.id);
+    system.setPoller(undefined);
+    return;
+  }
+  bySystem.set(system.id, set);
+  const all = [...set];
+  const composite: SchedulePoller = {
+    pollNow(id): PollNowAnswer {
+      const owner = all.find((x) => x.status(id) !== null);
+      return owner ? owner.pollNow(id) : { meter: id, started: false, reason: 'not scheduled' };
+    },
+    status: (id) => all.map((x) => x.status(id)).find((s) => s !== null) ?? null,
+  };
+  system.setPoller(composite);
+}
+
+export default function init(RED: NodeAPI): void {
+  function PollSchedule(this: Node, def: PollScheduleDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const system = RED.nodes.getNode(def.system) as SystemConfigNode | null;
+    let protocols: string[];
+    try {
+      if (!system) throw new Error('no EMS (ems-system) is configured');
+      protocols = parseProtocols(def.protocols);
+    } catch (err) {
+      node.status({ fill: 'red', shape: 'ring', text: 'ems-poll-schedule.status.bad-config' });
+      node.error((err as Error).message);
+      return;
+    }
+
+    let services: EmsServices | null = null;
+    let closed = false;
+    const records = new Map<string, MeterRecord>();
+    const jobs = new PollJobs({
+      send: (msg) => node.send(msg as unknown as NodeMessage),
+      addEvent: (e) => {
+        try { services?.events.add(e); } catch (err) { node.warn(`cannot log event: ${(err as Error).message}`); }
+      },
+      newId: () => RED.util.generateId(),
+      source: node.id,
+      onResult: () => showStatus(),
+    });
+    const scheduler = new PollScheduler((m, due) => {
+      const record = records.get(m.id);
+      return record ? jobs.start(record, due) : Promise.resolve();
+    }, {
+      timeZone: system!.timeZone,
+      onSkip: (m) => node.debug(`meter "${m.id}": still polling, this turn is skipped`),
+    });
+
+    function showStatus(): void {
+      if (closed) return;
+      const ids = [...records.keys()];
+      const states = ids.map((id) => jobs.state(id));
+      const running = states.filter((s) => s.running).length;
+      const failing = states.filter((s) => s.last && !s.last.ok).length;
+      const next = ids.map((id) => scheduler.nextDue(id)).filter((t): t is number => t !== null).sort((a, b) => a - b)[0];
+      const at = next === undefined ? 'none' : new Date(next).toLocaleTimeString('en-GB', { timeZone: system!.timeZone, hour12: false });
+      const text = `${ids.length} meters, ${running ? `polling ${running}` : `next ${at}`}${failing ? `, ${failing} failing` : ''}`;
+      node.status({ fill: failing ? 'red' : running ? 'blue' : 'green', shape: failing ? 'ring' : 'dot', text });
+    }
+
+    function reload(): void {
+      if (!services || closed) return;
+      const wanted = services.registry.meters().filter((m) => protocols.length === 0 || protocols.includes(m.definition.protocol));
+      for (const id of records.keys()) if (!wanted.some((m) => m._id === id)) jobs.forget(id);
+      records.clear();
+      for (const m of wanted) records.set(m._id, m);
+      scheduler.set(wanted.map((m) => ({ id: m._id, definition: m.definition })));
+      showStatus();
+    }
+
+    const onChange = (c: { kind: string }) => { if (c.kind === 'meter') reload(); };
+    const poller: SchedulePoller = {
+      pollNow(id) {
+        if (!records.has(id)) return { meter: id, started: false, reason: 'not scheduled' };
+        const run = scheduler.pollNow(id);
+        if (run === false) return { meter: id, started: false, reason: 'busy' };
+        showStatus();
+        return { meter: id, started: true };
+      },
+      status(id) {
+        if (!records.has(id)) return null;
+        return { meter: id, next_due: scheduler.nextDue(id), ...jobs.state(id) };
+      },
+    };
+
+    node.status({ fill: 'yellow', shape: 'ring', text: 'ems-poll-schedule.status.starting' });
+    system!.ready().then((s) => {
+      if (closed) return;
+      services = s;
+      s.changes.on('change', onChange);
+      reload();
+      register(system!, poller, true);
+    }, (err: Error) => {
+      node.status({ fill: 'red', shape: 'ring', text: 'ems-poll-schedule.status.error' });
+      node.error(`the EMS is not available: ${err.message}`);
+    });
+
+    // A poll message coming back (from the protocol node, or a Catch with msg.error) ends its poll.
+    node.on('input', (msg, _send, done) => {
+      const m = msg as AnswerMsg;
+      const err = m.error === undefined || m.error === null ? null
+        : typeof m.error === 'string' ? m.error : String(m.error.message ?? JSON.stringify(m.error));
+      if (!jobs.answer(m.poll?.id, err)) node.debug(`ignored a message that answers no open poll (poll ${JSON.stringify(m.poll?.id)})`);
+      done();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      scheduler.stop();
+      jobs.stop();
+      services?.changes.off('change', onChange);
+      if (services) register(system!, poller, false);
+      node.status({});
+      done();
+    });
+  }
+  RED.nodes.registerType('ems-poll-schedule', PollSchedule);
+}

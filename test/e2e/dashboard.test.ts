@@ -1,0 +1,217 @@
+// The shipped dashboard (Dashboard 2.0 at /dashboard) in Debian's Chromium (headless), against the shipped
+// EMS with the Modbus simulator and three days of readings written into the store before start.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { openEmsServices } from '../../lib/ems/services';
+import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
+import { SqliteStore } from '../../lib/store';
+import type { Reading } from '../../lib/model/reading';
+import { missingPeer } from '../fixtures/sim/peers';
+import { startEms, type RunningEms } from './runtime';
+
+const CHROMIUM = process.env.EMS_CHROMIUM || '/usr/bin/chromium';
+const absent = fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium, or set EMS_CHROMIUM)`;
+const METERS = [
+  { id: 'main-incomer', name: 'Main incomer', unit: 1, profile: 'eastron-sdm630', kwhPerMin: 0.1 },
+  { id: 'hvac', name: 'HVAC', unit: 2, profile: 'abb-a44', kwhPerMin: 0.05 },
+  { id: 'lighting', name: 'Lighting', unit: 3, profile: 'carlo-gavazzi-em24', kwhPerMin: 0.025 },
+];
+const START_KWH = 5000;
+const MINUTE = 60_000;
+const SEEDED_DAYS = 3;
+const TZ = 'Europe/Berlin';
+
+/**
+ * Energy counters every minute for three days, the newest 20 s ago at the simulator's starting counters
+ * (START_KWH, 70 % of it on T1 and 30 % on T2): the total 1-0:1.8.0 and the tariff registers 1-0:1.8.1
+ * (06:00-22:00 local) and 1-0:1.8.2 (the night).
+ */
+function seedReadings(now: number): Reading[] {
+  const out: Reading[] = [];
+  const hour = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: 'numeric', hourCycle: 'h23' });
+  for (const m of METERS) {
+    let [total, t1, t2] = [START_KWH, 0.7 * START_KWH, 0.3 * START_KWH];
+    for (let i = 0; i < SEEDED_DAYS * 1440; i++) {
+      const time = now - 20_000 - i * MINUTE;
+      out.push({ meter: m.id, obis: '1-0:1.8.0', unit: 'kWh', time, value: total }, { meter: m.id, obis: '1-0:1.8.1', unit: 'kWh', time, value: t1 },
+        { meter: m.id, obis: '1-0:1.8.2', unit: 'kWh', time, value: t2 });
+      // The minute before `time` was used on T1 or T2 by its local hour.
+      const h = Number(hour.format(time - 1));
+      total -= m.kwhPerMin;
+      if (h >= 6 && h < 22) t1 -= m.kwhPerMin; else t2 -= m.kwhPerMin;
+    }
+  }
+  return out;
+}
+
+/** Share of canvas pixels that differ from the most common colour (0 = blank). */
+async function canvasInk(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const canvas = document.querySelector(sel) as HTMLCanvasElement | null;
+    if (!canvas) return -1;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < data.length; i += 4) {
+      const key = (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3];
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const most = Math.max(...counts.values());
+    return 1 - most / (data.length / 4);
+  }, selector);
+}
+
+/** A screenshot is a PNG and big enough to hold a page (a blank 1400x900 page compresses to a few KB). */
+function assertScreenshot(file: string): void {
+  const png = fs.readFileSync(file);
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  assert.ok(png.length > 20_000, `${file}: ${png.length} bytes looks blank`);
+}
+
+describe('the dashboard in Chromium', missingPeer(absent), () => {
+  let sim: ModbusMeterSimulator;
+  let ems: RunningEms;
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+  const shots = (name: string) => path.join(dir, `${name}.png`);
+  /** Opens a dropdown widget (by its class) and clicks an option, as a person does. */
+  const pick = async (dropdown: string, option: string) => {
+    await page.locator(`.${dropdown} .v-field`).click();
+    await page.locator('.v-overlay-container .v-list-item', { hasText: option }).click();
+  };
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-dashboard-'));
+    const now = Date.now();
+    const store = new SqliteStore({ path: path.join(dir, 'readings.sqlite') });
+    await store.write(seedReadings(now));
+    await store.close();
+    // The demo meters in the EMS registry (creating them also logs events for the event page).
+    sim = new ModbusMeterSimulator({ units: METERS.map((m) => ({ unit: m.unit, profile: m.profile, model: { initialImportKWh: START_KWH } })) });
+    const port = await sim.listen(0);
+    // The demo meters in the EMS registry (creating them also logs events for the event page).
+    const services = await openEmsServices({ file: path.join(dir, 'ems.db') });
+    const site = services.registry.createFolder({ name: 'Demo plant', folder_type: 'site' });
+    for (const m of METERS) {
+      services.registry.createMeter({
+        folder_id: site._id, name: m.name, protocol: 'modbus-tcp', profile: m.profile, ip_address: '127.0.0.1', port: String(port), connection_address: String(m.unit), interval_time: '10',
+      }, undefined, m.id);
+    }
+    services.close();
+    ems = await startEms({
+      EMS_MODBUS_PORT: String(port), EMS_SQLITE_PATH: path.join(dir, 'readings.sqlite'), EMS_DB_PATH: path.join(dir, 'ems.db'), EMS_TIME_ZONE: TZ,
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, timezoneId: TZ });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await ems?.stop();
+    await sim?.close();
+    if (dir && !process.env.EMS_KEEP_SCREENSHOTS) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('overview: consumption today and this month in kWh, every meter with its live power, no alarms', async () => {
+    await page.goto(`${ems.url}/dashboard/overview`);
+    await page.waitForFunction(() => /\d+\.\d\d kWh/.test(document.querySelector('.ems-dash-ov-month')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    const month = Number(/([\d.]+) kWh/.exec(await page.locator('.ems-dash-ov-month').innerText())![1]);
+    const today = Number(/([\d.]+) kWh/.exec(await page.locator('.ems-dash-ov-today').innerText())![1]);
+    // Seeded: 0.175 kWh a minute over the three meters; today = minutes since local midnight x 0.175 (+ a little live).
+    const [h, min] = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(Date.now()).split(':').map(Number);
+    const expectedToday = (h * 60 + min) * 0.175;
+    assert.ok(Math.abs(today - expectedToday) < 0.6, `today ${today} kWh, expected about ${expectedToday.toFixed(2)}`);
+    const dayOfMonth = Number(new Intl.DateTimeFormat('en-GB', { timeZone: TZ, day: 'numeric' }).format(Date.now()));
+    if (dayOfMonth > SEEDED_DAYS) assert.ok(Math.abs(month - SEEDED_DAYS * 1440 * 0.175) < 1, `month ${month} kWh, expected about 756`);
+    else assert.ok(month >= today, `month ${month}, today ${today}`);
+    // No tariff is bound to the demo meters: the cost says so rather than showing 0.
+    assert.match(await page.locator('.ems-dash-ov-month-cost').innerText(), /no tariff bound/);
+    // Power comes only from polling the simulator: a number in every row means the meters are live.
+    const live = () => page.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr'))
+      .map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent!.trim())));
+    await page.waitForFunction(() => {
+      const rows = Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent!.trim()));
+      return rows.length === 3 && rows.every((r) => /^\d+(\.\d+)?$/.test(r[1]) && /^\d{4}(\.\d+)?$/.test(r[2]));
+    }, undefined, { timeout: 25_000 }).catch(async (err) => { throw new Error(`${err.message}: ${JSON.stringify(await live())}`); });
+    const rows = await page.locator('.ems-dash-ov-meters tbody tr').allInnerTexts();
+    for (const m of METERS) assert.ok(rows.some((r) => r.startsWith(m.id)), `${m.id} in ${rows.join(' | ')}`);
+    await page.waitForFunction(() => /Active alarms\s*0/.test((document.querySelector('.ems-dash-ov-alarm-count') as HTMLElement)?.innerText ?? ''), undefined, { timeout: 15_000 });
+    await page.screenshot({ path: shots('overview'), fullPage: true });
+    assertScreenshot(shots('overview'));
+  });
+
+  it('meter page: picking a meter and a range charts its consumption, the same the API answers', async () => {
+    await page.goto(`${ems.url}/dashboard/meter`);
+    const totalOf = async (meter: string) => {
+      const handle = await page.waitForFunction((m) => new RegExp(`${m}: ([\\d.]+) kWh`).exec(document.querySelector('.ems-dash-mt-total')?.textContent ?? '')?.[1], meter, { timeout: 15_000 });
+      return Number(await handle.jsonValue());
+    };
+    await page.waitForFunction(() => /: [\d.]+ kWh/.test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await pick('ems-dash-mt-meter', 'main-incomer');
+    const day = await totalOf('main-incomer');
+    // The API's own answer for the same query: the sum of the 15-minute deltas of the last 24 h.
+    const login = await fetch(`${ems.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'ems-admin' }) });
+    const token = (await login.json()).data.access_token;
+    const api = await (await fetch(`${ems.url}/api/meters/main-incomer/readings?obis=1-0:1.8.0&from=-24h&window=15m&fn=delta`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const apiTotal = api.data.readings.reduce((s: number, r: { value: number }) => s + r.value, 0);
+    assert.ok(Math.abs(day - apiTotal) < 0.5, `dashboard ${day} kWh, API ${apiTotal} kWh`);
+    assert.ok(day > 100 && day < 150, `24 h of 0.1 kWh a minute, less the minute between 15-minute windows: ${day}`);
+    await page.waitForSelector('.ems-dash-mt-chart canvas');
+    await page.waitForTimeout(1000); // the chart's animation
+    assert.ok(await canvasInk(page, '.ems-dash-mt-chart canvas') > 0.02, 'the chart has bars');
+    await page.waitForFunction(() => document.querySelectorAll('.ems-dash-mt-live tbody tr').length >= 5, undefined, { timeout: 20_000 });
+    await page.screenshot({ path: shots('meter'), fullPage: true });
+    assertScreenshot(shots('meter'));
+
+    await pick('ems-dash-mt-range', 'Last 30 days');
+    const month = await page.waitForFunction((d) => {
+      const v = Number(/main-incomer: ([\d.]+) kWh/.exec(document.querySelector('.ems-dash-mt-total')?.textContent ?? '')?.[1]);
+      return v > 2 * d ? v : undefined;
+    }, day, { timeout: 15_000 });
+    // Three seeded days in daily windows: about 3 x 144 kWh.
+    const total30 = Number(await month.jsonValue());
+    assert.ok(total30 > 400 && total30 <= 432 + 5, `30 days ${total30}`);
+  });
+
+  it('reports page: daily consumption of the selected meter by tariff register', async () => {
+    await page.goto(`${ems.url}/dashboard/reports`);
+    // The meter picked on the meter page is shown here too; pick another and back.
+    await page.waitForFunction(() => document.querySelector('.ems-dash-rp-meter')?.textContent?.includes('main-incomer'), undefined, { timeout: 10_000 });
+    await pick('ems-dash-rp-meter', 'lighting');
+    await page.waitForFunction(() => /lighting: \d+ rows/.test(document.querySelector('.ems-dash-rp-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await pick('ems-dash-rp-meter', 'main-incomer');
+    await page.waitForFunction(() => /main-incomer: \d+ rows/.test(document.querySelector('.ems-dash-rp-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    const rows = await page.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-rp-table tbody tr')).map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent!.trim())));
+    const head = await page.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-rp-table thead th')).map((th) => th.textContent!.trim()));
+    assert.equal(head[0], 'Date');
+    assert.ok(head.includes('Total (kWh)'), head.join(' | '));
+    // The day before yesterday is seeded in full: 1440 minutes x 0.1 kWh.
+    const dayBefore = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(Date.now() - 2 * 86_400_000);
+    const row = rows.find((r) => r[0] === dayBefore);
+    assert.ok(row, `${dayBefore} in ${rows.map((r) => r[0]).join(', ')}`);
+    const kwh = (col: string) => Math.round(Number(row[head.indexOf(col)]) * 1000) / 1000;
+    // 06:00-22:00 on T1, the rest on T2; a day with a DST change has an hour more or less of night.
+    const offset = (t: number) => new Intl.DateTimeFormat('en-GB', { timeZone: TZ, timeZoneName: 'shortOffset' }).format(t).split(' ').pop();
+    const dst = offset(Date.parse(`${dayBefore}T00:00:00Z`)) !== offset(Date.parse(`${dayBefore}T23:59:00Z`));
+    assert.equal(kwh('T1 (kWh)'), 96);
+    if (!dst) assert.deepEqual([kwh('T2 (kWh)'), kwh('Total (kWh)')], [48, 144]);
+    await page.screenshot({ path: shots('reports'), fullPage: true });
+    assertScreenshot(shots('reports'));
+  });
+
+  it('events page: the log shows the three meters being created', async () => {
+    await page.goto(`${ems.url}/dashboard/events`);
+    await page.waitForFunction(() => document.querySelectorAll('.ems-dash-ev-table tbody tr').length >= 3, undefined, { timeout: 20_000 });
+    const rows = await page.locator('.ems-dash-ev-table tbody tr').allInnerTexts();
+    for (const m of METERS) assert.ok(rows.some((r) => r.includes(m.name)), `${m.name} in ${rows.join(' | ')}`);
+    await page.screenshot({ path: shots('events'), fullPage: true });
+    assertScreenshot(shots('events'));
+  });
+});
