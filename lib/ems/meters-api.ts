@@ -33,8 +33,8 @@ export interface ReadingsAnswer {
   readings: (Reading | WindowRow)[];
 }
 
-/** Readings of one meter (GET /api/meters/:id/readings?obis=&from=&to=&window=). */
-export async function meterReadings(store: ReadingStore, meter: string, query: Record<string, unknown>, now: number, timeZone?: string): Promise<ReadingsAnswer> {
+/** Readings of one meter (GET /api/meters/:id/readings?obis=&from=&to=&window=); `defined`: the meter is in the registry. */
+export async function meterReadings(store: ReadingStore, meter: string, query: Record<string, unknown>, now: number, timeZone?: string, defined = false): Promise<ReadingsAnswer> {
   if (!meter) throw new ApiError(400, 'meter id is missing from the path');
   for (const key of Object.keys(query)) {
     if (!['obis', 'from', 'to', 'window', 'fn', 'limit'].includes(key)) throw new ApiError(400, `unknown parameter "${key}" (use obis, from, to, window, fn, limit)`);
@@ -46,7 +46,8 @@ export async function meterReadings(store: ReadingStore, meter: string, query: R
     if (err instanceof QueryParamError) throw new ApiError(400, err.message);
     throw err;
   }
-  if ((await store.latest({ meter })).length === 0) throw new ApiError(404, `unknown meter "${meter}"`);
+  // A meter defined in the EMS but never polled answers no readings; an id nobody knows is 404.
+  if (!defined && (await store.latest({ meter })).length === 0) throw new ApiError(404, `unknown meter "${meter}"`);
   const readings = await store.query({ ...q, timeZone: q.timeZone ?? timeZone });
   return { meter, from: q.from, to: q.to, window: q.window ?? null, readings };
 }

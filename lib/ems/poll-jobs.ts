@@ -29,8 +29,12 @@ export interface PollResult { time: number; ok: boolean; error: string | null; d
 export interface MeterPollState {
   running: boolean;
   last: PollResult | null;
+  /** Failed polls in a row. */
   failures: number;
 }
+
+/** While the same failure repeats, it is logged again at most this often (a 10 s poll would log 8,640 a day). */
+export const FAILURE_REMINDER_MS = 3_600_000;
 
 export function answerTimeout(def: Pick<MeterDefinition, 'waiting_time'>): number {
   return Math.max(def.waiting_time * 3, 30_000);
@@ -114,6 +118,9 @@ export class PollJobs {
     this.pending.clear();
   }
 
+  /** The last poll-failed event logged per meter (time and cause), for the hourly reminder. */
+  private readonly lastLogged = new Map<string, { time: number; error: string }>();
+
   private stateOf(meterId: string): MeterPollState {
     let s = this.states.get(meterId);
     if (!s) this.states.set(meterId, (s = { running: false, last: null, failures: 0 }));
@@ -132,7 +139,12 @@ export class PollJobs {
     const base = { meter_id: meter, meter_name: p.name, source: this.opts.source ?? null, time: now };
     try {
       if (error !== null) {
-        this.opts.addEvent({ ...base, kind: 'poll-failed', level: 'error', event: `poll failed: ${error}` });
+        // A meter that stays down logs its first failure, a changed cause, and then one reminder an hour.
+        const logged = this.lastLogged.get(meter);
+        if (state.failures === 0 || !logged || error !== logged.error || now - logged.time >= FAILURE_REMINDER_MS) {
+          this.opts.addEvent({ ...base, kind: 'poll-failed', level: 'error', event: `poll failed: ${error}`, value: state.failures + 1 });
+          this.lastLogged.set(meter, { time: now, error });
+        }
       } else if (state.failures > 0) {
         this.opts.addEvent({ ...base, kind: 'poll-recovered', level: 'info', event: `poll recovered after ${state.failures} failed poll(s)`, value: state.failures });
       }

@@ -128,23 +128,32 @@ describe('poll jobs (one message per poll, ended by its answer or a timeout)', (
     assert.equal(ended, true);
     assert.equal(events.length, 1);
     assert.deepEqual({ ...events[0], time: undefined }, {
-      kind: 'poll-failed', level: 'error', event: 'poll failed: no answer within 30 s', meter_id: 'm1', meter_name: 'Meter m1', source: null, time: undefined,
+      kind: 'poll-failed', level: 'error', event: 'poll failed: no answer within 30 s', meter_id: 'm1', meter_name: 'Meter m1', source: null, time: undefined, value: 1,
     });
     // The late answer changes nothing.
     assert.equal(jobs.answer(sent[0].poll.id), false);
     assert.deepEqual(jobs.state('m1'), { running: false, failures: 1, last: { time: MON + 30_000, ok: false, error: 'no answer within 30 s', durationMs: 30_000 } });
   });
 
-  it('writes poll-recovered only for the first success after failures', async () => {
-    const { sent, events, jobs } = setup();
-    for (const error of ['timeout', 'timeout', null, null]) {
+  it('logs a repeated failure once (again when its cause changes or an hour on), and poll-recovered for the first success', async () => {
+    const { sent, events, jobs, clock } = setup();
+    for (const error of ['timeout', 'timeout', 'timeout', 'CRC error', null, null]) {
       const done = jobs.start(record('m1'), MON);
       assert.equal(jobs.answer(sent[sent.length - 1].poll.id, error), true);
       await done;
+      await clock.advance(10_000);
     }
-    assert.deepEqual(events.map((e) => `${e.kind}: ${e.event}`), [
-      'poll-failed: poll failed: timeout', 'poll-failed: poll failed: timeout', 'poll-recovered: poll recovered after 2 failed poll(s)',
+    assert.deepEqual(events.map((e) => `${e.kind}: ${e.event} (${e.value})`), [
+      'poll-failed: poll failed: timeout (1)', 'poll-failed: poll failed: CRC error (4)', 'poll-recovered: poll recovered after 4 failed poll(s) (4)',
     ]);
-    assert.equal(jobs.state('m1').failures, 0);
+    events.length = 0;
+    for (let i = 0; i < 362; i++) { // a 10 s poll failing for an hour and 20 s
+      const done = jobs.start(record('m1'), MON);
+      jobs.answer(sent[sent.length - 1].poll.id, 'timeout');
+      await done;
+      await clock.advance(10_000);
+    }
+    assert.deepEqual(events.map((e) => e.value), [1, 361], 'the first failure, then a reminder after an hour');
+    assert.equal(jobs.state('m1').failures, 362);
   });
 });

@@ -1,6 +1,6 @@
 /** Raw and windowed readings of one meter from the reading store (section "Readings"). */
 import { meterReadings } from '../meters-api';
-import { checkMeterVisible, pathParam } from './helpers';
+import { callerOf, checkMeterVisible, pathParam } from './helpers';
 import type { Operation } from './types';
 
 export const READINGS_OPERATIONS: Operation[] = [
@@ -19,7 +19,8 @@ export const READINGS_OPERATIONS: Operation[] = [
     run(ctx) {
       const id = pathParam(ctx, 'id');
       checkMeterVisible(ctx, id);
-      return meterReadings(ctx.store, id, ctx.request.query, ctx.now(), ctx.timeZone);
+      const defined = ctx.services.registry.meters(callerOf(ctx).scope).some((m) => m._id === id);
+      return meterReadings(ctx.store, id, ctx.request.query, ctx.now(), ctx.timeZone, defined);
     },
   },
 ];
