@@ -5,6 +5,7 @@
 export * from './bill';
 export * from './hash';
 export * from './readings';
+export * from './store-readings';
 export * from './credit-note';
 export * from './cost-centers';
 export * from './allocation';

@@ -4,32 +4,16 @@
  * bound per energy category. Issued bills live in the BillStore; everything is scoped by the
  * meters a caller may see.
  */
-import { costCenterBill, isBilledRegister, meterBill, parseBillTime, billingPeriod, billToCsv, billToHtml, type Bill, type MeterData } from '../billing';
-import type { Reading } from '../model';
+import { billedReadingsFromStore, costCenterBill, meterBill, parseBillTime, billingPeriod, billToCsv, billToHtml, type Bill, type MeterData } from '../billing';
 import type { ReadingStore } from '../store/types';
 import { ApiError } from './envelope';
 import type { EmsServices } from './services';
 
-/** How far before the period start the store is searched for the opening reading (as nodes/bill does). */
-export const OPENING_LOOKBACK_MS = 31 * 86_400_000;
 export const BILL_FORMATS = ['json', 'csv', 'html'] as const;
 export type BillFormat = (typeof BILL_FORMATS)[number];
 
-/**
- * The meter's billed registers from the store: per register the newest reading at or before `from`
- * (searched back OPENING_LOOKBACK_MS) and every reading after it up to and including `to`.
- * (Same rule as nodes/bill/params.ts readingsFromStore.)
- */
-export async function billReadings(store: ReadingStore, meter: string, from: number, to: number): Promise<Reading[]> {
-  const codes = (await store.latest({ meter })).filter((r) => isBilledRegister(r.obis, r.unit)).map((r) => r.obis);
-  const out: Reading[] = [];
-  for (const obis of codes) {
-    const before = (await store.query({ meter, obis, from: from - OPENING_LOOKBACK_MS, to: from + 1 })) as Reading[];
-    if (before.length > 0) out.push(before[before.length - 1]);
-    out.push(...((await store.query({ meter, obis, from: from + 1, to: to + 1 })) as Reading[]));
-  }
-  return out;
-}
+/** A meter's billed registers for [from, to] (see lib/billing/store-readings). */
+export const billReadings = billedReadingsFromStore;
 
 /** [from, to) from ISO (local dates/times in `timeZone`) or epoch ms; both absent = last month. */
 export function billPeriod(fromIn: unknown, toIn: unknown, timeZone: string, now: number): { from: number; to: number } {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { BillStore, billToCsv, billToHtml, meterBill, type Bill } from '../../lib/billing';
+import { BillStore, billedReadingsFromStore, billToCsv, billToHtml, meterBill, type Bill } from '../../lib/billing';
 import type { StoreConfigNode } from '../store/store';
 import type { TariffConfigNode } from '../tariff/tariff';
-import { billRequest, readingsFromStore, type BillDef, type Format } from './params';
+import { billRequest, type BillDef, type Format } from './params';
 
 export interface EmsBillDef extends NodeDef, BillDef {
   /** Id of the ems-tariff config node. */
@@ -41,7 +41,7 @@ export default function init(RED: NodeAPI): void {
       let readings = req.readings;
       if (!readings && !req.intervals) {
         if (!storeNode) throw new Error('store: no ems-store configured: set the node\'s Store, or give msg.payload.readings or msg.payload.intervals');
-        readings = await readingsFromStore(storeNode.getStore(), req.meter, req.from, req.to);
+        readings = await billedReadingsFromStore(storeNode.getStore(), req.meter, req.from, req.to);
       }
       const draft = meterBill({ tariff, meter: req.meter, from: req.from, to: req.to, interval: req.interval, readings, intervals: req.intervals });
       if (!req.issue) return { bill: draft, format: req.format };

@@ -1,7 +1,7 @@
 /** ems-bill: the bill request of a msg (msg.payload over the node's settings), checked field by field. */
-import { billingPeriod, isBilledRegister, parseBillTime, PERIODS, type PeriodName } from '../../lib/billing';
+import { billingPeriod, parseBillTime, PERIODS, type PeriodName } from '../../lib/billing';
 import type { Reading } from '../../lib/model';
-import { everyProblem, parseDuration, type ReadingStore } from '../../lib/store';
+import { everyProblem, parseDuration } from '../../lib/store';
 import type { ConsumptionInterval, Tariff } from '../../lib/tariff/types';
 import { toInterval } from '../../lib/tariff/input';
 
@@ -28,8 +28,6 @@ export interface BillRequest {
   intervals?: ConsumptionInterval[];
 }
 
-/** How far before the period start the store is searched for the opening reading. */
-export const OPENING_LOOKBACK_MS = 31 * 86_400_000;
 
 const show = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v));
 
@@ -73,21 +71,6 @@ export function billRequest(msg: { payload?: unknown; topic?: unknown }, def: Bi
   } else if (p.intervals !== undefined) {
     if (!Array.isArray(p.intervals)) throw new Error(`intervals: must be an array of intervals, got ${show(typeof p.intervals)}`);
     out.intervals = p.intervals.map((x, i) => toInterval(x, `intervals[${i}]`));
-  }
-  return out;
-}
-
-/**
- * The meter's billed registers from the store: per register the newest reading at or before `from`
- * (searched back OPENING_LOOKBACK_MS) and every reading after it up to and including `to`.
- */
-export async function readingsFromStore(store: ReadingStore, meter: string, from: number, to: number): Promise<Reading[]> {
-  const codes = (await store.latest({ meter })).filter((r) => isBilledRegister(r.obis, r.unit)).map((r) => r.obis);
-  const out: Reading[] = [];
-  for (const obis of codes) {
-    const before = (await store.query({ meter, obis, from: from - OPENING_LOOKBACK_MS, to: from + 1 })) as Reading[];
-    if (before.length > 0) out.push(before[before.length - 1]);
-    out.push(...((await store.query({ meter, obis, from: from + 1, to: to + 1 })) as Reading[]));
   }
   return out;
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { missingPeer } from '../fixtures/sim/peers';
+import { loginApi } from './api-client';
 import { startEms, type RunningEms } from './runtime';
 
 const CHROMIUM = process.env.EMS_CHROMIUM || '/usr/bin/chromium';
@@ -18,7 +19,17 @@ describe('the editor in Chromium', missingPeer(absent), () => {
 
   before(async () => {
     sim = new ModbusMeterSimulator({ units: [{ unit: 1, profile: 'eastron-sdm630' }, { unit: 2, profile: 'abb-a44' }, { unit: 3, profile: 'carlo-gavazzi-em24' }] });
-    ems = await startEms({ EMS_MODBUS_PORT: String(await sim.listen(0)) });
+    const port = await sim.listen(0);
+    ems = await startEms({ EMS_MODBUS_PORT: String(port) });
+    // The plant, built through the API as an integrator would: the schedule picks it up without a redeploy.
+    const api = await loginApi(ems.url);
+    const folder = (await api('POST', '/api/folders', { name: 'Plant' })).body.data._id;
+    for (const [id, unit, profile] of [['main-incomer', 1, 'eastron-sdm630'], ['hvac', 2, 'abb-a44'], ['lighting', 3, 'carlo-gavazzi-em24']] as const) {
+      const created = await api('POST', '/api/meters', {
+        _id: id, name: id, folder_id: folder, protocol: 'modbus-tcp', ip_address: '127.0.0.1', port, connection_address: String(unit), profile, interval_time: 2,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+    }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -40,24 +51,32 @@ describe('the editor in Chromium', missingPeer(absent), () => {
     for (const label of ['modbus meter', 'store write', 'store query', 'ems api']) assert.ok(labels.includes(label), `${label} in ${labels.join(', ')}`);
   });
 
-  it('shows the shipped flow with its groups and nodes labelled', async () => {
+  it('shows the shipped flow with its tabs, groups and nodes labelled', async () => {
+    const tabs = await page.locator('.red-ui-tab-label').allTextContents();
+    for (const t of ['EMS', 'EMS API', 'EMS Dashboard']) assert.ok(tabs.some((x) => x.trim() === t), `${t} in ${tabs.join(' | ')}`);
     const groups = await page.locator('.red-ui-flow-group-label').allTextContents();
-    assert.ok(groups.some((g) => g.includes('Poll meters every 10 s')), groups.join(' | '));
-    assert.ok(groups.some((g) => g.includes('HTTP API')), groups.join(' | '));
+    assert.ok(groups.some((g) => g.includes('Poll the meters defined in the EMS')), groups.join(' | '));
     const labels = await page.locator('.red-ui-flow-node-label').allTextContents();
-    for (const l of ['Main incomer (SDM630)', 'HVAC (ABB A44)', 'Lighting (EM24)', 'list meters', 'meter readings']) {
+    for (const l of ["poll the EMS's meters", 'Modbus TCP meters', 'store readings', 'other protocols: not supported yet']) {
       assert.ok(labels.some((x) => x.includes(l)), `${l} in ${labels.join(', ')}`);
     }
+    // The API tab: a group per section, each operation named by its summary.
+    await page.evaluate(() => (window as any).RED.workspaces.show('ems-api-tab'));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.red-ui-flow-group-label')).some((e) => e.textContent?.includes('Poll server')));
+    const apiGroups = (await page.locator('.red-ui-flow-group-label').allTextContents()).map((g) => g.trim());
+    for (const g of ['Login', 'Users', 'Poll server', 'Reports', 'Events', 'License', 'Documentation']) assert.ok(apiGroups.includes(g), `${g} in ${apiGroups.join(' | ')}`);
+    const apiLabels = await page.locator('.red-ui-flow-node-label').allTextContents();
+    assert.ok(apiLabels.some((x) => x.includes('POST /api/auth/login')), apiLabels.join(', '));
+    await page.evaluate(() => (window as any).RED.workspaces.show('ems-tab'));
   });
 
   it('a meter\'s edit dialog lists the register maps, validates the unit id and offers help', async () => {
-    await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('meter-hvac')));
+    await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('meter-modbus')));
     await page.waitForFunction(() => document.querySelectorAll('#node-input-profile option').length >= 8);
     const options = await page.locator('#node-input-profile option').allTextContents();
     assert.ok(options.some((o) => o.includes('Eastron SDM630')), options.join(' | '));
     assert.ok(options.some((o) => o.includes('Custom map')));
-    assert.equal(await page.locator('#node-input-profile').inputValue(), 'abb-a44');
-    assert.equal(await page.locator('#node-input-meterId').inputValue(), 'hvac');
+    assert.equal(await page.locator('#node-input-profile').inputValue(), 'eastron-sdm630');
     await page.fill('#node-input-unit', '300');
     await page.locator('#node-input-unit').blur();
     await page.waitForFunction(() => document.querySelector('#node-input-unit')!.classList.contains('input-error'));
@@ -103,10 +122,10 @@ describe('the editor in Chromium', missingPeer(absent), () => {
     await page.evaluate(() => (window as any).RED.tray.close());
   });
 
-  it('shows each meter\'s last energy value under it once polled', async () => {
+  it('shows the schedule\'s meter count and the last energy value polled under the nodes', async () => {
     await page.waitForFunction(() => {
       const texts = Array.from(document.querySelectorAll('.red-ui-flow-node-status-label')).map((e) => e.textContent ?? '');
-      return texts.filter((t) => /kWh \d\d:\d\d:\d\d( \(queue \d+\))?$/.test(t)).length === 3;
+      return texts.some((t) => /^3 meters, (next \d\d:\d\d:\d\d|polling \d)/.test(t)) && texts.some((t) => /kWh \d\d:\d\d:\d\d( \(queue \d+\))?$/.test(t));
     }, undefined, { timeout: 30_000 });
   });
 });
