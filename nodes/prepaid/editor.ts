@@ -2,7 +2,7 @@ import type { EditorNodeProperties, EditorRED } from 'node-red';
 declare const RED: EditorRED;
 
 interface AccountDef { id: string; name?: string; currency: string; warnBelow: string; cutOffBelow: string; initialBalance?: string }
-interface Props extends EditorNodeProperties { tariff: string; file: string; accounts: AccountDef[] }
+interface Props extends EditorNodeProperties { tariff: string; system: string; file: string; accounts: AccountDef[] }
 
 const DECIMAL = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/;
 const decimalOrEmpty = (v: unknown) => v === undefined || v === null || String(v).trim() === '' || DECIMAL.test(String(v));
@@ -34,6 +34,7 @@ RED.nodes.registerType<Props>('ems-prepaid', {
   defaults: {
     name: { value: '' },
     tariff: { value: '', type: 'ems-tariff', required: false },
+    system: { value: '', type: 'ems-system', required: false },
     file: { value: '' },
     accounts: {
       value: [],

@@ -4,6 +4,9 @@ import { openPrepaidLedger, type AccountState, type PostResult, type PrepaidLedg
 import { Decimal } from '../../lib/money/decimal';
 import { priceConsumption } from '../../lib/tariff';
 import type { ConsumptionInterval, Tariff } from '../../lib/tariff/types';
+import { prepaidEvents } from '../../lib/ems/prepaid-events';
+import type { AlarmChange } from '../../lib/billing/prepaid';
+import type { SystemConfigNode } from '../system/system';
 import type { TariffConfigNode } from '../tariff/tariff';
 import { actionOf, configuredAccounts, intervalReference, show, toIntervals, toSettings, toTime } from './requests';
 
@@ -14,6 +17,8 @@ export interface PrepaidDef extends NodeDef {
   file: string;
   /** Predefined accounts [{id, name, currency, warnBelow, cutOffBelow, initialBalance}]. */
   accounts: unknown;
+  /** Optional ems-system: cut-offs, reopenings and alarm changes go to its event log. */
+  system?: string;
 }
 
 type Msg = NodeMessageInFlow & { payload: unknown };
@@ -56,7 +61,17 @@ export default function init(RED: NodeAPI): void {
         }
       });
     }
-    const timer = startup.length ? setTimeout(() => node.send([null, startup.map(valveMsg)]), 0) : undefined;
+    const system = def.system ? RED.nodes.getNode(def.system) as SystemConfigNode | null : null;
+    /** Logs valve commands and alarm changes in the EMS event log, when an EMS is configured. */
+    function logEvents(valves: ValveCommand[], alarms: AlarmChange[]): void {
+      if (!system || (!valves.length && !alarms.length)) return;
+      system.ready().then((s) => {
+        const meterName = (account: string): string | null => s.registry.meters().find((m) => m._id === account)?.definition.name ?? null;
+        for (const e of prepaidEvents(valves, alarms, node.id, meterName)) s.events.add(e);
+      }).catch((err: Error) => node.warn(`the EMS event log is not available: ${err.message}`));
+    }
+
+    const timer = startup.length ? setTimeout(() => { node.send([null, startup.map(valveMsg)]); logEvents(startup, []); }, 0) : undefined;
 
     function valveMsg(v: ValveCommand): NodeMessage {
       return { topic: v.account, payload: { account: v.account, valve: v.valve, balance: v.balance, threshold: v.threshold, time: v.time } };
@@ -144,7 +159,8 @@ export default function init(RED: NodeAPI): void {
         } else out = {};
         const state = ledger.state(account);
         const valves = triggered.map((t) => t.valve).filter((v): v is ValveCommand => !!v);
-        const alarms = triggered.map((t) => t.alarm).filter((a) => !!a);
+        const alarms = triggered.map((t) => t.alarm).filter((a): a is AlarmChange => !!a);
+        logEvents(valves, alarms);
         msg.payload = { action, ...out, ...state, ...(valves.length ? { valveCommand: valves[valves.length - 1].valve } : {}), ...(alarms.length ? { alarmChanges: alarms } : {}) };
         showState(state);
         send([msg, valves.length ? valves.map(valveMsg) : null]);

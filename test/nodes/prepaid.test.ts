@@ -6,6 +6,9 @@ import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import prepaid from '../../nodes/prepaid/prepaid';
 import tariffNode from '../../nodes/tariff/tariff';
+import storeNode from '../../nodes/store/store';
+import systemNode from '../../nodes/system/system';
+import { openEmsServices } from '../../lib/ems/services';
 import type { Tariff } from '../../lib/tariff/types';
 
 helper.init(require.resolve('node-red'));
@@ -108,6 +111,34 @@ describe('ems-prepaid', () => {
     // 25 - 8.40 - 7.50 - 10.20 + 5 = 3.90
     assert.deepEqual(last().entries.map((e: any) => e.balance), ['25.00', '16.60', '9.10', '-1.10', '3.90']);
     assert.equal(errors.length, 0);
+  });
+
+  it('writes cut-off, reopening and alarm changes to the EMS event log, against the meter of the same id', async () => {
+    const db = path.join(userDir, 'ems.db');
+    const seed = await openEmsServices({ file: db, env: { EMS_ADMIN_USER: 'root', EMS_ADMIN_PASSWORD: 'root-secret-1' } });
+    const folder = seed.registry.createFolder({ name: 'Flats' });
+    seed.registry.createMeter({ folder_id: folder._id, name: 'Flat 12 water', protocol: 'lorawan', profile: '' }, undefined, 'flat-12');
+    seed.close();
+    const f = flow({ system: 'sys' });
+    f.push({ id: 'st', type: 'ems-store', backend: 'sqlite', path: ':memory:', timeZone: 'UTC' }, { id: 'sys', type: 'ems-system', store: 'st', path: db, billsPath: '', timeZone: '' });
+    await helper.load([tariffNode, storeNode, systemNode, prepaid], f);
+    results = [];
+    valves = [];
+    helper.getNode('out1').on('input', (m: any) => results.push(m));
+    helper.getNode('out2').on('input', (m: any) => valves.push(m));
+    await send({ topic: 'consume', payload: { account: 'flat-12', reference: 'c1', amount: '30' } });
+    await send({ topic: 'topup', payload: { account: 'flat-12', reference: 'p1', amount: '50' } });
+    assert.deepEqual(valves.map((m) => m.payload.valve), ['close', 'open']);
+    const services = await (helper.getNode('sys') as any).ready();
+    await new Promise((r) => setTimeout(r, 20));
+    const logged = services.events.query({ filter: 'prepaid' }).concat(services.events.query({ filter: 'alarm' }))
+      .map((e: any) => `${e.kind} ${e.level} ${e.meter_id} ${e.meter_name}: ${e.event}`).sort();
+    assert.deepEqual(logged, [
+      'alarm info flat-12 Flat 12 water: prepaid balance 45.00 is back above the thresholds (was cut-off)',
+      'alarm warning flat-12 Flat 12 water: prepaid balance -5.00 is below the cut-off threshold 0',
+      'prepaid info flat-12 Flat 12 water: prepaid reopened: valve opened at balance 45.00',
+      'prepaid warning flat-12 Flat 12 water: prepaid cut-off: valve closed at balance -5.00 (cut-off below 0)',
+    ]);
   });
 
   it('sends the close command due when a redeploy raises the cut-off above the balance', async () => {
