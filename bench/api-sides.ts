@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parseDateRange } from '../lib/ems/data';
 import { tariffReport, type ReportStep } from '../lib/ems/reports';
 import { SqliteStore } from '../lib/store/sqlite';
-import { benchUserDir } from './embedded-user-dir';
+import { benchUserDir, startEmbeddedNodeRed } from './embedded-user-dir';
 
 export interface SideConfig { side: 'node' | 'bare'; root: string; sqlite: string; dbPath: string; timeZone: string }
 
@@ -35,19 +35,9 @@ async function nodeSide(cfg: SideConfig): Promise<void> {
   });
   const { userDir } = benchUserDir(cfg.root, 'ems-bench-api-');
   fs.copyFileSync(path.join(cfg.root, 'flows', 'ems.json'), path.join(userDir, 'flows.json'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require('node-red');
+  let RED: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   const server = http.createServer((req, res) => RED.httpNode(req, res));
-  RED.init(server, {
-    userDir, flowFile: 'flows.json', credentialSecret: 'ems-bench', httpAdminRoot: false, httpNodeRoot: '/', uiHost: '127.0.0.1',
-    logging: { console: { level: 'error', metrics: false, audit: false } },
-    editorTheme: { tours: false, palette: { catalogues: [] } },
-    diagnostics: { enabled: false, ui: false }, runtimeState: { enabled: false, ui: false }, telemetry: { enabled: false },
-    externalModules: { palette: { allowInstall: false }, autoInstall: false },
-  });
-  const started = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
-  await RED.start();
-  await started;
+  RED = await startEmbeddedNodeRed(userDir, { server, httpAdminRoot: false, httpNodeRoot: '/' });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('exit', () => fs.rmSync(userDir, { recursive: true, force: true }));
   report({ type: 'ready', port: (server.address() as { port: number }).port });

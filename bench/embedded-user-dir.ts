@@ -21,16 +21,20 @@ export function benchUserDir(root: string, prefix: string): { userDir: string; m
 }
 
 /**
- * Node-RED embedded in this process (RED.init + RED.start) on `userDir`'s flows.json, with an admin
- * server that never listens and everything quiet but errors; resolves once the flows have started.
+ * Node-RED embedded in this process (RED.init + RED.start) on `userDir`'s flows.json; by default with an admin
+ * server that never listens (`web` passes a server and roots to serve http in nodes), everything quiet
+ * but errors; resolves once the flows have started.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function startEmbeddedNodeRed(userDir: string): Promise<any> {
+export async function startEmbeddedNodeRed(
+  userDir: string,
+  web: { server?: http.Server; httpAdminRoot?: string | false; httpNodeRoot?: string | false } = {},
+): Promise<any> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red');
-  RED.init(http.createServer(), {
+  RED.init(web.server ?? http.createServer(), {
     userDir, flowFile: 'flows.json', credentialSecret: 'ems-bench',
-    httpAdminRoot: '/', httpNodeRoot: false, uiHost: '127.0.0.1',
+    httpAdminRoot: web.httpAdminRoot ?? '/', httpNodeRoot: web.httpNodeRoot ?? false, uiHost: '127.0.0.1',
     logging: { console: { level: 'error', metrics: false, audit: false } },
     editorTheme: { tours: false, palette: { catalogues: [] } },
     diagnostics: { enabled: false, ui: false }, runtimeState: { enabled: false, ui: false }, telemetry: { enabled: false },
