@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { missingPeer } from '../fixtures/sim/peers';
-import { loginApi } from './api-client';
+import { createDemoPlant, loginApi } from './api-client';
 import { startEms, type RunningEms } from './runtime';
 
 const CHROMIUM = process.env.EMS_CHROMIUM || '/usr/bin/chromium';
@@ -23,13 +23,7 @@ describe('the editor in Chromium', missingPeer(absent), () => {
     ems = await startEms({ EMS_MODBUS_PORT: String(port) });
     // The plant, built through the API as an integrator would: the schedule picks it up without a redeploy.
     const api = await loginApi(ems.url);
-    const folder = (await api('POST', '/api/folders', { name: 'Plant' })).body.data._id;
-    for (const [id, unit, profile] of [['main-incomer', 1, 'eastron-sdm630'], ['hvac', 2, 'abb-a44'], ['lighting', 3, 'carlo-gavazzi-em24']] as const) {
-      const created = await api('POST', '/api/meters', {
-        _id: id, name: id, folder_id: folder, protocol: 'modbus-tcp', ip_address: '127.0.0.1', port, connection_address: String(unit), profile, interval_time: 2,
-      });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-    }
+    await createDemoPlant(api, port, 2);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

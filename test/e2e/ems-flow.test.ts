@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
-import { loginApi } from './api-client';
+import { createDemoPlant, loginApi } from './api-client';
 import { eventually, startEms, type RunningEms } from './runtime';
 
 const ENERGY = '1-0:1.8.0';
@@ -23,16 +23,8 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
     });
     const port = await sim.listen(0);
     ems = await startEms({ EMS_MODBUS_HOST: '127.0.0.1', EMS_MODBUS_PORT: String(port), EMS_TIME_ZONE: 'Europe/Berlin' });
-    // The meters `npm start` seeds (scripts/start.js), defined here through the API as an operator would.
     api = await loginApi(ems.url);
-    const folder = await api('POST', '/api/folders', { name: 'Demo plant', folder_type: 'site' });
-    assert.equal(folder.status, 201, JSON.stringify(folder.body));
-    for (const [id, unit, profile] of [['main-incomer', 1, 'eastron-sdm630'], ['hvac', 2, 'abb-a44'], ['lighting', 3, 'carlo-gavazzi-em24']] as const) {
-      const m = await api('POST', '/api/meters', {
-        _id: id, name: id, folder_id: folder.body.data._id, protocol: 'modbus-tcp', ip_address: '127.0.0.1', port, connection_address: String(unit), profile, interval_time: 10,
-      });
-      assert.equal(m.status, 201, JSON.stringify(m.body));
-    }
+    await createDemoPlant(api, port, 10);
   });
 
   after(async () => {

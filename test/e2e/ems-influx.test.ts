@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { influxdbMissing, startInfluxdb1, type RunningService } from '../fixtures/services';
 import { missingPeer } from '../fixtures/sim/peers';
-import { loginApi } from './api-client';
+import { createDemoPlant, loginApi } from './api-client';
 import { eventually, startEms, type RunningEms } from './runtime';
 
 const ENERGY = '1-0:1.8.0';
@@ -38,16 +38,8 @@ describe('shipped EMS flow on InfluxDB 1.x (EMS_STORE=influxdb)', missingPeer(in
       EMS_STORE: 'influxdb', EMS_INFLUX_URL: influx.url, EMS_INFLUX_VERSION: '1', EMS_INFLUX_DB: 'ems',
       EMS_MODBUS_HOST: '127.0.0.1', EMS_MODBUS_PORT: String(port), EMS_TIME_ZONE: 'Europe/Berlin',
     });
-    // The demo plant's meters (scripts/start.js seeds them under `npm start`), defined through the API.
     api = await loginApi(ems.url);
-    const folder = await api('POST', '/api/folders', { name: 'Demo plant', folder_type: 'site' });
-    assert.equal(folder.status, 201, JSON.stringify(folder.body));
-    for (const [id, unit, profile] of [['main-incomer', 1, 'eastron-sdm630'], ['hvac', 2, 'abb-a44'], ['lighting', 3, 'carlo-gavazzi-em24']] as const) {
-      const m = await api('POST', '/api/meters', {
-        _id: id, name: id, folder_id: folder.body.data._id, protocol: 'modbus-tcp', ip_address: '127.0.0.1', port, connection_address: String(unit), profile, interval_time: 10,
-      });
-      assert.equal(m.status, 201, JSON.stringify(m.body));
-    }
+    await createDemoPlant(api, port, 10);
   });
 
   after(async () => {
