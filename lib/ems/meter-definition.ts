@@ -9,6 +9,8 @@ import { ApiError } from './envelope';
 
 export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'] as const;
 export type MeterProtocol = typeof PROTOCOLS[number];
+/** Protocols whose meters send on their own (LoRaWAN uplinks): the poll schedule never polls them. */
+export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan'];
 export const PERIOD_TYPES = ['interval', 'hourly', 'daily', 'weekly', 'monthly'] as const;
 export type PeriodType = typeof PERIOD_TYPES[number];
 

@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { PollNowAnswer, Poller } from '../../lib/ems/api/types';
-import { PROTOCOLS } from '../../lib/ems/meter-definition';
+import { PROTOCOLS, PUSHED_PROTOCOLS } from '../../lib/ems/meter-definition';
 import { PollJobs, type MeterPollState } from '../../lib/ems/poll-jobs';
 import type { MeterRecord } from '../../lib/ems/registry';
 import { PollScheduler } from '../../lib/ems/schedule';
@@ -106,7 +106,8 @@ export default function init(RED: NodeAPI): void {
 
     function reload(): void {
       if (!services || closed) return;
-      const wanted = services.registry.meters().filter((m) => protocols.length === 0 || protocols.includes(m.definition.protocol));
+      const wanted = services.registry.meters().filter((m) => !PUSHED_PROTOCOLS.includes(m.definition.protocol)
+        && (protocols.length === 0 || protocols.includes(m.definition.protocol)));
       for (const id of records.keys()) if (!wanted.some((m) => m._id === id)) jobs.forget(id);
       records.clear();
       for (const m of wanted) records.set(m._id, m);

@@ -1,0 +1,21 @@
+/**
+ * Registry of the decoders `ems-decode` offers: one entry per protocol, each turning the text an
+ * integrator pastes (a hex telegram, a readout) into plain JSON. Protocol modules add their entry here.
+ */
+export interface DecoderEntry {
+  name: string;
+  /** One line for `ems-decode --help`. */
+  description: string;
+  /** What the argument is: the data itself ("hex": ems-decode mbus 68 1F ...) or a file holding it. */
+  argument: 'data' | 'file';
+  /** Longer help: the accepted input and an example. */
+  help: string;
+  /** Decodes the input text (argument, file content or stdin); throws an Error naming offset and reason. */
+  decode(input: string): unknown;
+}
+
+export const DECODERS: DecoderEntry[] = [];
+
+export function findDecoder(name: string): DecoderEntry | undefined {
+  return DECODERS.find((d) => d.name === name);
+}
