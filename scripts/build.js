@@ -22,7 +22,13 @@ function copyTree(from, to, filter = () => true) {
   }
 }
 
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
+// tsc emits JavaScript even when it reports type errors; build the editors too, then fail at the end.
+let typeErrors = false;
+try {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
+} catch {
+  typeErrors = true;
+}
 
 // Data files next to the code that reads them (profiles, tables, calendars), with their format docs.
 copyTree(path.join(root, 'lib'), path.join(dist, 'lib'), (f) => f.endsWith('.json') || f.endsWith('.pem') || f.endsWith('README.md'));
@@ -50,3 +56,7 @@ for (const name of fs.readdirSync(nodesDir)) {
   if (!registeredFiles.has(file)) throw new Error(`package.json "node-red".nodes does not list ${file}`);
 }
 console.log(`built dist/ (${registeredFiles.size} node files)`);
+if (typeErrors) {
+  console.error('build failed: tsc reported type errors (above)');
+  process.exit(1);
+}
