@@ -7,6 +7,9 @@
 //   EMS_STORE (sqlite | influxdb), EMS_INFLUX_URL, EMS_INFLUX_VERSION (1 | 2), EMS_INFLUX_DB (1.x),
 //   EMS_INFLUX_ORG / EMS_INFLUX_BUCKET (2.x, 3.x); EMS_INFLUX_USER / EMS_INFLUX_PASSWORD / EMS_INFLUX_TOKEN
 //   are read by the ems-store node itself (never written into the flow).
+//   EMS_MBUS_HOST / EMS_MBUS_PORT (default M-Bus TCP gateway, 127.0.0.1:10001; a meter's own ip_address/port wins),
+//   EMS_MQTT_HOST / EMS_MQTT_PORT (LoRaWAN network server broker; empty host = no connection is tried),
+//   EMS_LORAWAN_PLATFORM_URL, EMS_UTILITARIAN_URL / EMS_UTILITARIAN_TOKEN (push readings; empty = off).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -38,6 +41,12 @@ const defaults = {
   EMS_INFLUX_DB: 'ems',
   EMS_INFLUX_ORG: '',
   EMS_INFLUX_BUCKET: '',
+  EMS_MBUS_HOST: '127.0.0.1',
+  EMS_MBUS_PORT: '10001',
+  EMS_MQTT_HOST: '',
+  EMS_MQTT_PORT: '1883',
+  EMS_LORAWAN_PLATFORM_URL: '',
+  EMS_UTILITARIAN_URL: '',
 };
 for (const [k, v] of Object.entries(defaults)) if (process.env[k] === undefined) process.env[k] = v;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start` (after the build): starts the demo's simulated meters, then Node-RED with settings.js
+// `npm start` (after the build): starts the demo's simulated meters (Modbus, M-Bus, IEC 62056-21,
+// G13, LoRaWAN platform), then Node-RED with settings.js
 // and flows/ems.json. EMS_DEMO=0 skips the simulators (real meters). Ctrl-C stops both.
-// With the simulators, an EMS database without meters gets the demo plant's three meters
+// With the simulators, an EMS database without meters gets the demo plant's meters (three Modbus, one per other protocol)
 // (EMS_DEMO_SEED=0 skips that), so the shipped poll schedule has something to poll.
 'use strict';
 const path = require('node:path');
@@ -25,14 +26,64 @@ async function startSimulators() {
   process.env.EMS_MODBUS_PORT = String(await sim.listen(port, process.env.EMS_MODBUS_HOST));
   console.log(`[ems] demo Modbus meters on ${process.env.EMS_MODBUS_HOST}:${process.env.EMS_MODBUS_PORT}: ` +
     DEMO_UNITS.map((u) => `unit ${u.unit} ${u.profile}`).join(', '));
-  return [sim];
+  const sims = [sim];
+  // The other protocols' demo devices, started as `ems-sim <name>` would (EMS_DEMO_<NAME>_PORT moves one).
+  const { findSimulator } = require(path.join(root, 'dist/lib/sim'));
+  for (const demoSim of DEMO_SIMULATORS) {
+    const entry = findSimulator(demoSim.name);
+    const envPort = process.env[`EMS_DEMO_${demoSim.name.replace(/-/g, '_').toUpperCase()}_PORT`];
+    const values = { ...demoSim.options, port: envPort || demoSim.options.port };
+    const running = await entry.start(entry.parse(values));
+    demoSim.port = Number(values.port);
+    sims.push(running);
+    console.log(`[ems] demo ${running.describe().split('\n')[0]}`);
+  }
+  return sims;
 }
+
+/**
+ * One simulated device per other protocol, each with one demo meter in the "Demo plant" folder.
+ * `meter` is the definition POST /api/meters would take (port filled in from the simulator).
+ */
+const DEMO_SIMULATORS = [
+  { name: 'mbus', options: { port: process.env.EMS_MBUS_PORT || '10001' },
+    meter: { id: 'heat-meter', name: 'Heat meter (M-Bus)', protocol: 'mbus', connection_address: '1', interval_time: 60 } },
+  { name: 'iec62056', options: { port: '6210' },
+    meter: { id: 'optical-meter', name: 'Optical meter (IEC 62056-21)', protocol: 'iec62056-21', connection_address: '12345678', interval_time: 60 } },
+  { name: 'g13', options: { port: '8443', http: true, users: ['admin:ems-demo:admin'] },
+    meter: { id: 'g13-meter', name: 'ABB A44 behind a G13', protocol: 'g13', connection_address: 'ABB_8', password: 'admin:ems-demo', profile: 'plain', interval_time: 60 } },
+  { name: 'lorawan-platform', options: { port: '8090' },
+    meter: { id: 'water-meter', name: 'Water meter (LoRaWAN platform)', protocol: 'lorawan-platform', number_meter: '8cf9572000010105', password: 'karly:123456', interval_time: 300 } },
+];
 
 /** The EMS database the ems-system node opens: EMS_DB_PATH (relative = under the user dir) or <userDir>/ems.db. */
 function emsDbPath() {
   const userDir = path.resolve(process.env.EMS_USER_DIR || path.join(root, '.node-red'));
   const configured = (process.env.EMS_DB_PATH || '').trim();
   return configured ? path.resolve(userDir, configured) : path.join(userDir, 'ems.db');
+}
+
+/**
+ * The demo plant has more meters than an unlicensed EMS polls (5): without a license, install a demo
+ * license for 20 meters and a year, signed with the demo key (the pair of the shipped public key).
+ */
+function installDemoLicense(services) {
+  if (services.license.current()) return;
+  const fs = require('node:fs');
+  const crypto = require('node:crypto');
+  const { signLicense } = require(path.join(root, 'dist/lib/ems/license'));
+  const now = Date.now();
+  const terms = {
+    id: crypto.randomUUID(), customer: 'Demo plant', meter_limit: 20, issued_at: new Date(now).toISOString(),
+    activation_date: new Date(now).toISOString().slice(0, 10), expiration_date: new Date(now + 365 * 86_400_000).toISOString().slice(0, 10),
+  };
+  try {
+    const file = signLicense(terms, fs.readFileSync(path.join(__dirname, 'demo-license-key.pem'), 'utf8'));
+    services.license.upload(JSON.stringify(file), 'npm start');
+    console.log('[ems] demo license installed: 20 meters until ' + terms.expiration_date);
+  } catch (err) {
+    console.log(`[ems] no demo license (${err.message}); the unlicensed EMS polls at most 5 meters`);
+  }
 }
 
 /** Defines the demo plant's meters in an EMS database that has none (fixed ids, polled every 10 s). */
@@ -44,12 +95,18 @@ async function seedDemoMeters() {
   const services = await openEmsServices({ file, env: process.env });
   try {
     if (services.registry.meterCount() > 0) return;
+    installDemoLicense(services);
     const folder = services.registry.createFolder({ name: 'Demo plant', folder_type: 'site' });
     const meters = [['main-incomer', 'Main incomer'], ['hvac', 'HVAC'], ['lighting', 'Lighting']];
     meters.forEach(([id, name], i) => services.registry.createMeter({
       name, folder_id: folder._id, protocol: 'modbus-tcp', ip_address: process.env.EMS_MODBUS_HOST, port: Number(process.env.EMS_MODBUS_PORT),
       connection_address: String(DEMO_UNITS[i].unit), profile: DEMO_UNITS[i].profile, interval_time: 10,
     }, undefined, id));
+    for (const demoSim of DEMO_SIMULATORS) {
+      const { id, ...def } = demoSim.meter;
+      services.registry.createMeter({ ...def, folder_id: folder._id, ip_address: '127.0.0.1', port: demoSim.port }, undefined, id);
+      meters.push([id]);
+    }
     console.log(`[ems] demo meters ${meters.map(([id]) => id).join(', ')} defined in ${file}`);
   } finally {
     services.close();

@@ -136,6 +136,19 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX accounting_objects_tariff ON accounting_objects(tariff_id);
     `,
   },
+  {
+    version: 6,
+    name: 'raw poll-server responses',
+    sql: `
+      CREATE TABLE raw_responses (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        meter_id TEXT NOT NULL,
+        date     INTEGER NOT NULL,
+        data     TEXT NOT NULL
+      );
+      CREATE INDEX raw_responses_meter_date ON raw_responses(meter_id, date);
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

@@ -6,6 +6,7 @@
  * package_size in bytes (0 = no splitting), data_polling_length in records (0 = current values only).
  */
 import { ApiError } from './envelope';
+import { parsePollSpec } from '../protocols/hex/codecs';
 
 export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'] as const;
 export type MeterProtocol = typeof PROTOCOLS[number];
@@ -52,6 +53,9 @@ export const METER_DEFAULTS: Omit<MeterDefinition, 'name' | 'protocol'> = {
   interval_time: 60, pause_time: 0, package_size: 0, time_difference: 0, periodType: 'interval', data_polling_length: 0,
   days_of_week: [], days_of_month: [], profile: '',
 };
+
+/** The usual TCP port of a protocol's endpoint, when a new meter gives none (else 502). */
+const DEFAULT_PORTS: Partial<Record<MeterProtocol, number>> = { g13: 443, 'lorawan-platform': 80 };
 
 function bad(field: string, value: unknown, rule: string): never {
   throw new ApiError(400, `${field} ${JSON.stringify(value)} ${rule}`);
@@ -126,7 +130,7 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition): Met
   if (!base) {
     for (const k of ['name', 'protocol'] as const) if (input[k] === undefined) throw new ApiError(400, `${k} is required`);
   }
-  const out = { ...METER_DEFAULTS, ...base } as Record<string, unknown>;
+  const out = { ...METER_DEFAULTS, ...(base ? {} : { port: DEFAULT_PORTS[input.protocol as MeterProtocol] ?? METER_DEFAULTS.port }), ...base } as Record<string, unknown>;
   for (const k of METER_FIELDS) {
     if (input[k] !== undefined) out[k] = (CHECKS[k] as (v: unknown) => unknown)(input[k]);
   }
@@ -138,6 +142,22 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition): Met
   }
   if (def.protocol === 'mbus' && !/^(\d{1,3}|[0-9A-Fa-f*]{8,16})$/.test(def.connection_address)) {
     bad('connection_address', def.connection_address, 'must be an M-Bus primary address (0-250) or a secondary address (8-16 hex digits, * wildcards)');
+  }
+  if (def.protocol === 'iec62056-21' && !/^[0-9A-Za-z ]{0,32}$/.test(def.connection_address)) {
+    bad('connection_address', def.connection_address, 'must be an IEC 62056-21 device address (up to 32 letters, digits or spaces; empty = any meter)');
+  }
+  if (def.protocol === 'g13') {
+    if (!/^\S{1,17}$/.test(def.connection_address)) bad('connection_address', def.connection_address, 'must be the meter\'s serial number on the G13 gateway (1-17 characters, no spaces)');
+    if (!/^(|verify|plain|http|(sha256:)?([0-9a-f]{2}:?){31}[0-9a-f]{2})$/i.test(def.profile)) {
+      bad('profile', def.profile, 'must be empty, "verify", "plain" or the gateway certificate\'s SHA-256 fingerprint (64 hex digits)');
+    }
+  }
+  if (def.protocol === 'hex') {
+    try {
+      parsePollSpec(def.profile);
+    } catch (err) {
+      throw new ApiError(400, (err as Error).message);
+    }
   }
   if (def.port === 0 && !def.ip_address.startsWith('/')) bad('port', def.port, 'must be 1-65535 for a TCP endpoint (0 only with a serial device path)');
   return def;

@@ -2,6 +2,7 @@
  * Registry of the decoders `ems-decode` offers: one entry per protocol, each turning the text an
  * integrator pastes (a hex telegram, a readout) into plain JSON. Protocol modules add their entry here.
  */
+import { MBUS_DECODER } from './mbus/decode-cli';
 export interface DecoderEntry {
   name: string;
   /** One line for `ems-decode --help`. */
@@ -14,7 +15,13 @@ export interface DecoderEntry {
   decode(input: string): unknown;
 }
 
+import { iec62056Decoder } from './iec62056-21/decode';
+import { LORAWAN_DECODER } from './lorawan/decode-cli';
+
 export const DECODERS: DecoderEntry[] = [];
+DECODERS.push(MBUS_DECODER);
+DECODERS.push(iec62056Decoder);
+DECODERS.push(LORAWAN_DECODER);
 
 export function findDecoder(name: string): DecoderEntry | undefined {
   return DECODERS.find((d) => d.name === name);

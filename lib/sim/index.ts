@@ -2,7 +2,13 @@
  * Registry of the simulators `ems-sim` can start: one line per simulator.
  */
 import { modbusMeterCli } from './modbus-meter/cli';
+import { g13Cli } from './g13/cli';
+import { mbusCli } from './mbus/cli';
+import { iec62056Cli } from './iec62056/cli';
+import { hexCli } from './hex/cli';
+import { lorawanPlatformCli } from './lorawan-platform/cli';
 import type { SimulatorEntry } from './registry';
+import { utilitarianCli } from './utilitarian/cli';
 
 export * from './registry';
 
@@ -12,6 +18,12 @@ type AnySimulator = SimulatorEntry<any>;
 
 export const SIMULATORS: readonly AnySimulator[] = [
   modbusMeterCli,
+  utilitarianCli,
+  lorawanPlatformCli,
+  g13Cli,
+  mbusCli,
+  iec62056Cli,
+  hexCli,
 ];
 
 export function findSimulator(name: string): AnySimulator | undefined {

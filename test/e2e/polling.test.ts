@@ -87,7 +87,7 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
 
   it('logs poll-failed for a dead unit and an unsupported protocol, stores no value, and recovers after an update', async () => {
     assert.equal((await meter('e2e-dead', { connection_address: '9' })).status, 201);
-    assert.equal((await meter('e2e-mbus', { protocol: 'mbus', connection_address: '5', profile: '' })).status, 201);
+    assert.equal((await meter('e2e-rtu', { protocol: 'modbus-rtu', ip_address: '/dev/ttyEMS-none', connection_address: '5' })).status, 201);
     const dead = await eventually(20_000, async () => {
       const { body } = await api('GET', '/api/events?filter=poll-failed&meter=e2e-dead');
       return body.data?.length ? body.data : undefined;
@@ -95,13 +95,13 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
     assert.equal(dead[0].meter_name, 'e2e-dead');
     assert.equal(dead[0].level, 'error');
     assert.match(dead[0].event, /^poll failed: /);
-    const mbus = await eventually(10_000, async () => {
-      const { body } = await api('GET', '/api/events?filter=poll-failed&meter=e2e-mbus');
+    const rtu = await eventually(10_000, async () => {
+      const { body } = await api('GET', '/api/events?filter=poll-failed&meter=e2e-rtu');
       return body.data?.length ? body.data : undefined;
     });
-    assert.equal(mbus[0].event, 'poll failed: protocol mbus is not supported yet');
+    assert.equal(rtu[0].event, 'poll failed: protocol modbus-rtu is not supported yet');
     assert.deepEqual(await readings('e2e-dead'), []);
-    assert.deepEqual(await readings('e2e-mbus'), []);
+    assert.deepEqual(await readings('e2e-rtu'), []);
     const status = (await api('GET', '/api/polling')).body.data.find((m: any) => m.meter === 'e2e-dead');
     assert.equal(status.last.ok, false);
     assert.ok(status.failures >= 1);

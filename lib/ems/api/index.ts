@@ -10,6 +10,7 @@ import { LICENSE_OPERATIONS } from './license';
 import { OBJECT_OPERATIONS } from './objects';
 import { POLL_SERVER_OPERATIONS } from './poll-server';
 import { POLLING_OPERATIONS } from './polling';
+import { RAW_RESPONSE_OPERATIONS } from './raw-responses';
 import { READINGS_OPERATIONS } from './readings';
 import { REPORT_OPERATIONS } from './reports';
 import type { Operation } from './types';
@@ -31,6 +32,7 @@ export const OPERATIONS: Operation[] = [
   ...POLL_SERVER_OPERATIONS,
   ...POLLING_OPERATIONS,
   ...READINGS_OPERATIONS,
+  ...RAW_RESPONSE_OPERATIONS,
   ...OBJECT_OPERATIONS,
   ...DATA_OPERATIONS,
   ...REPORT_OPERATIONS,

@@ -1,0 +1,59 @@
+/**
+ * One poll-server exchange: each command frame is sent (split into package_size chunks with
+ * pause_time between chunks and frames) and its response awaited within waiting_time; a response
+ * ends when the codec says it is complete, or after a silence of gapMs.
+ */
+import { chunks } from './hex';
+import { Link, LinkTimeoutError, sleep, type Completeness } from './link';
+
+export interface ExchangeOptions {
+  /** waiting_time: the first byte (or the complete response with a completeness test) must arrive within it, ms. */
+  waitingMs: number;
+  /** pause_time between frames and chunks, ms. */
+  pauseMs?: number;
+  /** package_size: bytes per chunk (0 = whole frames). */
+  packageSize?: number;
+  /** Completeness test per frame index; without one a silence of gapMs ends the response. */
+  complete?: (index: number) => Completeness | undefined;
+  gapMs?: number;
+}
+
+export interface ExchangeResult {
+  responses: Buffer[];
+  /** Chunks sent per frame. */
+  chunks: number[];
+  durationMs: number;
+}
+
+async function readUntilSilence(link: Link, firstMs: number, gapMs: number, frame: number): Promise<Buffer> {
+  const any = (b: Buffer) => (b.length ? b.length : -1);
+  const parts = [await link.read(any, firstMs, `response to frame ${frame + 1}`)];
+  for (;;) {
+    try {
+      parts.push(await link.read(any, gapMs, 'more bytes'));
+    } catch (err) {
+      if (err instanceof LinkTimeoutError) return Buffer.concat(parts);
+      throw err;
+    }
+  }
+}
+
+export async function exchange(link: Link, frames: Buffer[], o: ExchangeOptions): Promise<ExchangeResult> {
+  const started = Date.now();
+  const responses: Buffer[] = [];
+  const sent: number[] = [];
+  for (let i = 0; i < frames.length; i++) {
+    if (i > 0 && o.pauseMs) await sleep(o.pauseMs);
+    const parts = chunks(frames[i], o.packageSize ?? 0);
+    sent.push(parts.length);
+    for (let j = 0; j < parts.length; j++) {
+      if (j > 0 && o.pauseMs) await sleep(o.pauseMs);
+      await link.write(parts[j]);
+    }
+    const complete = o.complete?.(i);
+    responses.push(complete
+      ? await link.read(complete, o.waitingMs, `response to frame ${i + 1}`)
+      : await readUntilSilence(link, o.waitingMs, o.gapMs ?? 100, i));
+  }
+  return { responses, chunks: sent, durationMs: Date.now() - started };
+}

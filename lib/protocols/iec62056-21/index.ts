@@ -1,0 +1,4 @@
+export * from './frame';
+export * from './datasets';
+export * from './session';
+export * from './decode';

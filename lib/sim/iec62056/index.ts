@@ -1,0 +1,4 @@
+export * from './meters';
+export * from './meter';
+export * from './server';
+export * from './cli';

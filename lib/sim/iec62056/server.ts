@@ -1,0 +1,73 @@
+/**
+ * The IEC 62056-21 meter simulator on TCP (an optical-to-TCP converter: no speed changes) and on a
+ * serial port or pseudo-terminal (300 baud 7E1 start, real speed switch-over).
+ */
+import net from 'node:net';
+import { SimIecMeter, type SimMeterOptions } from './meter';
+
+export interface IecSimulatorOptions {
+  meters: SimMeterOptions[];
+}
+
+export class Iec62056Simulator {
+  readonly meters: SimIecMeter[];
+  private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly closers: (() => Promise<void>)[] = [];
+
+  constructor(o: IecSimulatorOptions) {
+    if (!o.meters.length) throw new Error('the simulator needs at least one meter');
+    this.meters = o.meters.map((m, i) => new SimIecMeter({ primary: i === 0, ...m }));
+  }
+
+  meter(address: string): SimIecMeter {
+    const m = this.meters.find((x) => x.o.address === address);
+    if (!m) throw new Error(`no simulated meter at address "${address}"`);
+    return m;
+  }
+
+  private attach(io: { write(d: Buffer): void; setBaud?(b: number): Promise<void> | void }) {
+    const handlers = this.meters.map((m) => m.connect(io));
+    return {
+      input: (d: Buffer) => { for (const h of handlers) h.input(d); },
+      close: () => { for (const h of handlers) h.close(); },
+    };
+  }
+
+  /** Listens on TCP; resolves with the port (0 = any free port). */
+  listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    this.server = net.createServer((socket) => {
+      this.sockets.add(socket);
+      const h = this.attach({ write: (d) => { if (!socket.destroyed) socket.write(d); } });
+      socket.on('data', (d) => h.input(d));
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => { h.close(); this.sockets.delete(socket); });
+    });
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve((this.server!.address() as net.AddressInfo).port));
+    });
+  }
+
+  /** Serves on a serial device (e.g. one end of a socat pty pair) at 300 baud 7E1. */
+  async openSerial(path: string): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { SerialPort } = require('serialport') as typeof import('serialport');
+    const port = await new Promise<InstanceType<typeof SerialPort>>((resolve, reject) => {
+      const p = new SerialPort({ path, baudRate: 300, dataBits: 7, parity: 'even', stopBits: 1 }, (e) => (e ? reject(e) : resolve(p)));
+    });
+    const h = this.attach({
+      write: (d) => { port.write(d); },
+      setBaud: (b) => new Promise<void>((resolve) => port.drain(() => port.update({ baudRate: b }, () => resolve()))),
+    });
+    port.on('data', (d: Buffer) => h.input(d));
+    port.on('error', () => undefined);
+    this.closers.push(() => new Promise<void>((resolve) => { h.close(); if (port.isOpen) port.close(() => resolve()); else resolve(); }));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    for (const c of this.closers.splice(0)) await c();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

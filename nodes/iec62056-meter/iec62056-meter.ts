@@ -1,0 +1,121 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { Quality, type Reading } from '../../lib/model';
+import { openLink, isSerialPath, serialise, type Link } from '../../lib/protocols/hex';
+import { checkClock, readout, toReadings, type ClockCheck, type Mode } from '../../lib/protocols/iec62056-21';
+import type { SystemConfigNode } from '../system/system';
+
+export interface Iec62056MeterDef extends NodeDef {
+  meterId: string;
+  /** TCP host of an optical-to-TCP converter, or a serial device path. */
+  host: string;
+  port: string;
+  mode: string;
+  address: string;
+  maxBaud: string;
+  timeout: string;
+  timeDifference: string;
+  timeZone: string;
+  system: string;
+}
+
+interface Creds { password?: string }
+
+/** The EMS meter definition fields this node reads from msg.meter. */
+interface MeterDef { _id?: unknown; name?: unknown; ip_address?: unknown; port?: unknown; connection_address?: unknown; password?: unknown; waiting_time?: unknown; time_difference?: unknown }
+
+interface Target { meter: string; name?: string; host: string; port: number; address: string; password: string; timeoutMs: number; toleranceSeconds: number }
+
+function num(v: unknown, field: string, min: number, max: number): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new Error(`${field} must be a whole number ${min}..${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export default function init(RED: NodeAPI): void {
+  function Iec62056Meter(this: Node, def: Iec62056MeterDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const system = def.system ? RED.nodes.getNode(def.system) as SystemConfigNode | null : null;
+    const mode = (['A', 'B', 'C'].includes(def.mode) ? def.mode : undefined) as Mode | undefined;
+    const maxBaud = Number(def.maxBaud) || 19200;
+    const timeZone = () => def.timeZone || system?.timeZone || 'UTC';
+    const open = new Set<Link>();
+
+    /** The node's settings, overridden by an EMS poll message's msg.meter. */
+    function target(msg: NodeMessage & { meter?: MeterDef }): Target {
+      const m: MeterDef = msg.meter && typeof msg.meter === 'object' ? msg.meter : {};
+      const host = String(m.ip_address ?? def.host ?? '').trim();
+      if (!host) throw new Error('host (msg.meter.ip_address) is empty: give a converter host or a serial device path');
+      const serial = isSerialPath(host);
+      const address = String(m.connection_address ?? def.address ?? '').trim();
+      if (!/^[0-9A-Za-z ]{0,32}$/.test(address)) throw new Error(`address (msg.meter.connection_address) ${JSON.stringify(address)} must be up to 32 letters or digits`);
+      const id = typeof m._id === 'string' && m._id ? m._id : typeof msg.topic === 'string' && msg.topic ? msg.topic : (def.meterId || def.name || def.id);
+      return {
+        meter: id,
+        name: typeof m.name === 'string' ? m.name : undefined,
+        host,
+        port: serial ? 0 : num(m.port ?? def.port, m.port !== undefined ? 'msg.meter.port' : 'port', 1, 65535),
+        address,
+        password: typeof m.password === 'string' && m.password !== '' ? m.password : (node.credentials as Creds | undefined)?.password ?? '',
+        timeoutMs: num(m.waiting_time ?? (def.timeout || 1500), 'waiting_time', 50, 600_000),
+        toleranceSeconds: num(m.time_difference ?? (def.timeDifference || 0), 'time_difference', 0, 86_400),
+      };
+    }
+
+    async function logClock(t: Target, c: ClockCheck): Promise<void> {
+      if (!system || (!c.corrected && !c.reason)) return;
+      const s = await system.ready();
+      s.events.add({
+        kind: 'clock', level: c.corrected ? 'info' : 'warning', meter_id: t.meter, meter_name: t.name ?? t.meter, source: node.id, value: c.driftSeconds,
+        event: c.corrected ? `meter clock corrected: it was ${c.driftSeconds} s ${c.driftSeconds > 0 ? 'ahead' : 'behind'}` : `meter clock ${c.driftSeconds} s off, not corrected: ${c.reason}`,
+      });
+    }
+
+    async function poll(msg: NodeMessage & { meter?: MeterDef }): Promise<NodeMessage> {
+      const t = target(msg);
+      const key = isSerialPath(t.host) ? t.host : `${t.host}:${t.port}`;
+      node.status({ fill: 'yellow', shape: 'ring', text: 'ems-iec62056-meter.status.reading' });
+      return serialise(key, async () => {
+        let link: Link | undefined;
+        try {
+          link = await openLink({ host: t.host, port: t.port, serial: { baudRate: 300, dataBits: 7, parity: 'even', stopBits: 1 }, sevenBit: true, connectTimeoutMs: t.timeoutMs + 2000 });
+          open.add(link);
+          const opts = { address: t.address, maxBaud, timeoutMs: t.timeoutMs, timeZone: timeZone(), mode };
+          const r = await readout(link, opts);
+          const clock = await checkClock(link, r, { ...opts, password: t.password, toleranceSeconds: t.toleranceSeconds });
+          if (clock) await logClock(t, clock);
+          const drifted = clock !== undefined && Math.abs(clock.driftSeconds) > t.toleranceSeconds;
+          const readings: Reading[] = toReadings(r.sets, { meter: t.meter, time: r.clock !== null && !drifted ? r.clock : Date.now(), timeZone: timeZone() })
+            .map((x) => (drifted && !x.quality ? { ...x, quality: Quality.CLOCK_ADJUSTED } : x));
+          const energy = readings.find((x) => /:1\.8\.0$/.test(x.obis)) ?? readings[0];
+          node.status({ fill: 'green', shape: 'dot', text: energy ? `${energy.value} ${energy.unit}` : `${r.sets.length} data sets` });
+          return Object.assign(msg, {
+            topic: t.meter,
+            payload: readings,
+            iec62056: {
+              identification: r.identification, baud: r.baud, sets: r.sets,
+              clock: r.clock !== null ? { meter: new Date(r.clock).toISOString(), ...clock } : undefined,
+            },
+          });
+        } finally {
+          if (link) { open.delete(link); await link.close().catch(() => undefined); }
+        }
+      });
+    }
+
+    node.on('input', (msg, send, done) => {
+      poll(msg as NodeMessage & { meter?: MeterDef }).then((out) => { send(out); done(); }, (err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err));
+        node.status({ fill: 'red', shape: 'ring', text: 'ems-iec62056-meter.status.error' });
+        done(e);
+      });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      node.status({});
+      Promise.all([...open].map((l) => l.close().catch(() => undefined))).then(() => done(), () => done());
+    });
+  }
+
+  RED.nodes.registerType('ems-iec62056-meter', Iec62056Meter, { credentials: { password: { type: 'password' } } });
+}
