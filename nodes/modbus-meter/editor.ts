@@ -26,7 +26,7 @@ RED.nodes.registerType<Props>('ems-modbus-meter', {
   defaults: {
     name: { value: '' },
     client: { value: '', type: 'ems-modbus-client', required: true },
-    meterId: { value: '', required: true },
+    meterId: { value: '' },
     unit: { value: '1', required: true, validate: (v: string) => /^\d+$/.test(v) && Number(v) <= 255 },
     profile: { value: 'eastron-sdm630', required: true },
     customProfile: {

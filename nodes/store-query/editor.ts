@@ -30,7 +30,7 @@ RED.nodes.registerType<Props>('ems-store-query', {
     obis: { value: '', validate: (v: string) => !v || OBIS.test(v) },
     range: { value: '-24h', validate: (v: string) => !v || DURATION.test(v) },
     window: { value: '', validate: (v: string) => !v || v === 'none' || DURATION.test(v) },
-    fn: { value: 'mean', validate: (v: string) => ['first', 'last', 'min', 'max', 'mean', 'sum', 'delta'].includes(v) },
+    fn: { value: 'mean', validate: (v: string) => ['first', 'last', 'min', 'max', 'mean', 'sum', 'delta'].includes(v) || v === '' },
     limit: { value: '', validate: (v: string) => !v || (/^\s*\d+\s*$/.test(v) && Number(v) >= 1) },
     interval: { value: '15m', validate: (v: string) => !v || (INTERVAL.test(v) && (!/d\s*$/i.test(v) || /^\s*\d+\s*d\s*$/i.test(v))) },
   },

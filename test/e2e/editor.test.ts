@@ -51,9 +51,20 @@ describe('the editor in Chromium', missingPeer(absent), () => {
     const groups = await page.locator('.red-ui-flow-group-label').allTextContents();
     assert.ok(groups.some((g) => g.includes('Poll the meters defined in the EMS')), groups.join(' | '));
     const labels = await page.locator('.red-ui-flow-node-label').allTextContents();
-    for (const l of ["poll the EMS's meters", 'Modbus TCP meters', 'store readings', 'other protocols: not supported yet']) {
+    for (const l of ["poll the EMS's meters", 'Modbus TCP meters', 'M-Bus meters', 'IEC 62056-21 optical meters', 'HEX poll server',
+      'G13 gateway meters', 'read LoRaWAN platform meter', 'lorawan meters', 'store readings', 'push readings to Utilitarian']) {
       assert.ok(labels.some((x) => x.includes(l)), `${l} in ${labels.join(', ')}`);
     }
+    await page.screenshot({ path: '/tmp/ems-editor-tab.png' });
+    // No node of the shipped flows carries the editor's invalid-configuration marker.
+    const invalid = await page.evaluate(() => {
+      const bad: string[] = [];
+      const RED = (window as any).RED;
+      RED.nodes.eachNode((n: any) => { if (n.valid === false) bad.push(`${n.type} ${n.id} ${JSON.stringify(n.validationErrors ?? [])}`); });
+      RED.nodes.eachConfig((n: any) => { if (n.valid === false) bad.push(`${n.type} ${n.id} ${JSON.stringify(n.validationErrors ?? [])}`); });
+      return bad;
+    });
+    assert.deepEqual(invalid, []);
     // The API tab: a group per section, each operation named by its summary.
     await page.evaluate(() => (window as any).RED.workspaces.show('ems-api-tab'));
     await page.waitForFunction(() => Array.from(document.querySelectorAll('.red-ui-flow-group-label')).some((e) => e.textContent?.includes('Poll server')));
@@ -62,6 +73,15 @@ describe('the editor in Chromium', missingPeer(absent), () => {
     const apiLabels = await page.locator('.red-ui-flow-node-label').allTextContents();
     assert.ok(apiLabels.some((x) => x.includes('POST /api/auth/login')), apiLabels.join(', '));
     await page.evaluate(() => (window as any).RED.workspaces.show('ems-tab'));
+  });
+
+  it('has a help page for every node of the suite', async () => {
+    const types = Object.keys(require('../../../package.json')['node-red'].nodes) as string[];
+    const help = await page.evaluate((ts: string[]) => ts.map((t) => {
+      const el = document.querySelector(`script[data-help-name="${t}"]`);
+      return [t, (el?.textContent ?? '').trim().length] as [string, number];
+    }), types);
+    for (const [t, length] of help) assert.ok(length > 300, `help of ${t}: ${length} characters`);
   });
 
   it('a meter\'s edit dialog lists the register maps, validates the unit id and offers help', async () => {
