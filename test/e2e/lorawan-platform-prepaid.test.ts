@@ -14,6 +14,7 @@ import platformNode from '../../nodes/lorawan-platform/lorawan-platform';
 import serverNode from '../../nodes/lorawan-platform-server/lorawan-platform-server';
 import prepaidNode from '../../nodes/prepaid/prepaid';
 import tariffNode from '../../nodes/tariff/tariff';
+import { eventually } from './runtime';
 
 helper.init(require.resolve('node-red'));
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -60,7 +61,7 @@ describe('example: prepaid gas from LoRaWAN platform readings, valve commands ba
     const tick = async (expectBalances: number) => {
       const reads = sim.requests.filter((r) => r.method === 'queryRealTimeData').length;
       helper.getNode('lorap-ex-tick').receive({});
-      await eventually(async () => (sim.requests.filter((r) => r.method === 'queryRealTimeData').length > reads ? true : undefined));
+      await eventually(5000, async () => (sim.requests.filter((r) => r.method === 'queryRealTimeData').length > reads ? true : undefined));
       for (let i = 0; i < 100 && balances.length < expectBalances && !errors.length; i++) await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(errors, []);
     };
@@ -75,7 +76,7 @@ describe('example: prepaid gas from LoRaWAN platform readings, valve commands ba
     await tick(2);
     assert.equal(balances[1].balance, '-0.80');
     assert.equal(balances[1].valve, 'closed');
-    let records = await eventually(async () => { const r = await valveRecords(); return r.length ? r : undefined; });
+    let records = await eventually(5000, async () => { const r = await valveRecords(); return r.length ? r : undefined; });
     assert.deepEqual(records.map((r) => [r.executionType, r.dateTime, r.username]), [[0, '2026-06-02 00:00:00', 'RHF_dongho_02']]);
     assert.equal(await client.valveStatus('8cf9572000010106'), 0);
     const closedAt = (await client.realTime('8cf9572000010106')).cumulantFlow;
@@ -83,19 +84,10 @@ describe('example: prepaid gas from LoRaWAN platform readings, valve commands ba
     clock.t += 12 * HOUR; // the valve is shut: no gas flows, nothing more is charged
     assert.equal((await client.realTime('8cf9572000010106')).cumulantFlow, closedAt);
     helper.getNode('lorap-ex-topup').receive({ payload: { action: 'topup', account: '8cf9572000010106', reference: 'pay-1', amount: '50' } });
-    records = await eventually(async () => { const r = await valveRecords(); return r.length === 2 ? r : undefined; });
+    records = await eventually(5000, async () => { const r = await valveRecords(); return r.length === 2 ? r : undefined; });
     assert.deepEqual(records.map((r) => r.executionType), [1, 0]);
     assert.equal(balances[balances.length - 1].balance, '49.20');
     assert.equal(await client.valveStatus('8cf9572000010106'), 1);
   });
 });
 
-async function eventually<T>(probe: () => Promise<T | undefined>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

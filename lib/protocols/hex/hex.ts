@@ -1,12 +1,15 @@
 /** HEX text <-> bytes, and the check sums used on poll-server responses. */
 import { crc16 } from '../modbus/crc16';
 
-/** "01 03 00 00 00 02 C4 0B", "0x01,0x03", "010300000002C40B" -> bytes; the error names the text. */
+/** "01 03 00 00 00 02 C4 0B", "0x01,0x03", "010300000002C40B" -> bytes; the error names the field, the text and the bad digit. */
 export function parseHex(text: string, field = 'hex'): Buffer {
   if (typeof text !== 'string') throw new Error(`${field} must be a HEX string, got ${JSON.stringify(text)}`);
   const clean = text.replace(/0x/gi, '').replace(/[\s,:;-]/g, '');
-  if (clean === '' || !/^[0-9a-fA-F]+$/.test(clean) || clean.length % 2) {
-    throw new Error(`${field} ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)} is not an even number of HEX digits`);
+  const badAt = clean.search(/[^0-9a-fA-F]/);
+  if (clean === '' || badAt >= 0 || clean.length % 2) {
+    const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text);
+    const why = badAt >= 0 ? ` (${JSON.stringify(clean[badAt])} at position ${badAt} is not a hex digit)` : '';
+    throw new Error(`${field} ${shown} is not an even number of HEX digits${why}`);
   }
   return Buffer.from(clean, 'hex');
 }

@@ -230,11 +230,5 @@ export function hex2(n: number): string {
   return n.toString(16).padStart(2, '0').toUpperCase();
 }
 
-/** Hex text (spaces, colons and 0x prefixes allowed) to bytes; throws naming the bad character. */
-export function parseHex(text: string): Buffer {
-  const clean = text.replace(/0x/gi, '').replace(/[\s:,-]/g, '');
-  const bad = clean.search(/[^0-9a-f]/i);
-  if (bad >= 0) throw new RangeError(`hex text has ${JSON.stringify(clean[bad])} at position ${bad}, not a hex digit`);
-  if (clean.length % 2) throw new RangeError(`hex text has an odd number of digits (${clean.length})`);
-  return Buffer.from(clean, 'hex');
-}
+/** Hex text (spaces, colons and 0x prefixes allowed) to bytes: the poll server's parser. */
+export { parseHex } from '../hex/hex';
