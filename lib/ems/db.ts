@@ -149,6 +149,24 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX raw_responses_meter_date ON raw_responses(meter_id, date);
     `,
   },
+  {
+    version: 9,
+    name: 'retired meter ids',
+    // Ids of meters deleted before this table existed are recovered from their "meter deleted" events.
+    sql: `
+      CREATE TABLE retired_meter_ids (
+        id         TEXT PRIMARY KEY,
+        retired_at INTEGER NOT NULL,
+        name       TEXT
+      );
+      INSERT OR IGNORE INTO retired_meter_ids (id, retired_at, name)
+        SELECT meter_id, MAX(time), meter_name FROM events
+        WHERE kind = 'config' AND event = 'meter deleted' AND meter_id IS NOT NULL AND meter_id NOT IN (SELECT id FROM meters)
+        GROUP BY meter_id;
+      CREATE INDEX events_meter_time ON events(meter_id, time);
+      CREATE INDEX raw_responses_date ON raw_responses(date);
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

@@ -6,7 +6,7 @@
 import type { EmsDatabase } from './db';
 import { ApiError } from './envelope';
 
-export const EVENT_KINDS = ['poll-failed', 'poll-recovered', 'alarm', 'prepaid', 'config', 'login', 'clock', 'license', 'system'] as const;
+export const EVENT_KINDS = ['poll-failed', 'poll-recovered', 'alarm', 'prepaid', 'config', 'login', 'clock', 'license', 'system', 'audit', 'security'] as const;
 export type EventKind = typeof EVENT_KINDS[number];
 export type EventLevel = 'info' | 'warning' | 'error';
 
@@ -34,6 +34,22 @@ export interface NewEvent {
   source?: string | null;
   time?: number;
 }
+
+/** Kinds only administrators see (a viewer or operator sees their own login events at most). */
+export const ADMIN_EVENT_KINDS: readonly EventKind[] = ['login', 'audit', 'security', 'system', 'license'];
+
+/**
+ * Who reads the log. `meters` (a scoped caller's meters) keeps only the events of those meters;
+ * `admin` shows the administrators' kinds; `login` lets a non-admin see their own login events.
+ */
+export interface EventReader {
+  meters?: ReadonlySet<string>;
+  admin?: boolean;
+  login?: string;
+}
+
+/** Events older than this many days are deleted (EMS_EVENT_RETENTION_DAYS). */
+export const DEFAULT_EVENT_RETENTION_DAYS = 400;
 
 export const MAX_EVENT_LIMIT = 10_000;
 export const DEFAULT_EVENT_LIMIT = 100;
@@ -74,10 +90,10 @@ export class EventLog {
 
   /**
    * Newest first. `filter`: an event kind, a level, or text found in the event, meter id or name.
-   * `meter` keeps only that meter's events. `meters` (a user's visible meters) hides other meters'
-   * events; events without a meter stay visible.
+   * `meter` keeps only that meter's events. `reader` limits what the caller sees (EventReader);
+   * without it every event is answered (trusted callers).
    */
-  query(params: { date1?: unknown; date2?: unknown; filter?: unknown; limit?: unknown; meter?: unknown }, meters?: ReadonlySet<string>): LoggedEvent[] {
+  query(params: { date1?: unknown; date2?: unknown; filter?: unknown; limit?: unknown; meter?: unknown }, reader?: EventReader): LoggedEvent[] {
     for (const k of Object.keys(params)) if (!['date1', 'date2', 'filter', 'limit', 'meter'].includes(k)) throw new ApiError(400, `unknown parameter "${k}" (use date1, date2, filter, limit, meter)`);
     const from = parseDateParam('date1', params.date1);
     const to = parseDateParam('date2', params.date2);
@@ -107,14 +123,29 @@ export class EventLog {
         args.push(like, like, like);
       }
     }
-    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC`;
-    const out: LoggedEvent[] = [];
-    for (const row of this.db.prepare(sql).iterate(...args) as IterableIterator<EventRow>) {
-      if (meters && row.meter_id !== null && !meters.has(row.meter_id)) continue;
-      out.push(toEvent(row));
-      if (out.length >= limit) break;
+    if (reader) {
+      // (a meter kind, of a meter the reader sees) OR (an administrators' kind: every one for an admin, else own logins)
+      const marks = ADMIN_EVENT_KINDS.map(() => '?').join(', ');
+      let visible = `kind NOT IN (${marks})`;
+      args.push(...ADMIN_EVENT_KINDS);
+      if (reader.meters) { visible += ' AND meter_id IN (SELECT value FROM json_each(?))'; args.push(JSON.stringify([...reader.meters])); }
+      if (reader.admin) {
+        where.push(`((${visible}) OR kind IN (${marks}))`);
+        args.push(...ADMIN_EVENT_KINDS);
+      } else if (reader.login) {
+        where.push(`((${visible}) OR (kind = 'login' AND (source = ? OR source LIKE ? ESCAPE '\\')))`);
+        args.push(reader.login, `${reader.login.replace(/[\\%_]/g, (c) => `\\${c}`)}@%`);
+      } else {
+        where.push(`(${visible})`);
+      }
     }
-    return out;
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, limit) as EventRow[]).map(toEvent);
+  }
+
+  /** Deletes the events older than `days` days; returns how many. */
+  prune(days = DEFAULT_EVENT_RETENTION_DAYS): number {
+    return this.db.prepare('DELETE FROM events WHERE time < ?').run(this.now() - days * 86_400_000).changes;
   }
 }
 

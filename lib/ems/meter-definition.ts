@@ -7,6 +7,8 @@
  */
 import { ApiError } from './envelope';
 import { parsePollSpec } from '../protocols/hex/codecs';
+import { listProfiles } from '../protocols/modbus/profile';
+import { describeNetworks, isAllowedAddress, isSerialPath, parseIp, type PollNetwork } from './poll-networks';
 
 export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'] as const;
 export type MeterProtocol = typeof PROTOCOLS[number];
@@ -64,6 +66,9 @@ function bad(field: string, value: unknown, rule: string): never {
 function text(field: string, v: unknown, max: number, required = false): string {
   if (typeof v === 'number' && Number.isFinite(v)) v = String(v);
   if (typeof v !== 'string') bad(field, v, 'must be a string');
+  if (v.length > max * 4) bad(field, `${v.slice(0, 40)}...`, `must be at most ${max} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(v)) bad(field, v, 'must not contain control characters');
   const s = v.trim();
   if (required && s === '') bad(field, v, 'must not be empty');
   if (s.length > max) bad(field, v, `must be at most ${max} characters`);
@@ -94,7 +99,11 @@ const CHECKS: { [K in keyof MeterDefinition]: (v: unknown) => MeterDefinition[K]
   password: (v) => text('password', v, 128),
   ip_address: (v) => {
     const s = text('ip_address', v, 255, true);
-    if (!/^[A-Za-z0-9._:\-/[\]]+$/.test(s)) bad('ip_address', v, 'must be a host name, an IP address or a serial device path');
+    if (s.startsWith('/')) {
+      if (!/^\/dev\/[A-Za-z0-9._/-]+$/.test(s) || s.split('/').includes('..')) bad('ip_address', v, 'must be a serial device path under /dev (e.g. /dev/ttyUSB0)');
+    } else if (!/^[A-Za-z0-9._:\-[\]%]+$/.test(s) || s.includes('..')) {
+      bad('ip_address', v, 'must be a host name, an IP address or a serial device path');
+    }
     return s;
   },
   port: (v) => integer('port', v, 0, 65535),
@@ -117,11 +126,32 @@ const CHECKS: { [K in keyof MeterDefinition]: (v: unknown) => MeterDefinition[K]
   profile: (v) => text('profile', v, 100),
 };
 
+/** What a definition is checked against beyond its own fields (the registry passes its settings). */
+export interface DefinitionRules {
+  /** Modbus register map ids a meter may name (default: the built-in profiles). */
+  modbusProfiles?: () => readonly string[];
+  /** Networks an ip_address given as an IP literal must lie in (EMS_POLL_NETWORKS); undefined = no check. */
+  pollNetworks?: readonly PollNetwork[];
+}
+
+/** The built-in Modbus profile ids (lib/protocols/modbus/profiles). */
+export function builtInModbusProfiles(): string[] {
+  return listProfiles().filter((p) => !p.error).map((p) => p.id);
+}
+
+/** Throws 400 when `address` is an IP literal outside the allowed poll networks (host names are checked at poll time). */
+export function checkPollAddress(address: string, networks: readonly PollNetwork[]): void {
+  if (isSerialPath(address) || !parseIp(address)) return;
+  if (!isAllowedAddress(address, networks)) {
+    throw new ApiError(400, `ip_address "${address}" is outside the networks meters may be polled in (EMS_POLL_NETWORKS: ${describeNetworks(networks)}); an administrator can allow it there`);
+  }
+}
+
 /**
  * A full definition from a create body (name and protocol required, defaults for the rest), or the
  * merge of `base` and an update body. Unknown fields are refused, so a typo never passes silently.
  */
-export function checkMeterDefinition(body: unknown, base?: MeterDefinition): MeterDefinition {
+export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rules: DefinitionRules = {}): MeterDefinition {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'the body must be a JSON object with the meter\'s fields');
   const input = body as Record<string, unknown>;
   for (const key of Object.keys(input)) {
@@ -139,6 +169,14 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition): Met
     const unit = Number(def.connection_address);
     if (!/^\d+$/.test(def.connection_address) || unit < 0 || unit > 247) bad('connection_address', def.connection_address, 'must be a Modbus unit id from 0 to 247');
     if (!def.profile) throw new ApiError(400, 'profile is required for Modbus meters (a register map such as "eastron-sdm630")');
+    const known = (rules.modbusProfiles ?? builtInModbusProfiles)();
+    if (!known.includes(def.profile)) {
+      const some = known.slice(0, 8).join(', ') + (known.length > 8 ? ', ...' : '');
+      bad('profile', def.profile, `is not a known Modbus register map (known: ${some})`);
+    }
+  }
+  if (['mbus', 'iec62056-21', 'lorawan', 'lorawan-platform'].includes(def.protocol) && !/^[A-Za-z0-9._:,=+@ -]*$/.test(def.profile)) {
+    bad('profile', def.profile, `must be a profile name (letters, digits, spaces and . _ : , = + @ -) for ${def.protocol} meters`);
   }
   if (def.protocol === 'mbus' && !/^(\d{1,3}|[0-9A-Fa-f*]{8,16})$/.test(def.connection_address)) {
     bad('connection_address', def.connection_address, 'must be an M-Bus primary address (0-250) or a secondary address (8-16 hex digits, * wildcards)');
@@ -159,6 +197,7 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition): Met
       throw new ApiError(400, (err as Error).message);
     }
   }
+  if (rules.pollNetworks && (!base || input.ip_address !== undefined)) checkPollAddress(def.ip_address, rules.pollNetworks);
   if (def.port === 0 && !def.ip_address.startsWith('/')) bad('port', def.port, 'must be 1-65535 for a TCP endpoint (0 only with a serial device path)');
   return def;
 }

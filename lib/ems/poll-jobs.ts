@@ -3,12 +3,18 @@
  * protocol nodes, and ends when that message (same poll id) comes back, with msg.error on failure,
  * or counts as failed ("no answer") after max(waiting_time * 3, 30 s). Failures and the first success
  * after them go to the event log; a failure never produces a value.
+ *
+ * Before a poll is sent its target is checked against the allowed poll networks (EMS_POLL_NETWORKS):
+ * an IP at once, a host name after resolving it (every address must be allowed); a target outside
+ * fails that poll alone, with a poll-failed event naming the meter and the address.
  */
+import dns from 'node:dns';
 import type { Clock } from './schedule';
 import { realClock } from './schedule';
 import type { MeterDefinition } from './meter-definition';
 import type { MeterRecord } from './registry';
 import type { NewEvent } from './event-log';
+import { isAllowedAddress, isSerialPath, parseIp, parsePollNetworks, type PollNetwork } from './poll-networks';
 
 export interface PollInfo { id: string; meter: string; due: number; started: number }
 
@@ -62,6 +68,25 @@ export interface PollJobsOptions {
   /** Told after every finished poll (status display). */
   onResult?(meterId: string, result: PollResult): void;
   source?: string;
+  /** The networks poll targets must lie in (the registry's pollNetworks); default loopback, private and link-local. */
+  networks?: readonly PollNetwork[] | (() => readonly PollNetwork[] | undefined);
+  /** Resolves a host name to its addresses (default dns.lookup, every address). */
+  lookup?: (host: string) => Promise<string[]>;
+}
+
+const defaultLookup = async (host: string): Promise<string[]> => (await dns.promises.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/** The network host a meter is polled at, or null (a serial device, a pushed meter). */
+export function pollHost(def: Pick<MeterDefinition, 'ip_address' | 'protocol'>): string | null {
+  if (def.protocol === 'lorawan' || !def.ip_address || isSerialPath(def.ip_address)) return null;
+  return def.ip_address.replace(/^\[(.*)\]$/, '$1');
+}
+
+function outside(host: string, addresses: readonly string[], networks: readonly PollNetwork[]): string | null {
+  const bad = addresses.filter((a) => !isAllowedAddress(a, networks));
+  if (bad.length === 0 && addresses.length > 0) return null;
+  const shown = parseIp(host) ? `"${host}"` : `"${host}" (${bad.join(', ') || 'no address'})`;
+  return `address ${shown} is outside the networks meters may be polled in (EMS_POLL_NETWORKS)`;
 }
 
 export class PollJobs {
@@ -85,12 +110,37 @@ export class PollJobs {
         timer: this.clock.setTimeout(() => this.end(info.id, `no answer within ${answerTimeout(record.definition) / 1000} s`), answerTimeout(record.definition)),
       };
       this.pending.set(info.id, p);
-      try {
-        this.opts.send(pollMessage(record, info));
-      } catch (err) {
-        this.end(info.id, (err as Error).message);
+      const send = () => {
+        if (!this.pending.has(info.id)) return; // stopped meanwhile
+        try {
+          this.opts.send(pollMessage(record, info));
+        } catch (err) {
+          this.end(info.id, (err as Error).message);
+        }
+      };
+      const host = pollHost(record.definition);
+      if (host === null) return send();
+      const networks = this.networks();
+      if (parseIp(host)) {
+        const refused = outside(host, [host], networks);
+        return refused ? this.end(info.id, refused) : send();
       }
+      (this.opts.lookup ?? defaultLookup)(host).then(
+        (addresses) => {
+          const refused = outside(host, addresses, networks);
+          if (refused) this.end(info.id, refused);
+          else send();
+        },
+        (err: Error) => this.end(info.id, `cannot resolve host "${host}": ${err.message}`),
+      );
     });
+  }
+
+  private defaultNetworks?: PollNetwork[];
+
+  private networks(): readonly PollNetwork[] {
+    const n = typeof this.opts.networks === 'function' ? this.opts.networks() : this.opts.networks;
+    return n ?? (this.defaultNetworks ??= parsePollNetworks(undefined));
   }
 
   /** A message came back: ends its poll (failed when `error` is set). False for an unknown or finished poll. */

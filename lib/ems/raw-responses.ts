@@ -18,6 +18,8 @@ export const DEFAULT_RESPONSE_LIMIT = 100;
 export const MAX_RESPONSE_LIMIT = 10_000;
 /** Responses kept per meter; older ones are dropped as new ones arrive. */
 export const KEEP_PER_METER = 10_000;
+/** Responses older than this many days are deleted (EMS_RAW_RESPONSE_RETENTION_DAYS). */
+export const DEFAULT_RESPONSE_RETENTION_DAYS = 90;
 
 export class RawResponses {
   constructor(private readonly db: EmsDatabase, private readonly now: () => number = Date.now) {}
@@ -45,5 +47,15 @@ export class RawResponses {
     const rows = this.db.prepare(`SELECT meter_id, date, data FROM raw_responses WHERE meter_id = ? AND date >= ? AND date <= ? ORDER BY date DESC, id DESC LIMIT ?`)
       .all(meterId, from ?? 0, to ?? Number.MAX_SAFE_INTEGER, limit) as { meter_id: string; date: number; data: string }[];
     return rows.map((r) => ({ meter_id: r.meter_id, date: new Date(r.date).toISOString(), data: r.data }));
+  }
+
+  /** Deletes responses older than `days` days and all but the `keep` newest of each meter; returns how many. */
+  prune(days = DEFAULT_RESPONSE_RETENTION_DAYS, keep = KEEP_PER_METER): number {
+    return this.db.transaction(() => {
+      const old = this.db.prepare('DELETE FROM raw_responses WHERE date < ?').run(this.now() - days * 86_400_000).changes;
+      const over = this.db.prepare(`DELETE FROM raw_responses WHERE id IN (
+        SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY meter_id ORDER BY id DESC) AS n FROM raw_responses) WHERE n > ?)`).run(keep).changes;
+      return old + over;
+    })();
   }
 }

@@ -3,11 +3,18 @@
  * folder as leaves. A user's open_folders (empty = all) limit what they see: the listed folders,
  * everything below them, and the folders above them as the path to get there (without their other
  * children).
+ *
+ * Meter ids are never reused: deleting a meter retires its id (retired_meter_ids), so the readings,
+ * bills and events stored under it can never pass to a new meter. Meter passwords are sealed at rest
+ * (secret-box.ts) and opened when a record is read; ip_address literals must lie in the allowed poll
+ * networks (poll-networks.ts).
  */
 import crypto from 'node:crypto';
 import type { EmsDatabase } from './db';
 import { ApiError } from './envelope';
-import { checkMeterDefinition, publicDefinition, type MeterDefinition } from './meter-definition';
+import { checkMeterDefinition, publicDefinition, type DefinitionRules, type MeterDefinition } from './meter-definition';
+import { parsePollNetworks, type PollNetwork } from './poll-networks';
+import { DEMO_CREDENTIAL_SECRET, isSealed, SecretBox } from './secret-box';
 
 export const FOLDER_TYPES = ['folder', 'site', 'building', 'floor', 'factory', 'department'] as const;
 
@@ -41,13 +48,55 @@ export interface RegistryHooks {
   beforeCreateMeter?: (countAfter: number) => void;
   /** Called after every change, for the event log and the scheduler. */
   onChange?: (change: { kind: 'folder' | 'meter'; action: 'create' | 'update' | 'delete'; id: string; name: string }) => void;
+  /** A stored meter password cannot be opened (another credential secret); told once per meter. */
+  onCredentialError?: (meterId: string, message: string) => void;
+}
+
+export interface RegistryOptions {
+  /** Seals meter passwords at rest (EMS_CREDENTIAL_SECRET); default the demo secret. */
+  credentialSecret?: string;
+  /** EMS_POLL_NETWORKS (comma-separated CIDRs); undefined or blank = loopback, private and link-local ranges. */
+  pollNetworks?: string;
+  /** Modbus register map ids a meter may name (default: the built-in profiles). */
+  modbusProfiles?: () => readonly string[];
 }
 
 interface FolderRow { id: string; name: string; folder_type: string; parent_id: string | null }
 interface MeterRow { id: string; folder_id: string; definition: string; created_at: number; updated_at: number }
 
 export class Registry {
-  constructor(private readonly db: EmsDatabase, private readonly hooks: RegistryHooks = {}, private readonly now: () => number = Date.now) {}
+  /** The networks meters may be polled in (the poll schedule checks resolved host names against them). */
+  readonly pollNetworks: PollNetwork[];
+  private readonly box: SecretBox;
+  private readonly rules: DefinitionRules;
+  private readonly unreadable = new Set<string>();
+
+  constructor(private readonly db: EmsDatabase, private readonly hooks: RegistryHooks = {}, private readonly now: () => number = Date.now, options: RegistryOptions = {}) {
+    this.pollNetworks = parsePollNetworks(options.pollNetworks);
+    this.box = new SecretBox(options.credentialSecret ?? DEMO_CREDENTIAL_SECRET);
+    this.rules = { pollNetworks: this.pollNetworks, ...(options.modbusProfiles ? { modbusProfiles: options.modbusProfiles } : {}) };
+    this.sealPlainPasswords();
+  }
+
+  /** Seals the passwords still stored in plain text (databases from before sealing); returns how many. */
+  sealPlainPasswords(): number {
+    let n = 0;
+    this.db.transaction(() => {
+      for (const row of this.db.prepare('SELECT id, definition FROM meters').all() as { id: string; definition: string }[]) {
+        const def = JSON.parse(row.definition) as MeterDefinition;
+        if (typeof def.password !== 'string' || def.password === '' || isSealed(def.password)) continue;
+        this.db.prepare('UPDATE meters SET definition = ? WHERE id = ?').run(JSON.stringify({ ...def, password: this.box.seal(def.password) }), row.id);
+        n++;
+      }
+    })();
+    return n;
+  }
+
+  /** When the meter id was retired (its meter deleted), or null. */
+  retiredAt(id: string): number | null {
+    const row = this.db.prepare('SELECT retired_at FROM retired_meter_ids WHERE id = ?').get(id) as { retired_at: number } | undefined;
+    return row ? row.retired_at : null;
+  }
 
   // ---- scope ----
 
@@ -107,6 +156,7 @@ export class Registry {
   updateFolder(id: string, body: unknown, scope?: FolderScope): Folder {
     const before = this.folder(id, scope);
     const f = this.checkFolder(body, false);
+    if (f.parent_id === null && scope !== undefined && before.parent_id !== null) throw new ApiError(403, 'only users with every folder open may move a folder to the top level');
     const next = { ...before, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) } as Folder;
     if (f.parent_id !== undefined && f.parent_id !== null) {
       this.folder(f.parent_id, scope);
@@ -132,13 +182,13 @@ export class Registry {
   // ---- meters ----
 
   meters(scope?: FolderScope): MeterRecord[] {
-    return (this.db.prepare('SELECT * FROM meters ORDER BY id').all() as MeterRow[]).filter((m) => this.canSee(scope, m.folder_id)).map(toRecord);
+    return (this.db.prepare('SELECT * FROM meters ORDER BY id').all() as MeterRow[]).filter((m) => this.canSee(scope, m.folder_id)).map((r) => this.toRecord(r));
   }
 
   meter(id: string, scope?: FolderScope): MeterRecord {
     const row = this.db.prepare('SELECT * FROM meters WHERE id = ?').get(id) as MeterRow | undefined;
     if (!row || !this.canSee(scope, row.folder_id)) throw new ApiError(404, `unknown meter "${id}"`);
-    return toRecord(row);
+    return this.toRecord(row);
   }
 
   meterCount(): number {
@@ -147,33 +197,66 @@ export class Registry {
 
   /** Creates a meter in body.folder_id; `id` (optional) must be unique, else one is made from the name. */
   createMeter(body: unknown, scope?: FolderScope, id?: string): MeterRecord {
-    const def = checkMeterDefinition(body);
+    const def = checkMeterDefinition(body, undefined, this.rules);
     const folderId = this.folderIdOf(body);
     this.folder(folderId, scope);
     const meterId = id ?? this.freeMeterId(def.name);
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(meterId)) throw new ApiError(400, `meter id ${JSON.stringify(meterId)} must be 1-64 letters, digits or . _ -`);
-    if (this.db.prepare('SELECT 1 FROM meters WHERE id = ?').get(meterId)) throw new ApiError(409, `meter id "${meterId}" is taken`);
+    const taken = this.db.prepare('SELECT folder_id FROM meters WHERE id = ?').get(meterId) as { folder_id: string } | undefined;
+    const retired = this.retiredAt(meterId);
+    if (taken && this.canSee(scope, taken.folder_id)) throw new ApiError(409, `meter id "${meterId}" is taken`);
+    if (retired !== null && scope === undefined) {
+      throw new ApiError(409, `meter id "${meterId}" belonged to a meter deleted on ${new Date(retired).toISOString()}; meter ids are never reused (its readings, bills and events stay its own): choose another id`);
+    }
+    // A caller who does not see every folder is not told whether the id is in use elsewhere or retired.
+    if (taken || retired !== null) throw new ApiError(409, `meter id "${meterId}" is not available (in use or used before); meter ids are never reused: choose another id`);
     this.hooks.beforeCreateMeter?.(this.meterCount() + 1);
     const t = this.now();
-    this.db.prepare('INSERT INTO meters (id, folder_id, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(meterId, folderId, JSON.stringify(def), t, t);
+    this.db.prepare('INSERT INTO meters (id, folder_id, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(meterId, folderId, this.stored(def), t, t);
     this.hooks.onChange?.({ kind: 'meter', action: 'create', id: meterId, name: def.name });
     return this.meter(meterId);
   }
 
   updateMeter(id: string, body: unknown, scope?: FolderScope): MeterRecord {
     const before = this.meter(id, scope);
-    const def = checkMeterDefinition(body, before.definition);
+    const def = checkMeterDefinition(body, before.definition, this.rules);
     const folderId = (body as Record<string, unknown>).folder_id === undefined ? before.folder_id : this.folderIdOf(body);
     this.folder(folderId, scope);
-    this.db.prepare('UPDATE meters SET folder_id = ?, definition = ?, updated_at = ? WHERE id = ?').run(folderId, JSON.stringify(def), this.now(), id);
+    this.db.prepare('UPDATE meters SET folder_id = ?, definition = ?, updated_at = ? WHERE id = ?').run(folderId, this.stored(def), this.now(), id);
+    this.unreadable.delete(id);
     this.hooks.onChange?.({ kind: 'meter', action: 'update', id, name: def.name });
     return this.meter(id);
   }
 
   deleteMeter(id: string, scope?: FolderScope): void {
     const m = this.meter(id, scope);
-    this.db.prepare('DELETE FROM meters WHERE id = ?').run(id);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM meters WHERE id = ?').run(id);
+      this.db.prepare('INSERT OR IGNORE INTO retired_meter_ids (id, retired_at, name) VALUES (?, ?, ?)').run(id, this.now(), m.definition.name);
+    })();
     this.hooks.onChange?.({ kind: 'meter', action: 'delete', id, name: m.definition.name });
+  }
+
+  /** The definition as stored: the password sealed. */
+  private stored(def: MeterDefinition): string {
+    return JSON.stringify({ ...def, password: this.box.seal(def.password) });
+  }
+
+  /** A row as a record with the password opened ("" when it cannot be, told once through onCredentialError). */
+  private toRecord(row: MeterRow): MeterRecord {
+    const def = JSON.parse(row.definition) as MeterDefinition;
+    if (typeof def.password === 'string' && isSealed(def.password)) {
+      try {
+        def.password = this.box.open(def.password);
+      } catch (err) {
+        def.password = '';
+        if (!this.unreadable.has(row.id)) {
+          this.unreadable.add(row.id);
+          this.hooks.onCredentialError?.(row.id, `meter "${row.id}": its stored password cannot be read (${(err as Error).message}); set the secret it was stored with or enter the password again`);
+        }
+      }
+    }
+    return { _id: row.id, folder_id: row.folder_id, definition: def, created_at: row.created_at, updated_at: row.updated_at };
   }
 
   private leaf(m: MeterRow): TreeNode {
@@ -199,7 +282,7 @@ export class Registry {
     const base = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'meter';
     for (let i = 1; ; i++) {
       const id = i === 1 ? base : `${base}-${i}`;
-      if (!this.db.prepare('SELECT 1 FROM meters WHERE id = ?').get(id)) return id;
+      if (!this.db.prepare('SELECT 1 FROM meters WHERE id = ?').get(id) && this.retiredAt(id) === null) return id;
     }
   }
 
@@ -224,8 +307,4 @@ export class Registry {
     }
     return out;
   }
-}
-
-function toRecord(row: MeterRow): MeterRecord {
-  return { _id: row.id, folder_id: row.folder_id, definition: JSON.parse(row.definition) as MeterDefinition, created_at: row.created_at, updated_at: row.updated_at };
 }

@@ -15,6 +15,8 @@ import { UserService } from './users';
 import { TariffService, type ConfigChange } from './tariffs';
 import { CostCenterService } from './cost-centers';
 import { ObjectService } from './objects';
+import { retentionFromEnv, startMaintenance, type Retention, type RetentionEnv } from './maintenance';
+import { credentialSecretFromEnv } from './secret-box';
 
 export class LicenseService {
   constructor(private readonly db: EmsDatabase, private readonly publicKey: string, private readonly now: () => number = Date.now) {}
@@ -66,7 +68,18 @@ export interface EmsServices {
 
 export interface ServiceOptions {
   file: string;
-  env?: { EMS_ADMIN_USER?: string; EMS_ADMIN_PASSWORD?: string };
+  /**
+   * The process environment (the ems-system node passes process.env): the admin account, and the
+   * defaults of credentialSecret (EMS_CREDENTIAL_SECRET), pollNetworks (EMS_POLL_NETWORKS) and
+   * retention (EMS_EVENT_RETENTION_DAYS, EMS_RAW_RESPONSE_RETENTION_DAYS, EMS_RAW_RESPONSES_PER_METER).
+   */
+  env?: { EMS_ADMIN_USER?: string; EMS_ADMIN_PASSWORD?: string; EMS_CREDENTIAL_SECRET?: string; EMS_POLL_NETWORKS?: string } & RetentionEnv;
+  /** Seals meter passwords in the database; default EMS_CREDENTIAL_SECRET, else the documented demo secret. */
+  credentialSecret?: string;
+  /** Comma-separated CIDRs meters may be polled in; default EMS_POLL_NETWORKS, else loopback, private and link-local. */
+  pollNetworks?: string;
+  /** How long events and raw responses are kept; default from env. */
+  retention?: Retention;
   auth?: AuthOptions;
   licensePublicKey?: string;
   now?: () => number;
@@ -86,7 +99,11 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
         events.add({ kind: 'config', event: `${c.kind} ${c.action}d`, meter_id: c.kind === 'meter' ? c.id : null, meter_name: c.name });
         changes.emit('change', c);
       },
-    }, now);
+      onCredentialError: (meterId, message) => events.add({ kind: 'system', level: 'warning', event: message, meter_id: meterId }),
+    }, now, {
+      credentialSecret: opts.credentialSecret ?? credentialSecretFromEnv(opts.env),
+      pollNetworks: opts.pollNetworks ?? opts.env?.EMS_POLL_NETWORKS,
+    });
     const auth = new AuthService(db, users, opts.auth, now);
     const logConfig: ConfigChange = (c) => events.add({ kind: 'config', event: `${c.kind} ${c.action}d: ${c.name}`, value: c.id, source: c.by ?? null });
     const tariffs = new TariffService(db, logConfig, now);
@@ -94,7 +111,14 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
     const objects = new ObjectService(db, tariffs, registry, logConfig, now);
     const { created, warning } = await ensureAdmin(users, opts.env ?? {});
     if (created) events.add({ kind: 'system', event: `admin account "${created.login}" created on first start` });
-    return { db, users, auth, registry, events, license, tariffs, costCenters, objects, changes, adminWarning: warning, close: () => db.close() };
+    const stopMaintenance = startMaintenance(db, events, opts.retention ?? retentionFromEnv(opts.env), now, (err) => {
+      try { events.add({ kind: 'system', level: 'error', event: `pruning old events and raw responses failed: ${err.message}` }); } catch { /* closed */ }
+    });
+    const close = () => {
+      stopMaintenance();
+      db.close();
+    };
+    return { db, users, auth, registry, events, license, tariffs, costCenters, objects, changes, adminWarning: warning, close };
   } catch (err) {
     db.close();
     throw err;

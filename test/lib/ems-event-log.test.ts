@@ -34,7 +34,37 @@ describe('event log', () => {
     assert.deepEqual(l.query({ filter: 'incomer' }).map((e) => e.meter_id), ['sdm']);
     assert.deepEqual(l.query({ filter: '100%' }).map((e) => e.meter_id), ['a44']);
     assert.deepEqual(l.query({ filter: '%' }).map((e) => e.meter_id), ['a44']);
-    assert.deepEqual(l.query({}, new Set(['sdm'])).map((e) => e.meter_id), [null, 'sdm']);
+    assert.deepEqual(l.query({}, { meters: new Set(['sdm']) }).map((e) => e.meter_id), ['sdm']);
+  });
+
+  it('shows a scoped reader only their meters\' events, and login, audit, security, system and license events to admins only', () => {
+    const l = log();
+    l.add({ kind: 'login', event: 'logged in', source: 'vera@10.0.0.5' });
+    l.add({ kind: 'login', event: 'login refused: wrong password', source: 'boss@10.0.0.9' });
+    l.add({ kind: 'security', event: 'too many failed logins', source: 'vera_x@10.0.0.7' });
+    l.add({ kind: 'audit', event: 'PUT /api/users/u1', source: 'boss@10.0.0.9' });
+    l.add({ kind: 'license', event: 'license installed' });
+    l.add({ kind: 'config', event: 'folder created', meter_name: 'Secret plant' });
+    const events = (reader: Parameters<EventLog['query']>[1]) => l.query({}, reader).map((e) => e.event).sort();
+    // An unscoped viewer: every meter and configuration event, and their own login only.
+    assert.deepEqual(events({ admin: false, login: 'vera' }), ['folder created', 'logged in', 'meter created', 'timeout after 1000 ms', 'valve closed: balance below cut-off']);
+    // "vera_x" is not "vera" (LIKE wildcards taken literally) and a viewer never sees security events.
+    assert.deepEqual(events({ admin: false, login: 'vera_' }), ['folder created', 'meter created', 'timeout after 1000 ms', 'valve closed: balance below cut-off']);
+    // A scoped viewer: only events of their meters (no folder names of other folders), plus their own login.
+    assert.deepEqual(events({ meters: new Set(['sdm']), admin: false, login: 'vera' }), ['logged in', 'timeout after 1000 ms']);
+    // A scoped admin: their meters' events and every administrators' event.
+    assert.deepEqual(events({ meters: new Set(['sdm']), admin: true, login: 'boss' }),
+      ['EMS started', 'PUT /api/users/u1', 'license installed', 'logged in', 'login refused: wrong password', 'timeout after 1000 ms', 'too many failed logins']);
+    assert.equal(l.query({}).length, 10);
+  });
+
+  it('prunes events older than the retention', () => {
+    const l = log();
+    l.add({ kind: 'config', event: 'ancient', time: T - 401 * 24 * H });
+    l.add({ kind: 'config', event: 'old but kept', time: T - 399 * 24 * H });
+    assert.equal(l.prune(), 1);
+    assert.deepEqual(l.query({ filter: 'config' }).map((e) => e.event), ['meter created', 'old but kept']);
+    assert.equal(l.prune(1), 1, 'only "old but kept" is older than a day');
   });
 
   it('refuses bad parameters with 400 naming them', () => {

@@ -8,7 +8,8 @@ export const EVENT_OPERATIONS: Operation[] = [
     name: 'events.list', method: 'GET', path: '/api/events', access: 'viewer', tag: 'Events',
     summary: 'Events, newest first',
     description: 'Poll failures and recoveries, alarms, prepaid cut-offs, configuration changes, logins and license uploads. '
-      + 'A user with open_folders sees the events of their meters and the events that concern no meter.',
+      + 'A user with open_folders sees only the events of their meters. Events of kind login, audit, security, system and license '
+      + 'are shown to administrators only; a viewer or operator sees their own login events.',
     query: [
       { name: 'date1', description: 'From (inclusive): ISO date/time (2026-11-21, 2026-11-21T08:00:00Z) or epoch ms', schema: { type: 'string' } },
       { name: 'date2', description: 'To (inclusive); date1 after date2 is 400', schema: { type: 'string' } },
@@ -30,7 +31,8 @@ export const EVENT_OPERATIONS: Operation[] = [
     run(ctx) {
       const query = ctx.request.query;
       if (typeof query.meter === 'string' && query.meter !== '') checkMeterVisible(ctx, query.meter);
-      return ctx.services.events.query(query, callerOf(ctx).meters);
+      const { user, meters } = callerOf(ctx);
+      return ctx.services.events.query(query, { meters, admin: user.role === 'admin', login: user.login });
     },
   },
 ];
