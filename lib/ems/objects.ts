@@ -7,8 +7,9 @@
  * current ratio (tt): the factor between secondary and primary energy. It is recorded, not applied:
  * readings are billed as stored (configure the meter to read primary values).
  *
- * A caller sees an object when they see its meter (objects without a meter are visible); in the
- * tree, a hidden object hides its children.
+ * A caller sees an object when they see its meter. An object without a meter is seen when an object
+ * below it has a meter the caller sees (it is the path to it) or when nothing below it has a meter;
+ * one above only other folders' meters is hidden. In the tree, a hidden object hides its children.
  */
 import crypto from 'node:crypto';
 import type { EmsDatabase } from './db';
@@ -65,21 +66,23 @@ export class ObjectService {
 
   /** The objects of a model (or all) as trees, children nested in child_objects. */
   tree(model?: ObjectModel, meters?: ReadonlySet<string>): ObjectTreeNode[] {
+    const canSee = this.visibility(meters);
     const rows = (this.db.prepare('SELECT * FROM accounting_objects ORDER BY name, id').all() as Row[]).filter((r) => !model || r.model === model);
     const kids = new Map<string | null, Row[]>();
     for (const r of rows) kids.set(r.parent_id, [...(kids.get(r.parent_id) ?? []), r]);
     const build = (r: Row): ObjectTreeNode => {
       const { obis: _o, block: _b, location: _l, ...rest } = toObject(r);
-      return { ...rest, child_objects: (kids.get(r.id) ?? []).filter((k) => canSee(k, meters)).map(build) };
+      return { ...rest, child_objects: (kids.get(r.id) ?? []).filter(canSee).map(build) };
     };
-    return (kids.get(null) ?? []).filter((r) => canSee(r, meters)).map(build);
+    return (kids.get(null) ?? []).filter(canSee).map(build);
   }
 
   /** One object with its direct children; 404 when unknown or hidden. */
   get(id: string, meters?: ReadonlySet<string>): AccountingObject & { child_objects: ObjectTreeNode[] } {
+    const canSee = this.visibility(meters);
     const row = this.row(id);
-    if (!row || !canSee(row, meters)) throw new ApiError(404, `unknown accounting object "${id}"`);
-    const children = (this.db.prepare('SELECT * FROM accounting_objects WHERE parent_id = ? ORDER BY name, id').all(id) as Row[]).filter((k) => canSee(k, meters));
+    if (!row || !canSee(row)) throw new ApiError(404, `unknown accounting object "${id}"`);
+    const children = (this.db.prepare('SELECT * FROM accounting_objects WHERE parent_id = ? ORDER BY name, id').all(id) as Row[]).filter(canSee);
     return { ...toObject(row), child_objects: children.map((k) => ({ ...strip(toObject(k)), child_objects: [] })) };
   }
 
@@ -99,7 +102,7 @@ export class ObjectService {
   /** Fields given replace the stored ones (null clears meter_id, tariff_id, parent_id, tn1, tn2, tt). */
   update(id: string, body: unknown, meters?: ReadonlySet<string>, by?: string): AccountingObject {
     const before = this.row(id);
-    if (!before || !canSee(before, meters)) throw new ApiError(404, `unknown accounting object "${id}"`);
+    if (!before || !this.visibility(meters)(before)) throw new ApiError(404, `unknown accounting object "${id}"`);
     const b = asObject(body);
     const cols = this.checkColumns(b, before, meters);
     const data = checkBody(b, JSON.parse(before.body) as ObjectBody);
@@ -116,10 +119,17 @@ export class ObjectService {
 
   /** Deletes an object without children (409 naming them otherwise). */
   delete(id: string, meters?: ReadonlySet<string>, by?: string): void {
+    const canSee = this.visibility(meters);
     const row = this.row(id);
-    if (!row || !canSee(row, meters)) throw new ApiError(404, `unknown accounting object "${id}"`);
-    const kids = (this.db.prepare('SELECT name FROM accounting_objects WHERE parent_id = ? ORDER BY name').all(id) as { name: string }[]).map((k) => `"${k.name}"`);
-    if (kids.length) throw new ApiError(409, `accounting object "${row.name}" still has child objects ${kids.join(', ')}; move or delete them first`);
+    if (!row || !canSee(row)) throw new ApiError(404, `unknown accounting object "${id}"`);
+    const kids = this.db.prepare('SELECT * FROM accounting_objects WHERE parent_id = ? ORDER BY name').all(id) as Row[];
+    if (kids.length) {
+      // Only the children the caller sees are named: the others belong to folders outside theirs.
+      const named = kids.filter(canSee).map((k) => `"${k.name}"`);
+      const others = kids.length - named.length;
+      const list = named.join(', ') + (others ? `${named.length ? ' and ' : ''}${others} outside your folders` : '');
+      throw new ApiError(409, `accounting object "${row.name}" still has child objects ${list}; move or delete them first`);
+    }
     this.db.prepare('DELETE FROM accounting_objects WHERE id = ?').run(id);
     this.onChange({ kind: 'object', action: 'delete', id, name: row.name, by });
   }
@@ -136,6 +146,25 @@ export class ObjectService {
       }
     }
     return null;
+  }
+
+  /** Whether a caller who sees `meters` (undefined = all) sees an object (see the file's comment). */
+  private visibility(meters?: ReadonlySet<string>): (r: Row) => boolean {
+    if (!meters) return () => true;
+    const rows = this.db.prepare('SELECT id, meter_id, parent_id FROM accounting_objects').all() as Pick<Row, 'id' | 'meter_id' | 'parent_id'>[];
+    // Per object: whether something below it (or it) has a meter, and whether one of those the caller sees.
+    const metered = new Set<string>();
+    const seen = new Set<string>();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const r of rows) {
+      if (r.meter_id === null) continue;
+      const visible = meters.has(r.meter_id);
+      for (let p: typeof r | undefined = r, depth = 0; p && depth < 1000; p = p.parent_id ? byId.get(p.parent_id) : undefined, depth++) {
+        metered.add(p.id);
+        if (visible) seen.add(p.id);
+      }
+    }
+    return (r) => (r.meter_id !== null ? meters.has(r.meter_id) : !metered.has(r.id) || seen.has(r.id));
   }
 
   private row(id: string): Row | undefined {
@@ -172,16 +201,12 @@ export class ObjectService {
   private checkParent(id: string, parentId: string | null, model: ObjectModel, meters?: ReadonlySet<string>): void {
     if (parentId === null) return;
     const parent = this.row(parentId);
-    if (!parent || !canSee(parent, meters)) throw new ApiError(400, `parent_id: unknown accounting object "${parentId}"`);
+    if (!parent || !this.visibility(meters)(parent)) throw new ApiError(400, `parent_id: unknown accounting object "${parentId}"`);
     if (parent.model !== model) throw new ApiError(400, `parent_id: object "${parent.name}" is of model "${parent.model}", not "${model}"`);
     for (let r: Row | undefined = parent; r; r = r.parent_id ? this.row(r.parent_id) : undefined) {
       if (r.id === id) throw new ApiError(400, `parent_id "${parentId}" would put object "${id}" inside itself (a cycle)`);
     }
   }
-}
-
-function canSee(r: Row, meters?: ReadonlySet<string>): boolean {
-  return !meters || r.meter_id === null || meters.has(r.meter_id);
 }
 
 function asObject(body: unknown): Record<string, unknown> {

@@ -83,6 +83,7 @@ export default function init(RED: NodeAPI): void {
       newId: () => RED.util.generateId(),
       source: node.id,
       onResult: () => showStatus(),
+      networks: () => services?.registry.pollNetworks,
     });
     const scheduler = new PollScheduler((m, due) => {
       const record = records.get(m.id);
