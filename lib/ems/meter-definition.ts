@@ -175,8 +175,11 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
       bad('profile', def.profile, `is not a known Modbus register map (known: ${some})`);
     }
   }
-  if (['mbus', 'iec62056-21', 'lorawan', 'lorawan-platform'].includes(def.protocol) && !/^[A-Za-z0-9._:,=+@ -]*$/.test(def.profile)) {
+  if (['mbus', 'iec62056-21', 'lorawan'].includes(def.protocol) && !/^[A-Za-z0-9._:,=+@ -]*$/.test(def.profile)) {
     bad('profile', def.profile, `must be a profile name (letters, digits, spaces and . _ : , = + @ -) for ${def.protocol} meters`);
+  }
+  if (def.protocol === 'lorawan-platform' && def.profile !== '' && (!/^(\/[A-Za-z0-9._~-]+)+\/?$/.test(def.profile) || def.profile.split('/').some((p) => p === '..' || p === '.'))) {
+    bad('profile', def.profile, 'must be empty or the platform\'s URL path (e.g. /internal/commonInternal.jsp)');
   }
   if (def.protocol === 'mbus' && !/^(\d{1,3}|[0-9A-Fa-f*]{8,16})$/.test(def.connection_address)) {
     bad('connection_address', def.connection_address, 'must be an M-Bus primary address (0-250) or a secondary address (8-16 hex digits, * wildcards)');

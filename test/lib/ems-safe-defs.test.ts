@@ -163,6 +163,10 @@ describe('definition fields are bounded', () => {
 
   it('path-like or oversized values of the other protocols are refused', async () => {
     await refused({ protocol: 'mbus', profile: '../../etc/passwd' }, /^profile "\.\.\/\.\.\/etc\/passwd" must be a profile name/);
+    await refused({ protocol: 'lorawan-platform', profile: '/internal/../../admin' }, /^profile "\/internal\/\.\.\/\.\.\/admin" must be empty or the platform's URL path/);
+    await refused({ protocol: 'lorawan-platform', profile: 'http://elsewhere/x' }, /must be empty or the platform's URL path/);
+    const platform = await x.call('meters.create', 'boss', { body: sdm(x.a._id, 'Platform', { protocol: 'lorawan-platform', connection_address: '1', profile: '/internal/commonInternal.jsp' }) });
+    assert.equal(platform.status, 201, platform.error!);
     await refused({ ip_address: '../../etc/passwd' }, /^ip_address "\.\.\/\.\.\/etc\/passwd" must be a host name, an IP address or a serial device path/);
     await refused({ ip_address: '/etc/passwd', port: 0 }, /^ip_address "\/etc\/passwd" must be a serial device path under \/dev/);
     await refused({ ip_address: '/dev/../etc/passwd', port: 0 }, /serial device path under \/dev/);
