@@ -38,8 +38,8 @@ const METER_PROPERTIES: Record<string, unknown> = {
   name: { type: 'string' },
   number_meter: { type: 'string', description: 'serial number on the nameplate' },
   connection_address: { type: 'string', description: 'Modbus unit id, M-Bus primary/secondary address, IEC device address' },
-  password: { type: 'string', format: 'password', description: 'stored, never returned (password_set)' },
-  ip_address: { type: 'string', description: 'host, IP or serial device path' },
+  password: { type: 'string', format: 'password', description: 'stored encrypted (EMS_CREDENTIAL_SECRET), never returned (password_set)' },
+  ip_address: { type: 'string', description: 'host, IP or serial device path under /dev; an IP must lie in the allowed poll networks (EMS_POLL_NETWORKS), a host name is checked at each poll' },
   port: n('TCP port (0 with a serial device path); default 502'),
   waiting_time: n('answer timeout, ms (50-600000); default 1000'),
   interval_time: n('poll interval, s; default 60'),
@@ -51,7 +51,7 @@ const METER_PROPERTIES: Record<string, unknown> = {
   days_of_week: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'integer' } }], description: 'ISO weekdays 1-7, "1,2,3" or [1,2,3]; empty = every day' },
   days_of_month: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'integer' } }], description: 'days 1-31; empty = every day' },
   protocol: { type: 'string', enum: [...PROTOCOLS] },
-  profile: { type: 'string', description: 'register map / codec profile, required for Modbus (e.g. eastron-sdm630)' },
+  profile: { type: 'string', description: 'register map / codec profile: for Modbus a known register map id (e.g. eastron-sdm630), required' },
 };
 
 const METER_VIEW = {
@@ -164,6 +164,7 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
     summary: 'Create a meter (answers 201 with it)',
     description: 'folder_id, name and protocol are required; the dictionary\'s string values ("502") are read as numbers. '
       + '_id chooses the meter id (the id its readings are stored under); without it one is made from the name. '
+      + 'Meter ids are never reused: the id of a deleted meter answers 409, so its readings, bills and events never pass to another meter. '
       + 'Beyond the license\'s meter_limit the answer is 403.',
     body: { type: 'object', required: ['folder_id', 'name', 'protocol'], properties: { _id: { type: 'string', description: 'optional meter id: 1-64 letters, digits or . _ -' }, ...METER_PROPERTIES } },
     response: METER_VIEW,
@@ -188,7 +189,7 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
   },
   {
     name: 'meters.delete', method: 'DELETE', path: '/api/meters/:id', access: 'operator', tag: TAG,
-    summary: 'Delete a meter (its stored readings stay)',
+    summary: 'Delete a meter (its stored readings stay; its id is never used again)',
     response: { type: 'string' },
     run(ctx) {
       const id = pathParam(ctx, 'id');
