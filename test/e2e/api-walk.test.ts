@@ -200,7 +200,7 @@ describe('API walk (real Node-RED, flows/ems.json)', () => {
   });
 
   it('logs out: the token stops working and the cookie is cleared', async () => {
-    const token = await login('olga', 'ops-pass-0418');
+    const token = await login('olga', 'operator-pass-0417');
     expectEnvelope(await api('GET', '/api/auth/session', { token }), 200);
     const out = await api('POST', '/api/auth/logout', { token });
     expectEnvelope(out, 200);
