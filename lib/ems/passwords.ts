@@ -1,6 +1,7 @@
 /**
  * Password hashing with scrypt (node:crypto): "scrypt$N$r$p$salt$hash" (base64), a random 16-byte
  * salt per password, compared in constant time. Plain passwords are never stored or returned.
+ * New passwords follow passwordProblem's rules (length, not the login, not in common-passwords.json).
  */
 import crypto from 'node:crypto';
 import COMMON_PASSWORDS from './common-passwords.json';
