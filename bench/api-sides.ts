@@ -31,7 +31,7 @@ function onRss(): void {
 async function nodeSide(cfg: SideConfig): Promise<void> {
   Object.assign(process.env, {
     EMS_SQLITE_PATH: cfg.sqlite, EMS_DB_PATH: cfg.dbPath, EMS_TIME_ZONE: cfg.timeZone, EMS_STORE: 'sqlite',
-    EMS_MODBUS_HOST: '127.0.0.1', EMS_MODBUS_PORT: '9', EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'bench-admin-secret',
+    EMS_MODBUS_HOST: '127.0.0.1', EMS_MODBUS_PORT: '9', EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'bench-head-secret',
   });
   const { userDir } = benchUserDir(cfg.root, 'ems-bench-api-');
   fs.copyFileSync(path.join(cfg.root, 'flows', 'ems.json'), path.join(userDir, 'flows.json'));

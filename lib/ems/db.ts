@@ -150,6 +150,29 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 7,
+    name: 'login throttling, login nonces, must_change_password',
+    sql: `
+      ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+      UPDATE users SET failed_logins = 0, locked_until = NULL;
+      CREATE TABLE login_throttle (
+        key        TEXT PRIMARY KEY,
+        failures   INTEGER NOT NULL DEFAULT 0,
+        wait_until INTEGER,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX login_throttle_updated ON login_throttle(updated_at);
+      CREATE TABLE login_nonces (
+        hash       TEXT PRIMARY KEY,
+        id         TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires    INTEGER NOT NULL
+      );
+      CREATE INDEX login_nonces_expires ON login_nonces(expires);
+      CREATE INDEX sessions_user_created ON sessions(user_id, created_at);
+    `,
+  },
+  {
     version: 9,
     name: 'retired meter ids',
     // Ids of meters deleted before this table existed are recovered from their "meter deleted" events.

@@ -66,6 +66,8 @@ export interface EmsServices {
   close(): void;
 }
 
+const PRUNE_EVERY_MS = 10 * 60_000;
+
 export interface ServiceOptions {
   file: string;
   /**
@@ -104,18 +106,29 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
       credentialSecret: opts.credentialSecret ?? credentialSecretFromEnv(opts.env),
       pollNetworks: opts.pollNetworks ?? opts.env?.EMS_POLL_NETWORKS,
     });
-    const auth = new AuthService(db, users, opts.auth, now);
+    const auth = new AuthService(db, users, { ...opts.auth, events }, now);
     const logConfig: ConfigChange = (c) => events.add({ kind: 'config', event: `${c.kind} ${c.action}d: ${c.name}`, value: c.id, source: c.by ?? null });
     const tariffs = new TariffService(db, logConfig, now);
     const costCenters = new CostCenterService(db, tariffs, registry, logConfig, now);
     const objects = new ObjectService(db, tariffs, registry, logConfig, now);
     const { created, warning } = await ensureAdmin(users, opts.env ?? {});
     if (created) events.add({ kind: 'system', event: `admin account "${created.login}" created on first start` });
+    // Ended sessions, forgotten login counters and expired login nonces go every 10 minutes.
+    auth.prune();
+    const pruner = setInterval(() => {
+      try {
+        auth.prune();
+      } catch {
+        // a busy or closed database: the next round tries again
+      }
+    }, PRUNE_EVERY_MS);
+    pruner.unref();
     const stopMaintenance = startMaintenance(db, events, opts.retention ?? retentionFromEnv(opts.env), now, (err) => {
       try { events.add({ kind: 'system', level: 'error', event: `pruning old events and raw responses failed: ${err.message}` }); } catch { /* closed */ }
     });
     const close = () => {
       stopMaintenance();
+      clearInterval(pruner);
       db.close();
     };
     return { db, users, auth, registry, events, license, tariffs, costCenters, objects, changes, adminWarning: warning, close };

@@ -6,7 +6,9 @@
 import crypto from 'node:crypto';
 import type { EmsDatabase } from './db';
 import { ApiError } from './envelope';
-import { hashPassword } from './passwords';
+import { hashPassword, passwordProblem, MAX_PASSWORD_LENGTH } from './passwords';
+
+export { MIN_PASSWORD_LENGTH } from './passwords';
 
 export type Role = 'admin' | 'operator' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
@@ -41,15 +43,23 @@ export interface UserInput {
 interface UserRow {
   id: string; login: string; name: string; password_hash: string; role: Role; active: number; last_active: number | null;
   open_page: string | null; open_folders: string; open_factory: string | null; failed_logins: number; locked_until: number | null;
-  created_at: number; updated_at: number;
+  must_change_password: number; created_at: number; updated_at: number;
 }
+
+/** Only for the demo admin of ensureAdmin: skip the password rules, ask for a change at first login. */
+export interface InternalCreate { bypassPasswordRules?: boolean; mustChangePassword?: boolean }
 
 const LOGIN = /^[A-Za-z0-9._@-]{1,64}$/;
 const INPUT_FIELDS = ['login', 'name', 'password', 'role', 'active', 'open_page', 'open_folders', 'open_factory'];
-export const MIN_PASSWORD_LENGTH = 8;
 
 function bad(field: string, value: unknown, rule: string): never {
   throw new ApiError(400, `${field} ${JSON.stringify(value)} ${rule}`);
+}
+
+/** 400 naming the rule a new password breaks. */
+export function checkPasswordRules(password: unknown, login: string): void {
+  const problem = passwordProblem(password, login);
+  if (problem) throw new ApiError(400, problem);
 }
 
 function toUser(row: UserRow): User {
@@ -86,8 +96,8 @@ function checkInput(input: UserInput, creating: boolean): Record<string, unknown
     out.name = input.name.trim();
   }
   if (has('password')) {
-    if (typeof input.password !== 'string' || input.password.length < MIN_PASSWORD_LENGTH || input.password.length > 1024) {
-      throw new ApiError(400, `password must be a string of ${MIN_PASSWORD_LENGTH} to 1024 characters`);
+    if (typeof input.password !== 'string' || input.password === '' || input.password.length > MAX_PASSWORD_LENGTH) {
+      throw new ApiError(400, `password must be a string of at most ${MAX_PASSWORD_LENGTH} characters`);
     }
     out.password = input.password;
   }
@@ -128,23 +138,49 @@ export class UserService {
     return toUser(row);
   }
 
-  /** The stored row with its password hash and lockout counters, for the auth service only. */
+  /** The stored row with its password hash, for the auth service only. */
   credentialsByLogin(login: string): UserRow | undefined {
     return this.db.prepare('SELECT * FROM users WHERE login = ?').get(login) as UserRow | undefined;
   }
 
-  async create(input: UserInput): Promise<User> {
+  credentialsById(id: string): UserRow | undefined {
+    return this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+  }
+
+  /** True until the user sets a password of their own (the demo admin). */
+  mustChangePassword(id: string): boolean {
+    return this.credentialsById(id)?.must_change_password === 1;
+  }
+
+  setMustChangePassword(id: string, flag: boolean): void {
+    this.db.prepare('UPDATE users SET must_change_password = ? WHERE id = ?').run(flag ? 1 : 0, id);
+  }
+
+  async create(input: UserInput, internal: InternalCreate = {}): Promise<User> {
     const f = checkInput(input, true);
+    if (!internal.bypassPasswordRules) checkPasswordRules(f.password, f.login as string);
     if (this.credentialsByLogin(f.login as string)) throw new ApiError(409, `login ${JSON.stringify(f.login)} is taken`);
     const id = crypto.randomUUID();
     const t = this.now();
     const hash = await hashPassword(f.password as string);
-    this.db.prepare(`INSERT INTO users (id, login, name, password_hash, role, active, open_page, open_folders, open_factory, created_at, updated_at)
-      VALUES (@id, @login, @name, @hash, @role, @active, @open_page, @open_folders, @open_factory, @t, @t)`).run({
+    this.db.prepare(`INSERT INTO users (id, login, name, password_hash, role, active, open_page, open_folders, open_factory, must_change_password, created_at, updated_at)
+      VALUES (@id, @login, @name, @hash, @role, @active, @open_page, @open_folders, @open_factory, @must, @t, @t)`).run({
       id, login: f.login, name: f.name, hash, role: f.role, active: f.active ?? 1, open_page: f.open_page ?? null,
-      open_folders: f.open_folders ?? '[]', open_factory: f.open_factory ?? null, t,
+      open_folders: f.open_folders ?? '[]', open_factory: f.open_factory ?? null, must: internal.mustChangePassword ? 1 : 0, t,
     });
     return this.get(id);
+  }
+
+  /**
+   * A user's own password change: applies the rules, clears must_change_password and ends the
+   * user's other sessions (all of them without `keepSession`).
+   */
+  async setPassword(id: string, password: unknown, keepSession?: string | null): Promise<void> {
+    const user = this.get(id);
+    checkPasswordRules(password, user.login);
+    const hash = await hashPassword(password as string);
+    this.db.prepare('UPDATE users SET password_hash = ?, must_change_password = 0, updated_at = ? WHERE id = ?').run(hash, this.now(), id);
+    this.db.prepare('UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?').run(this.now(), id, keepSession ?? null);
   }
 
   /** Changes the given fields; refuses to leave the EMS without an active admin. */
@@ -155,6 +191,7 @@ export class UserService {
       const other = this.credentialsByLogin(f.login as string);
       if (other && other.id !== id) throw new ApiError(409, `login ${JSON.stringify(f.login)} is taken`);
     }
+    if (f.password !== undefined) checkPasswordRules(f.password, (f.login as string | undefined) ?? before.login);
     if (before.role === 'admin' && before.active && ((f.role !== undefined && f.role !== 'admin') || f.active === 0)) this.keepAnAdmin(id);
     const sets: string[] = [];
     const values: Record<string, unknown> = { id, t: this.now() };
@@ -164,7 +201,7 @@ export class UserService {
       values[k] = v;
     }
     if (f.password !== undefined) {
-      sets.push('password_hash = @hash', 'failed_logins = 0', 'locked_until = NULL');
+      sets.push('password_hash = @hash', 'must_change_password = 0');
       values.hash = await hashPassword(f.password as string);
     }
     this.db.prepare(`UPDATE users SET ${[...sets, 'updated_at = @t'].join(', ')} WHERE id = @id`).run(values);

@@ -37,9 +37,9 @@ describe('billing API in the shipped flows (real Node-RED)', () => {
     await store.close();
     ems = await startEms({
       EMS_DB_PATH: path.join(dir, 'ems.db'), EMS_SQLITE_PATH: readingsFile, EMS_TIME_ZONE: 'Europe/Berlin',
-      EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'e2e-admin-secret', EMS_MODBUS_PORT: '1',
+      EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'e2e-head-secret', EMS_MODBUS_PORT: '1',
     });
-    const login = await api('POST', '/api/auth/login', { username: 'admin', password: 'e2e-admin-secret' });
+    const login = await api('POST', '/api/auth/login', { username: 'admin', password: 'e2e-head-secret' });
     assert.equal(login.status, 200, login.text);
     token = login.body.data.access_token;
   });

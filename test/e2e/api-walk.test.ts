@@ -7,7 +7,7 @@ import { OPERATIONS } from '../../lib/ems/api';
 import { signLicense } from '../../lib/ems/license';
 import { freePort, startEms, type RunningEms } from './runtime';
 
-const ADMIN_PASSWORD = 'walk-admin-secret';
+const ADMIN_PASSWORD = 'walk-head-secret';
 const DEMO_KEY = fs.readFileSync(path.resolve(__dirname, '../../../scripts/demo-license-key.pem'), 'utf8');
 const sdm = { protocol: 'modbus-tcp', profile: 'eastron-sdm630', ip_address: '127.0.0.1', port: '5020', connection_address: '1' };
 
@@ -101,10 +101,10 @@ describe('API walk (real Node-RED, flows/ems.json)', () => {
   it('creates users, builds a folder tree with meters, and refuses writes by a viewer', async () => {
     const admin = tokens.admin;
     for (const [user, role] of [['olga', 'operator'], ['vera', 'viewer']]) {
-      const r = await api('POST', '/api/users', { token: admin, body: { login: user, name: user, password: `${user}-secret`, role } });
+      const r = await api('POST', '/api/users', { token: admin, body: { login: user, name: user, password: `${role}-pass-0417`, role } });
       expectEnvelope(r, 201);
-      assert.equal(JSON.stringify(r.body).includes(`${user}-secret`), false);
-      tokens[user] = await login(user, `${user}-secret`);
+      assert.equal(JSON.stringify(r.body).includes(`${role}-pass-0417`), false);
+      tokens[user] = await login(user, `${role}-pass-0417`);
     }
     const op = tokens.olga;
 
@@ -202,7 +202,7 @@ describe('API walk (real Node-RED, flows/ems.json)', () => {
   });
 
   it('logs out: the token stops working and the cookie is cleared', async () => {
-    const token = await login('olga', 'olga-secret');
+    const token = await login('olga', 'operator-pass-0417');
     expectEnvelope(await api('GET', '/api/auth/session', { token }), 200);
     const out = await api('POST', '/api/auth/logout', { token });
     expectEnvelope(out, 200);

@@ -43,18 +43,18 @@ describe('API: tariffs, cost centers and bills', () => {
   const day = { from: '2026-01-05', to: '2026-01-06' }; // local Berlin dates = FROM..TO
 
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'admin-secret' }, now: () => NOW });
+    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'head-pass-0417' }, now: () => NOW });
     store = openStore({ backend: 'sqlite', path: ':memory:' });
     bills = new BillStore(':memory:');
     const a = services.registry.createFolder({ name: 'A' });
     const b = services.registry.createFolder({ name: 'B' });
     services.registry.createMeter(sdm(a._id, 'main'));
     services.registry.createMeter(sdm(b._id, 'other'));
-    await services.users.create({ login: 'olga', name: 'Olga', password: 'olga-secret', role: 'operator' });
-    await services.users.create({ login: 'vera', name: 'Vera', password: 'vera-secret', role: 'viewer', open_folders: [b._id] });
-    admin = (await services.auth.login('admin', 'admin-secret')).access_token;
-    operator = (await services.auth.login('olga', 'olga-secret')).access_token;
-    viewerB = (await services.auth.login('vera', 'vera-secret')).access_token;
+    await services.users.create({ login: 'olga', name: 'Olga', password: 'ops-pass-0418', role: 'operator' });
+    await services.users.create({ login: 'vera', name: 'Vera', password: 'view-pass-0419', role: 'viewer', open_folders: [b._id] });
+    admin = (await services.auth.login('admin', 'head-pass-0417')).access_token;
+    operator = (await services.auth.login('olga', 'ops-pass-0418')).access_token;
+    viewerB = (await services.auth.login('vera', 'view-pass-0419')).access_token;
     // 60 kWh on 2026-01-05 for each meter: 48 kWh 07-19 local, 12 kWh otherwise.
     await store.write([...dayReadings('main'), ...dayReadings('other')]);
   });

@@ -14,10 +14,10 @@ describe('API dispatch', () => {
   let adminToken: string;
   let viewerToken: string;
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' } });
+    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' } });
     await services.users.create({ login: 'vera', name: 'Vera', password: 'viewer-secret', role: 'viewer' });
     base = { services, store: new SqliteStore({ path: ':memory:' }), bills: new BillStore(':memory:'), timeZone: 'UTC', now: Date.now };
-    adminToken = (await services.auth.login('boss', 'boss-secret')).access_token;
+    adminToken = (await services.auth.login('boss', 'chief-pass-0417')).access_token;
     viewerToken = (await services.auth.login('vera', 'viewer-secret')).access_token;
   });
   after(() => services.close());

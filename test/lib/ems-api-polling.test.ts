@@ -27,7 +27,7 @@ describe('API section Polling', () => {
   };
 
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' } });
+    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' } });
     const a = services.registry.createFolder({ name: 'Plant A' });
     const b = services.registry.createFolder({ name: 'Plant B' });
     const meter = (id: string, folder: string) => services.registry.createMeter({ name: id, folder_id: folder, protocol: 'modbus-tcp', profile: 'eastron-sdm630', interval_time: 10 }, undefined, id);
@@ -36,7 +36,7 @@ describe('API section Polling', () => {
     meter('plant-b', b._id);
     await services.users.create({ login: 'olga', name: 'Olga', password: 'operator-secret', role: 'operator', open_folders: [a._id] });
     await services.users.create({ login: 'vera', name: 'Vera', password: 'viewer-secret', role: 'viewer' });
-    tokens.boss = (await services.auth.login('boss', 'boss-secret')).access_token;
+    tokens.boss = (await services.auth.login('boss', 'chief-pass-0417')).access_token;
     tokens.olga = (await services.auth.login('olga', 'operator-secret')).access_token;
     tokens.vera = (await services.auth.login('vera', 'viewer-secret')).access_token;
     base = { services, store: new SqliteStore({ path: ':memory:' }), bills: new BillStore(':memory:'), timeZone: 'UTC', now: () => NOW, poller };

@@ -70,7 +70,7 @@ describe('users and auth', () => {
     assert.deepEqual(u.open_folders, ['f1', 'f2']);
     assert.equal(JSON.stringify(users.list()).includes('longenough'), false);
     assert.equal('password_hash' in u, false);
-    await rejectsWith(users.create({ login: 'x', name: 'X', password: 'short', role: 'viewer' }), 400, /password must be a string of 8 to 1024/);
+    await rejectsWith(users.create({ login: 'x', name: 'X', password: 'short', role: 'viewer' }), 400, /password must be 10 to 1024 characters long \(it has 5\)/);
     await rejectsWith(users.create({ login: 'x y', name: 'X', password: 'longenough', role: 'viewer' }), 400, /login "x y" must be/);
     await rejectsWith(users.create({ login: 'x', name: 'X', password: 'longenough', role: 'root' }), 400, /role "root" must be one of admin, operator, viewer/);
     await rejectsWith(users.create({ login: 'x', name: 'X', password: 'longenough' }), 400, /role is required/);
@@ -82,9 +82,10 @@ describe('users and auth', () => {
   });
 
   it('logs in, authenticates the access token, refreshes (old refresh token dies) and logs out', async () => {
-    await users.create({ login: 'ann', name: 'Ann', password: 'ann-secret', role: 'viewer' });
-    const a = await auth.login('ann', 'ann-secret');
+    await users.create({ login: 'ann', name: 'Ann', password: 'river-s3cret-pw', role: 'viewer' });
+    const a = await auth.login('ann', 'river-s3cret-pw');
     assert.equal(a.session.user.login, 'ann');
+    assert.equal(a.password_change_required, false);
     assert.equal(a.session.access_expires, now + 15 * MIN);
     assert.equal(auth.authenticate(a.access_token).user.login, 'ann');
     assert.equal(users.list()[0].last_active, now);
@@ -92,42 +93,52 @@ describe('users and auth', () => {
     now += 16 * MIN;
     assert.throws(() => auth.authenticate(a.access_token), /access token has expired/);
     const b = auth.refresh(a.refresh_token);
+    assert.equal(b.password_change_required, false);
     assert.equal(auth.authenticate(b.access_token).user.login, 'ann');
     assert.throws(() => auth.refresh(a.refresh_token), /refresh token is unknown, expired or logged out/);
+    assert.equal(auth.sessionUser(b.session.id).user.login, 'ann', 'the session id names a live session');
 
     assert.equal(auth.logout(b.access_token), true);
     assert.throws(() => auth.authenticate(b.access_token), (e: ApiError) => e.status === 401);
     assert.throws(() => auth.refresh(b.refresh_token), (e: ApiError) => e.status === 401);
+    assert.throws(() => auth.sessionUser(b.session.id), (e: ApiError) => e.status === 401 && /session is unknown, expired or logged out/.test(e.message));
+    assert.throws(() => auth.sessionUser('no-such-session'), (e: ApiError) => e.status === 401);
     assert.throws(() => auth.authenticate(undefined), /log in first/);
   });
 
-  it('locks an account after 5 failed logins for 15 minutes, even for the right password', async () => {
-    await users.create({ login: 'bob', name: 'Bob', password: 'bob-secret', role: 'operator' });
-    for (let i = 0; i < 5; i++) await rejectsWith(auth.login('bob', 'guess' + i), 401, /wrong login or password/);
-    await rejectsWith(auth.login('bob', 'bob-secret'), 423, /locked after 5 failed logins/);
-    now += 15 * MIN;
-    const ok = await auth.login('bob', 'bob-secret');
+  it('never locks an account for good: failures slow logins down, then the right password works', async () => {
+    await users.create({ login: 'bob', name: 'Bob', password: 'stone-s3cret-pw', role: 'operator' });
+    for (let i = 0; i < 3; i++) await rejectsWith(auth.login('bob', 'guess' + i, { ip: '10.0.0.7' }), 401, /^wrong login or password$/);
+    await rejectsWith(auth.login('bob', 'stone-s3cret-pw', { ip: '10.0.0.7' }), 429, /retry_after: 1 s/);
+    now += 1000;
+    const ok = await auth.login('bob', 'stone-s3cret-pw', { ip: '10.0.0.7' });
     assert.equal(ok.session.user.login, 'bob');
-    await rejectsWith(auth.login('nobody', 'whatever1'), 401, /wrong login or password/);
+    await rejectsWith(auth.login('nobody', 'whatever1'), 401, /^wrong login or password$/);
   });
 
-  it('ends sessions of a deactivated user and keeps at least one active admin', async () => {
-    const admin = await users.create({ login: 'root', name: 'Root', password: 'root-secret', role: 'admin' });
-    const v = await users.create({ login: 'viv', name: 'Viv', password: 'viv-secret', role: 'viewer' });
-    const s = await auth.login('viv', 'viv-secret');
+  it('ends sessions of a deactivated user (who then gets the same 401 as a wrong password) and keeps at least one active admin', async () => {
+    const admin = await users.create({ login: 'root', name: 'Root', password: 'r00t-pass-word', role: 'admin' });
+    const v = await users.create({ login: 'viv', name: 'Viv', password: 'cloud-s3cret-pw', role: 'viewer' });
+    const s = await auth.login('viv', 'cloud-s3cret-pw');
     await users.update(v.id, { active: false });
     assert.throws(() => auth.authenticate(s.access_token), (e: ApiError) => e.status === 401);
-    await rejectsWith(auth.login('viv', 'viv-secret'), 403, /deactivated/);
+    assert.throws(() => auth.sessionUser(s.session.id), (e: ApiError) => e.status === 401);
+    await rejectsWith(auth.login('viv', 'cloud-s3cret-pw'), 401, /^wrong login or password$/);
     await rejectsWith(users.update(admin.id, { role: 'viewer' }), 409, /last active admin/);
     await rejectsWith(() => users.delete(admin.id), 409, /last active admin/);
     users.delete(v.id);
     assert.deepEqual(users.list().map((u) => u.login), ['root']);
   });
 
-  it('creates the first admin from EMS_ADMIN_USER/PASSWORD, or the demo default with a warning', async () => {
-    const r = await ensureAdmin(users, { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' });
+  it('creates the first admin from EMS_ADMIN_USER/PASSWORD (which must pass the rules), or the demo admin flagged to change its password', async () => {
+    await assert.rejects(ensureAdmin(users, { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' }), /EMS_ADMIN_PASSWORD is refused: password must not be or contain the login "boss"/);
+    await assert.rejects(ensureAdmin(users, { EMS_ADMIN_PASSWORD: 'short' }), /EMS_ADMIN_PASSWORD is refused: password must be 10 to 1024 characters/);
+    await assert.rejects(ensureAdmin(users, { EMS_ADMIN_PASSWORD: 'password123' }), /EMS_ADMIN_PASSWORD is refused: password is on the list of common passwords/);
+    assert.equal(users.count(), 0);
+    const r = await ensureAdmin(users, { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' });
     assert.equal(r.created?.role, 'admin');
     assert.equal(r.warning, null);
+    assert.equal((await auth.login('boss', 'chief-pass-0417')).password_change_required, false);
     assert.equal((await ensureAdmin(users, {})).created, null, 'only on first start');
 
     const db2 = openEmsDb(':memory:');
@@ -135,6 +146,7 @@ describe('users and auth', () => {
     const d = await ensureAdmin(users2, {});
     assert.equal(d.created?.login, DEMO_ADMIN.login);
     assert.match(d.warning ?? '', /still has the demo password/);
-    await new AuthService(db2, users2).login(DEMO_ADMIN.login, DEMO_ADMIN.password);
+    const demo = await new AuthService(db2, users2).login(DEMO_ADMIN.login, DEMO_ADMIN.password);
+    assert.equal(demo.password_change_required, true);
   });
 });

@@ -25,7 +25,7 @@ describe('data endpoints (dashboard, graphics, table, vector)', () => {
   };
 
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' }, now: () => NOW });
+    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, now: () => NOW });
     const site = services.registry.createFolder({ name: 'Plant A', folder_type: 'site' });
     const hall = services.registry.createFolder({ name: 'Hall 2', folder_type: 'building', parent_id: site._id });
     const other = services.registry.createFolder({ name: 'Office', folder_type: 'site' });
@@ -34,7 +34,7 @@ describe('data endpoints (dashboard, graphics, table, vector)', () => {
     await services.users.create({ login: 'vera', name: 'Vera', password: 'viewer-secret', role: 'viewer', open_folders: [other._id] });
     store = new SqliteStore({ path: ':memory:' });
     base = { services, store, bills: new BillStore(':memory:'), timeZone: TZ, now: () => NOW };
-    admin = (await services.auth.login('boss', 'boss-secret')).access_token;
+    admin = (await services.auth.login('boss', 'chief-pass-0417')).access_token;
     vera = (await services.auth.login('vera', 'viewer-secret')).access_token;
     const r = (obis: string, iso: string, value: number, unit: string, meter = 'm1'): Reading => ({ meter, obis, time: at(iso), value, unit });
     await store.write([

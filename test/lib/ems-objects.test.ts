@@ -27,18 +27,18 @@ describe('accounting objects', () => {
   };
 
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'admin-secret' }, now: () => NOW });
+    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'head-pass-0417' }, now: () => NOW });
     store = openStore({ backend: 'sqlite', path: ':memory:' });
     const a = services.registry.createFolder({ name: 'A' });
     const b = services.registry.createFolder({ name: 'B' });
     services.registry.createMeter(sdm(a._id, 'feeder 1'));
     services.registry.createMeter(sdm(b._id, 'feeder 2'));
     services.tariffs.create({ tariff: touTariff() });
-    await services.users.create({ login: 'vic', name: 'Vic', password: 'vic-secret', role: 'viewer' });
-    await services.users.create({ login: 'bea', name: 'Bea', password: 'bea-secret', role: 'viewer', open_folders: [b._id] });
-    admin = (await services.auth.login('admin', 'admin-secret')).access_token;
-    viewer = (await services.auth.login('vic', 'vic-secret')).access_token;
-    viewerB = (await services.auth.login('bea', 'bea-secret')).access_token;
+    await services.users.create({ login: 'vic', name: 'Vic', password: 'view-pass-0420', role: 'viewer' });
+    await services.users.create({ login: 'bea', name: 'Bea', password: 'view-pass-0421', role: 'viewer', open_folders: [b._id] });
+    admin = (await services.auth.login('admin', 'head-pass-0417')).access_token;
+    viewer = (await services.auth.login('vic', 'view-pass-0420')).access_token;
+    viewerB = (await services.auth.login('bea', 'view-pass-0421')).access_token;
   });
   after(async () => { services.close(); await store.close(); });
 

@@ -51,12 +51,12 @@ describe('reports by four tariffs', () => {
     (await runOperation(op, { ...base, request: { params: {}, query, body: undefined, headers: { authorization: `Bearer ${token}` }, cookies: {} } })) as { status: number; body: any; headers: Record<string, string> };
 
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' }, now: () => NOW });
+    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, now: () => NOW });
     const site = services.registry.createFolder({ name: 'Plant A', folder_type: 'site' });
     services.registry.createMeter({ folder_id: site._id, name: 'Main feed', protocol: 'modbus-tcp', profile: 'eastron-sdm630', connection_address: '1' }, undefined, 'm1');
     store = new SqliteStore({ path: ':memory:' });
     base = { services, store, bills: new BillStore(':memory:'), timeZone: TZ, now: () => NOW };
-    token = (await services.auth.login('boss', 'boss-secret')).access_token;
+    token = (await services.auth.login('boss', 'chief-pass-0417')).access_token;
     await store.write(registerReadings());
     services.tariffs.create({ id: 'two-reg', name: 'Day/night registers', tariff: TARIFF });
     // m2 (not in the registry, only in the store) has only the total register 1.8.0

@@ -21,7 +21,7 @@ import { SqliteStore } from '../../lib/store/sqlite';
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 const DAY = 86_400_000;
-const ADMIN = { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' };
+const ADMIN = { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' };
 const sdm = (folder_id: string, name: string, extra: Record<string, unknown> = {}) =>
   ({ folder_id, name, protocol: 'modbus-tcp', profile: 'eastron-sdm630', ip_address: '127.0.0.1', port: '5020', connection_address: '1', ...extra });
 
@@ -35,7 +35,7 @@ async function ems(opts: { pollNetworks?: string } = {}) {
   await services.users.create({ login: 'olga', name: 'Olga', password: 'operator-secret', role: 'operator', open_folders: [a._id] });
   await services.users.create({ login: 'vera', name: 'Vera', password: 'viewer-secret', role: 'viewer' });
   const tokens: Record<string, string> = {
-    boss: (await services.auth.login('boss', 'boss-secret')).access_token,
+    boss: (await services.auth.login('boss', 'chief-pass-0417')).access_token,
     olga: (await services.auth.login('olga', 'operator-secret')).access_token,
     vera: (await services.auth.login('vera', 'viewer-secret')).access_token,
   };
@@ -249,14 +249,14 @@ describe('a scoped user sees nothing of other folders (404, not 403)', () => {
     x.services.events.add({ kind: 'login', event: 'logged in', source: 'boss@127.0.0.1' });
     x.services.events.add({ kind: 'login', event: 'logged in', source: 'olga@10.0.0.4' });
     const seen = (await x.call('events.list', 'olga')).data as { meter_id: string | null; event: string; kind: string; source: string | null }[];
-    assert.ok(seen.every((e) => e.meter_id === 'a-meter' || (e.kind === 'login' && e.source === 'olga@10.0.0.4')), JSON.stringify(seen));
+    assert.ok(seen.every((e) => e.meter_id === 'a-meter' || (e.kind === 'login' && e.source?.startsWith('olga@'))), JSON.stringify(seen));
     assert.ok(!JSON.stringify(seen).includes('"B"') && !JSON.stringify(seen).includes('B meter'));
     assert.ok(seen.some((e) => e.kind === 'login'));
     const vera = (await x.call('events.list', 'vera')).data as { kind: string; source: string | null }[];
-    assert.ok(vera.every((e) => e.kind !== 'login' && e.kind !== 'system'), 'an unscoped viewer sees no one else\'s logins');
+    assert.ok(vera.every((e) => (e.kind !== 'login' || e.source?.startsWith('vera@')) && e.kind !== 'system'), 'an unscoped viewer sees no one else\'s logins');
     assert.ok(vera.some((e) => e.kind === 'poll-failed'));
-    const boss = (await x.call('events.list', 'boss', { query: { filter: 'login' } })).data as unknown[];
-    assert.equal(boss.length, 2);
+    const boss = (await x.call('events.list', 'boss', { query: { filter: 'login' } })).data as { source: string | null }[];
+    for (const who of ['boss@127.0.0.1', 'olga@10.0.0.4']) assert.ok(boss.some((e) => e.source === who), `the admin sees ${who}'s login`);
     assert.equal((await x.call('events.list', 'olga', { query: { meter: 'b-meter' } })).status, 404);
   });
 

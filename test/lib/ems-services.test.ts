@@ -15,9 +15,9 @@ const meter = (folder_id: string, n: number) => ({ folder_id, name: `meter ${n}`
 describe('EMS services', () => {
   it('start with an admin, enforce the demo meter limit until a license lifts it, and log every change', async () => {
     const now = () => Date.UTC(2026, 10, 21, 9);
-    const s = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' }, licensePublicKey: publicPem, now });
+    const s = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, licensePublicKey: publicPem, now });
     assert.equal(s.adminWarning, null);
-    const login = await s.auth.login('boss', 'boss-secret');
+    const login = await s.auth.login('boss', 'chief-pass-0417');
     assert.equal(s.auth.authenticate(login.access_token).user.role, 'admin');
 
     const site = s.registry.createFolder({ name: 'Site' });

@@ -16,9 +16,9 @@ describe('raw poll-server responses (meter_id, date, data)', () => {
   let token: string;
 
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' } });
+    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' } });
     base = { services, store: new SqliteStore({ path: ':memory:' }), bills: new BillStore(':memory:'), timeZone: 'UTC', now: Date.now };
-    token = (await services.auth.login('boss', 'boss-secret')).access_token;
+    token = (await services.auth.login('boss', 'chief-pass-0417')).access_token;
     const raw = new RawResponses(services.db);
     raw.add('m1', '010304436680006e68', T0);
     raw.add('m1', '0103044366C000AAAA', T0 + 60_000);

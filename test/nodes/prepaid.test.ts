@@ -115,7 +115,7 @@ describe('ems-prepaid', () => {
 
   it('writes cut-off, reopening and alarm changes to the EMS event log, against the meter of the same id', async () => {
     const db = path.join(userDir, 'ems.db');
-    const seed = await openEmsServices({ file: db, env: { EMS_ADMIN_USER: 'root', EMS_ADMIN_PASSWORD: 'root-secret-1' } });
+    const seed = await openEmsServices({ file: db, env: { EMS_ADMIN_USER: 'root', EMS_ADMIN_PASSWORD: 'top-pass-0417' } });
     const folder = seed.registry.createFolder({ name: 'Flats' });
     seed.registry.createMeter({ folder_id: folder._id, name: 'Flat 12 water', protocol: 'lorawan', profile: '' }, undefined, 'flat-12');
     seed.close();

@@ -57,7 +57,7 @@ export interface ApiContext {
   poller?: Poller;
 }
 
-export interface CookieSpec { value: string; maxAge?: number; httpOnly?: boolean; sameSite?: 'strict' | 'lax'; path?: string }
+export interface CookieSpec { value: string; maxAge?: number; httpOnly?: boolean; sameSite?: 'strict' | 'lax'; path?: string; secure?: boolean }
 
 /** A non-default answer: another status, cookies to set (null clears), or a raw (non-JSON) body such as CSV. */
 export class ApiReply {

@@ -1,5 +1,6 @@
 /** The EMS's users (section "Users", the dictionary's "Settings: users"): admin only. */
 import { ApiError } from '../envelope';
+import { MIN_PASSWORD_LENGTH } from '../passwords';
 import { ROLES, type User, type UserInput } from '../users';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
 import { ApiReply, type ApiContext, type Operation } from './types';
@@ -19,7 +20,7 @@ const USER_SCHEMA = {
 const INPUT_PROPERTIES = {
   login: { type: 'string', description: '1-64 letters, digits or . _ @ -' },
   name: { type: 'string' },
-  password: { type: 'string', format: 'password', description: 'at least 8 characters; never returned' },
+  password: { type: 'string', format: 'password', description: `at least ${MIN_PASSWORD_LENGTH} characters, not the login nor containing it, not a common password (400 naming the rule); never returned. Setting it clears password_change_required` },
   role: { type: 'string', enum: [...ROLES] },
   active: { type: 'boolean', description: 'default true; false ends the user\'s sessions' },
   open_page: { type: 'string', nullable: true, description: 'the page the user starts on' },
@@ -98,7 +99,7 @@ export const USERS_OPERATIONS: Operation[] = [
   {
     name: 'users.update', method: 'PUT', path: '/api/users/:id', access: 'admin', tag: TAG,
     summary: 'Change some of a user\'s fields',
-    description: 'Only the fields sent change. A new password or active=false ends the user\'s sessions. The last active admin cannot be demoted or deactivated (409).',
+    description: 'Only the fields sent change. A new password (which also clears the user\'s password_change_required) or active=false ends the user\'s sessions. The last active admin cannot be demoted or deactivated (409).',
     body: { type: 'object', properties: INPUT_PROPERTIES },
     response: USER_SCHEMA,
     async run(ctx) {
