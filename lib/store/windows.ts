@@ -88,7 +88,16 @@ function intlOffset(time: number, timeZone: string): number {
 const offsetCache = new Map<string, Map<number, number>>();
 const OFFSET_CACHE_MAX = 200_000;
 
+let cacheOffsets = true;
+
+/** Turns the offset cache off (every call asks Intl, as before the cache) or on; for benchmarks and tests. */
+export function useOffsetCache(on: boolean): void {
+  cacheOffsets = on;
+  offsetCache.clear();
+}
+
 function zoneOffset(time: number, timeZone: string): number {
+  if (!cacheOffsets) return intlOffset(time, timeZone);
   let byHour = offsetCache.get(timeZone);
   if (!byHour) offsetCache.set(timeZone, (byHour = new Map()));
   const h = Math.floor(time / HOUR_MS);
