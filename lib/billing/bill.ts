@@ -218,7 +218,7 @@ export function meterBillPaced(input: MeterBillInput, pacer?: Pacer): Promise<Bi
 }
 
 /** The work of meterBill as a generator that yields after every reading. */
-export function* meterBillSteps(input: MeterBillInput): Generator<void, Bill> {
+export function* meterBillSteps(input: MeterBillInput): Generator<boolean | void, Bill> {
   const { meter, from, to } = input;
   if (!input.tariff || typeof input.tariff !== 'object') fail('tariff', input.tariff, 'a tariff');
   const tariff = validateTariff(input.tariff);
@@ -250,11 +250,16 @@ export function* meterBillSteps(input: MeterBillInput): Generator<void, Bill> {
   if (input.energyType) intervals = intervals.map((i) => ({ ...i, energyType: input.energyType }));
   intervals = intervals.map((i) => ({ ...i, meter }));
   const ownWarnings: string[] = [];
+  yield true;
   const toPrice = pricedIntervals(tariff, intervals, ownWarnings);
+  yield true;
   inputs.intervals = toPrice.length;
   const request: PriceRequest = { from, to };
   if (input.demandHistory) request.demandHistory = input.demandHistory;
   const priced = priceConsumption(tariff, toPrice, request);
+  yield true;
+  const consumed = registerQuantities(intervals);
+  yield true;
   const q = qualitySummary([...toPrice, ...registers.flatMap((x) => [x.opening ?? {}, x.closing ?? {}])]);
   const iq = qualitySummary(toPrice);
   const flagged = iq.count;
@@ -270,7 +275,7 @@ export function* meterBillSteps(input: MeterBillInput): Generator<void, Bill> {
     currency: priced.currency,
     currencyDecimals: tariff.currencyDecimals ?? 2,
     readings: registers,
-    consumption: { registers: registerQuantities(intervals), periods: periodQuantities(priced.lines) },
+    consumption: { registers: consumed, periods: periodQuantities(priced.lines) },
     lines: priced.lines.map((l) => ({ ...l })),
     taxes: priced.taxes.map((l) => ({ ...l })),
     totals: totalsOf(priced.lines, priced.taxes, priced.total, tariff.currencyDecimals ?? 2),

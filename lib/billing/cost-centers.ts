@@ -93,7 +93,7 @@ export function costCenterBillPaced(centerIn: CostCenter, from: number, to: numb
   return runPaced(costCenterBillSteps(centerIn, from, to, data, options), pacer);
 }
 
-function* costCenterBillSteps(centerIn: CostCenter, from: number, to: number, data: MeterData, options: { interval?: number }): Generator<void, Bill> {
+function* costCenterBillSteps(centerIn: CostCenter, from: number, to: number, data: MeterData, options: { interval?: number }): Generator<boolean | void, Bill> {
   const center = checkCostCenter(centerIn);
   for (const m of center.meters) tariffFor(center, m.energyType); // every binding first: no half-computed bill
   const meters: Bill[] = [];

@@ -5,15 +5,18 @@
  */
 import { setImmediate as immediate } from 'node:timers/promises';
 
-/** Default work between two yields (ms). */
-export const SLICE_MS = 20;
+/** Default work between two yields (ms): short, since a request through the flows waits one slice per node it passes. */
+export const SLICE_MS = 8;
+
+/** Event loop turns per yield. */
+const YIELD_TURNS = 4;
 
 export class Pacer {
   private last = performance.now();
   private n = 0;
   yields = 0;
 
-  constructor(readonly sliceMs = SLICE_MS, private readonly every = 64) {}
+  constructor(readonly sliceMs = SLICE_MS, private readonly every = 32) {}
 
   /** True when the slice is used up (checked on every `every`-th call: the clock is not free). */
   due(): boolean {
@@ -21,9 +24,12 @@ export class Pacer {
     return performance.now() - this.last >= this.sliceMs;
   }
 
-  /** Lets the event loop run now. */
+  /**
+   * Lets the event loop run now: a few turns, since a request through the flows needs one turn per
+   * node it passes (http in, ems-api, http response); when nothing waits, a turn costs microseconds.
+   */
   async yield(): Promise<void> {
-    await immediate();
+    for (let i = 0; i < YIELD_TURNS; i++) await immediate();
     this.yields++;
     this.last = performance.now();
   }
@@ -40,8 +46,9 @@ export class Pacer {
 }
 
 /**
- * Runs a generator that yields at convenient points (the value is ignored) to completion: `runSync`
- * at once, `runPaced` letting the event loop run whenever a Pacer slice is used up.
+ * Runs a generator that yields at convenient points to completion: `runSync` at once, `runPaced`
+ * letting the event loop run whenever a Pacer slice is used up (checked at once after `yield true`,
+ * which marks the end of a bigger step; every few plain yields otherwise).
  */
 export function runSync<T>(g: Generator<unknown, T>): T {
   for (;;) {
@@ -54,6 +61,7 @@ export async function runPaced<T>(g: Generator<unknown, T>, pacer = new Pacer())
   for (;;) {
     const r = g.next();
     if (r.done) return r.value;
-    await pacer.tick();
+    if (r.value === true) await pacer.breathe();
+    else await pacer.tick();
   }
 }

@@ -89,8 +89,8 @@ export function readingsToIntervalsPaced(meter: string, readings: readonly Readi
 
 export type IntervalOptions = { interval: number; timeZone: string } & Omit<ConsumptionOptions, 'interval' | 'timeZone'>;
 
-/** The work of readingsToIntervals as a generator that yields after every reading. */
-export function* readingsToIntervalsSteps(meter: string, readings: readonly Reading[], from: number, to: number, options: IntervalOptions): Generator<void, ReadingsResult> {
+/** The work of readingsToIntervals as a generator that yields after every reading (true: between phases). */
+export function* readingsToIntervalsSteps(meter: string, readings: readonly Reading[], from: number, to: number, options: IntervalOptions): Generator<boolean | void, ReadingsResult> {
   const series = new Map<string, Reading[]>();
   // OBIS code and unit -> the normalised code when billed, else null (parsed once per series, not per reading).
   const billed = new Map<string, string | null>();
@@ -157,13 +157,22 @@ export function* readingsToIntervalsSteps(meter: string, readings: readonly Read
       inside[0] = { ...inside[0], value: Number(extra.add(Decimal.from(inside[0].value)).toString()), quality: before.reduce((q, r) => q | r.quality, inside[0].quality) };
     }
     if (open.time < from) notes.push(`${obis}: opening reading at ${iso(open.time)} is before the period start; the consumption from it is billed from ${iso(from)}`);
-    row.consumption = inside.reduce((s, r) => s.add(Decimal.from(r.value)), Decimal.ZERO).trimmed().toString();
-    intervals.push(...inside.map(toInterval));
+    yield true;
+    let consumption = Decimal.ZERO;
+    for (const r of inside) {
+      consumption = consumption.add(Decimal.from(r.value));
+      intervals.push(toInterval(r));
+      yield;
+    }
+    row.consumption = consumption.trimmed().toString();
+    yield true;
   }
   if (!registers.some((r) => r.closing !== null)) {
     throw new Error(`readings: no billed register reading of meter ${JSON.stringify(meter)} between ${iso(from)} and ${iso(to)} (need energy or volume registers such as 1-0:1.8.0)`);
   }
+  yield true;
   intervals.sort((a, b) => a.start - b.start || (a.obis ?? '').localeCompare(b.obis ?? ''));
+  yield true;
   return { registers, intervals, notes, used };
 }
 
