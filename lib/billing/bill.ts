@@ -11,7 +11,8 @@ import { Decimal } from '../money/decimal';
 import { priceConsumption, validateTariff } from '../tariff';
 import type { ConsumptionInterval, EnergyType, PriceLine, PriceRequest, Tariff, TouPeriod } from '../tariff/types';
 import { canonicalJson, sha256 } from './hash';
-import { qualitySummary, readingsToIntervals, registerName, type RegisterName, type RegisterReadings } from './readings';
+import { Pacer, runPaced, runSync } from './pace';
+import { qualitySummary, readingsToIntervalsSteps, registerName, type RegisterName, type RegisterReadings } from './readings';
 
 export const DEFAULT_BILL_INTERVAL = 15 * 60_000;
 
@@ -208,6 +209,16 @@ function pricedIntervals(tariff: Tariff, intervals: ConsumptionInterval[], warni
  * Error naming the field and value for bad input; the tariff engine's PriceError passes through.
  */
 export function meterBill(input: MeterBillInput): Bill {
+  return runSync(meterBillSteps(input));
+}
+
+/** meterBill letting the event loop run while it turns readings into intervals (see ./pace). */
+export function meterBillPaced(input: MeterBillInput, pacer?: Pacer): Promise<Bill> {
+  return runPaced(meterBillSteps(input), pacer);
+}
+
+/** The work of meterBill as a generator that yields after every reading. */
+export function* meterBillSteps(input: MeterBillInput): Generator<boolean | void, Bill> {
   const { meter, from, to } = input;
   if (!input.tariff || typeof input.tariff !== 'object') fail('tariff', input.tariff, 'a tariff');
   const tariff = validateTariff(input.tariff);
@@ -220,7 +231,7 @@ export function meterBill(input: MeterBillInput): Bill {
   const inputs: BillInputs = { source: 'intervals', intervals: 0, tariffHash: sha256(canonicalJson(input.tariff)) };
   if (input.readings !== undefined) {
     if (!Array.isArray(input.readings)) fail('readings', input.readings, 'an array of readings');
-    const r = readingsToIntervals(meter, input.readings, from, to, {
+    const r = yield* readingsToIntervalsSteps(meter, input.readings, from, to, {
       interval, timeZone: tariff.timeZone, rolloverAt: input.rolloverAt, maxPower: input.maxPower,
     });
     intervals = r.intervals;
@@ -239,11 +250,16 @@ export function meterBill(input: MeterBillInput): Bill {
   if (input.energyType) intervals = intervals.map((i) => ({ ...i, energyType: input.energyType }));
   intervals = intervals.map((i) => ({ ...i, meter }));
   const ownWarnings: string[] = [];
+  yield true;
   const toPrice = pricedIntervals(tariff, intervals, ownWarnings);
+  yield true;
   inputs.intervals = toPrice.length;
   const request: PriceRequest = { from, to };
   if (input.demandHistory) request.demandHistory = input.demandHistory;
   const priced = priceConsumption(tariff, toPrice, request);
+  yield true;
+  const consumed = registerQuantities(intervals);
+  yield true;
   const q = qualitySummary([...toPrice, ...registers.flatMap((x) => [x.opening ?? {}, x.closing ?? {}])]);
   const iq = qualitySummary(toPrice);
   const flagged = iq.count;
@@ -259,7 +275,7 @@ export function meterBill(input: MeterBillInput): Bill {
     currency: priced.currency,
     currencyDecimals: tariff.currencyDecimals ?? 2,
     readings: registers,
-    consumption: { registers: registerQuantities(intervals), periods: periodQuantities(priced.lines) },
+    consumption: { registers: consumed, periods: periodQuantities(priced.lines) },
     lines: priced.lines.map((l) => ({ ...l })),
     taxes: priced.taxes.map((l) => ({ ...l })),
     totals: totalsOf(priced.lines, priced.taxes, priced.total, tariff.currencyDecimals ?? 2),

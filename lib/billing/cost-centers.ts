@@ -13,7 +13,8 @@ import { Decimal } from '../money/decimal';
 import type { Reading } from '../model';
 import { ENERGY_TYPES, type ConsumptionInterval, type EnergyType, type Tariff, type TouPeriod } from '../tariff/types';
 import { canonicalJson, sha256 } from './hash';
-import { meterBill, type Bill, type BillLine, type BillTotals } from './bill';
+import { meterBillSteps, type Bill, type BillLine, type BillTotals } from './bill';
+import { Pacer, runPaced, runSync } from './pace';
 
 export interface CostCenterMeter {
   id: string;
@@ -84,13 +85,23 @@ function addTotals(a: BillTotals, b: BillTotals): BillTotals {
  * comment). `interval` is the interval length readings are turned into (ms).
  */
 export function costCenterBill(centerIn: CostCenter, from: number, to: number, data: MeterData, options: { interval?: number } = {}): Bill {
+  return runSync(costCenterBillSteps(centerIn, from, to, data, options));
+}
+
+/** costCenterBill letting the event loop run while it works (see ./pace). */
+export function costCenterBillPaced(centerIn: CostCenter, from: number, to: number, data: MeterData, options: { interval?: number } = {}, pacer?: Pacer): Promise<Bill> {
+  return runPaced(costCenterBillSteps(centerIn, from, to, data, options), pacer);
+}
+
+function* costCenterBillSteps(centerIn: CostCenter, from: number, to: number, data: MeterData, options: { interval?: number }): Generator<boolean | void, Bill> {
   const center = checkCostCenter(centerIn);
   for (const m of center.meters) tariffFor(center, m.energyType); // every binding first: no half-computed bill
-  const meters: Bill[] = center.meters.map((m, i) => {
+  const meters: Bill[] = [];
+  for (const [i, m] of center.meters.entries()) {
     const d = data[m.id];
     if (!d || (d.readings === undefined && d.intervals === undefined)) fail(`meters.${m.id}`, d ?? null, `readings or intervals for cost center meter ${i}`);
-    return meterBill({ tariff: tariffFor(center, m.energyType), meter: m.id, meterName: m.name, from, to, energyType: m.energyType, interval: options.interval, ...d });
-  });
+    meters.push(yield* meterBillSteps({ tariff: tariffFor(center, m.energyType), meter: m.id, meterName: m.name, from, to, energyType: m.energyType, interval: options.interval, ...d }));
+  }
   const currencies = new Set(meters.map((b) => b.currency));
   if (currencies.size > 1) throw new Error(`cost center ${JSON.stringify(center.id)}: its tariffs bill in several currencies (${[...currencies].join(', ')})`);
   const zones = new Set(meters.map((b) => b.timeZone));

@@ -12,6 +12,7 @@ import { normaliseObis, parseObis, qualityFlags, readingProblem, unitInfo, type 
 import { ConsumptionTracker, type ConsumptionOptions, type ConsumptionRecord } from '../pipeline/consumption';
 import type { ConsumptionInterval } from '../tariff/types';
 import { Decimal } from '../money/decimal';
+import { Pacer, runPaced, runSync } from './pace';
 
 export type RegisterName = 'total' | 'T1' | 'T2' | 'T3' | 'T4';
 
@@ -77,26 +78,44 @@ function toInterval(r: ConsumptionRecord): ConsumptionInterval {
  * interval length the readings are turned into (aligned in `timeZone`). Throws an Error naming the
  * field and value for bad readings, or when no register has a reading at or before `to`.
  */
-export function readingsToIntervals(
-  meter: string, readings: readonly Reading[], from: number, to: number,
-  options: { interval: number; timeZone: string } & Omit<ConsumptionOptions, 'interval' | 'timeZone'>,
-): ReadingsResult {
+export function readingsToIntervals(meter: string, readings: readonly Reading[], from: number, to: number, options: IntervalOptions): ReadingsResult {
+  return runSync(readingsToIntervalsSteps(meter, readings, from, to, options));
+}
+
+/** readingsToIntervals letting the event loop run while it works (see ./pace). */
+export function readingsToIntervalsPaced(meter: string, readings: readonly Reading[], from: number, to: number, options: IntervalOptions, pacer?: Pacer): Promise<ReadingsResult> {
+  return runPaced(readingsToIntervalsSteps(meter, readings, from, to, options), pacer);
+}
+
+export type IntervalOptions = { interval: number; timeZone: string } & Omit<ConsumptionOptions, 'interval' | 'timeZone'>;
+
+/** The work of readingsToIntervals as a generator that yields after every reading (true: between phases). */
+export function* readingsToIntervalsSteps(meter: string, readings: readonly Reading[], from: number, to: number, options: IntervalOptions): Generator<boolean | void, ReadingsResult> {
   const series = new Map<string, Reading[]>();
-  readings.forEach((r, i) => {
+  // OBIS code and unit -> the normalised code when billed, else null (parsed once per series, not per reading).
+  const billed = new Map<string, string | null>();
+  for (let i = 0; i < readings.length; i++) {
+    const r = readings[i];
     const problem = readingProblem(r);
     if (problem) throw new Error(`readings[${i}]: ${problem}`);
-    if (r.meter !== meter) return;
-    let obis: string;
-    try {
-      obis = normaliseObis(r.obis);
-    } catch {
-      throw new Error(`readings[${i}].obis must be an OBIS code, got ${JSON.stringify(r.obis)}`);
+    if (r.meter !== meter) continue;
+    const key = `${r.obis}\u0000${r.unit}`;
+    let obis = billed.get(key);
+    if (obis === undefined) {
+      try {
+        obis = normaliseObis(r.obis);
+      } catch {
+        throw new Error(`readings[${i}].obis must be an OBIS code, got ${JSON.stringify(r.obis)}`);
+      }
+      if (!isBilledRegister(obis, r.unit)) obis = null;
+      billed.set(key, obis);
     }
-    if (!isBilledRegister(obis, r.unit) || r.time > to) return;
+    if (obis === null || r.time > to) continue;
     const list = series.get(obis) ?? [];
-    list.push({ ...r, obis });
+    list.push(obis === r.obis ? r : { ...r, obis });
     series.set(obis, list);
-  });
+    yield;
+  }
   const registers: RegisterReadings[] = [];
   const intervals: ConsumptionInterval[] = [];
   const notes: string[] = [];
@@ -123,7 +142,10 @@ export function readingsToIntervals(
     if (to - close.time > options.interval) notes.push(`${obis}: closing reading at ${iso(close.time)}, before the period end ${iso(to)}`);
     used += span.length;
     const records: ConsumptionRecord[] = [];
-    for (const r of span) records.push(...tracker.push(r));
+    for (const r of span) {
+      for (const rec of tracker.push(r)) records.push(rec);
+      yield;
+    }
     const pending = tracker.pending(meter, obis);
     if (pending && pending.from < close.time) records.push({ ...pending, to: Math.min(pending.to, to) });
     // What lies between an opening reading before `from` and `from` is billed from `from` on: intervals
@@ -135,13 +157,22 @@ export function readingsToIntervals(
       inside[0] = { ...inside[0], value: Number(extra.add(Decimal.from(inside[0].value)).toString()), quality: before.reduce((q, r) => q | r.quality, inside[0].quality) };
     }
     if (open.time < from) notes.push(`${obis}: opening reading at ${iso(open.time)} is before the period start; the consumption from it is billed from ${iso(from)}`);
-    row.consumption = inside.reduce((s, r) => s.add(Decimal.from(r.value)), Decimal.ZERO).trimmed().toString();
-    intervals.push(...inside.map(toInterval));
+    yield true;
+    let consumption = Decimal.ZERO;
+    for (const r of inside) {
+      consumption = consumption.add(Decimal.from(r.value));
+      intervals.push(toInterval(r));
+      yield;
+    }
+    row.consumption = consumption.trimmed().toString();
+    yield true;
   }
   if (!registers.some((r) => r.closing !== null)) {
     throw new Error(`readings: no billed register reading of meter ${JSON.stringify(meter)} between ${iso(from)} and ${iso(to)} (need energy or volume registers such as 1-0:1.8.0)`);
   }
+  yield true;
   intervals.sort((a, b) => a.start - b.start || (a.obis ?? '').localeCompare(b.obis ?? ''));
+  yield true;
   return { registers, intervals, notes, used };
 }
 

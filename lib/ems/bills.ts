@@ -4,9 +4,11 @@
  * bound per energy category. Issued bills live in the BillStore; everything is scoped by the
  * meters a caller may see.
  */
-import { billedReadingsFromStore, costCenterBill, meterBill, parseBillTime, billingPeriod, billToCsv, billToHtml, type Bill, type MeterData } from '../billing';
+import { billedReadingsFromStore, costCenterBillPaced, meterBillPaced, parseBillTime, billingPeriod, billToCsv, billToHtml, type Bill, type MeterData } from '../billing';
 import type { ReadingStore } from '../store/types';
+import { Pacer } from '../billing/pace';
 import { ApiError } from './envelope';
+import { checkPeriod, checkYear, type LimitedOperation } from './limits';
 import type { EmsServices } from './services';
 
 export const BILL_FORMATS = ['json', 'csv', 'html'] as const;
@@ -16,7 +18,7 @@ export type BillFormat = (typeof BILL_FORMATS)[number];
 export const billReadings = billedReadingsFromStore;
 
 /** [from, to) from ISO (local dates/times in `timeZone`) or epoch ms; both absent = last month. */
-export function billPeriod(fromIn: unknown, toIn: unknown, timeZone: string, now: number): { from: number; to: number } {
+export function billPeriod(fromIn: unknown, toIn: unknown, timeZone: string, now: number, op?: LimitedOperation): { from: number; to: number } {
   const given = (v: unknown) => v !== undefined && v !== null && v !== '';
   if (!given(fromIn) && !given(toIn)) return billingPeriod('last-month', now, timeZone);
   if (!given(fromIn)) throw new ApiError(400, `from is missing (to is ${JSON.stringify(toIn)}): give both from and to`);
@@ -30,7 +32,10 @@ export function billPeriod(fromIn: unknown, toIn: unknown, timeZone: string, now
   };
   const from = time('from', fromIn);
   const to = time('to', toIn);
+  checkYear('from', fromIn, from);
+  checkYear('to', toIn, to);
   if (to <= from) throw new ApiError(400, `to ${JSON.stringify(toIn)} is not after from ${JSON.stringify(fromIn)}`);
+  if (op) checkPeriod(op, 'bill', { from: { name: 'from', value: fromIn, time: from }, to: { name: 'to', value: toIn, time: to } });
   return { from, to };
 }
 
@@ -67,9 +72,10 @@ export async function meterDraft(x: DraftInput, meterId: string, tariffId?: stri
     stored = x.services.objects.tariffForMeter(meterId);
     if (!stored) throw new ApiError(409, `meter "${meterId}" has no tariff: bind one with an accounting object's tariff_id, or give tariff=<id>`);
   }
-  const readings = await billReadings(x.store, meterId, x.from, x.to);
+  const pacer = new Pacer();
+  const readings = await billReadings(x.store, meterId, x.from, x.to, pacer);
   try {
-    return meterBill({ tariff: stored.tariff, meter: meterId, meterName: meter.definition.name, from: x.from, to: x.to, readings });
+    return await meterBillPaced({ tariff: stored.tariff, meter: meterId, meterName: meter.definition.name, from: x.from, to: x.to, readings }, pacer);
   } catch (err) {
     cannotBill(`meter "${meterId}"`, err);
   }
@@ -80,9 +86,10 @@ export async function costCenterDraft(x: DraftInput, id: string): Promise<Bill> 
   const stored = x.services.costCenters.get(id, x.meters);
   const center = x.services.costCenters.resolve(stored);
   const data: MeterData = {};
-  for (const m of center.meters) data[m.id] = { readings: await billReadings(x.store, m.id, x.from, x.to) };
+  const pacer = new Pacer();
+  for (const m of center.meters) data[m.id] = { readings: await billReadings(x.store, m.id, x.from, x.to, pacer) };
   try {
-    return costCenterBill(center, x.from, x.to, data);
+    return await costCenterBillPaced(center, x.from, x.to, data, {}, pacer);
   } catch (err) {
     cannotBill(`cost center "${id}"`, err);
   }

@@ -10,7 +10,9 @@ import { parseDuration, parseTime } from '../store/query-params';
 import type { Aggregate, ReadingStore, WindowRow } from '../store/types';
 import { AGGREGATES } from '../store/types';
 import { DAY_MS, HOUR_MS, MAX_WINDOWS, everyProblem, fromLocal, offsetAt, toLocal, windowBoundaries, windowStartOf } from '../store/windows';
+import { Pacer } from '../billing/pace';
 import { ApiError } from './envelope';
+import { checkYear } from './limits';
 import type { Registry } from './registry';
 
 export const PARAM_TYPES = ['all', 'energy', 'power', 'voltage', 'current', 'power_factor', 'frequency', 'angle', 'temperature', 'other'] as const;
@@ -58,7 +60,9 @@ export function parseDateRange(date1: unknown, date2: unknown, now: number, time
     return t;
   };
   const from = one('date1', date1, today);
+  checkYear('date1', date1, from);
   const given = one('date2', date2, nextDay(today, timeZone));
+  checkYear('date2', date2, given);
   const to = typeof date2 === 'string' && BARE_DATE.test(date2) ? nextDay(given, timeZone) : given;
   const shown = (v: unknown, t: number): string => show(v ?? isoInZone(t, timeZone));
   if (from >= to) {
@@ -268,8 +272,10 @@ export function parseStep(step: unknown, fn: unknown, from: number, to: number, 
 export async function graphics(store: ReadingStore, view: MeterView, q: DataQuery, step?: { every: number; fn?: Aggregate }): Promise<SeriesAnswer> {
   const rows: DataRow[] = [];
   let truncated = false;
+  const pacer = new Pacer();
   for (const s of view.series) {
     if (!matchesType(q.type, s.obis, s.unit)) continue;
+    await pacer.breathe();
     const room = q.limit - rows.length;
     if (room <= 0) {
       truncated = true;
@@ -295,7 +301,9 @@ export async function graphics(store: ReadingStore, view: MeterView, q: DataQuer
 export async function table(store: ReadingStore, view: MeterView, q: DataQuery): Promise<SeriesAnswer> {
   const picked: Reading[] = [];
   let hi = q.to;
+  const pacer = new Pacer();
   for (let span = HOUR_MS; hi > q.from && picked.length <= q.limit; span *= 2) {
+    await pacer.breathe();
     const lo = Math.max(q.from, hi - span);
     const got = (await store.query({ meter: q.meter, from: lo, to: hi, limit: NO_LIMIT })) as Reading[];
     for (let i = got.length - 1; i >= 0; i--) if (matchesType(q.type, got[i].obis, got[i].unit)) picked.push(got[i]);

@@ -15,6 +15,7 @@ import type { Tariff } from '../tariff/types';
 import type { ReadingStore } from '../store/types';
 import { DAY_MS, HOUR_MS, MAX_WINDOWS, fromLocal, toLocal, windowBoundaries } from '../store/windows';
 import { firstIn, isoInZone, monthStart, newestAtOrBefore } from './data';
+import { Pacer } from '../billing/pace';
 import { ApiError } from './envelope';
 
 export const REPORT_STEPS = ['hour', 'day', 'month'] as const;
@@ -89,12 +90,16 @@ function zeros(): TariffAmounts {
  * after bounds[0]. Hourly steps scan the readings once; longer steps seek one reading per boundary,
  * which reads far fewer rows (a month by day: 31 seeks instead of 2,880 readings per register).
  */
-async function valuesAtBounds(store: ReadingStore, meter: string, obis: string, bounds: number[], step: ReportStep): Promise<{ at: (Reading | null)[]; first: Reading | null }> {
+async function valuesAtBounds(store: ReadingStore, meter: string, obis: string, bounds: number[], step: ReportStep, pacer: Pacer): Promise<{ at: (Reading | null)[]; first: Reading | null }> {
   const b0 = bounds[0];
   const bn = bounds[bounds.length - 1];
   const at: (Reading | null)[] = [await newestAtOrBefore(store, meter, obis, b0, b0 - 366 * DAY_MS)];
   if (step === 'hour') {
-    const rows = (await store.query({ meter, obis, from: b0 + 1, to: bn + 1, limit: 10_000_000 })) as Reading[];
+    const rows: Reading[] = [];
+    for (let lo = b0 + 1; lo < bn + 1; lo += 7 * DAY_MS) { // a week at a time, letting the event loop run between
+      await pacer.breathe();
+      for (const r of (await store.query({ meter, obis, from: lo, to: Math.min(lo + 7 * DAY_MS, bn + 1), limit: 10_000_000 })) as Reading[]) rows.push(r);
+    }
     let k = 0;
     for (let i = 1; i < bounds.length; i++) {
       while (k < rows.length && rows[k].time <= bounds[i]) k++;
@@ -103,6 +108,7 @@ async function valuesAtBounds(store: ReadingStore, meter: string, obis: string, 
     return { at, first: rows[0] ?? null };
   }
   for (let i = 1; i < bounds.length; i++) {
+    await pacer.breathe();
     const prev = at[i - 1];
     at.push((await newestAtOrBefore(store, meter, obis, bounds[i], (prev?.time ?? b0) + 1)) ?? prev);
   }
@@ -110,8 +116,8 @@ async function valuesAtBounds(store: ReadingStore, meter: string, obis: string, 
 }
 
 /** Consumption per step of one register: see the module comment. */
-async function registerSteps(store: ReadingStore, meter: string, obis: string, bounds: number[], step: ReportStep, timeZone: string, notes: string[]): Promise<{ steps: Decimal[]; unit: string | null }> {
-  const { at, first } = await valuesAtBounds(store, meter, obis, bounds, step);
+async function registerSteps(store: ReadingStore, meter: string, obis: string, bounds: number[], step: ReportStep, timeZone: string, notes: string[], pacer: Pacer): Promise<{ steps: Decimal[]; unit: string | null }> {
+  const { at, first } = await valuesAtBounds(store, meter, obis, bounds, step, pacer);
   if (!at[0] && first) notes.push(`${obis}: no reading at or before ${isoInZone(bounds[0], timeZone)}; counted from the first reading at ${isoInZone(first.time, timeZone)}`);
   const steps: Decimal[] = [];
   let prev = at[0];
@@ -152,12 +158,13 @@ export async function tariffReport(store: ReadingStore, o: ReportOptions): Promi
   const notes: string[] = [];
   if (!hasRegisters) notes.push(series.has(TOTAL) ? `no tariff registers 1-0:1.8.1..1.8.4: first_tariff carries ${TOTAL}` : 'the meter has no active energy registers (1-0:1.8.0..1.8.4)');
 
+  const pacer = new Pacer();
   const perKey = new Map<TariffKey, Decimal[]>();
   let unit = 'kWh';
   for (const key of TARIFF_KEYS) {
     const code = registers[key];
     if (!code) continue;
-    const r = await registerSteps(store, o.meter, code, bounds, o.step, o.timeZone, notes);
+    const r = await registerSteps(store, o.meter, code, bounds, o.step, o.timeZone, notes, pacer);
     perKey.set(key, r.steps);
     if (r.unit) unit = r.unit;
   }
@@ -169,6 +176,7 @@ export async function tariffReport(store: ReadingStore, o: ReportOptions): Promi
   const sum = Object.fromEntries([...TARIFF_KEYS, 'total'].map((k) => [k, Decimal.ZERO])) as Record<TariffKey | 'total', Decimal>;
   const costSum = { ...sum };
   for (let i = 0; i + 1 < bounds.length; i++) {
+    await pacer.breathe();
     const row: TariffReportRow = { date: isoInZone(bounds[i], o.timeZone), date_to: isoInZone(bounds[i + 1], o.timeZone), ...zeros() };
     if (t) for (const k of COST_KEYS) row[k] = '0';
     let total = Decimal.ZERO;

@@ -64,17 +64,10 @@ export function systemTimeZone(): string {
   }
 }
 
-/** Local date and time of an instant in a zone (absent = UTC). */
-export function toLocal(time: number, timeZone?: string): LocalTime {
-  if (isUtc(timeZone)) {
-    const d = new Date(time);
-    return {
-      year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
-      hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), millisecond: d.getUTCMilliseconds(),
-    };
-  }
+/** Local date and time from Intl (slow: about 10 µs a call); the offset cache below calls it once per hour of time seen. */
+function intlLocal(time: number, timeZone: string): LocalTime {
   const parts: Record<string, number> = {};
-  for (const p of formatter(timeZone!).formatToParts(new Date(time))) {
+  for (const p of formatter(timeZone).formatToParts(new Date(time))) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value);
   }
   return {
@@ -83,11 +76,52 @@ export function toLocal(time: number, timeZone?: string): LocalTime {
   };
 }
 
+function intlOffset(time: number, timeZone: string): number {
+  return wallMs(intlLocal(time, timeZone)) - time;
+}
+
+/**
+ * Offsets per zone and UTC hour: an hour whose first and last millisecond have the same offset has it
+ * throughout (zones change at most once in an hour), so one Intl call serves every instant in it. Hours
+ * holding a change are not cached. Bounded: a zone's map is cleared past OFFSET_CACHE_MAX hours.
+ */
+const offsetCache = new Map<string, Map<number, number>>();
+const OFFSET_CACHE_MAX = 200_000;
+
+let cacheOffsets = true;
+
+/** Turns the offset cache off (every call asks Intl, as before the cache) or on; for benchmarks and tests. */
+export function useOffsetCache(on: boolean): void {
+  cacheOffsets = on;
+  offsetCache.clear();
+}
+
+function zoneOffset(time: number, timeZone: string): number {
+  if (!cacheOffsets) return intlOffset(time, timeZone);
+  let byHour = offsetCache.get(timeZone);
+  if (!byHour) offsetCache.set(timeZone, (byHour = new Map()));
+  const h = Math.floor(time / HOUR_MS);
+  const cached = byHour.get(h);
+  if (cached !== undefined) return cached;
+  const start = intlOffset(h * HOUR_MS, timeZone);
+  if (intlOffset(h * HOUR_MS + HOUR_MS - 1, timeZone) !== start) return intlOffset(time, timeZone);
+  if (byHour.size >= OFFSET_CACHE_MAX) byHour.clear();
+  byHour.set(h, start);
+  return start;
+}
+
+/** Local date and time of an instant in a zone (absent = UTC). */
+export function toLocal(time: number, timeZone?: string): LocalTime {
+  const d = new Date(isUtc(timeZone) ? time : time + zoneOffset(time, timeZone!));
+  return {
+    year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
+    hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), millisecond: d.getUTCMilliseconds(),
+  };
+}
+
 /** UTC offset of the zone at an instant, in ms (Berlin in winter: +3600000). */
 export function offsetAt(time: number, timeZone?: string): number {
-  if (isUtc(timeZone)) return 0;
-  const l = toLocal(time, timeZone);
-  return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second, l.millisecond) - time;
+  return isUtc(timeZone) ? 0 : zoneOffset(time, timeZone!);
 }
 
 function wallMs(l: LocalTime): number {

@@ -2,6 +2,7 @@
 import { BillIssueError, creditNote, type Bill } from '../../billing';
 import { billFormat, billPeriod, billSummary, billVisible, costCenterDraft, meterDraft, renderBill, type DraftInput } from '../bills';
 import { ApiError } from '../envelope';
+import { limitsText, type LimitedOperation } from '../limits';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
 import { ApiReply, type ApiContext, type Operation, type ParamDoc } from './types';
 
@@ -40,8 +41,8 @@ const PERIOD_DOC: ParamDoc[] = [
 ];
 const FORMAT_DOC: ParamDoc = { name: 'format', description: 'json (default), csv (one row per line and tax) or html (printable page)', schema: { type: 'string', enum: ['json', 'csv', 'html'] } };
 
-function draftInput(ctx: ApiContext, fromIn: unknown, toIn: unknown): DraftInput {
-  const { from, to } = billPeriod(fromIn, toIn, ctx.timeZone, ctx.now());
+function draftInput(ctx: ApiContext, fromIn: unknown, toIn: unknown, op: LimitedOperation): DraftInput {
+  const { from, to } = billPeriod(fromIn, toIn, ctx.timeZone, ctx.now(), op);
   return { services: ctx.services, store: ctx.store, meters: callerOf(ctx).meters, from, to };
 }
 
@@ -160,7 +161,7 @@ const BILL_OPERATIONS: Operation[] = [
     summary: 'A draft bill of one meter',
     description: 'Prices the meter\'s stored readings (opening reading at or before from, closing at or before to) with the tariff bound '
       + 'through its accounting object (tariff_id), or the tariff given. A draft is recomputed on every request and never stored; '
-      + 'POST /api/bills issues it. 409 when the meter has no tariff or no readings in the period.',
+      + `POST /api/bills issues it. 409 when the meter has no tariff or no readings in the period. ${limitsText('bills.meter')}`,
     query: [...PERIOD_DOC, { name: 'tariff', description: 'A stored tariff id to price with instead of the bound one' }, FORMAT_DOC],
     produces: ['text/csv', 'text/html'],
     response: BILL,
@@ -168,14 +169,14 @@ const BILL_OPERATIONS: Operation[] = [
       const q = ctx.request.query;
       onlyParams(q, ['from', 'to', 'tariff', 'format']);
       billFormat(q.format);
-      const bill = await meterDraft(draftInput(ctx, q.from, q.to), pathParam(ctx, 'id'), optionalString('tariff', q.tariff));
+      const bill = await meterDraft(draftInput(ctx, q.from, q.to, 'bills.meter'), pathParam(ctx, 'id'), optionalString('tariff', q.tariff));
       return answer(bill, q.format);
     },
   },
   {
     name: 'bills.costcenter', method: 'GET', path: '/api/cost-centers/:id/bill', access: 'viewer', tag: TAG,
     summary: 'A draft bill of a cost center',
-    description: 'One meter bill per assigned meter, each priced with the tariff bound for its energy category; lines name their meter, totals are the sums.',
+    description: `One meter bill per assigned meter, each priced with the tariff bound for its energy category; lines name their meter, totals are the sums. ${limitsText('bills.costcenter')}`,
     query: [...PERIOD_DOC, FORMAT_DOC],
     produces: ['text/csv', 'text/html'],
     response: BILL,
@@ -183,14 +184,14 @@ const BILL_OPERATIONS: Operation[] = [
       const q = ctx.request.query;
       onlyParams(q, ['from', 'to', 'format']);
       billFormat(q.format);
-      return answer(await costCenterDraft(draftInput(ctx, q.from, q.to), pathParam(ctx, 'id')), q.format);
+      return answer(await costCenterDraft(draftInput(ctx, q.from, q.to, 'bills.costcenter'), pathParam(ctx, 'id')), q.format);
     },
   },
   {
     name: 'bills.issue', method: 'POST', path: '/api/bills', access: 'operator', tag: TAG,
     summary: 'Issue the bill of a meter or cost center for a period',
     description: 'Computes the draft and stores it with a number (B-<year>-<sequence>), the issue time and a content hash. '
-      + 'Issuing the same content again answers the issued bill (200); other content for the same subject and period answers 409 until a credit note cancels the issued bill. A new bill answers 201.',
+      + `Issuing the same content again answers the issued bill (200); other content for the same subject and period answers 409 until a credit note cancels the issued bill. A new bill answers 201. ${limitsText('bills.issue')}`,
     body: {
       type: 'object', required: ['from', 'to'],
       properties: {
@@ -206,7 +207,7 @@ const BILL_OPERATIONS: Operation[] = [
       const center = optionalString('cost_center', b.cost_center);
       if ((meter === undefined) === (center === undefined)) throw new ApiError(400, `give one of meter or cost_center (meter is ${JSON.stringify(b.meter)}, cost_center ${JSON.stringify(b.cost_center)})`);
       if (b.from === undefined || b.to === undefined) throw new ApiError(400, `from and to are required to issue a bill (from is ${JSON.stringify(b.from)}, to ${JSON.stringify(b.to)})`);
-      const x = draftInput(ctx, b.from, b.to);
+      const x = draftInput(ctx, b.from, b.to, 'bills.issue');
       const draft = meter !== undefined ? await meterDraft(x, meter, optionalString('tariff', b.tariff)) : await costCenterDraft(x, center!);
       return issue(ctx, draft);
     },

@@ -1,5 +1,6 @@
 /** The data dictionary's data endpoints (section "Data"): dashboard, graphics, data table, vector diagram. */
 import { dashboard, graphics, meterView, parseDataQuery, parseStep, PARAM_TYPES, table, vector, DEFAULT_LIMIT, MAX_LIMIT, type DataQuery, type MeterView } from '../data';
+import { checkPeriod, FIRST_YEAR, LAST_YEAR, limitsText } from '../limits';
 import { checkMeterVisible } from './helpers';
 import type { ApiContext, Operation, ParamDoc } from './types';
 
@@ -57,17 +58,20 @@ export const DATA_OPERATIONS: Operation[] = [
   {
     name: 'data.graphics', method: 'GET', path: '/api/data/graphics', access: 'viewer', tag: 'Data',
     summary: 'Time series per parameter for charts, raw or per window',
+    description: `Raw readings are cut at limit rows (truncated: true). ${limitsText('data.graphics', `raw readings at most limit (${MAX_LIMIT}) rows`)}`,
     query: GRAPHICS_PARAMS,
     response: { type: 'object', properties: { location: LOCATION, rows: { type: 'array', items: ROW }, truncated: { type: 'boolean' } } },
     async run(ctx) {
       const { q, view } = await prepare(ctx, GRAPHICS_PARAMS);
       const step = parseStep(ctx.request.query.step, ctx.request.query.fn, q.from, q.to, q.timeZone);
+      if (step) checkPeriod('data.graphics', 'step', { from: { name: 'date1', value: ctx.request.query.date1, time: q.from }, to: { name: 'date2', value: ctx.request.query.date2, time: q.to } });
       return graphics(ctx.store, view, q, step);
     },
   },
   {
     name: 'data.table', method: 'GET', path: '/api/data/table', access: 'viewer', tag: 'Data',
     summary: 'Raw readings, newest first',
+    description: `At most limit (${MAX_LIMIT}) rows; dates in the years ${FIRST_YEAR}..${LAST_YEAR}.`,
     query: COMMON,
     response: { type: 'object', properties: { location: LOCATION, rows: { type: 'array', items: ROW }, truncated: { type: 'boolean' } } },
     async run(ctx) {

@@ -1,6 +1,7 @@
 /** Reports by four tariffs (section "Reports"): consumption and cost per register T1..T4 per step, JSON or CSV. */
 import { meterView, parseDateRange } from '../data';
 import { ApiError } from '../envelope';
+import { checkPeriod, limitsText } from '../limits';
 import { COST_KEYS, REPORT_STEPS, reportCsv, TARIFF_KEYS, tariffReport, type ReportStep } from '../reports';
 import type { StoredTariff } from '../tariffs';
 import { checkMeterVisible, onlyParams } from './helpers';
@@ -32,7 +33,7 @@ export const REPORT_OPERATIONS: Operation[] = [
     name: 'reports.tariffs', method: 'GET', path: '/api/reports/tariffs', access: 'viewer', tag: 'Reports',
     summary: 'Consumption (and cost) per tariff register T1..T4 per hour, day or month',
     description: 'Deltas of the cumulative registers 1-0:1.8.1..1.8.4 between step boundaries (the newest reading at or before each boundary); '
-      + 'without tariff registers first_tariff carries 1-0:1.8.0. Costs are the energy charges of the bound (or given) tariff, as decimal strings.',
+      + `without tariff registers first_tariff carries 1-0:1.8.0. Costs are the energy charges of the bound (or given) tariff, as decimal strings. ${limitsText('reports.tariffs')}`,
     query: PARAMS,
     produces: ['text/csv'],
     response: {
@@ -54,6 +55,7 @@ export const REPORT_OPERATIONS: Operation[] = [
       const format = query.format ?? 'json';
       if (format !== 'json' && format !== 'csv') throw new ApiError(400, `format ${JSON.stringify(format)} is not a report format (use json or csv)`);
       const { from, to } = parseDateRange(query.date1, query.date2, ctx.now(), ctx.timeZone);
+      checkPeriod('reports.tariffs', step as ReportStep, { from: { name: 'date1', value: query.date1, time: from }, to: { name: 'date2', value: query.date2, time: to } });
       checkMeterVisible(ctx, meter);
       const view = await meterView(ctx.services.registry, ctx.store, meter);
       const report = await tariffReport(ctx.store, { meter, location: view.location, from, to, step: step as ReportStep, timeZone: ctx.timeZone, tariff: tariffFor(ctx, meter) });
