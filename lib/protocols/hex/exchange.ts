@@ -4,7 +4,7 @@
  * ends when the codec says it is complete, or after a silence of gapMs.
  */
 import { chunks } from './hex';
-import { Link, LinkTimeoutError, sleep, type Completeness } from './link';
+import { Link, LinkTimeoutError, sleep, withDeadline, type Completeness } from './link';
 
 export interface ExchangeOptions {
   /** waiting_time: the first byte (or the complete response with a completeness test) must arrive within it, ms. */
@@ -16,6 +16,11 @@ export interface ExchangeOptions {
   /** Completeness test per frame index; without one a silence of gapMs ends the response. */
   complete?: (index: number) => Completeness | undefined;
   gapMs?: number;
+  /**
+   * Deadline for the whole exchange, ms (default 30 s + waitingMs per frame): a device that keeps
+   * trickling bytes cannot keep the poll alive. The bytes per response are capped by Link.maxBytes.
+   */
+  deadlineMs?: number;
 }
 
 export interface ExchangeResult {
@@ -38,7 +43,12 @@ async function readUntilSilence(link: Link, firstMs: number, gapMs: number, fram
   }
 }
 
-export async function exchange(link: Link, frames: Buffer[], o: ExchangeOptions): Promise<ExchangeResult> {
+export function exchange(link: Link, frames: Buffer[], o: ExchangeOptions): Promise<ExchangeResult> {
+  const deadline = o.deadlineMs ?? 30_000 + o.waitingMs * Math.max(1, frames.length);
+  return withDeadline(link, deadline, 'the exchange', () => run(link, frames, o));
+}
+
+async function run(link: Link, frames: Buffer[], o: ExchangeOptions): Promise<ExchangeResult> {
   const started = Date.now();
   const responses: Buffer[] = [];
   const sent: number[] = [];
