@@ -4,7 +4,7 @@
  * ends when the codec says it is complete, or after a silence of gapMs.
  */
 import { chunks } from './hex';
-import { Link, LinkTimeoutError, sleep, withDeadline, type Completeness } from './link';
+import { Link, LinkOverflowError, LinkTimeoutError, sleep, withDeadline, type Completeness } from './link';
 
 export interface ExchangeOptions {
   /** waiting_time: the first byte (or the complete response with a completeness test) must arrive within it, ms. */
@@ -33,9 +33,17 @@ export interface ExchangeResult {
 async function readUntilSilence(link: Link, firstMs: number, gapMs: number, frame: number): Promise<Buffer> {
   const any = (b: Buffer) => (b.length ? b.length : -1);
   const parts = [await link.read(any, firstMs, `response to frame ${frame + 1}`)];
+  let size = parts[0].length;
   for (;;) {
     try {
-      parts.push(await link.read(any, gapMs, 'more bytes'));
+      const more = await link.read(any, gapMs, 'more bytes');
+      size += more.length;
+      if (size > link.maxBytes) {
+        const err = new LinkOverflowError(link.name, link.maxBytes);
+        link.abort(err);
+        throw err;
+      }
+      parts.push(more);
     } catch (err) {
       if (err instanceof LinkTimeoutError) return Buffer.concat(parts);
       throw err;
