@@ -114,3 +114,30 @@ describe('bounded device answers (raw TCP)', () => {
     }
   });
 });
+
+describe('IEC 62056-21 programming mode keeps P1 out of messages', () => {
+  it('a head that echoes P1 without its BCC times out without showing the password', async () => {
+    const net = await import('node:net');
+    const { command, program } = await import('../../lib/protocols/iec62056-21');
+    const server = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.on('data', (d: Buffer) => {
+        const text = d.toString('latin1');
+        if (text.startsWith('/?')) s.write('/ISK5MT174-0001\r\n');
+        else if (d[0] === 0x06) s.write(command('P0', '(12345678)'));
+        else if (text.includes('P1')) s.write(d.subarray(0, d.length - 1)); // the echo, cut before its BCC
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const link = await TcpLink.open('127.0.0.1', (server.address() as import('node:net').AddressInfo).port, true);
+    try {
+      const err = await program(link, 'Pw-Secret-77', { timeoutMs: 400 }).then(() => new Error('resolved'), (e: Error) => e);
+      assert.match(err.message, /no P1 \(password\) within 400 ms/);
+      assert.ok(!err.message.includes('Pw-Secret-77'), err.message);
+      assert.match(err.message, /P1.*\*\*\*/, 'the echo is shown, masked');
+    } finally {
+      await link.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

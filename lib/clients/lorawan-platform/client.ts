@@ -23,7 +23,7 @@ export interface ClientOptions {
   password?: string;
   /** A ready token (newer deployments): sent as top-level "apiToken"; without a username no re-login. */
   apiToken?: string;
-  /** Deadline of one call (headers and body), ms; default 30000. */
+  /** Deadline of one call (headers and body), ms; default 10000. */
   timeoutMs?: number;
   /** Largest answer accepted, bytes (default DEFAULT_MAX_BYTES, at most HARD_MAX_BYTES). */
   maxBytes?: number;
@@ -72,7 +72,7 @@ export class LorawanPlatformClient {
     this.safeUrl = redactUrl(this.url);
     this.bounds = {
       maxBytes: bounded(options.maxBytes, DEFAULT_MAX_BYTES, 1024, HARD_MAX_BYTES, 'maxBytes'),
-      timeoutMs: bounded(options.timeoutMs, 30_000, 1, 600_000, 'timeoutMs'),
+      timeoutMs: bounded(options.timeoutMs, 10_000, 1, 600_000, 'timeoutMs'),
     };
     this.token = options.apiToken || undefined;
     this.utcOffsetMin = options.utcOffsetMin ?? 0;

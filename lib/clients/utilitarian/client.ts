@@ -26,7 +26,7 @@ export interface UtilitarianClientOptions {
   /** Bounds for following `next` links. */
   maxPages?: number;
   maxItems?: number;
-  /** Deadline of one request (headers and body), ms; default 30000. */
+  /** Deadline of one request (headers and body), ms; default 15000. */
   timeoutMs?: number;
   /** Largest answer accepted, bytes (default DEFAULT_MAX_BYTES, at most HARD_MAX_BYTES). */
   maxBytes?: number;
@@ -76,7 +76,7 @@ export class UtilitarianClient {
     this.orgId = options.organization || undefined;
     this.bounds = {
       maxBytes: bounded(options.maxBytes, DEFAULT_MAX_BYTES, 1024, HARD_MAX_BYTES, 'maxBytes'),
-      timeoutMs: bounded(options.timeoutMs, 30_000, 1, 600_000, 'timeoutMs'),
+      timeoutMs: bounded(options.timeoutMs, 15_000, 1, 600_000, 'timeoutMs'),
     };
   }
 
