@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { G13Client, type G13ClientOptions, type TlsMode } from '../../lib/clients/g13';
+import { redactUrl } from '../../lib/clients/bounded-fetch';
 
 export interface G13GatewayDef extends NodeDef {
   url: string;
@@ -45,7 +46,7 @@ export default function init(RED: NodeAPI): void {
       this.client = new G13Client(options);
     } catch (err) {
       this.configError = (err as Error).message;
-      this.error(`G13 gateway "${def.name || def.url}": ${this.configError}`);
+      this.error(`G13 gateway "${def.name || redactUrl(def.url ?? '')}": ${this.configError}`);
     }
     this.on('close', (_removed: boolean, done: () => void) => {
       this.client?.close();

@@ -96,6 +96,8 @@ export default function init(RED: NodeAPI): void {
         done();
       })().catch((err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
+        const emsId = msg.meter && typeof msg.meter._id === 'string' ? msg.meter._id : typeof msg.topic === 'string' && msg.topic ? msg.topic : def.meterId;
+        if (emsId && !e.message.includes(emsId)) e.message = `meter "${emsId}": ${e.message}`;
         node.status({ fill: 'red', shape: 'ring', text: e instanceof G13Error ? e.kind : 'error' });
         done(e);
       });

@@ -49,6 +49,12 @@ export default function init(RED: NodeAPI): void {
       return;
     }
 
+    /** The meter a message polls (msg.meter._id, msg.topic, the node's meter id). */
+    function meterOf(msg: HexMsg): string {
+      const m: MeterDef = msg.meter && typeof msg.meter === 'object' ? msg.meter : {};
+      return typeof m._id === 'string' && m._id ? m._id : typeof msg.topic === 'string' && msg.topic ? msg.topic : (def.meterId || def.name || def.id);
+    }
+
     async function poll(msg: HexMsg): Promise<NodeMessage> {
       const m: MeterDef = msg.meter && typeof msg.meter === 'object' ? msg.meter : {};
       let spec: PollSpec | undefined = ownSpec;
@@ -66,7 +72,7 @@ export default function init(RED: NodeAPI): void {
       const waitingMs = num(m.waiting_time ?? (def.waitingTime || 1000), 'waiting_time', 50, 600_000);
       const pauseMs = num(m.pause_time ?? (def.pauseTime || 0), 'pause_time', 0, 600_000);
       const packageSize = num(m.package_size ?? (def.packageSize || 0), 'package_size', 0, 65_536);
-      const meter = typeof m._id === 'string' && m._id ? m._id : typeof msg.topic === 'string' && msg.topic ? msg.topic : (def.meterId || def.name || def.id);
+      const meter = meterOf(msg);
       const prepared = preparePoll(spec, { address, profileDirs: profileDirs() });
       node.status({ fill: 'yellow', shape: 'ring', text: 'ems-hex-poll.status.polling' });
       const key = serial ? host : `${host}:${port}`;
@@ -98,7 +104,10 @@ export default function init(RED: NodeAPI): void {
     node.on('input', (msg, send, done) => {
       poll(msg as HexMsg).then((out) => { send(out); done(); }, (err: unknown) => {
         node.status({ fill: 'red', shape: 'ring', text: 'ems-hex-poll.status.error' });
-        done(err instanceof Error ? err : new Error(String(err)));
+        const e = err instanceof Error ? err : new Error(String(err));
+        const meter = meterOf(msg as HexMsg);
+        if (!e.message.includes(meter)) e.message = `meter "${meter}": ${e.message}`;
+        done(e);
       });
     });
 

@@ -1,8 +1,11 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { Quality, type Reading } from '../../lib/model';
-import { openLink, isSerialPath, serialise, type Link } from '../../lib/protocols/hex';
+import { openLink, isSerialPath, serialise, withDeadline, type Link } from '../../lib/protocols/hex';
 import { checkClock, readout, toReadings, type ClockCheck, type Mode } from '../../lib/protocols/iec62056-21';
 import type { SystemConfigNode } from '../system/system';
+
+/** A whole session (sign-on, readout, clock check) ends within this, however slowly the meter trickles. */
+export const SESSION_DEADLINE_MS = 120_000;
 
 export interface Iec62056MeterDef extends NodeDef {
   meterId: string;
@@ -80,9 +83,12 @@ export default function init(RED: NodeAPI): void {
         try {
           link = await openLink({ host: t.host, port: t.port, serial: { baudRate: 300, dataBits: 7, parity: 'even', stopBits: 1 }, sevenBit: true, connectTimeoutMs: t.timeoutMs + 2000 });
           open.add(link);
+          const l = link;
           const opts = { address: t.address, maxBaud, timeoutMs: t.timeoutMs, timeZone: timeZone(), mode };
-          const r = await readout(link, opts);
-          const clock = await checkClock(link, r, { ...opts, password: t.password, toleranceSeconds: t.toleranceSeconds });
+          const { r, clock } = await withDeadline(l, Math.max(SESSION_DEADLINE_MS, 10 * t.timeoutMs), 'the readout', async () => {
+            const r = await readout(l, opts);
+            return { r, clock: await checkClock(l, r, { ...opts, password: t.password, toleranceSeconds: t.toleranceSeconds }) };
+          });
           if (clock) await logClock(t, clock);
           const drifted = clock !== undefined && Math.abs(clock.driftSeconds) > t.toleranceSeconds;
           const readings: Reading[] = toReadings(r.sets, { meter: t.meter, time: r.clock !== null && !drifted ? r.clock : Date.now(), timeZone: timeZone() })
@@ -106,6 +112,9 @@ export default function init(RED: NodeAPI): void {
     node.on('input', (msg, send, done) => {
       poll(msg as NodeMessage & { meter?: MeterDef }).then((out) => { send(out); done(); }, (err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
+        const m = (msg as { meter?: MeterDef }).meter;
+        const meter = m && typeof m._id === 'string' && m._id ? m._id : typeof msg.topic === 'string' && msg.topic ? msg.topic : (def.meterId || def.name || def.id);
+        if (!e.message.includes(meter)) e.message = `meter "${meter}": ${e.message}`;
         node.status({ fill: 'red', shape: 'ring', text: 'ems-iec62056-meter.status.error' });
         done(e);
       });

@@ -93,7 +93,10 @@ export default function init(RED: NodeAPI): void {
       if (msg.meter && typeof msg.meter === 'object' && (op === 'poll' || msg.meter.protocol === 'lorawan-platform')) {
         const conn = meterConnection(msg.meter, server?.defaults ?? {});
         const id = String(msg.meter._id ?? msg.topic ?? conn.number);
-        const out = await clientFor(conn.options).readMeter(id, conn.number);
+        const out = await clientFor(conn.options).readMeter(id, conn.number).catch((e: Error) => {
+          if (!e.message.includes(id)) e.message = `meter "${id}": ${e.message}`;
+          throw e;
+        });
         msg.payload = out.readings;
         msg.lorawanPlatform = { operation: 'poll', archive: out.archive, realTime: out.realTime };
         return msg;

@@ -7,10 +7,15 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import { MiB, bounded, formatBytes, redactUrl } from '../bounded-fetch';
+
+/** The gateway's JSON answers are small (a load profile page is tens of KB): 1 MiB by default, 16 MiB at most. */
+export const DEFAULT_MAX_BYTES = 1 * MiB;
+export const HARD_MAX_BYTES = 16 * MiB;
 
 export type G13ErrorKind =
   | 'auth' | 'password-change' | 'forbidden' | 'not-found' | 'bad-request' | 'cosem' | 'server'
-  | 'truncated' | 'malformed' | 'offline' | 'timeout' | 'tls' | 'queue-full' | 'closed' | 'invalid';
+  | 'truncated' | 'malformed' | 'offline' | 'timeout' | 'too-large' | 'tls' | 'queue-full' | 'closed' | 'invalid';
 
 /** An error naming the gateway, the meter (when the resource has one) and the resource. */
 export class G13Error extends Error {
@@ -39,8 +44,10 @@ export interface TransportOptions {
   /** SHA-256 fingerprint "AB:CD:..." (colons optional, any case) for tls "fingerprint". */
   fingerprint?: string;
   ca?: string | Buffer;
-  /** Per-request timeout, ms (default 15000: every per-meter call is a COSEM round trip). */
+  /** Per-request deadline for headers and body, ms (default 15000: every per-meter call is a COSEM round trip). */
   timeout?: number;
+  /** Largest answer accepted, bytes (default DEFAULT_MAX_BYTES, at most HARD_MAX_BYTES); a longer one is aborted. */
+  maxBytes?: number;
   /** Requests allowed to wait per gateway (default 100). */
   queueLimit?: number;
 }
@@ -87,6 +94,7 @@ export class G13Transport {
   private readonly auth: string;
   private readonly fingerprint?: string;
   private readonly queue: GatewayQueue;
+  private readonly maxBytes: number;
   private closed = false;
 
   constructor(readonly options: TransportOptions) {
@@ -94,9 +102,10 @@ export class G13Transport {
     try {
       url = new URL(/^[a-z]+:\/\//i.test(options.url) ? options.url : `https://${options.url}`);
     } catch {
-      throw new G13Error('invalid', String(options.url), 'url', `url ${JSON.stringify(options.url)} is not a gateway URL such as https://192.168.1.12`);
+      const shown = redactUrl(String(options.url));
+      throw new G13Error('invalid', shown, 'url', `url ${JSON.stringify(shown)} is not a gateway URL such as https://192.168.1.12`);
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new G13Error('invalid', options.url, 'url', `url must be https:// or http://, got ${JSON.stringify(options.url)}`);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new G13Error('invalid', redactUrl(options.url), 'url', `url must be https:// or http://, got ${JSON.stringify(redactUrl(options.url))}`);
     this.tls = options.tls ?? (url.protocol === 'http:' ? 'plain' : options.fingerprint ? 'fingerprint' : 'verify');
     if (this.tls === 'plain') url.protocol = 'http:';
     else url.protocol = 'https:';
@@ -107,6 +116,9 @@ export class G13Transport {
       if (this.fingerprint.length !== 64) throw new G13Error('invalid', this.name, 'tls', `fingerprint must be a SHA-256 fingerprint (64 hex digits), got ${JSON.stringify(options.fingerprint ?? '')}`);
     }
     if (!options.user) throw new G13Error('invalid', this.name, 'credentials', 'user is required (the gateway uses Basic auth on every resource)');
+    try {
+      this.maxBytes = bounded(options.maxBytes, DEFAULT_MAX_BYTES, 1024, HARD_MAX_BYTES, 'maxBytes');
+    } catch (e) { throw new G13Error('invalid', this.name, 'maxBytes', (e as Error).message); }
     this.auth = `Basic ${Buffer.from(`${options.user}:${options.password ?? ''}`).toString('base64')}`;
     const key = url.host;
     let q = QUEUES.get(key);
@@ -170,8 +182,15 @@ export class G13Transport {
       };
       const onResponse = (res: http.IncomingMessage) => {
         const chunks: Buffer[] = [];
+        let size = 0;
         const done = (complete: boolean) => finish(null, { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), complete });
-        res.on('data', (c: Buffer) => chunks.push(c));
+        // An endless answer is cut off at the cap: finish() destroys the socket, nothing more is buffered.
+        const tooLarge = () => finish(fail('too-large', `the answer exceeds the ${formatBytes(this.maxBytes)} cap; aborted`));
+        if (Number(res.headers['content-length']) > this.maxBytes) return tooLarge();
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > this.maxBytes) tooLarge(); else chunks.push(c);
+        });
         res.on('end', () => done(res.complete));
         res.on('aborted', () => done(false));
         res.on('error', () => done(false));

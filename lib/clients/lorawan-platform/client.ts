@@ -4,10 +4,14 @@
  * once on errcode -31), errcode compared as text, pages fetched until a short page.
  */
 import type { Reading } from '../../model/reading';
+import { AnswerLimitError, MiB, bounded, boundedFetch, redactUrl, scrub } from '../bounded-fetch';
 import { methodSpec } from './methods';
 import { formatPlatformTime, platformTime, toReading } from './readings';
 
 export const DEFAULT_PATH = '/api/commonInternal.jsp';
+/** A page holds at most 1000 rows (seed: pageSize "Max 1000"), a few hundred KB: 4 MiB by default, 64 MiB at most. */
+export const DEFAULT_MAX_BYTES = 4 * MiB;
+export const HARD_MAX_BYTES = 64 * MiB;
 export type Body = Record<string, unknown>;
 export type Row = Record<string, unknown>;
 export type TimeArg = number | string | Date;
@@ -19,7 +23,10 @@ export interface ClientOptions {
   password?: string;
   /** A ready token (newer deployments): sent as top-level "apiToken"; without a username no re-login. */
   apiToken?: string;
+  /** Deadline of one call (headers and body), ms; default 10000. */
   timeoutMs?: number;
+  /** Largest answer accepted, bytes (default DEFAULT_MAX_BYTES, at most HARD_MAX_BYTES). */
+  maxBytes?: number;
   /** The platform's local time offset from UTC in minutes (its dates carry no zone). */
   utcOffsetMin?: number;
 }
@@ -50,6 +57,9 @@ export function endpointUrl(url: string): string {
 export class LorawanPlatformClient {
   readonly url: string;
   readonly utcOffsetMin: number;
+  /** Where messages may say we talked to: the URL without credentials or query. */
+  readonly safeUrl: string;
+  private readonly bounds: { maxBytes: number; timeoutMs: number };
   private cookie?: string;
   private token?: string;
   private loggingIn?: Promise<Body>;
@@ -59,6 +69,11 @@ export class LorawanPlatformClient {
   constructor(readonly options: ClientOptions) {
     if (!options.url) throw new Error('url is required (e.g. http://host/api/commonInternal.jsp)');
     this.url = endpointUrl(options.url);
+    this.safeUrl = redactUrl(this.url);
+    this.bounds = {
+      maxBytes: bounded(options.maxBytes, DEFAULT_MAX_BYTES, 1024, HARD_MAX_BYTES, 'maxBytes'),
+      timeoutMs: bounded(options.timeoutMs, 10_000, 1, 600_000, 'timeoutMs'),
+    };
     this.token = options.apiToken || undefined;
     this.utcOffsetMin = options.utcOffsetMin ?? 0;
   }
@@ -98,26 +113,28 @@ export class LorawanPlatformClient {
     if (this.token && method !== 'toLogin') envelope.apiToken = this.token;
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' };
     if (this.cookie) headers.cookie = `JSESSIONID=${this.cookie}`;
-    let res: Response;
+    let res: Awaited<ReturnType<typeof boundedFetch>>;
     try {
-      res = await fetch(this.url, {
+      res = await boundedFetch('lorawan-platform', this.url, {
         method: 'POST', headers, body: new URLSearchParams({ requestParams: JSON.stringify(envelope) }).toString(),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-      });
+      }, this.bounds);
     } catch (err) {
+      if (err instanceof AnswerLimitError) throw new Error(`lorawan-platform ${method}: ${err.message.replace(/^lorawan-platform: /, '')}`);
       const e = err as Error & { cause?: { code?: string } };
-      throw new Error(`lorawan-platform ${method}: ${this.url} did not answer (${e.cause?.code ?? (e.name === 'TimeoutError' ? 'timeout' : e.message)})`);
+      throw new Error(`lorawan-platform ${method}: ${this.safeUrl} did not answer (${e.cause?.code ?? scrub(e.message, this.options.password, this.options.apiToken)})`);
     }
     const cookie = /JSESSIONID=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
     if (cookie) this.cookie = cookie;
-    const text = await res.text();
-    if (!res.ok) throw new Error(`lorawan-platform ${method}: HTTP ${res.status} from ${this.url}: ${text.slice(0, 120)}`);
+    const text = res.text;
+    // The platform may echo our form (password, apiToken): never into a message.
+    const excerpt = () => scrub(text.slice(0, 120), this.options.password, this.options.apiToken, this.token);
+    if (!res.ok) throw new Error(`lorawan-platform ${method}: HTTP ${res.status} from ${this.safeUrl}: ${excerpt()}`);
     let body: unknown;
-    try { body = JSON.parse(text); } catch { throw new Error(`lorawan-platform ${method}: the answer is not JSON: ${text.slice(0, 120)}`); }
+    try { body = JSON.parse(text); } catch { throw new Error(`lorawan-platform ${method}: the answer is not JSON: ${excerpt()}`); }
     if (Array.isArray(body)) return { errcode: '0', data: body };
     const b = (body ?? {}) as Body;
     const errcode = b.errcode !== undefined ? String(b.errcode) : b.code !== undefined ? (Number(b.code) === 200 ? '0' : String(b.code)) : '0';
-    if (errcode !== '0') throw new LorawanPlatformError(method, errcode, String(b.errmsg ?? b.msg ?? ''));
+    if (errcode !== '0') throw new LorawanPlatformError(method, errcode, scrub(String(b.errmsg ?? b.msg ?? ''), this.options.password, this.options.apiToken, this.token));
     return b;
   }
 

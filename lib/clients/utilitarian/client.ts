@@ -6,6 +6,11 @@
  */
 import type { Reading } from '../../model';
 import { matchRoute, validateBody, UUID_RE, type Method } from './spec';
+import { AnswerLimitError, MiB, bounded, boundedFetch, redactUrl, scrub } from '../bounded-fetch';
+
+/** A list page (limit unstated by the spec; the server may send more than asked): 8 MiB by default, 64 MiB at most. */
+export const DEFAULT_MAX_BYTES = 8 * MiB;
+export const HARD_MAX_BYTES = 64 * MiB;
 
 const UUID0 = '00000000-0000-4000-8000-000000000000';
 import { decimal, obisOfSeries, seriesBody, seriesName } from './series';
@@ -21,7 +26,10 @@ export interface UtilitarianClientOptions {
   /** Bounds for following `next` links. */
   maxPages?: number;
   maxItems?: number;
+  /** Deadline of one request (headers and body), ms; default 15000. */
   timeoutMs?: number;
+  /** Largest answer accepted, bytes (default DEFAULT_MAX_BYTES, at most HARD_MAX_BYTES). */
+  maxBytes?: number;
   /** Renew the JWT when less than this many seconds remain. Default 120. */
   renewBeforeS?: number;
   now?: () => number;
@@ -56,14 +64,20 @@ export class UtilitarianClient {
   readonly maxPages: number;
   readonly maxItems: number;
   private readonly now: () => number;
+  private readonly bounds: { maxBytes: number; timeoutMs: number };
 
   constructor(readonly options: UtilitarianClientOptions) {
-    if (!/^https?:\/\/[^\s]+$/.test(options.url ?? '')) throw new UtilitarianError(`url: ${JSON.stringify(options.url)} is not an http(s) URL`);
+    if (!/^https?:\/\/[^\s]+$/.test(options.url ?? '')) throw new UtilitarianError(`url: ${JSON.stringify(scrub(String(options.url), options.password, options.token))} is not an http(s) URL`);
+    if (/^https?:\/\/[^/]*@/.test(options.url)) throw new UtilitarianError(`url: ${JSON.stringify(redactUrl(options.url))} must not carry a user name or password (configure a token, or a username and password)`);
     if (!options.token && !(options.username && options.password)) throw new UtilitarianError('credentials: give a token, or a username and password');
     this.maxPages = options.maxPages ?? 100;
     this.maxItems = options.maxItems ?? 100_000;
     this.now = options.now ?? Date.now;
     this.orgId = options.organization || undefined;
+    this.bounds = {
+      maxBytes: bounded(options.maxBytes, DEFAULT_MAX_BYTES, 1024, HARD_MAX_BYTES, 'maxBytes'),
+      timeoutMs: bounded(options.timeoutMs, 15_000, 1, 600_000, 'timeoutMs'),
+    };
   }
 
   private get base(): string { return this.options.url.replace(/\/+$/, ''); }
@@ -104,22 +118,28 @@ export class UtilitarianClient {
 
   private async send(method: Method, path: string, body: unknown, auth: string | undefined): Promise<any> {
     const url = /^https?:/.test(path) ? path : `${this.base}${path}`;
-    let res: Response;
+    let res: Awaited<ReturnType<typeof boundedFetch>>;
     try {
-      res = await fetch(url, {
+      res = await boundedFetch('utilitarian', url, {
         method: method.toUpperCase(),
         headers: { accept: 'application/json', ...(auth ? { authorization: auth } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
-      });
+      }, this.bounds);
     } catch (err) {
-      throw new UtilitarianError(`${method.toUpperCase()} ${url}: ${(err as Error).message}${(err as any).cause ? ` (${(err as any).cause.message ?? (err as any).cause})` : ''}`);
+      if (err instanceof AnswerLimitError) throw new UtilitarianError(`${method.toUpperCase()} ${redactUrl(url)}: ${err.message}`);
+      const cause = (err as any).cause;
+      throw new UtilitarianError(this.safe(`${method.toUpperCase()} ${redactUrl(url)}: ${(err as Error).message}${cause ? ` (${cause.message ?? cause})` : ''}`));
     }
-    const text = await res.text();
+    const text = res.text;
     let data: unknown = undefined;
     if (text) { try { data = JSON.parse(text); } catch { data = text; } }
-    if (!res.ok) throw new UtilitarianError(`${method.toUpperCase()} ${path}: HTTP ${res.status}: ${describeErrors(data)}`, res.status, data);
+    if (!res.ok) throw new UtilitarianError(this.safe(`${method.toUpperCase()} ${path}: HTTP ${res.status}: ${describeErrors(data)}`), res.status, data);
     return data;
+  }
+
+  /** A message with URL credentials, the token, the password and the JWT masked. */
+  private safe(text: string): string {
+    return scrub(text, this.options.token, this.options.password, this.jwt?.token);
   }
 
   /** Any spec path (relative to the API root, query string allowed). */

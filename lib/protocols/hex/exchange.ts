@@ -4,7 +4,7 @@
  * ends when the codec says it is complete, or after a silence of gapMs.
  */
 import { chunks } from './hex';
-import { Link, LinkTimeoutError, sleep, type Completeness } from './link';
+import { Link, LinkOverflowError, LinkTimeoutError, sleep, withDeadline, type Completeness } from './link';
 
 export interface ExchangeOptions {
   /** waiting_time: the first byte (or the complete response with a completeness test) must arrive within it, ms. */
@@ -16,6 +16,11 @@ export interface ExchangeOptions {
   /** Completeness test per frame index; without one a silence of gapMs ends the response. */
   complete?: (index: number) => Completeness | undefined;
   gapMs?: number;
+  /**
+   * Deadline for the whole exchange, ms (default 30 s + waitingMs per frame): a device that keeps
+   * trickling bytes cannot keep the poll alive. The bytes per response are capped by Link.maxBytes.
+   */
+  deadlineMs?: number;
 }
 
 export interface ExchangeResult {
@@ -28,9 +33,17 @@ export interface ExchangeResult {
 async function readUntilSilence(link: Link, firstMs: number, gapMs: number, frame: number): Promise<Buffer> {
   const any = (b: Buffer) => (b.length ? b.length : -1);
   const parts = [await link.read(any, firstMs, `response to frame ${frame + 1}`)];
+  let size = parts[0].length;
   for (;;) {
     try {
-      parts.push(await link.read(any, gapMs, 'more bytes'));
+      const more = await link.read(any, gapMs, 'more bytes');
+      size += more.length;
+      if (size > link.maxBytes) {
+        const err = new LinkOverflowError(link.name, link.maxBytes);
+        link.abort(err);
+        throw err;
+      }
+      parts.push(more);
     } catch (err) {
       if (err instanceof LinkTimeoutError) return Buffer.concat(parts);
       throw err;
@@ -38,7 +51,12 @@ async function readUntilSilence(link: Link, firstMs: number, gapMs: number, fram
   }
 }
 
-export async function exchange(link: Link, frames: Buffer[], o: ExchangeOptions): Promise<ExchangeResult> {
+export function exchange(link: Link, frames: Buffer[], o: ExchangeOptions): Promise<ExchangeResult> {
+  const deadline = o.deadlineMs ?? 30_000 + o.waitingMs * Math.max(1, frames.length);
+  return withDeadline(link, deadline, 'the exchange', () => run(link, frames, o));
+}
+
+async function run(link: Link, frames: Buffer[], o: ExchangeOptions): Promise<ExchangeResult> {
   const started = Date.now();
   const responses: Buffer[] = [];
   const sent: number[] = [];

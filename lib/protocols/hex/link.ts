@@ -20,7 +20,17 @@ export interface LinkOptions {
   /** Clear bit 7 of every byte read (7E1 characters through a transparent 8N1 converter). */
   sevenBit?: boolean;
   connectTimeoutMs?: number;
+  /** Bytes buffered per read at most (default DEFAULT_MAX_BYTES); more fails the read and drops the link. */
+  maxBytes?: number;
 }
+
+/**
+ * A complete IEC 62056-21 readout is at most tens of KB, a Modbus or M-Bus answer a few hundred
+ * bytes: 256 KiB buffered per read is ample and keeps a device that streams forever bounded.
+ */
+export const DEFAULT_MAX_BYTES = 256 * 1024;
+/** Bytes of traffic kept in Link.trace at most. */
+export const MAX_TRACE_BYTES = 64 * 1024;
 
 /** Returns the end offset of a complete answer in `buf`, or -1 while more bytes are needed. */
 export type Completeness = (buf: Buffer) => number;
@@ -29,6 +39,14 @@ export class LinkTimeoutError extends Error {
   constructor(message: string, readonly received: Buffer) {
     super(message);
     this.name = 'LinkTimeoutError';
+  }
+}
+
+/** A device sent more than the link buffers: the link is dropped. */
+export class LinkOverflowError extends Error {
+  constructor(readonly link: string, readonly limit: number) {
+    super(`${link}: the answer exceeds the ${limit >= 1024 && limit % 1024 === 0 ? `${limit / 1024} KiB` : `${limit} bytes`} cap; connection dropped`);
+    this.name = 'LinkOverflowError';
   }
 }
 
@@ -42,21 +60,47 @@ export abstract class Link {
   protected buf = Buffer.alloc(0);
   private waiter?: Waiter;
   private error?: Error;
-  /** Every byte written and read, for logs and msg details. */
+  /** The first bytes written and read (up to MAX_TRACE_BYTES), for logs and msg details. */
   readonly trace: { dir: 'tx' | 'rx'; data: Buffer; at: number }[] = [];
+  private traced = 0;
   abstract readonly canSwitchBaud: boolean;
+  /** host:port or the serial path, for messages. */
+  abstract readonly name: string;
+  /** Bytes buffered at most; a device sending more fails the waiting read and the link. */
+  maxBytes = DEFAULT_MAX_BYTES;
 
   constructor(protected readonly sevenBit = false) {}
 
+  private record(dir: 'tx' | 'rx', data: Buffer): void {
+    if (this.traced + data.length > MAX_TRACE_BYTES) return;
+    this.traced += data.length;
+    this.trace.push({ dir, data, at: Date.now() });
+  }
+
   protected received(data: Buffer): void {
+    if (this.error) return;
     const d = this.sevenBit ? Buffer.from(data.map((b) => b & 0x7f)) : data;
-    this.trace.push({ dir: 'rx', data: d, at: Date.now() });
+    this.record('rx', d);
+    if (this.buf.length + d.length > this.maxBytes) {
+      this.buf = Buffer.alloc(0);
+      this.abort(new LinkOverflowError(this.name, this.maxBytes));
+      return;
+    }
     this.buf = Buffer.concat([this.buf, d]);
     this.check();
   }
 
+  /** Fails the waiting read and every later one with `err`, and stops the device's traffic. */
+  abort(err: Error): void {
+    this.failed(err);
+    this.halt();
+  }
+
+  /** Stops receiving (closes the socket or port at once). */
+  protected abstract halt(): void;
+
   protected failed(err: Error): void {
-    this.error = err;
+    this.error ??= err;
     const w = this.waiter;
     if (w) { this.waiter = undefined; clearTimeout(w.timer); w.reject(err); }
   }
@@ -100,7 +144,7 @@ export abstract class Link {
 
   async write(data: Buffer): Promise<void> {
     if (this.error) throw this.error;
-    this.trace.push({ dir: 'tx', data, at: Date.now() });
+    this.record('tx', data);
     await this.send(data);
   }
 
@@ -112,7 +156,7 @@ export abstract class Link {
 
 export class TcpLink extends Link {
   readonly canSwitchBaud = false;
-  private constructor(private readonly socket: net.Socket, sevenBit: boolean) {
+  private constructor(private readonly socket: net.Socket, sevenBit: boolean, readonly name: string) {
     super(sevenBit);
     socket.on('data', (d: Buffer) => this.received(d));
     socket.on('error', (e) => this.failed(e));
@@ -125,7 +169,7 @@ export class TcpLink extends Link {
       const socket = net.connect({ host, port });
       const timer = setTimeout(() => { socket.destroy(); reject(new Error(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`)); }, timeoutMs);
       socket.once('error', (e) => { clearTimeout(timer); reject(new Error(`cannot connect to ${host}:${port}: ${e.message}`)); });
-      socket.once('connect', () => { clearTimeout(timer); socket.setNoDelay(true); resolve(new TcpLink(socket, sevenBit)); });
+      socket.once('connect', () => { clearTimeout(timer); socket.setNoDelay(true); resolve(new TcpLink(socket, sevenBit, `${host}:${port}`)); });
     });
   }
 
@@ -134,6 +178,8 @@ export class TcpLink extends Link {
   }
 
   async setBaud(): Promise<void> { /* the converter's speed is fixed */ }
+
+  protected halt(): void { this.socket.destroy(); }
 
   close(): Promise<void> {
     return new Promise((resolve) => {
@@ -158,7 +204,7 @@ interface SerialPortLike {
 
 export class SerialLink extends Link {
   readonly canSwitchBaud = true;
-  private constructor(private readonly port: SerialPortLike, sevenBit: boolean) {
+  private constructor(private readonly port: SerialPortLike, sevenBit: boolean, readonly name: string) {
     super(sevenBit);
     port.on('data', (d: Buffer) => this.received(d));
     port.on('error', (e: Error) => this.failed(e));
@@ -170,7 +216,7 @@ export class SerialLink extends Link {
     return new Promise((resolve, reject) => {
       const port = new SerialPort({
         path, baudRate: settings.baudRate, dataBits: settings.dataBits ?? 8, parity: settings.parity ?? 'none', stopBits: settings.stopBits ?? 1, autoOpen: true,
-      }, (err) => (err ? reject(new Error(`cannot open serial port ${path}: ${err.message}`)) : resolve(new SerialLink(port, sevenBit))));
+      }, (err) => (err ? reject(new Error(`cannot open serial port ${path}: ${err.message}`)) : resolve(new SerialLink(port, sevenBit, path))));
     });
   }
 
@@ -188,15 +234,47 @@ export class SerialLink extends Link {
     return new Promise((resolve, reject) => this.port.update({ baudRate: baud }, (e) => (e ? reject(e) : resolve())));
   }
 
+  protected halt(): void { if (this.port.isOpen) this.port.close(() => undefined); }
+
   close(): Promise<void> {
     return new Promise((resolve) => (this.port.isOpen ? this.port.close(() => resolve()) : resolve()));
   }
 }
 
 /** Opens a TCP or serial link for `host` (a serial path opens the port with `serial`, default 9600 8N1). */
-export function openLink(o: LinkOptions): Promise<Link> {
-  if (isSerialPath(o.host)) return SerialLink.open(o.host, o.serial ?? { baudRate: 9600 }, o.sevenBit);
-  return TcpLink.open(o.host, o.port ?? 0, o.sevenBit, o.connectTimeoutMs);
+export async function openLink(o: LinkOptions): Promise<Link> {
+  const link = isSerialPath(o.host) ? await SerialLink.open(o.host, o.serial ?? { baudRate: 9600 }, o.sevenBit) : await TcpLink.open(o.host, o.port ?? 0, o.sevenBit, o.connectTimeoutMs);
+  if (o.maxBytes !== undefined) link.maxBytes = o.maxBytes;
+  return link;
+}
+
+/**
+ * A deadline for a whole session on `link`: when `ms` pass first, the link is aborted (its traffic
+ * stops) and the promise rejects with LinkDeadlineError, even if the job is sleeping.
+ */
+export async function withDeadline<T>(link: Link, ms: number, what: string, job: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new LinkDeadlineError(`${link.name}: ${what} not complete within ${ms} ms; connection dropped`);
+      link.abort(err);
+      reject(err);
+    }, ms);
+  });
+  const run = job();
+  run.catch(() => undefined);
+  try {
+    return await Promise.race([run, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class LinkDeadlineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LinkDeadlineError';
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -138,7 +138,11 @@ export async function program(link: Link, password: string, o: SessionOptions = 
   const session = new ProgrammingSession(link, timeout, id, baud);
   if (password !== '') {
     await link.write(command('P1', `(${password})`));
-    const r = await reply(link, timeout, 'P1 (password)');
+    // A half-duplex head echoes P1: a timeout's excerpt of the received bytes must not show the password.
+    const r = await reply(link, timeout, 'P1 (password)').catch((e: Error) => {
+      e.message = e.message.split(password).join('***');
+      throw e;
+    });
     if (!r.ack) {
       await session.close().catch(() => undefined);
       throw new Error('the meter refused the password P1 (NAK)');

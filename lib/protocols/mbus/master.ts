@@ -10,7 +10,7 @@ import {
 } from './frame';
 import { decodeTelegram } from './telegram';
 import type { MbusTelegram } from './types';
-import { answerTimeoutMs, completeAnswerMs, frameTimeMs } from './timing';
+import { MAX_FRAME_BYTES, answerTimeoutMs, completeAnswerMs, frameTimeMs } from './timing';
 import { SerialTransport, createTransport as createTransportOf, describeEndpoint, endpointKey as endpointKeyOf, type MbusEndpoint, type MbusTransport } from './transport';
 
 export interface MasterOptions {
@@ -90,6 +90,12 @@ export function secondaryAddressText(h: { id: string; manufacturer: string; vers
 export function describeAddress(a: MbusAddress): string {
   return 'primary' in a ? `primary address ${a.primary}` : `secondary address ${a.secondary.id}${a.secondary.manufacturer ? ` ${a.secondary.manufacturer}` : ''}`;
 }
+
+/**
+ * Bytes one answer may bring at most: a frame is at most 261 bytes and anything beside it makes the
+ * answer garbled anyway, so a device (or TCP gateway) streaming without end is cut off here.
+ */
+export const MAX_ANSWER_BYTES = 4 * MAX_FRAME_BYTES;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -219,7 +225,13 @@ export class MbusMaster extends EventEmitter {
       const first = setTimeout(judge, firstMs);
       const total = setTimeout(judge, totalMs);
       let idle: NodeJS.Timeout | undefined;
+      let size = 0;
       this.listener = (chunk) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) {
+          this.splitter.reset();
+          return finish({ kind: 'garbled', bytes: all(), reason: `more than ${MAX_ANSWER_BYTES} bytes (an endless answer); cut off` });
+        }
         received.push(chunk);
         clearTimeout(first);
         clearTimeout(idle);
