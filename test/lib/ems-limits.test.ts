@@ -58,12 +58,12 @@ describe('bounded periods and paced work (DOS)', () => {
   };
 
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'boss-secret' }, now: () => NOW });
+    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, now: () => NOW });
     const site = services.registry.createFolder({ name: 'Plant' });
     services.registry.createMeter({ folder_id: site._id, name: 'Main', protocol: 'modbus-tcp', profile: 'eastron-sdm630', ip_address: '127.0.0.1', port: '5020', connection_address: '1' }, undefined, 'm1');
     store = new SqliteStore({ path: ':memory:' });
     bills = new BillStore(':memory:');
-    token = (await services.auth.login('boss', 'boss-secret')).access_token;
+    token = (await services.auth.login('boss', 'chief-pass-0417')).access_token;
     await store.write(readings('m1'));
     services.tariffs.create({ tariff: touTariff() });
     services.costCenters.create({ id: 'cc', name: 'CC', tariffs: { electricity: 'day-night' }, meters: [{ id: 'm1', energyType: 'electricity' }] });
