@@ -110,6 +110,21 @@ export class AuthService {
     return { user, sessionId: row.id };
   }
 
+  /**
+   * The user of a live session by its id (the dashboard's socket knows the id, not the token), or
+   * a 401 ApiError when the session ended, expired or its user is inactive.
+   * (Minimal version by KEYS; AUTH owns this file.)
+   */
+  sessionUser(sessionId: string): { user: User; sessionId: string } {
+    if (typeof sessionId !== 'string' || sessionId === '') throw new ApiError(401, 'no EMS session: log in to the dashboard first');
+    const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(sessionId) as SessionRow | undefined;
+    if (!row || row.ended_at !== null) throw new ApiError(401, 'the EMS session is unknown or logged out; log in again');
+    if (row.refresh_expires <= this.now()) throw new ApiError(401, 'the EMS session has expired; log in again');
+    const user = this.users.get(row.user_id);
+    if (!user.active) throw new ApiError(401, `account "${user.login}" is deactivated`);
+    return { user, sessionId: row.id };
+  }
+
   /** Deletes sessions that ended or expired more than a day ago; returns how many. */
   prune(): number {
     const cutoff = this.now() - 24 * 3_600_000;

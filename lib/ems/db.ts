@@ -149,6 +149,26 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX raw_responses_meter_date ON raw_responses(meter_id, date);
     `,
   },
+  {
+    version: 8,
+    name: 'API keys',
+    sql: `
+      CREATE TABLE api_keys (
+        id             TEXT PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        key_hash       TEXT NOT NULL UNIQUE,
+        role           TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+        open_folders   TEXT NOT NULL DEFAULT '[]',
+        expires_at     INTEGER,
+        created_by     TEXT,
+        created_at     INTEGER NOT NULL,
+        last_used_at   INTEGER,
+        last_used_from TEXT,
+        revoked_at     INTEGER,
+        revoked_by     TEXT
+      );
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

@@ -7,6 +7,8 @@ import { EventEmitter } from 'node:events';
 import type { EmsDatabase } from './db';
 import { openEmsDb } from './db';
 import { ApiError } from './envelope';
+import { ApiKeyService } from './api-keys';
+import { AuditTrail } from './audit';
 import { AuthService, ensureAdmin, type AuthOptions } from './auth';
 import { EventLog } from './event-log';
 import { checkMeterAllowed, defaultPublicKey, licenseStatus, verifyLicense, type LicenseStatus, type LicenseTerms } from './license';
@@ -48,6 +50,10 @@ export interface EmsServices {
   db: EmsDatabase;
   users: UserService;
   auth: AuthService;
+  /** API keys for programs (hashed, with role, folder scope, expiry). */
+  apiKeys: ApiKeyService;
+  /** The API's audit trail in the event log. */
+  audit: AuditTrail;
   registry: Registry;
   events: EventLog;
   license: LicenseService;
@@ -88,13 +94,15 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
       },
     }, now);
     const auth = new AuthService(db, users, opts.auth, now);
+    const apiKeys = new ApiKeyService(db, now);
+    const audit = new AuditTrail(events, now);
     const logConfig: ConfigChange = (c) => events.add({ kind: 'config', event: `${c.kind} ${c.action}d: ${c.name}`, value: c.id, source: c.by ?? null });
     const tariffs = new TariffService(db, logConfig, now);
     const costCenters = new CostCenterService(db, tariffs, registry, logConfig, now);
     const objects = new ObjectService(db, tariffs, registry, logConfig, now);
     const { created, warning } = await ensureAdmin(users, opts.env ?? {});
     if (created) events.add({ kind: 'system', event: `admin account "${created.login}" created on first start` });
-    return { db, users, auth, registry, events, license, tariffs, costCenters, objects, changes, adminWarning: warning, close: () => db.close() };
+    return { db, users, auth, apiKeys, audit, registry, events, license, tariffs, costCenters, objects, changes, adminWarning: warning, close: () => db.close() };
   } catch (err) {
     db.close();
     throw err;

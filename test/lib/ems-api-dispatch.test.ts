@@ -45,7 +45,7 @@ describe('API dispatch', () => {
   });
 
   it('trusts flow-internal calls as the system administrator, and public operations need no token', async () => {
-    const internal = await runOperation(probe('admin'), { ...base, request: request() }, true);
+    const internal = await runOperation(probe("admin"), { ...base, request: request() }, { mode: "user", login: "boss" });
     assert.deepEqual((internal.body as any).data, { who: 'system' });
     const open = await runOperation(probe('public'), { ...base, request: request() });
     assert.deepEqual((open.body as any).data, { who: null });
