@@ -63,7 +63,7 @@ function cookieTokenOf(req: RequestLike | undefined): string | undefined {
 /** Throws 403 unless the user's role reaches `needed`. */
 export function requireRole(user: User, needed: Role): void {
   if (RANK[user.role] < RANK[needed]) {
-    throw new ApiError(403, `this needs the ${needed} role; "${user.login}" is ${user.role === 'admin' ? 'an' : 'a'} ${user.role}`);
+    throw new ApiError(403, `this needs the ${needed} role; "${user.login}" is ${/^[aeiou]/.test(user.role) ? 'an' : 'a'} ${user.role}`);
   }
 }
 
