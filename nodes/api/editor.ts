@@ -48,13 +48,14 @@ RED.nodes.registerType<Props, Creds>('ems-api', {
     return this.name || this.operation;
   },
   oneditprepare() {
+    const node = this;
     const identity = $('#node-input-identity');
     identity.val(this.identity || 'request');
     const showIdentity = (): void => {
       const mode = (identity.val() as string) || 'request';
       $('.ems-api-identity').hide();
       $(`.ems-api-identity-${mode}`).show();
-      $('#ems-api-identity-tip').text(RED._(`ems-api.tip.${mode}`));
+      $('#ems-api-identity-tip').text(node._(`ems-api.tip.${mode}`));
     };
     identity.on('change', showIdentity);
     showIdentity();
