@@ -80,7 +80,8 @@ export async function runOperation(op: Operation, ctx: Omit<ApiContext, 'caller'
       requireRole(full.caller.user, op.access);
       if (op.method !== 'GET') {
         try {
-          checkCsrf({ ...ctx.request, method: ctx.request.method ?? op.method }, full.caller.viaCookie, ctx.allowedOrigins ?? []);
+          // The operation's method decides (an http in wired with another method changes nothing about what it does).
+          checkCsrf({ ...ctx.request, method: op.method }, full.caller.viaCookie, ctx.allowedOrigins ?? []);
         } catch (err) {
           csrfRefused = true;
           throw err;
