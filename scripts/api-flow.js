@@ -37,7 +37,7 @@ function apiTab() {
         id: `${id}-in`, type: 'http in', z: TAB, g: group, name: `${op.method} ${op.path}`, url: op.path,
         method: op.method.toLowerCase(), upload: Boolean(op.upload), swaggerDoc: '', x: 250, y: rowY, wires: [[id]],
       });
-      nodes.push({ id, type: 'ems-api', z: TAB, g: group, name: op.summary, system: SYSTEM, operation: op.name, x: 620, y: rowY, wires: [[out]] });
+      nodes.push({ id, type: 'ems-api', z: TAB, g: group, name: op.summary, system: SYSTEM, operation: op.name, identity: 'request', user: '', x: 620, y: rowY, wires: [[out]] });
       ids.push(`${id}-in`, id);
     });
     nodes.push({ id: out, type: 'http response', z: TAB, g: group, name: 'answer', statusCode: '', headers: {}, x: 950, y: top + 40, wires: [] });

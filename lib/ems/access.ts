@@ -1,6 +1,7 @@
 /**
- * Who may call what: the access token of a request (the access_token cookie or
- * `Authorization: Bearer`), the role an operation needs, and the folder scope of the caller.
+ * Who may call what: the credential of a request (an API key in `X-API-Key` or
+ * `Authorization: Bearer emsk_...`, else a session's access token from `Authorization: Bearer` or
+ * the access_token cookie), the role an operation needs, and the folder scope of the caller.
  */
 import { ApiError } from './envelope';
 import type { Role, User } from './users';
@@ -15,14 +16,41 @@ export interface RequestLike {
   cookies?: Record<string, string | undefined>;
 }
 
+function headerOf(req: RequestLike | undefined, name: string): string | undefined {
+  const v = req?.headers?.[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function bearerOf(req: RequestLike | undefined): string | undefined {
+  const header = headerOf(req, 'authorization');
+  const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return m ? m[1] : undefined;
+}
+
+/** What a request authenticates with. */
+export type Credential =
+  | { kind: 'key'; key: string }
+  | { kind: 'token'; token: string; viaCookie: boolean };
+
+/**
+ * The credential of a request: `X-API-Key`, else `Authorization: Bearer` (a value starting with
+ * `emsk_` is an API key, anything else a session token), else the access_token cookie.
+ */
+export function credentialOf(req: RequestLike | undefined): Credential | undefined {
+  const key = headerOf(req, 'x-api-key')?.trim();
+  if (key) return { kind: 'key', key };
+  const bearer = bearerOf(req);
+  if (bearer) return bearer.startsWith('emsk_') ? { kind: 'key', key: bearer } : { kind: 'token', token: bearer, viaCookie: false };
+  const cookie = cookieTokenOf(req);
+  return cookie ? { kind: 'token', token: cookie, viaCookie: true } : undefined;
+}
+
 /** The access token of a request: `Authorization: Bearer <token>` first, else the access_token cookie. */
 export function accessTokenOf(req: RequestLike | undefined): string | undefined {
-  const auth = req?.headers?.authorization;
-  const header = Array.isArray(auth) ? auth[0] : auth;
-  if (header) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (m) return m[1];
-  }
+  return bearerOf(req) ?? cookieTokenOf(req);
+}
+
+function cookieTokenOf(req: RequestLike | undefined): string | undefined {
   if (req?.cookies?.access_token) return req.cookies.access_token;
   const cookie = req?.headers?.cookie;
   for (const part of (Array.isArray(cookie) ? cookie.join(';') : cookie ?? '').split(';')) {
@@ -35,7 +63,7 @@ export function accessTokenOf(req: RequestLike | undefined): string | undefined 
 /** Throws 403 unless the user's role reaches `needed`. */
 export function requireRole(user: User, needed: Role): void {
   if (RANK[user.role] < RANK[needed]) {
-    throw new ApiError(403, `this needs the ${needed} role; "${user.login}" is ${user.role === 'admin' ? 'an' : 'a'} ${user.role}`);
+    throw new ApiError(403, `this needs the ${needed} role; "${user.login}" is ${/^[aeiou]/.test(user.role) ? 'an' : 'a'} ${user.role}`);
   }
 }
 

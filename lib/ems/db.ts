@@ -173,6 +173,26 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'API keys',
+    sql: `
+      CREATE TABLE api_keys (
+        id             TEXT PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        key_hash       TEXT NOT NULL UNIQUE,
+        role           TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+        open_folders   TEXT NOT NULL DEFAULT '[]',
+        expires_at     INTEGER,
+        created_by     TEXT,
+        created_at     INTEGER NOT NULL,
+        last_used_at   INTEGER,
+        last_used_from TEXT,
+        revoked_at     INTEGER,
+        revoked_by     TEXT
+      );
+    `,
+  },
+  {
     version: 9,
     name: 'retired meter ids',
     // Ids of meters deleted before this table existed are recovered from their "meter deleted" events.

@@ -10,5 +10,7 @@ export * from './license';
 export * from './event-log';
 export * from './schedule';
 export * from './access';
+export * from './api-keys';
+export * from './audit';
 export * from './services';
 export * as api from './api';

@@ -7,6 +7,8 @@ import { EventEmitter } from 'node:events';
 import type { EmsDatabase } from './db';
 import { openEmsDb } from './db';
 import { ApiError } from './envelope';
+import { ApiKeyService } from './api-keys';
+import { AuditTrail } from './audit';
 import { AuthService, ensureAdmin, type AuthOptions } from './auth';
 import { EventLog } from './event-log';
 import { checkMeterAllowed, defaultPublicKey, licenseStatus, verifyLicense, type LicenseStatus, type LicenseTerms } from './license';
@@ -50,6 +52,10 @@ export interface EmsServices {
   db: EmsDatabase;
   users: UserService;
   auth: AuthService;
+  /** API keys for programs (hashed, with role, folder scope, expiry). */
+  apiKeys: ApiKeyService;
+  /** The API's audit trail in the event log. */
+  audit: AuditTrail;
   registry: Registry;
   events: EventLog;
   license: LicenseService;
@@ -107,6 +113,8 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
       pollNetworks: opts.pollNetworks ?? opts.env?.EMS_POLL_NETWORKS,
     });
     const auth = new AuthService(db, users, { ...opts.auth, events }, now);
+    const apiKeys = new ApiKeyService(db, now);
+    const audit = new AuditTrail(events, now);
     const logConfig: ConfigChange = (c) => events.add({ kind: 'config', event: `${c.kind} ${c.action}d: ${c.name}`, value: c.id, source: c.by ?? null });
     const tariffs = new TariffService(db, logConfig, now);
     const costCenters = new CostCenterService(db, tariffs, registry, logConfig, now);
@@ -131,7 +139,7 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
       clearInterval(pruner);
       db.close();
     };
-    return { db, users, auth, registry, events, license, tariffs, costCenters, objects, changes, adminWarning: warning, close };
+    return { db, users, auth, apiKeys, audit, registry, events, license, tariffs, costCenters, objects, changes, adminWarning: warning, close };
   } catch (err) {
     db.close();
     throw err;

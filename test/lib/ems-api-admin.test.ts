@@ -86,7 +86,7 @@ describe('API: users (admin only)', () => {
     const deleted = await call('users.delete', { token: admin, params: { id: olga.id } });
     assert.deepEqual(deleted.body, { data: 'deleted user "olga"', error: null, status: 200 });
     expectError(await call('users.get', { token: admin, params: { id: olga.id } }), 404, new RegExp(`unknown user "${olga.id}"`));
-    const events = services.events.query({ filter: 'user' }).map((e) => `${e.event} ${e.value} by ${e.source}`);
+    const events = services.events.query({ filter: 'user' }).filter((e) => e.kind === 'config').map((e) => `${e.event} ${e.value} by ${e.source}`);
     assert.deepEqual(events, ['user deleted olga by admin', 'user updated olga by admin', 'user updated olga by admin', 'user created olga by admin']);
   });
 

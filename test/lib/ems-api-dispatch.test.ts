@@ -28,7 +28,7 @@ describe('API dispatch', () => {
   it('answers 401 without a token, 401 for an unknown one, and runs with a valid Bearer or cookie', async () => {
     const none = await runOperation(probe('viewer'), { ...base, request: request() });
     assert.equal(none.status, 401);
-    assert.deepEqual(none.body, { data: null, error: 'log in first: no access token (access_token cookie or Authorization: Bearer)', status: 401 });
+    assert.deepEqual(none.body, { data: null, error: 'log in first: no access token (access_token cookie or Authorization: Bearer) and no API key (X-API-Key)', status: 401 });
     const forged = await runOperation(probe('viewer'), { ...base, request: request({ headers: { authorization: 'Bearer not-a-token' } }) });
     assert.equal(forged.status, 401);
     assert.match((forged.body as any).error, /unknown or logged out/);
@@ -44,9 +44,13 @@ describe('API dispatch', () => {
     assert.equal((a.body as any).error, 'this needs the operator role; "vera" is a viewer');
   });
 
-  it('trusts flow-internal calls as the system administrator, and public operations need no token', async () => {
-    const internal = await runOperation(probe('admin'), { ...base, request: request() }, true);
-    assert.deepEqual((internal.body as any).data, { who: 'system' });
+  it('runs as a configured identity only when asked (no trusted path), and public operations need no token', async () => {
+    const plain = await runOperation(probe('admin'), { ...base, request: request() });
+    assert.equal(plain.status, 401, 'a message without credentials is not trusted');
+    const asUser = await runOperation(probe("admin"), { ...base, request: request() }, { mode: "user", login: "boss" });
+    assert.deepEqual((asUser.body as any).data, { who: 'boss' });
+    const viewer = await runOperation(probe('admin'), { ...base, request: request() }, { mode: 'user', login: 'vera' });
+    assert.equal(viewer.status, 403, 'a configured identity is limited by its role');
     const open = await runOperation(probe('public'), { ...base, request: request() });
     assert.deepEqual((open.body as any).data, { who: null });
   });
@@ -75,7 +79,9 @@ describe('API dispatch', () => {
     const session = await runOperation(byName('auth.session'), { ...base, request: request({ cookies: { access_token: token } }) });
     assert.equal((session.body as any).data.user.login, 'vera');
     assert.equal((session.body as any).data.user.password_hash, undefined);
-    const out = await runOperation(byName('auth.logout'), { ...base, request: request({ cookies: { access_token: token } }) });
+    const foreign = await runOperation(byName('auth.logout'), { ...base, request: request({ cookies: { access_token: token }, headers: { host: 'ems.local', origin: 'http://evil.example' } }) });
+    assert.equal(foreign.status, 403, 'a cookie-authenticated write from another origin is refused (CSRF)');
+    const out = await runOperation(byName('auth.logout'), { ...base, request: request({ cookies: { access_token: token }, headers: { host: 'ems.local', origin: 'http://ems.local' } }) });
     assert.deepEqual([out.status, out.cookies], [200, { access_token: null }]);
     const again = await runOperation(byName('auth.session'), { ...base, request: request({ cookies: { access_token: token } }) });
     assert.equal(again.status, 401);

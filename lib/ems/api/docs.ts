@@ -35,7 +35,7 @@ export function openApiDocument(ops: readonly Operation[], version: string): Rec
         ...(parameters.length || op.body ? { 400: { description: 'Bad input: the error names the field and the value', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } } : {}),
         ...(op.access !== 'public' ? { 401: { description: 'No valid access token' }, 403: { description: 'The role does not allow this' } } : {}),
       },
-      security: op.access === 'public' ? [] : [{ cookie: [] }, { bearer: [] }],
+      security: op.access === 'public' ? [] : [{ cookie: [] }, { bearer: [] }, { apiKey: [] }],
     };
     if (op.body) {
       const body: Record<string, unknown> = { 'application/json': { schema: op.body } };
@@ -58,7 +58,8 @@ export function openApiDocument(ops: readonly Operation[], version: string): Rec
     components: {
       securitySchemes: {
         cookie: { type: 'apiKey', in: 'cookie', name: 'access_token' },
-        bearer: { type: 'http', scheme: 'bearer' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'an access token, or an API key (emsk_...)' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
       },
       schemas: {
         Error: { type: 'object', properties: { data: { nullable: true }, error: { type: 'string' }, status: { type: 'integer' } } },

@@ -6,6 +6,7 @@ import { BILLING_OPERATIONS } from './billing';
 import { DATA_OPERATIONS } from './data';
 import { docsOperations } from './docs';
 import { EVENT_OPERATIONS } from './events';
+import { KEYS_OPERATIONS } from './keys';
 import { LICENSE_OPERATIONS } from './license';
 import { OBJECT_OPERATIONS } from './objects';
 import { POLL_SERVER_OPERATIONS } from './poll-server';
@@ -29,6 +30,7 @@ const VERSION = packageVersion();
 export const OPERATIONS: Operation[] = [
   ...AUTH_OPERATIONS,
   ...USERS_OPERATIONS,
+  ...KEYS_OPERATIONS,
   ...POLL_SERVER_OPERATIONS,
   ...POLLING_OPERATIONS,
   ...READINGS_OPERATIONS,

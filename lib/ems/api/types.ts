@@ -23,13 +23,25 @@ export interface ApiRequest {
   headers: Record<string, string | string[] | undefined>;
   cookies: Record<string, string | undefined>;
   files?: UploadedFile[];
+  /** The client's address (msg.req.ip); undefined for flow-internal messages. */
+  ip?: string;
+  /** The request came over TLS (msg.req.secure). */
+  secure?: boolean;
+  /** The HTTP method (msg.req.method); the operation's own method when absent. */
+  method?: string;
+  /** The URL path without the query (from msg.req.originalUrl). */
+  path?: string;
 }
 
 /** Who is calling, resolved before `run`: the user, their folder scope and the meters they may see. */
 export interface ApiCaller {
   user: User;
-  /** null for flow-internal calls (dashboard), which act as a system administrator. */
+  /** The session of a login, null for an API key or a node acting as a configured user. */
   sessionId: string | null;
+  /** The credential was the access_token cookie (cookie-authenticated writes are CSRF-checked). */
+  viaCookie: boolean;
+  /** The API key's id when the caller is an API key. */
+  keyId?: string;
   /** Folder ids the caller sees in full; undefined = all. */
   scope: FolderScope;
   /** Meter ids the caller may see; undefined = all. */
@@ -55,7 +67,19 @@ export interface ApiContext {
   caller?: ApiCaller;
   /** Set when an ems-poll-schedule node runs. */
   poller?: Poller;
+  /** Origins allowed beside the server's own for cookie-authenticated writes (EMS_CORS_ORIGINS). */
+  allowedOrigins?: readonly string[];
 }
+
+/**
+ * Whom an ems-api node acts for: the request's own credentials (default), a configured EMS user
+ * (by login), a configured API key, or the user of the dashboard session the message came from.
+ */
+export type Identity =
+  | { mode: 'request' }
+  | { mode: 'user'; login: string }
+  | { mode: 'key'; key: string }
+  | { mode: 'dashboard'; sessionId: string | undefined };
 
 export interface CookieSpec { value: string; maxAge?: number; httpOnly?: boolean; sameSite?: 'strict' | 'lax'; path?: string; secure?: boolean }
 
