@@ -14,9 +14,12 @@ describe('the editor accounts are the EMS users', () => {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-editor-auth-'));
     file = path.join(dir, 'ems.db');
-    // Two openers of a fresh database at once (the ems-system node and settings.js): both succeed.
+    // Two openers of a fresh database at once, both creating the first admin: the loser reopens.
     editor = lazyServices({ file, env: { EMS_ADMIN_PASSWORD: 'Adm1n-sunflower' } });
-    [ems] = await Promise.all([openEmsServices({ file, env: { EMS_ADMIN_PASSWORD: 'Adm1n-sunflower' } }), editor()]);
+    let failures = 0;
+    const racing = (o: Parameters<typeof openEmsServices>[0]) => openEmsServices(o).catch((err) => { failures++; throw err; });
+    [ems] = await Promise.all([lazyServices({ file, env: { EMS_ADMIN_PASSWORD: 'Adm1n-sunflower' } }, racing)(), editor()]);
+    assert.ok(failures <= 1, `${failures} failed opens`);
     await ems.users.create({ login: 'olga', name: 'Olga', password: 'Vq7-sunflower-92', role: 'operator' });
     await ems.users.create({ login: 'vera', name: 'Vera', password: 'Vq7-sunflower-93', role: 'viewer' });
     const anna = await ems.users.create({ login: 'anna', name: 'Anna', password: 'Vq7-sunflower-94', role: 'admin' });
