@@ -81,6 +81,8 @@ function filterHeaders(res: ServerResponse, origins: readonly string[]): void {
     if (n === 'x-powered-by') return res;
     if (n === 'access-control-allow-origin' && !(typeof value === 'string' && origins.includes(value))) return res;
     if (n.startsWith('access-control-') && n !== 'access-control-allow-origin' && origins.length === 0) return res;
+    // A handler's own Content-Security-Policy still forbids framing.
+    if (n === 'content-security-policy' && typeof value === 'string' && !/frame-ancestors/.test(value)) return set(name, `${value}; frame-ancestors 'none'`);
     return set(name, value);
   }) as typeof res.setHeader;
   res.removeHeader('X-Powered-By');
