@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
@@ -270,6 +271,38 @@ describe('safe by default (real Node-RED, real Chromium)', missingPeer(chromiumA
       assert.equal(demoPassword.code, 1);
       assert.match(demoPassword.output, /set EMS_ADMIN_PASSWORD \(a password of your own/);
       assert.doesNotMatch(demoPassword.output, /set [^\n]*EMS_CREDENTIAL_SECRET/);
+    });
+
+    it('serves the editor and the API over HTTPS with EMS_TLS_CERT / EMS_TLS_KEY', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-e2e-tls-'));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const selfsigned = require('selfsigned') as { generate(a: unknown, o: unknown): Promise<{ private: string; cert: string }> };
+      const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], { keyType: 'ec', days: 1, algorithm: 'sha256' });
+      fs.writeFileSync(path.join(dir, 'cert.pem'), pems.cert);
+      fs.writeFileSync(path.join(dir, 'key.pem'), pems.private);
+      const tls = await startEms({ EMS_TLS_CERT: path.join(dir, 'cert.pem'), EMS_TLS_KEY: path.join(dir, 'key.pem') });
+      try {
+        const get = (p: string, init: https.RequestOptions = {}, body?: string) => new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+          const req = https.request(`${tls.url.replace('http:', 'https:')}${p}`, { rejectUnauthorized: false, ...init }, (res) => {
+            let text = '';
+            res.on('data', (d) => { text += d; });
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+        const editor = await get('/');
+        assert.equal(editor.status, 200);
+        assert.match(editor.text, /node-red-contrib-ems/);
+        const login = await get('/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' } }, JSON.stringify({ login: 'admin', password: 'ems-admin' }));
+        assert.equal(login.status, 200, login.text);
+        assert.equal(login.headers['x-content-type-options'], 'nosniff');
+        // Plain HTTP on the same port gets no answer.
+        await assert.rejects(fetch(`${tls.url}/api/docs`));
+      } finally {
+        await tls.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('npm start brings Node-RED back after it dies, with backoff, and stops on SIGTERM', async () => {
