@@ -59,17 +59,19 @@ const DOCS_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-s
 // The editor evaluates node editors' inline scripts; framing is what we can forbid without breaking it.
 const EDITOR_CSP = "frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
+const inApi = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+const isDocs = (path: string, prefix: string) => inApi(path, `${prefix}/docs`);
+
 /** The security headers for a path (API, API docs, or anything else: editor, dashboard). */
 export function securityHeaders(path: string, apiPrefix = GUARD_DEFAULTS.apiPrefix): Record<string, string> {
-  const inApi = path === apiPrefix || path.startsWith(`${apiPrefix}/`);
-  const docs = path === `${apiPrefix}/docs` || path.startsWith(`${apiPrefix}/docs/`);
+  const docs = isDocs(path, apiPrefix);
   return {
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'same-origin',
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Resource-Policy': 'same-origin',
-    'Content-Security-Policy': docs ? DOCS_CSP : inApi ? API_CSP : EDITOR_CSP,
+    'Content-Security-Policy': docs ? DOCS_CSP : inApi(path, apiPrefix) ? API_CSP : EDITOR_CSP,
   };
 }
 
@@ -86,6 +88,27 @@ function filterHeaders(res: ServerResponse, origins: readonly string[]): void {
     return set(name, value);
   }) as typeof res.setHeader;
   res.removeHeader('X-Powered-By');
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'the request is malformed', 404: 'no such endpoint', 405: 'method not allowed', 413: 'the body is too large', 415: 'unsupported content type' };
+
+/**
+ * Any error answer on an API path that is not already JSON (Express's HTML 404 page, an http-in's
+ * plain "Internal Server Error") becomes the envelope, without internals.
+ */
+function envelopeErrors(req: GuardRequest, res: ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const type = String(res.getHeader('content-type') ?? '');
+    if (res.statusCode >= 400 && !res.headersSent && !/json/.test(type) && req.method !== 'HEAD') {
+      const status = res.statusCode;
+      const body = JSON.stringify({ data: null, error: STATUS_TEXT[status] ?? (status >= 500 ? 'internal error' : 'the request was refused'), status });
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      return end(body);
+    }
+    return end(...args);
+  }) as typeof res.end;
 }
 
 type BodyKind = 'json' | 'upload' | 'text-upload';
@@ -178,8 +201,9 @@ export function httpGuard(options: GuardOptions = {}): Middleware {
       req._emsGuard = true;
       filterHeaders(res, origins);
       for (const [k, v] of Object.entries(securityHeaders(path, o.apiPrefix))) res.setHeader(k, v);
+      if (inApi(path, o.apiPrefix) && !isDocs(path, o.apiPrefix)) envelopeErrors(req, res);
     }
-    if (path === o.apiPrefix || path.startsWith(`${o.apiPrefix}/`)) guardApiBody(req, res, next, path, o);
+    if (inApi(path, o.apiPrefix)) guardApiBody(req, res, next, path, o);
     else next();
   };
 }
@@ -195,11 +219,4 @@ export function forbiddenNotUnauthorized(): Middleware {
     if (typeof status === 'function') r.status = (code: number) => status.call(res, code === 401 && req.user ? 403 : code);
     next();
   };
-}
-
-/** An Express error handler answering the envelope (no stack, no install paths). */
-export function errorEnvelope(err: { status?: number; statusCode?: number; type?: string }, _req: GuardRequest, res: ServerResponse, _next: Next): void {
-  const status = Number(err?.status ?? err?.statusCode) || 500;
-  const message = status === 413 ? 'the body is too large' : status === 400 ? 'the request is malformed' : status < 500 ? 'the request was refused' : 'internal error';
-  sendEnvelope(res, status >= 400 && status < 600 ? status : 500, message);
 }

@@ -232,6 +232,8 @@ describe('safe by default (real Node-RED, real Chromium)', missingPeer(chromiumA
       assert.deepEqual(await huge.json(), { data: null, error: 'the body is larger than 1 MiB', status: 413 });
       const form = await fetch(`${ems.url}/api/auth/login`, { method: 'POST', body: new URLSearchParams({ login: 'admin', password: 'ems-admin' }) });
       assert.equal(form.status, 415);
+      const missing = await fetch(`${ems.url}/api/no-such-thing`);
+      assert.deepEqual(await missing.json(), { data: null, error: 'no such endpoint', status: 404 });
       const broken = await fetch(`${ems.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"login":' });
       assert.deepEqual(await broken.json(), { data: null, error: 'the body is not valid JSON', status: 400 });
       // The editor's API (Node-RED's own parsers): no HTML stack trace with install paths either.

@@ -11,6 +11,7 @@ function guarded(): http.Server {
     res.setHeader('X-Powered-By', 'Express');
     guard(req as GuardRequest, res, (err) => {
       if (err) { res.statusCode = 500; res.end('error'); return; }
+      if (req.url!.endsWith('/missing')) { res.statusCode = 404; res.setHeader('Content-Type', 'text/html'); res.end('<pre>Cannot GET /x at /usr/lib/node_modules/express</pre>'); return; }
       res.setHeader('Access-Control-Allow-Origin', '*');
       const r = req as GuardRequest;
       res.setHeader('Content-Type', 'application/json');
@@ -74,6 +75,15 @@ describe('http guard', () => {
     // Outside /api bodies are left to Node-RED; a body-less POST passes.
     assert.deepEqual(await (await post('/flows', 'x', 'text/plain')).json(), { body: null, parsed: false });
     assert.equal((await fetch(`${url}/api/auth/logout`, { method: 'POST' })).status, 200);
+  });
+
+  it('turns HTML error pages on API paths into the envelope, and leaves others alone', async () => {
+    const api = await fetch(`${url}/api/missing`);
+    assert.equal(api.status, 404);
+    assert.deepEqual(await api.json(), { data: null, error: 'no such endpoint', status: 404 });
+    const other = await fetch(`${url}/missing`);
+    assert.equal(other.status, 404);
+    assert.match(await other.text(), /^<pre>/);
   });
 
   it('lists CORS origins only when configured, never "*"', () => {
