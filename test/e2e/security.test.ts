@@ -44,8 +44,18 @@ const attempt = async (name, f) => {
   await new Promise((r) => setTimeout(r, 500));
   await attempt('form-login-fetch', async () => (await fetch(ems + '/api/auth/login', { method: 'POST', mode: 'no-cors', credentials: 'include',
     body: new URLSearchParams({ login: 'admin', password: 'ems-admin' }) })).type);
+  // The attack that worked before: a readable form login hands over a token, then the API and the editor with it.
+  let token = 'none';
+  await attempt('read-form-login', async () => {
+    const text = await (await fetch(ems + '/api/auth/login', { method: 'POST', body: new URLSearchParams({ login: 'admin', password: 'ems-admin' }) })).text();
+    try { token = JSON.parse(text).data.access_token || token; } catch {}
+    return 'read: ' + text.slice(0, 80);
+  });
   await attempt('read-login', async () => (await (await fetch(ems + '/api/auth/login', { method: 'POST', credentials: 'include',
     headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: 'admin', password: 'ems-admin' }) })).text()).slice(0, 80));
+  await attempt('read-users-bearer', async () => (await (await fetch(ems + '/api/users', { headers: { Authorization: 'Bearer ' + token } })).text()).slice(0, 80));
+  await attempt('deploy-json', async () => (await (await fetch(ems + '/flows', { method: 'POST',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([{ id: 'x2', type: 'tab', label: 'pwned' }]) })).text()).slice(0, 80));
   await attempt('read-users', async () => (await (await fetch(ems + '/api/users', { credentials: 'include' })).text()).slice(0, 80));
   await attempt('create-user', async () => (await fetch(ems + '/api/users', { method: 'POST', mode: 'no-cors', credentials: 'include',
     headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ login: 'mallory', name: 'M', password: 'Mallory-pass-123', role: 'admin' }) })).type);
@@ -195,7 +205,7 @@ describe('safe by default (real Node-RED, real Chromium)', missingPeer(chromiumA
       await page.waitForFunction(() => document.title.startsWith('done '), undefined, { timeout: 30_000 });
       const seen = JSON.parse((await page.title()).slice(5)) as Record<string, string>;
       // Reads fail in the browser: no Access-Control-Allow-Origin, no framing.
-      for (const k of ['read-login', 'read-users', 'read-flows', 'read-dashboard', 'frame-users']) assert.match(seen[k], /^blocked/, `${k}: ${seen[k]} (${log.join(' | ')})`);
+      for (const k of ['read-form-login', 'read-login', 'read-users-bearer', 'deploy-json', 'read-users', 'read-flows', 'read-dashboard', 'frame-users']) assert.match(seen[k], /^blocked/, `${k}: ${seen[k]} (${log.join(' | ')})`);
       // Blind writes get an opaque answer: nothing is learnt, and (below) nothing changed.
       for (const k of ['form-login-fetch', 'create-user', 'deploy']) assert.ok(seen[k] === 'opaque' || /^blocked/.test(seen[k]), `${k}: ${seen[k]}`);
 
