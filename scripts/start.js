@@ -3,7 +3,9 @@
 // G13, LoRaWAN platform), then Node-RED with settings.js
 // and flows/ems.json. EMS_DEMO=0 skips the simulators (real meters). Ctrl-C stops both.
 // With the simulators, an EMS database without meters gets the demo plant's meters (three Modbus, one per other protocol)
-// (EMS_DEMO_SEED=0 skips that), so the shipped poll schedule has something to poll.
+// (EMS_DEMO_SEED=0 skips that), so the shipped poll schedule has something to poll, and a demo license
+// signed with a key pair made under <userDir>/demo-license/ (unless EMS_LICENSE_PUBLIC_KEY is set).
+// Node-RED is restarted if it dies (backoff 1 s doubling to 60 s), the simulators keep running.
 'use strict';
 const path = require('node:path');
 const { spawn } = require('node:child_process');
@@ -58,18 +60,44 @@ const DEMO_SIMULATORS = [
 
 /** The EMS database the ems-system node opens: EMS_DB_PATH (relative = under the user dir) or <userDir>/ems.db. */
 function emsDbPath() {
-  const userDir = path.resolve(process.env.EMS_USER_DIR || path.join(root, '.node-red'));
   const configured = (process.env.EMS_DB_PATH || '').trim();
-  return configured ? path.resolve(userDir, configured) : path.join(userDir, 'ems.db');
+  return configured ? path.resolve(userDir(), configured) : path.join(userDir(), 'ems.db');
+}
+
+function userDir() {
+  return path.resolve(process.env.EMS_USER_DIR || path.join(root, '.node-red'));
 }
 
 /**
- * The demo plant has more meters than an unlicensed EMS polls (5): without a license, install a demo
- * license for 20 meters and a year, signed with the demo key (the pair of the shipped public key).
+ * The demo's license key: without EMS_LICENSE_PUBLIC_KEY, a key pair made once under
+ * <userDir>/demo-license/ (outside the package; the vendor's private key never ships), whose public
+ * key the EMS then trusts (EMS_LICENSE_PUBLIC_KEY is set for Node-RED). Returns the private key, or
+ * null when the user set their own public key (then no demo license is issued).
  */
-function installDemoLicense(services) {
-  if (services.license.current()) return;
+function demoLicenseKey() {
+  if ((process.env.EMS_LICENSE_PUBLIC_KEY || '').trim()) return null;
   const fs = require('node:fs');
+  const { generateLicenseKeys } = require(path.join(root, 'dist/lib/ems/license'));
+  const dir = path.join(userDir(), 'demo-license');
+  const priv = path.join(dir, 'license-private-key.pem');
+  const pub = path.join(dir, 'license-public-key.pem');
+  if (!fs.existsSync(priv) || !fs.existsSync(pub)) {
+    fs.mkdirSync(dir, { recursive: true });
+    const keys = generateLicenseKeys();
+    fs.writeFileSync(priv, keys.privateKey, { mode: 0o600 });
+    fs.writeFileSync(pub, keys.publicKey);
+    console.log(`[ems] demo license key pair made in ${dir}`);
+  }
+  process.env.EMS_LICENSE_PUBLIC_KEY = pub;
+  return fs.readFileSync(priv, 'utf8');
+}
+
+/**
+ * The demo plant has more meters than an unlicensed EMS polls (5): without a valid license, install a
+ * demo license for 20 meters and a year, signed with the demo key pair.
+ */
+function installDemoLicense(services, privateKey) {
+  if (!privateKey || services.license.current()) return;
   const crypto = require('node:crypto');
   const { signLicense } = require(path.join(root, 'dist/lib/ems/license'));
   const now = Date.now();
@@ -78,24 +106,24 @@ function installDemoLicense(services) {
     activation_date: new Date(now).toISOString().slice(0, 10), expiration_date: new Date(now + 365 * 86_400_000).toISOString().slice(0, 10),
   };
   try {
-    const file = signLicense(terms, fs.readFileSync(path.join(__dirname, 'demo-license-key.pem'), 'utf8'));
-    services.license.upload(JSON.stringify(file), 'npm start');
+    services.license.upload(JSON.stringify(signLicense(terms, privateKey)), 'npm start');
     console.log('[ems] demo license installed: 20 meters until ' + terms.expiration_date);
   } catch (err) {
     console.log(`[ems] no demo license (${err.message}); the unlicensed EMS polls at most 5 meters`);
   }
 }
 
-/** Defines the demo plant's meters in an EMS database that has none (fixed ids, polled every 10 s). */
-async function seedDemoMeters() {
+/** Installs the demo license, and defines the demo plant's meters in an EMS database that has none (fixed ids, polled every 10 s). */
+async function seedDemo(seedMeters) {
+  const privateKey = demoLicenseKey();
   const fs = require('node:fs');
   const { openEmsServices } = require(path.join(root, 'dist/lib/ems'));
   const file = emsDbPath();
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const services = await openEmsServices({ file, env: process.env });
   try {
-    if (services.registry.meterCount() > 0) return;
-    installDemoLicense(services);
+    installDemoLicense(services, privateKey);
+    if (!seedMeters || services.registry.meterCount() > 0) return;
     const folder = services.registry.createFolder({ name: 'Demo plant', folder_type: 'site' });
     const meters = [['main-incomer', 'Main incomer'], ['hvac', 'HVAC'], ['lighting', 'Lighting']];
     meters.forEach(([id, name], i) => services.registry.createMeter({
@@ -113,25 +141,64 @@ async function seedDemoMeters() {
   }
 }
 
-async function main() {
-  const sims = demo ? await startSimulators() : [];
-  if (demo && process.env.EMS_DEMO_SEED !== '0') await seedDemoMeters();
-  const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--settings', path.join(root, 'settings.js')], {
-    cwd: root, stdio: 'inherit', env: process.env,
-  });
+/** Restart delays: 1 s doubling to 60 s; back to 1 s after a minute of uptime. */
+const BACKOFF = { firstMs: 1000, maxMs: 60_000, resetAfterMs: 60_000 };
+
+/**
+ * Runs Node-RED and restarts it whenever it dies (a non-zero exit or a signal other than SIGINT/SIGTERM),
+ * with exponential backoff; the simulators keep running. Ctrl-C or SIGTERM stops everything.
+ */
+function superviseNodeRed(sims) {
+  let red = null;
   let stopping = false;
-  const stop = async (signal) => {
+  let delay = BACKOFF.firstMs;
+  let restarts = 0;
+  let timer = null;
+  const finish = async (code) => {
+    clearTimeout(timer);
+    await Promise.all(sims.map((s) => s.close()));
+    process.exit(code);
+  };
+  const launch = () => {
+    const started = Date.now();
+    red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--settings', path.join(root, 'settings.js')], {
+      cwd: root, stdio: 'inherit', env: process.env,
+    });
+    red.on('exit', (code, signal) => {
+      red = null;
+      if (stopping) { finish(0); return; }
+      if (code === 0 || signal === 'SIGINT' || signal === 'SIGTERM') { stopping = true; finish(code ?? 0); return; }
+      const uptime = Date.now() - started;
+      if (uptime >= BACKOFF.resetAfterMs) delay = BACKOFF.firstMs;
+      restarts++;
+      console.log(`[ems] Node-RED died (${signal ? `signal ${signal}` : `exit code ${code}`}) after ${Math.round(uptime / 1000)} s; ` +
+        `restart ${restarts} in ${delay / 1000} s`);
+      timer = setTimeout(launch, delay);
+      delay = Math.min(delay * 2, BACKOFF.maxMs);
+    });
+  };
+  const stop = (signal) => {
     if (stopping) return;
     stopping = true;
-    if (red.exitCode === null) red.kill(signal);
-    await Promise.all(sims.map((s) => s.close()));
+    if (red && red.exitCode === null) red.kill(signal);
+    else finish(0);
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  red.on('exit', async (code) => {
-    await stop('SIGTERM');
-    process.exit(code ?? 0);
-  });
+  launch();
+}
+
+async function main() {
+  // A settings error (e.g. HOST on a network with the demo password) is reported once, not restarted.
+  try {
+    require(path.join(root, 'settings.js'));
+  } catch (err) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  const sims = demo ? await startSimulators() : [];
+  if (demo) await seedDemo(process.env.EMS_DEMO_SEED !== '0');
+  superviseNodeRed(sims);
 }
 
 main().catch((err) => {

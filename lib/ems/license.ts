@@ -1,7 +1,7 @@
 /**
  * Signed licenses: a JSON file { license: {...terms}, signature } where the signature is Ed25519
  * over the canonical JSON of the terms (keys sorted), checked against the public key shipped with
- * the package (lib/ems/license-public-key.pem) or EMS_LICENSE_PUBLIC_KEY. The terms give the
+ * the package (lib/ems/license-public-key.pem) or EMS_LICENSE_PUBLIC_KEY (PEM text or file path). The terms give the
  * activation, deactivation and expiration dates and meter_limit (the dictionary's license fields).
  */
 import crypto from 'node:crypto';
@@ -39,8 +39,14 @@ export interface LicenseStatus {
 /** Without a license the EMS runs as a demo with this many meters. */
 export const UNLICENSED_METER_LIMIT = 5;
 
-export function defaultPublicKey(): string {
-  return process.env.EMS_LICENSE_PUBLIC_KEY || fs.readFileSync(path.join(__dirname, 'license-public-key.pem'), 'utf8');
+/**
+ * The trusted license key: EMS_LICENSE_PUBLIC_KEY (the PEM text, or the path of a PEM file) or the
+ * vendor's key shipped as license-public-key.pem. Only public keys live in the package.
+ */
+export function defaultPublicKey(env: { EMS_LICENSE_PUBLIC_KEY?: string } = process.env): string {
+  const configured = (env.EMS_LICENSE_PUBLIC_KEY ?? '').trim();
+  if (configured.includes('-----BEGIN')) return configured;
+  return fs.readFileSync(configured ? path.resolve(configured) : path.join(__dirname, 'license-public-key.pem'), 'utf8');
 }
 
 /** JSON with object keys sorted at every level: the bytes that are signed. */
@@ -82,6 +88,15 @@ export function verifyLicense(text: string, publicKeyPem = defaultPublicKey()): 
   const ok = crypto.verify(null, Buffer.from(canonicalJson(terms)), crypto.createPublicKey(publicKeyPem), Buffer.from(file.signature, 'base64'));
   if (!ok) throw new ApiError(400, 'license: the signature does not match (the file was changed or is not for this product)');
   return terms;
+}
+
+/** A new Ed25519 key pair as PEM texts (spki public, pkcs8 private): a vendor's, a demo's or a test's. */
+export function generateLicenseKeys(): { publicKey: string; privateKey: string } {
+  const pair = crypto.generateKeyPairSync('ed25519');
+  return {
+    publicKey: pair.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  };
 }
 
 /** Signs terms with an Ed25519 private key (scripts/issue-license.js; tests). */

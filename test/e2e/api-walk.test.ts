@@ -5,10 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { OPERATIONS } from '../../lib/ems/api';
 import { signLicense } from '../../lib/ems/license';
-import { freePort, startEms, type RunningEms } from './runtime';
+import { freePort, startEms, TEST_LICENSE_KEYS, type RunningEms } from './runtime';
 
 const ADMIN_PASSWORD = 'walk-head-secret';
-const DEMO_KEY = fs.readFileSync(path.resolve(__dirname, '../../../scripts/demo-license-key.pem'), 'utf8');
 const sdm = { protocol: 'modbus-tcp', profile: 'eastron-sdm630', ip_address: '127.0.0.1', port: '5020', connection_address: '1' };
 
 interface Answer { status: number; body: any; headers: Headers }
@@ -164,7 +163,7 @@ describe('API walk (real Node-RED, flows/ems.json)', () => {
     assert.equal(before.body.data.state, 'none');
     assert.equal(before.body.data.meters_used, 2);
     const today = new Date().toISOString().slice(0, 10);
-    const text = JSON.stringify(signLicense({ id: 'WALK-1', customer: 'Walk', activation_date: '2020-01-01', expiration_date: '2099-12-31', meter_limit: 50, issued_at: today }, DEMO_KEY));
+    const text = JSON.stringify(signLicense({ id: 'WALK-1', customer: 'Walk', activation_date: '2020-01-01', expiration_date: '2099-12-31', meter_limit: 50, issued_at: today }, TEST_LICENSE_KEYS.privateKey));
     const form = () => {
       const f = new FormData();
       f.append('license', new Blob([text], { type: 'application/json' }), 'license.json');

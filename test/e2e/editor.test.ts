@@ -7,6 +7,7 @@ import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { missingPeer } from '../fixtures/sim/peers';
 import { createDemoPlant, loginApi } from './api-client';
 import { startEms, type RunningEms } from './runtime';
+import { editorLogin } from './browser';
 
 const CHROMIUM = process.env.EMS_CHROMIUM || '/usr/bin/chromium';
 const absent = fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium, or set EMS_CHROMIUM)`;
@@ -30,6 +31,8 @@ describe('the editor in Chromium', missingPeer(absent), () => {
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(ems.url);
+    // Node-RED's own login page: the editor's accounts are the EMS users.
+    await editorLogin(page, 'admin', 'ems-admin');
     await page.waitForSelector('#red-ui-palette-base-category-energy', { timeout: 30_000 });
   });
 

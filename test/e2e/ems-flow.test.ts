@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { createDemoPlant, loginApi } from './api-client';
-import { eventually, startEms, type RunningEms } from './runtime';
+import { editorHeaders, editorToken, eventually, startEms, type RunningEms } from './runtime';
 
 const ENERGY = '1-0:1.8.0';
 const energyOf = (meter: any) => meter.values.find((v: any) => v.obis === ENERGY);
@@ -36,7 +36,10 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
     const page = await fetch(`${ems.url}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<title>node-red-contrib-ems<\/title>/);
-    const nodes = await (await fetch(`${ems.url}/nodes`, { headers: { Accept: 'application/json' } })).json() as any[];
+    // The admin API answers only to an editor account (an EMS admin here).
+    assert.equal((await fetch(`${ems.url}/nodes`, { headers: { Accept: 'application/json' } })).status, 401);
+    const token = await editorToken(ems.url);
+    const nodes = await (await fetch(`${ems.url}/nodes`, { headers: editorHeaders(token) })).json() as any[];
     const ours = nodes.filter((n) => n.module === 'node-red-contrib-ems');
     assert.deepEqual(ours.map((n) => n.types[0]).sort(),
       Object.keys(require('../../../package.json')['node-red'].nodes).sort());
@@ -52,7 +55,7 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
       const flow = JSON.parse(fs.readFileSync(path.join(examplesDir, f), 'utf8')) as { type: string }[];
       for (const n of flow) assert.ok(types.has(n.type) || ['tab', 'group'].includes(n.type), `${f}: unknown node type ${n.type}`);
     }
-    const editorHtml = await (await fetch(`${ems.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
+    const editorHtml = await (await fetch(`${ems.url}/nodes`, { headers: { ...editorHeaders(token), Accept: 'text/html' } })).text();
     assert.match(editorHtml, /category:\s*"energy"/);
   });
 

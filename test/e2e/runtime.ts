@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { generateLicenseKeys } from '../../lib/ems/license';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -16,6 +17,9 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** The tests' own license key pair: every Node-RED started here trusts its public key. */
+export const TEST_LICENSE_KEYS = generateLicenseKeys();
 
 export interface RunningEms {
   url: string;
@@ -31,7 +35,7 @@ export async function startEms(env: Record<string, string>): Promise<RunningEms>
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [require.resolve('node-red/red.js'), '--settings', path.join(ROOT, 'settings.js')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', EMS_USER_DIR: userDir, EMS_CREDENTIAL_SECRET: 'e2e-secret', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', EMS_USER_DIR: userDir, EMS_CREDENTIAL_SECRET: 'e2e-secret', EMS_LICENSE_PUBLIC_KEY: TEST_LICENSE_KEYS.publicKey, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => { output += d; });
@@ -72,4 +76,26 @@ export async function eventually<T>(ms: number, probe: () => Promise<T | undefin
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+export const DEMO_ADMIN = { login: 'admin', password: 'ems-admin' };
+
+/**
+ * A token of the Node-RED editor's admin API (the editor's accounts are the EMS users), as the editor
+ * gets one: POST /auth/token with client_id node-red-editor. Scope '*' needs an admin; '' takes the
+ * user's own permissions (an operator's 'read'). Throws with the status when refused.
+ */
+export async function editorToken(url: string, login = DEMO_ADMIN.login, password = DEMO_ADMIN.password, scope = '*'): Promise<string> {
+  const res = await fetch(`${url}/auth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope, username: login, password }),
+  });
+  if (res.status !== 200) throw new Error(`editor login of ${login} refused: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** Headers for the editor's admin API with a token (JSON, API version v2). */
+export function editorHeaders(token: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { Authorization: `Bearer ${token}`, 'Node-RED-API-Version': 'v2', Accept: 'application/json', ...extra };
 }

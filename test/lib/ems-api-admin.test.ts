@@ -1,22 +1,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { BillStore } from '../../lib/billing/bill-store';
 import { operationByName, runOperation, type HttpAnswer, type UploadedFile } from '../../lib/ems/api';
-import { signLicense, type LicenseTerms } from '../../lib/ems/license';
+import { generateLicenseKeys, signLicense, type LicenseTerms } from '../../lib/ems/license';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { openStore, type ReadingStore } from '../../lib/store';
 
 const NOW = Date.UTC(2026, 10, 21, 9); // 2026-11-21 09:00 UTC
-const DEMO_KEY = fs.readFileSync(path.resolve(__dirname, '../../../scripts/demo-license-key.pem'), 'utf8');
+/** The test's own license key pair (no private key ships). */
+const LICENSE_KEYS = generateLicenseKeys();
 const sdm = { protocol: 'modbus-tcp', profile: 'eastron-sdm630', ip_address: '127.0.0.1', port: '5020', connection_address: '1' };
 
 interface Call { token?: string; headers?: Record<string, string>; params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; files?: UploadedFile[] }
 
 /** One EMS (":memory:" services and reading store) with an admin, and a way to call operations as someone. */
 async function openEms() {
-  const services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'head-pass-0417' }, now: () => NOW });
+  const services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'head-pass-0417' }, licensePublicKey: LICENSE_KEYS.publicKey, now: () => NOW });
   const store = openStore({ backend: 'sqlite', path: ':memory:' });
   const call = async (name: string, c: Call = {}): Promise<HttpAnswer & { body: any }> => {
     const op = operationByName(name);
@@ -300,7 +299,7 @@ describe('API: license', () => {
   const terms = (t: Partial<LicenseTerms> = {}): LicenseTerms => ({
     id: 'L-1', customer: 'ACME', activation_date: '2026-01-01', expiration_date: '2027-12-31', meter_limit: 6, issued_at: '2026-01-01T00:00:00Z', ...t,
   });
-  const file = (t: Partial<LicenseTerms> = {}) => JSON.stringify(signLicense(terms(t), DEMO_KEY));
+  const file = (t: Partial<LicenseTerms> = {}) => JSON.stringify(signLicense(terms(t), LICENSE_KEYS.privateKey));
 
   it('shows the demo limit, refuses bad files, installs a signed one and enforces its meter_limit', async () => {
     const ems = await openEms();
