@@ -1,11 +1,28 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { operationByName, OPERATIONS, runOperation, type ApiRequest, type HttpAnswer } from '../../lib/ems/api';
+import { dashboardSessionUser } from '../../lib/ems/dashboard-gate';
+import { ApiError } from '../../lib/ems/envelope';
+import type { EmsServices } from '../../lib/ems/services';
 import type { SystemConfigNode } from '../system/system';
 
 export interface ApiDef extends NodeDef {
   system: string;
   operation: string;
+  /** DASH shim: only 'dashboard' is handled here (the KEYS slice owns the identity property). */
+  identity?: string;
 }
+
+// ---- DASH shim, to be replaced by the KEYS slice's identity handling --------------------------------
+/**
+ * identity 'dashboard': the operation runs as the user of the live EMS session in msg._client.emsSessionId
+ * (set by the dashboard plugin), never as the system admin. Services whose auth answers that user.
+ */
+function asDashboardUser(services: EmsServices, msg: { _client?: { emsSessionId?: unknown } }): EmsServices {
+  const session = dashboardSessionUser(services, msg._client?.emsSessionId);
+  const auth = Object.assign(Object.create(services.auth), { authenticate: () => session });
+  return Object.assign(Object.create(services), { auth }) as EmsServices;
+}
+// ---- end of DASH shim ------------------------------------------------------------------------------
 
 interface HttpMsg extends NodeMessage {
   req?: Partial<ApiRequest> & { body?: unknown };
@@ -55,9 +72,18 @@ export default function init(RED: NodeAPI): void {
             const e = err as Error;
             return { status: 500, body: { data: null, error: `internal error: ${e.message}`, status: 500 }, headers: json, unexpected: e } as HttpAnswer;
           }
+          let caller = services;
+          if (def.identity === 'dashboard') { // DASH shim (see asDashboardUser)
+            try {
+              caller = asDashboardUser(services, m as { _client?: { emsSessionId?: unknown } });
+            } catch (err) {
+              const e = err instanceof ApiError ? err : new ApiError(401, String(err));
+              return { status: e.status, body: { data: null, error: e.message, status: e.status }, headers: json } as HttpAnswer;
+            }
+          }
           return runOperation(operation, {
-            services, store, bills: system.getBills(), timeZone: system.timeZone, now: Date.now, request, poller: system.poller,
-          }, trusted);
+            services: caller, store, bills: system.getBills(), timeZone: system.timeZone, now: Date.now, request, poller: system.poller,
+          }, trusted && def.identity !== 'dashboard');
         }, (err: Error): HttpAnswer => ({
           status: 503, body: { data: null, error: `the EMS is not available: ${err.message}`, status: 503 }, headers: json,
         }))
