@@ -103,15 +103,19 @@ export default function dashboardAuth(RED: PluginRED): void {
     if (!known.session) conn.disconnect?.(true);
     return known.session;
   }
-  const fromLiveClient = (conn: Conn, msg: unknown) => (sessionOf(conn) ? msg : null);
+  /** onAction/onChange/onSend(conn, id, msg): only a client with a live session may act. */
+  const fromLiveClient = (conn: Conn, _id: string, msg: unknown) => (sessionOf(conn) ? msg : null);
 
   RED.plugins.registerPlugin('ems-dashboard-auth', {
     type: 'node-red-dashboard-2',
     hooks: {
       /** Adds the EMS session of the client to every message coming from it. */
       onAddConnectionCredentials(conn: Conn, msg: ClientMsg) {
+        if (!msg || typeof msg !== 'object') return msg;
+        // Whatever a client sent as its own credentials is dropped; only the socket's live session counts.
+        const { emsSessionId: _s, emsLogin: _l, emsRole: _r, ...rest } = msg._client ?? {};
         const s = sessionOf(conn);
-        if (s && msg && typeof msg === 'object') msg._client = { ...(msg._client ?? {}), ...clientCredentials(s) };
+        msg._client = s ? { ...rest, ...clientCredentials(s) } : rest;
         return msg;
       },
       /** Only sockets with a live session receive anything, and a message for a session only its own socket. */

@@ -171,7 +171,7 @@ const all = context.get('summaries') || {};
 const clients = flow.get('dash_clients') || {};
 const sid = msg._client && msg._client.socketId;
 if (!sid) return null;
-for (const k of Object.keys(all)) if (!clients[k]) delete all[k];
+for (const k of Object.keys(all)) if (!clients[k] || clients[k].gone) delete all[k];
 const mine = all[sid] || (all[sid] = {});
 const ids = Array.isArray(msg.meterIds) ? msg.meterIds : [];
 if (!msg.none) {

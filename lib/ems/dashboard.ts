@@ -168,6 +168,8 @@ export interface DashClient {
   refreshed: number;
   /** False until the dropdowns were sent twice after a page view (a widget mounting late misses the first). */
   synced: boolean;
+  /** The connection was lost (ui-control "lost"): no more refreshes. */
+  gone?: boolean;
 }
 
 /** What to compute for a client: its page, choices, and why (a page view, a choice, the timer). */
@@ -179,32 +181,36 @@ export interface DashRefresh {
 /**
  * Follows the dashboard's clients from their messages (ui-event $pageview, a dropdown choice with topic
  * dash-meter / dash-range / dash-step, ui-control "lost") in `clients` (by socket id, at most `max`: the least
- * recently seen is dropped). Answers the refresh the message calls for, or null.
+ * recently seen is dropped). A lost client is kept (gone, no longer refreshed) so that the next page of the same
+ * EMS session starts with its choices. Answers the refresh the message calls for, or null.
  */
 export function trackClient(clients: Record<string, DashClient>, msg: { topic?: unknown; payload?: any; _client?: DashClientInfo }, now: number, max = 100): DashRefresh | null {
   const info = msg && msg._client;
   if (!info || typeof info.socketId !== 'string' || info.socketId === '') return null;
   const id = info.socketId;
+  let entry = clients[id];
   if (msg.payload === 'lost') {
-    delete clients[id];
+    if (entry) entry.gone = true;
     return null;
   }
-  let entry = clients[id];
   let reason: 'view' | 'change';
   if (msg.topic === '$pageview') {
     const page = String(msg.payload?.page?.path ?? '').replace(/^\//, '');
     if (!['overview', 'meter', 'reports', 'events'].includes(page)) return null;
     if (!entry) {
-      entry = { client: info, page, meter: null, range: '24h', step: 'day', seen: now, refreshed: now, synced: false };
+      // The choices of the same session's latest client (a reloaded page), else the defaults.
+      const same = Object.values(clients).filter((c) => info.emsSessionId && c.client.emsSessionId === info.emsSessionId).sort((a, b) => b.seen - a.seen)[0];
+      entry = { client: info, page, meter: same ? same.meter : null, range: same ? same.range : '24h', step: same ? same.step : 'day', seen: now, refreshed: now, synced: false };
       clients[id] = entry;
       const ids = Object.keys(clients).filter((k) => k !== id).sort((a, b) => clients[a].seen - clients[b].seen);
       while (ids.length >= max) delete clients[ids.shift()!];
     }
     entry.page = page;
     entry.synced = false;
+    entry.gone = false;
     reason = 'view';
   } else {
-    if (!entry) return null;
+    if (!entry || entry.gone) return null;
     const v = msg.payload;
     if (msg.topic === 'dash-meter' && typeof v === 'string' && v !== '') entry.meter = v;
     else if (msg.topic === 'dash-range' && ['24h', '7d', '30d'].includes(v)) entry.range = v;
@@ -222,7 +228,7 @@ export function trackClient(clients: Record<string, DashClient>, msg: { topic?: 
 export function dueRefreshes(clients: Record<string, DashClient>, now: number, everyMs: Record<string, number> = { overview: 10_000, meter: 10_000, events: 10_000, reports: 300_000 }): DashRefresh[] {
   const out: DashRefresh[] = [];
   for (const c of Object.values(clients)) {
-    if (now - c.refreshed < (everyMs[c.page] ?? 10_000)) continue;
+    if (c.gone || now - c.refreshed < (everyMs[c.page] ?? 10_000)) continue;
     c.refreshed = now;
     const sync = !c.synced;
     c.synced = true;
