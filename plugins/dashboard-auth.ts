@@ -28,13 +28,20 @@ interface PluginRED {
 }
 
 /** What the plugin sees of a Dashboard 2.0 socket.io connection. */
-interface Conn { id: string; handshake?: { headers?: Record<string, string | string[] | undefined> }; disconnect?(close?: boolean): void }
+interface Conn {
+  id: string;
+  handshake?: { headers?: Record<string, string | string[] | undefined> };
+  disconnect?(close?: boolean): void;
+  emit?(event: string, ...args: unknown[]): unknown;
+}
 interface ClientMsg { _client?: { socketId?: string; emsSessionId?: string } & Record<string, unknown> }
 
 /** A socket's session is re-checked at most this often (a database read). */
 const RECHECK_MS = 5_000;
 const PATCHED = Symbol.for('node-red-contrib-ems.dashboard-socket-gate');
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Widgets per socket whose last client-targeted message is kept for a re-mounted widget. */
+const MAX_REMEMBERED = 500;
 
 export default function dashboardAuth(RED: PluginRED): void {
   const root = typeof RED.settings.httpNodeRoot === 'string' ? RED.settings.httpNodeRoot.replace(/\/+$/, '') : '';
@@ -81,6 +88,26 @@ export default function dashboardAuth(RED: PluginRED): void {
 
   // --- Dashboard 2.0 hooks ---------------------------------------------------------------------------
   const sessions = new WeakMap<object, { session: DashboardSession | null; checked: number }>();
+  /**
+   * The last client-targeted message of each widget sent to a socket. Such messages are not in the dashboard's
+   * store, so a widget that mounts (again) after its data arrived would load nothing: onLoad sends it again.
+   */
+  const lastSent = new WeakMap<object, Map<string, unknown>>();
+  function remember(conn: Conn): void {
+    if (lastSent.has(conn) || typeof conn.emit !== 'function') return;
+    const sent = new Map<string, unknown>();
+    lastSent.set(conn, sent);
+    const emit = conn.emit;
+    conn.emit = function (this: Conn, event: string, ...args: unknown[]) {
+      const m = args[0] as ClientMsg | undefined;
+      if (typeof event === 'string' && event.startsWith('msg-input:') && m?._client?.socketId === conn.id) {
+        sent.delete(event);
+        sent.set(event, m);
+        if (sent.size > MAX_REMEMBERED) sent.delete(sent.keys().next().value as string);
+      }
+      return emit.apply(this, [event, ...args]);
+    };
+  }
   /** The live session of a socket (checked at its first message, re-checked every RECHECK_MS), or null. */
   function sessionOf(conn: Conn): DashboardSession | null {
     const services = runningServices();
@@ -88,6 +115,7 @@ export default function dashboardAuth(RED: PluginRED): void {
     const now = Date.now();
     let known = sessions.get(conn);
     if (!known) {
+      remember(conn);
       let session: DashboardSession | null = null;
       try { session = sessionOfHeaders(services, conn.handshake?.headers ?? {}); } catch { /* no live session */ }
       known = { session, checked: now };
@@ -129,9 +157,14 @@ export default function dashboardAuth(RED: PluginRED): void {
       onCanSaveInStore(msg: ClientMsg) {
         return !(msg?._client?.socketId || msg?._client?.emsSessionId);
       },
-      /** A widget's stored value goes only to a live client, never one stored for another client. */
-      onLoad(conn: Conn, _id: string, msg: ClientMsg | undefined) {
+      /**
+       * A widget's stored value goes only to a live client, never one stored for another client; a widget without
+       * one gets the last message sent to it for this client, right after the (empty) load answer.
+       */
+      onLoad(conn: Conn, id: string, msg: ClientMsg | undefined) {
         if (!sessionOf(conn)) return undefined;
+        const again = lastSent.get(conn)?.get(`msg-input:${id}`);
+        if (!msg && again) setImmediate(() => conn.emit?.(`msg-input:${id}`, again));
         return msg?._client?.socketId && msg._client.socketId !== conn.id ? undefined : msg;
       },
       onAction: fromLiveClient,
