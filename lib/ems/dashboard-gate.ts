@@ -26,14 +26,16 @@ export type GateAnswer =
   | { kind: 'redirect'; location: string }
   | { kind: 'refuse'; status: number; body: Envelope<null> };
 
-/** True for /dashboard and anything under it (not /dashboard-login). */
+/** True for /dashboard and anything under it (not /dashboard-login), in any case (Express routes ignore it). */
 export function isDashboardPath(path: string): boolean {
-  return path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
+  const p = path.toLowerCase();
+  return p === DASHBOARD_PATH || p.startsWith(`${DASHBOARD_PATH}/`);
 }
 
 /** True for the socket.io endpoint of the dashboard (a path under httpNodeRoot). */
 export function isDashboardSocketPath(path: string): boolean {
-  return path === `${DASHBOARD_PATH}/socket.io` || path.startsWith(`${DASHBOARD_PATH}/socket.io/`);
+  const p = path.toLowerCase();
+  return p === `${DASHBOARD_PATH}/socket.io` || p.startsWith(`${DASHBOARD_PATH}/socket.io/`);
 }
 
 interface SessionRow { user_id: string; access_expires: number; ended_at: number | null }

@@ -132,7 +132,7 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     const pageRequest = await fetch(`${ems.url}/dashboard/overview`, { redirect: 'manual', headers: { accept: 'text/html' } });
     assert.equal(pageRequest.status, 302);
     assert.equal(pageRequest.headers.get('location'), '/dashboard-login?next=%2Fdashboard%2Foverview');
-    for (const url of ['/dashboard/_setup', '/dashboard/socket.io/?EIO=4&transport=polling', '/dashboard/assets/index.js']) {
+    for (const url of ['/dashboard/_setup', '/dashboard/socket.io/?EIO=4&transport=polling', '/dashboard/assets/index.js', '/DASHBOARD/overview']) {
       const r = await fetch(`${ems.url}${url}`);
       assert.equal(r.status, 401, url);
       const body = await r.json() as { data: unknown; error: string; status: number };

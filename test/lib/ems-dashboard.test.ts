@@ -289,7 +289,7 @@ describe('dashboard gate', () => {
   });
 
   it('paths, the next page after login (never another site) and the login page without inline code', () => {
-    assert.deepEqual(['/dashboard', '/dashboard/x', '/dashboard-login', '/dashboards', '/api'].map(isDashboardPath), [true, true, false, false, false]);
+    assert.deepEqual(['/dashboard', '/dashboard/x', '/DashBoard/x', '/dashboard-login', '/dashboards', '/api'].map(isDashboardPath), [true, true, true, false, false, false]);
     assert.deepEqual(['/dashboard/socket.io/', '/dashboard/socket.io', '/dashboard/meter'].map(isDashboardSocketPath), [true, true, false]);
     for (const bad of ['//evil.example/dashboard', 'https://evil.example', '/dashboard/../api', '/api/users', '/dashboard?x=1', 42]) assert.equal(safeNext(bad), '/dashboard', String(bad));
     assert.equal(safeNext('/dashboard/meter'), '/dashboard/meter');
