@@ -59,7 +59,7 @@ for (const [k, v] of Object.entries(defaults)) if (process.env[k] === undefined)
 if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
 
 const { DEMO_ADMIN } = require('./dist/lib/ems/auth');
-const { lazyServices, editorAdminAuth, editorAuditHandler } = require('./dist/lib/ems/editor-auth');
+const { lazyServices, editorAdminAuth, editorAuditHandler, editorLoginSource } = require('./dist/lib/ems/editor-auth');
 const { httpGuard, forbiddenNotUnauthorized, parseCorsOrigins, corsOptions } = require('./dist/lib/ems/http-guard');
 
 const DEMO_SECRET = 'ems-demo-credential-secret';
@@ -120,7 +120,7 @@ module.exports = {
   },
   // Headers, CORS and capped bodies on everything served (with both roots at '/', every request
   // passes the admin app first); httpNode again for http-in routes. 401 -> 403 for a user lacking rights.
-  httpAdminMiddleware: [guard, forbiddenNotUnauthorized()],
+  httpAdminMiddleware: [guard, editorLoginSource(), forbiddenNotUnauthorized()],
   httpNodeMiddleware: guard,
   httpNodeCors: cors || undefined,
   httpServerOptions: { 'x-powered-by': false, env: 'production' },

@@ -55,6 +55,9 @@ for (const name of fs.readdirSync(nodesDir)) {
   const file = `dist/nodes/${name}/${name}.js`;
   if (!registeredFiles.has(file)) throw new Error(`package.json "node-red".nodes does not list ${file}`);
 }
+for (const file of Object.values(require(path.join(root, 'package.json'))['node-red'].plugins ?? {})) {
+  if (!fs.existsSync(path.join(root, file))) throw new Error(`package.json "node-red".plugins lists ${file}, which the build did not produce`);
+}
 console.log(`built dist/ (${registeredFiles.size} node files)`);
 if (typeErrors) {
   console.error('build failed: tsc reported type errors (above)');

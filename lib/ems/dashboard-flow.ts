@@ -2,18 +2,32 @@
  * The "EMS Dashboard" tab of flows/ems.json: Dashboard 2.0 config nodes (base, theme, pages, groups) and the
  * flows behind the four pages. Function nodes embed the compiled source of lib/ems/dashboard.ts's shaping
  * functions, so the flow runs what the unit tests check (test/lib/ems-dashboard.test.ts fails when the shipped
- * tab differs). Regenerate the tab (other nodes untouched) after a change:
- *   npm run build && node -e "const fs = require('fs'), f = 'flows/ems.json';
- *     const keep = JSON.parse(fs.readFileSync(f, 'utf8')).filter((n) => n.id !== 'ems-dash-tab' && !n.id.startsWith('dash-'));
- *     fs.writeFileSync(f, JSON.stringify([...keep, ...require('./dist/lib/ems/dashboard-flow').dashboardFlow()], null, 4) + '\n')"
+ * tab differs).
+ *
+ * Every widget message answers one client: a page view (ui-event), a choice (dropdown, button) or the timer
+ * (per connected client, see trackClient/dueRefreshes) starts a computation that carries msg._client through,
+ * and the ems-api nodes act with identity "dashboard", i.e. as the EMS user of that client's session (never as
+ * admin), so a user sees only the meters their open_folders allow. ui-base lists every widget type in
+ * acceptsClientConfig, so Dashboard 2.0 sends such a message to its socket only and never stores it.
+ *
+ * Regenerate the tab in place (other nodes untouched) after a change:
+ *   npm run build && node -e "const fs = require('fs'), f = 'flows/ems.json', all = JSON.parse(fs.readFileSync(f, 'utf8'));
+ *     const dash = (n) => n.id === 'ems-dash-tab' || n.id.startsWith('dash-'), at = all.findIndex(dash), keep = all.filter((n) => !dash(n));
+ *     keep.splice(at, 0, ...require('./dist/lib/ems/dashboard-flow').dashboardFlow());
+ *     fs.writeFileSync(f, JSON.stringify(keep, null, 4) + '\n')"
  */
-import { chartPoints, eventRows, liveValues, localDate, monthSummary, overviewFromLatest, overviewTotals, RANGES, readingsRequest, reportRows } from './dashboard';
+import {
+  chartPoints, dueRefreshes, eventRows, liveValues, localDate, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult, RANGES, readingsRequest,
+  reportRows, trackClient, visibleMeters,
+} from './dashboard';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
 const TAB = 'ems-dash-tab';
 const SYSTEM = 'ems-system-main';
 const STORE = 'ems-store-main';
+/** Widget types that receive per-client data (all of the tab's): Dashboard 2.0 sends their client-targeted messages to that client only. */
+export const CLIENT_TYPES = ['ui-notification', 'ui-control', 'ui-text', 'ui-table', 'ui-dropdown', 'ui-chart', 'ui-button'];
 const TZ = "const tz = env.get('EMS_TIME_ZONE') || 'UTC';";
 
 /** Column x positions and row y of a node on the tab. */
@@ -22,11 +36,11 @@ const at = (col: number, row: number) => ({ x: 390 + col * 230, y: 60 + row * 60
 function fn(id: string, name: string, body: string, wires: string[][], pos: { x: number; y: number }): FlowNode {
   return { id, type: 'function', z: TAB, name, func: body, outputs: wires.length, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], ...pos, wires };
 }
-function inject(id: string, name: string, seconds: number, delay: number, wires: string[], pos: { x: number; y: number }): FlowNode {
-  return { id, type: 'inject', z: TAB, name, props: [], repeat: String(seconds), crontab: '', once: true, onceDelay: String(delay), topic: '', ...pos, wires: [wires] };
+function inject(id: string, name: string, seconds: number, delay: number, topic: string, wires: string[], pos: { x: number; y: number }): FlowNode {
+  return { id, type: 'inject', z: TAB, name, props: [{ p: 'topic', vt: 'str' }], repeat: String(seconds), crontab: '', once: true, onceDelay: String(delay), topic, ...pos, wires: [wires] };
 }
 function api(id: string, name: string, operation: string, wires: string[], pos: { x: number; y: number }): FlowNode {
-  return { id, type: 'ems-api', z: TAB, name, system: SYSTEM, operation, ...pos, wires: [wires] };
+  return { id, type: 'ems-api', z: TAB, name, system: SYSTEM, operation, identity: 'dashboard', user: '', ...pos, wires: [wires] };
 }
 function text(id: string, group: string, label: string, order: number, pos: { x: number; y: number }): FlowNode {
   return {
@@ -59,7 +73,7 @@ function configNodes(): FlowNode[] {
   });
   return [
     {
-      id: 'dash-base', type: 'ui-base', name: 'EMS', path: '/dashboard', appIcon: '', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'],
+      id: 'dash-base', type: 'ui-base', name: 'EMS', path: '/dashboard', appIcon: '', includeClientData: true, acceptsClientConfig: CLIENT_TYPES,
       showPathInSidebar: false, headerContent: 'page', navigationStyle: 'default', titleBarStyle: 'default', showReconnectNotification: true,
       notificationDisplayTime: 1, showDisconnectNotification: true, allowInstall: false,
     },
@@ -78,95 +92,153 @@ function configNodes(): FlowNode[] {
     group('dash-grp-mt-pick', 'Meter and range', 'meter', 4, 1),
     group('dash-grp-mt-chart', 'Consumption', 'meter', 8, 2),
     group('dash-grp-mt-live', 'Live values', 'meter', 4, 3),
+    group('dash-grp-mt-poll', 'Poll', 'meter', 4, 4),
     group('dash-grp-rp', 'Consumption and cost by tariff', 'reports', 12, 1),
     group('dash-grp-ev', 'Event log (last 7 days)', 'events', 12, 1),
   ];
 }
 
+/** The clients: page views, choices and lost connections, and the timer refreshing each client's page. */
+function clients(): FlowNode[] {
+  const track = `${trackClient}
+${dueRefreshes}
+const clients = flow.get('dash_clients') || {};
+const now = Date.now();
+let out;
+if (msg.topic === 'dash-tick') out = dueRefreshes(clients, now);
+else {
+  const r = trackClient(clients, msg, now);
+  out = r ? [r] : [];
+}
+flow.set('dash_clients', clients);
+node.status({ fill: 'green', shape: 'dot', text: Object.keys(clients).length + ' clients' });
+return [out.map((r) => Object.assign(r, { params: {}, query: {}, payload: {} }))];`;
+  const page = `${visibleMeters}
+${localDate}
+${readingsRequest}
+${pageMessages}
+${TZ}
+const clients = flow.get('dash_clients') || {};
+const id = msg._client && msg._client.socketId;
+const v = visibleMeters(msg.payload);
+if (v.error) {
+  // A session that ended (401) stops the refreshes of that client.
+  if (msg.statusCode === 401 && id) delete clients[id];
+  flow.set('dash_clients', clients);
+  node.status({ fill: 'red', shape: 'ring', text: v.error });
+  return null;
+}
+const meter = msg.dash.meter && v.ids.includes(msg.dash.meter) ? msg.dash.meter : (v.ids[0] || null);
+if (clients[id]) clients[id].meter = meter;
+flow.set('dash_clients', clients);
+node.status({ fill: 'green', shape: 'dot', text: (msg._client.emsLogin || '?') + ' on ' + msg.dash.page + ': ' + v.ids.length + ' meters' });
+return pageMessages(msg.dash, v.ids, Date.now(), tz).map((m) => m && Object.assign({ _client: msg._client }, m));`;
+  return [
+    { id: 'dash-view', type: 'ui-event', z: TAB, ui: 'dash-base', name: 'page views', ...at(-1, 0), wires: [['dash-clients']] },
+    { id: 'dash-conn', type: 'ui-control', z: TAB, ui: 'dash-base', name: 'connections', events: 'all', ...at(-1, 1), wires: [['dash-clients']] },
+    inject('dash-tick', 'every 5 s', 5, 3, 'dash-tick', ['dash-clients'], at(-1, 2)),
+    fn('dash-clients', 'clients', track, [['dash-meters']], at(0, 1)),
+    api('dash-meters', 'meters of the user', 'meters.list', ['dash-page'], at(1, 1)),
+    fn('dash-page', 'page data', page, [
+      ['dash-ov-latest'], ['dash-mt-meter'], ['dash-mt-range'], ['dash-mt-latest'], ['dash-mt-readings'], ['dash-rp-meter'], ['dash-rp-step'], ['dash-rp-report'], ['dash-ev-list'],
+    ], at(2, 1)),
+  ];
+}
+
 function overview(): FlowNode[] {
   const shape = `${overviewFromLatest}
-${liveValues}
 ${localDate}
 ${TZ}
-const latest = Array.isArray(msg.payload) ? msg.payload : [];
+const ids = Array.isArray(msg.meterIds) ? msg.meterIds : [];
+const latest = (Array.isArray(msg.payload) ? msg.payload : []).filter((v) => ids.includes(v.meter));
 const o = overviewFromLatest(latest, Date.now(), tz);
-const known = flow.get('dash_meters') || [];
-const changed = JSON.stringify(known) !== JSON.stringify(o.ids);
-flow.set('dash_meters', o.ids);
 const first = localDate(Date.now(), tz).slice(0, 8) + '01';
-const selected = flow.get('dash_meter') || o.ids[0];
+const c = { _client: msg._client };
 node.status({ fill: o.alarms.length ? 'yellow' : 'green', shape: 'dot', text: o.ids.length + ' meters, ' + o.alarms.length + ' alarms' });
 return [
-  { payload: o.meters },
-  { payload: String(o.alarms.length) },
-  { payload: o.alarms },
-  o.ids.map((id) => ({ topic: id, query: { meter: id, date1: first, step: 'day' } })),
-  changed ? { options: o.ids.map((id) => ({ value: id, label: id })), payload: selected } : null,
-  selected ? { topic: selected, payload: liveValues(latest, selected) } : null,
-  changed ? { topic: 'dash-meters' } : null,
+  { ...c, payload: o.meters },
+  { ...c, payload: String(o.alarms.length) },
+  { ...c, payload: o.alarms },
+  o.ids.map((id) => ({ ...c, topic: id, meterIds: o.ids, query: { meter: id, date1: first, step: 'day' } })),
+  o.ids.length ? null : { ...c, meterIds: [], none: true },
 ];`;
   const sum = `${localDate}
 ${monthSummary}
 ${overviewTotals}
 ${TZ}
-const summaries = context.get('summaries') || {};
-const ids = flow.get('dash_meters') || [];
-const one = monthSummary(msg.payload, localDate(Date.now(), tz));
-if (!one) {
-  node.status({ fill: 'red', shape: 'ring', text: (msg.payload && msg.payload.error) || 'no report' });
-  return null;
+// Month summaries per client (socket) and meter; clients no longer connected are dropped.
+const all = context.get('summaries') || {};
+const clients = flow.get('dash_clients') || {};
+const sid = msg._client && msg._client.socketId;
+if (!sid) return null;
+for (const k of Object.keys(all)) if (!clients[k] || clients[k].gone) delete all[k];
+const mine = all[sid] || (all[sid] = {});
+const ids = Array.isArray(msg.meterIds) ? msg.meterIds : [];
+if (!msg.none) {
+  const one = monthSummary(msg.payload, localDate(Date.now(), tz));
+  if (!one) {
+    node.status({ fill: 'red', shape: 'ring', text: (msg.payload && msg.payload.error) || 'no report' });
+    return null;
+  }
+  mine[one.meter] = one;
 }
-summaries[one.meter] = one;
-for (const k of Object.keys(summaries)) if (!ids.includes(k)) delete summaries[k];
-context.set('summaries', summaries);
-const t = overviewTotals(Object.values(summaries));
-node.status({ fill: 'green', shape: 'dot', text: t.today + ' today' });
-return [{ payload: t.today }, { payload: t.todayCost }, { payload: t.month }, { payload: t.monthCost }];`;
+for (const k of Object.keys(mine)) if (!ids.includes(k)) delete mine[k];
+context.set('summaries', all);
+const t = overviewTotals(Object.values(mine));
+const c = { _client: msg._client };
+node.status({ fill: 'green', shape: 'dot', text: Object.keys(all).length + ' clients' });
+return [{ ...c, payload: t.today }, { ...c, payload: t.todayCost }, { ...c, payload: t.month }, { ...c, payload: t.monthCost }];`;
   const g = 'dash-grp-ov-energy';
   return [
-    inject('dash-ov-tick', 'every 10 s', 10, 2, ['dash-ov-latest'], at(0, 1)),
     {
       id: 'dash-ov-latest', type: 'ems-store-query', z: TAB, name: 'newest values', store: STORE, mode: 'latest', meter: '', obis: '', range: '', window: '', fn: '', limit: '', interval: '',
-      ...at(1, 1), wires: [['dash-ov-shape']],
+      ...at(3, 0), wires: [['dash-ov-shape']],
     },
-    fn('dash-ov-shape', 'overview', shape, [['dash-ov-meters'], ['dash-ov-alarm-count'], ['dash-ov-alarms'], ['dash-ov-report'], ['dash-mt-meter', 'dash-rp-meter'], ['dash-mt-live'], ['dash-mt-req', 'dash-rp-req']], at(2, 1)),
-    api('dash-ov-report', 'month report per meter', 'reports.tariffs', ['dash-ov-cons'], at(3, 3)),
-    fn('dash-ov-cons', 'today / this month', sum, [['dash-ov-today'], ['dash-ov-today-cost'], ['dash-ov-month'], ['dash-ov-month-cost']], at(4, 3)),
-    text('dash-ov-today', g, 'Consumption today', 1, at(5, 3)),
-    text('dash-ov-today-cost', g, 'Cost today', 2, at(5, 4)),
-    text('dash-ov-month', g, 'Consumption this month', 3, at(5, 5)),
-    text('dash-ov-month-cost', g, 'Cost this month', 4, at(5, 6)),
-    text('dash-ov-alarm-count', g, 'Active alarms', 5, at(5, 1)),
-    table('dash-ov-meters', 'dash-grp-ov-meters', 'Meters', 1, at(5, 0)),
-    table('dash-ov-alarms', 'dash-grp-ov-alarms', 'Active alarms', 1, at(5, 2)),
+    fn('dash-ov-shape', 'overview of the user\'s meters', shape, [['dash-ov-meters'], ['dash-ov-alarm-count'], ['dash-ov-alarms'], ['dash-ov-report'], ['dash-ov-cons']], at(4, 0)),
+    api('dash-ov-report', 'month report per meter', 'reports.tariffs', ['dash-ov-cons'], at(4, 3)),
+    fn('dash-ov-cons', 'today / this month', sum, [['dash-ov-today'], ['dash-ov-today-cost'], ['dash-ov-month'], ['dash-ov-month-cost']], at(5, 3)),
+    text('dash-ov-today', g, 'Consumption today', 1, at(6, 3)),
+    text('dash-ov-today-cost', g, 'Cost today', 2, at(6, 4)),
+    text('dash-ov-month', g, 'Consumption this month', 3, at(6, 5)),
+    text('dash-ov-month-cost', g, 'Cost this month', 4, at(6, 6)),
+    text('dash-ov-alarm-count', g, 'Active alarms', 5, at(6, 1)),
+    table('dash-ov-meters', 'dash-grp-ov-meters', 'Meters', 1, at(6, 0)),
+    table('dash-ov-alarms', 'dash-grp-ov-alarms', 'Active alarms', 1, at(6, 2)),
   ];
 }
 
 function meterPage(): FlowNode[] {
-  const req = `${readingsRequest}
-if (msg.topic === 'dash-range') flow.set('dash_range', msg.payload);
-const meter = flow.get('dash_meter') || (flow.get('dash_meters') || [])[0];
-if (!meter) return null;
-return readingsRequest(meter, flow.get('dash_range') || '24h');`;
+  const live = `${liveValues}
+node.status({ fill: 'green', shape: 'dot', text: String(msg.meter) });
+return { _client: msg._client, payload: liveValues(msg.payload, msg.meter) };`;
   const points = `${chartPoints}
+const c = { _client: msg._client };
 const r = chartPoints(msg.payload);
 if (r.error) {
   node.status({ fill: 'red', shape: 'ring', text: r.error });
-  return [null, { payload: r.error }];
+  return [null, { ...c, payload: r.error }];
 }
 const total = r.points.reduce((s, p) => s + p.value, 0);
 node.status({ fill: 'green', shape: 'dot', text: r.points.length + ' points' });
-return [{ topic: msg.topic, payload: r.points, action: 'replace' }, { payload: msg.topic + ': ' + total.toFixed(2) + ' kWh' }];`;
+return [{ ...c, topic: msg.topic, payload: r.points, action: 'replace' }, { ...c, payload: msg.topic + ': ' + total.toFixed(2) + ' kWh' }];`;
+  const pollReq = `// The meter this client shows (resolved to one it may see by the page data function).
+const c = (flow.get('dash_clients') || {})[msg._client && msg._client.socketId];
+if (!c || !c.meter) return [null, { _client: msg._client, payload: 'Pick a meter first' }];
+return [{ _client: msg._client, topic: c.meter, params: { id: c.meter }, query: {}, payload: {} }, { _client: msg._client, payload: 'Polling ' + c.meter + ' ...' }];`;
+  const pollRes = `${pollResult}
+const text = pollResult(msg.payload, msg.topic);
+node.status({ fill: msg.statusCode < 400 ? 'green' : 'yellow', shape: 'dot', text });
+return { _client: msg._client, payload: text };`;
   return [
-    dropdown('dash-mt-meter', 'dash-grp-mt-pick', 'Meter', 1, 'dash-meter', [], ['dash-meter-pick'], at(0, 7)),
-    fn('dash-meter-pick', 'meter picked', `flow.set('dash_meter', msg.payload);
-return [{ payload: msg.payload }, msg];`, [['dash-mt-meter', 'dash-rp-meter'], ['dash-mt-req', 'dash-rp-req']], at(0, 10)),
-    dropdown('dash-mt-range', 'dash-grp-mt-pick', 'Range', 2, 'dash-range', RANGES.map((r) => ({ value: r.value, label: r.label })), ['dash-mt-req'], at(0, 8)),
-    inject('dash-mt-tick', 'every 60 s', 60, 4, ['dash-mt-req'], at(0, 9)),
-    { id: 'dash-mt-range-init', type: 'inject', z: TAB, name: 'show 24 h', props: [{ p: 'payload' }], repeat: '', crontab: '', once: true, onceDelay: '1', topic: '', payload: '24h', payloadType: 'str', ...at(-1, 8), wires: [['dash-mt-range']] },
-    fn('dash-mt-req', 'readings request', req, [['dash-mt-readings']], at(1, 8)),
-    api('dash-mt-readings', 'meter readings', 'meters.readings', ['dash-mt-points'], at(2, 8)),
-    fn('dash-mt-points', 'chart points', points, [['dash-mt-chart'], ['dash-mt-total']], at(3, 8)),
+    dropdown('dash-mt-meter', 'dash-grp-mt-pick', 'Meter', 1, 'dash-meter', [], ['dash-clients'], at(3, 8)),
+    dropdown('dash-mt-range', 'dash-grp-mt-pick', 'Range', 2, 'dash-range', RANGES.map((r) => ({ value: r.value, label: r.label })), ['dash-clients'], at(3, 9)),
+    {
+      id: 'dash-mt-latest', type: 'ems-store-query', z: TAB, name: 'newest values of the meter', store: STORE, mode: 'latest', meter: '', obis: '', range: '', window: '', fn: '', limit: '', interval: '',
+      ...at(3, 10), wires: [['dash-mt-live-rows']],
+    },
+    fn('dash-mt-live-rows', 'live values', live, [['dash-mt-live']], at(4, 10)),
+    api('dash-mt-readings', 'meter readings', 'meters.readings', ['dash-mt-points'], at(3, 11)),
+    fn('dash-mt-points', 'chart points', points, [['dash-mt-chart'], ['dash-mt-total']], at(4, 11)),
     {
       id: 'dash-mt-chart', type: 'ui-chart', z: TAB, group: 'dash-grp-mt-chart', name: '', label: 'Energy per window (kWh)', order: 1, chartType: 'bar',
       category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: 'time', xAxisPropertyType: 'property', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto',
@@ -174,62 +246,59 @@ return [{ payload: msg.payload }, msg];`, [['dash-mt-meter', 'dash-rp-meter'], [
       pointShape: 'circle', pointRadius: 4, showLegend: true, removeOlder: 0, removeOlderUnit: '86400', removeOlderPoints: '',
       colors: ['#2e8b57', '#0095FF', '#FF7F0E', '#A347E1', '#D62728', '#FF9896', '#9467BD', '#C5B0D5', '#2CA02C'],
       textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 8, height: 6, className: 'ems-dash-mt-chart', interpolation: 'linear',
-      ...at(4, 7), wires: [[]],
+      ...at(5, 11), wires: [[]],
     },
-    text('dash-mt-total', 'dash-grp-mt-pick', 'Total in range', 3, at(4, 9)),
-    table('dash-mt-live', 'dash-grp-mt-live', 'Live values', 1, at(4, 6)),
+    text('dash-mt-total', 'dash-grp-mt-pick', 'Total in range', 3, at(5, 12)),
+    table('dash-mt-live', 'dash-grp-mt-live', 'Live values', 1, at(5, 10)),
+    {
+      id: 'dash-mt-poll', type: 'ui-button', z: TAB, group: 'dash-grp-mt-poll', name: '', label: 'Poll now', order: 1, width: 0, height: 0, emulateClick: false, tooltip: 'Poll the meter now (operators and admins)',
+      color: '', bgcolor: '', className: 'ems-dash-mt-poll', icon: 'refresh', iconPosition: 'left', payload: 'poll', payloadType: 'str', topic: 'dash-poll', topicType: 'str',
+      buttonColor: '', textColor: '', iconColor: '', enableClick: true, enablePointerdown: false, pointerdownPayload: '', pointerdownPayloadType: 'str',
+      enablePointerup: false, pointerupPayload: '', pointerupPayloadType: 'str', ...at(3, 13), wires: [['dash-mt-poll-req']],
+    },
+    fn('dash-mt-poll-req', 'poll request', pollReq, [['dash-mt-poll-api'], ['dash-mt-poll-status']], at(4, 13)),
+    api('dash-mt-poll-api', 'poll now', 'meters.poll', ['dash-mt-poll-result'], at(5, 13)),
+    fn('dash-mt-poll-result', 'poll answer', pollRes, [['dash-mt-poll-status']], at(6, 13)),
+    text('dash-mt-poll-status', 'dash-grp-mt-poll', 'Poll', 2, at(7, 13)),
   ];
 }
 
 function reportsPage(): FlowNode[] {
-  const req = `${localDate}
-${TZ}
-if (msg.topic === 'dash-step') flow.set('dash_step', msg.payload);
-const meter = flow.get('dash_meter') || (flow.get('dash_meters') || [])[0];
-if (!meter) return null;
-const step = flow.get('dash_step') || 'day';
-const date2 = localDate(Date.now(), tz);
-const date1 = localDate(Date.now() - (step === 'month' ? 365 : 30) * 86400000, tz).slice(0, step === 'month' ? 8 : 10) + (step === 'month' ? '01' : '');
-return { topic: meter, query: { meter, date1, date2, step } };`;
   const rows = `${reportRows}
+const c = { _client: msg._client };
 if (msg.payload && msg.payload.error) {
   node.status({ fill: 'red', shape: 'ring', text: msg.payload.error });
-  return [{ payload: [] }, { payload: msg.payload.error }];
+  return [{ ...c, payload: [] }, { ...c, payload: msg.payload.error }];
 }
 const rows = reportRows(msg.payload);
 node.status({ fill: 'green', shape: 'dot', text: rows.length + ' rows' });
-return [{ payload: rows }, { payload: msg.topic + ': ' + rows.length + ' rows' }];`;
+return [{ ...c, payload: rows }, { ...c, payload: msg.topic + ': ' + rows.length + ' rows' }];`;
   return [
-    dropdown('dash-rp-meter', 'dash-grp-rp', 'Meter', 1, 'dash-meter', [], ['dash-meter-pick'], at(0, 11)),
-    dropdown('dash-rp-step', 'dash-grp-rp', 'Step', 2, 'dash-step', [{ value: 'day', label: 'Daily, last 30 days' }, { value: 'month', label: 'Monthly, last 12 months' }], ['dash-rp-req'], at(0, 12)),
-    inject('dash-rp-tick', 'every 5 min', 300, 5, ['dash-rp-req'], at(0, 13)),
-    { id: 'dash-rp-step-init', type: 'inject', z: TAB, name: 'daily', props: [{ p: 'payload' }], repeat: '', crontab: '', once: true, onceDelay: '1', topic: '', payload: 'day', payloadType: 'str', ...at(-1, 12), wires: [['dash-rp-step']] },
-    fn('dash-rp-req', 'report request', req, [['dash-rp-report']], at(1, 12)),
-    api('dash-rp-report', 'tariff report', 'reports.tariffs', ['dash-rp-rows'], at(2, 12)),
-    fn('dash-rp-rows', 'report rows', rows, [['dash-rp-table'], ['dash-rp-status']], at(3, 12)),
-    table('dash-rp-table', 'dash-grp-rp', 'Consumption and cost by tariff', 4, at(4, 12)),
-    text('dash-rp-status', 'dash-grp-rp', 'Report', 3, at(4, 13)),
+    dropdown('dash-rp-meter', 'dash-grp-rp', 'Meter', 1, 'dash-meter', [], ['dash-clients'], at(3, 15)),
+    dropdown('dash-rp-step', 'dash-grp-rp', 'Step', 2, 'dash-step', [{ value: 'day', label: 'Daily, last 30 days' }, { value: 'month', label: 'Monthly, last 12 months' }], ['dash-clients'], at(3, 16)),
+    api('dash-rp-report', 'tariff report', 'reports.tariffs', ['dash-rp-rows'], at(3, 17)),
+    fn('dash-rp-rows', 'report rows', rows, [['dash-rp-table'], ['dash-rp-status']], at(4, 17)),
+    table('dash-rp-table', 'dash-grp-rp', 'Consumption and cost by tariff', 4, at(5, 17)),
+    text('dash-rp-status', 'dash-grp-rp', 'Report', 3, at(5, 18)),
   ];
 }
 
 function eventsPage(): FlowNode[] {
-  const req = `return { query: { date1: new Date(Date.now() - 7 * 86400000).toISOString(), date2: new Date(Date.now() + 60000).toISOString(), limit: '200' } };`;
   const rows = `${eventRows}
 ${TZ}
+const c = { _client: msg._client };
 if (msg.payload && msg.payload.error) {
   node.status({ fill: 'red', shape: 'ring', text: msg.payload.error });
-  return [{ payload: [] }, { payload: msg.payload.error }];
+  return [{ ...c, payload: [] }, { ...c, payload: msg.payload.error }];
 }
 const rows = eventRows(msg.payload, tz);
 node.status({ fill: 'green', shape: 'dot', text: rows.length + ' events' });
-return [{ payload: rows }, { payload: String(rows.length) }];`;
+return [{ ...c, payload: rows }, { ...c, payload: String(rows.length) }];`;
   return [
-    inject('dash-ev-tick', 'every 10 s', 10, 3, ['dash-ev-req'], at(0, 15)),
-    fn('dash-ev-req', 'last 7 days', req, [['dash-ev-list']], at(1, 15)),
-    api('dash-ev-list', 'event log', 'events.list', ['dash-ev-rows'], at(2, 15)),
-    fn('dash-ev-rows', 'event rows', rows, [['dash-ev-table'], ['dash-ev-count']], at(3, 15)),
-    table('dash-ev-table', 'dash-grp-ev', 'Events', 2, at(4, 15)),
-    text('dash-ev-count', 'dash-grp-ev', 'Events', 1, at(4, 16)),
+    api('dash-ev-list', 'event log', 'events.list', ['dash-ev-rows'], at(3, 20)),
+    fn('dash-ev-rows', 'event rows', rows, [['dash-ev-table'], ['dash-ev-count']], at(4, 20)),
+    table('dash-ev-table', 'dash-grp-ev', 'Events', 2, at(5, 20)),
+    text('dash-ev-count', 'dash-grp-ev', 'Events', 1, at(5, 21)),
   ];
 }
 
@@ -237,7 +306,10 @@ return [{ payload: rows }, { payload: String(rows.length) }];`;
 export function dashboardFlow(): FlowNode[] {
   const tab: FlowNode = {
     id: TAB, type: 'tab', label: 'EMS Dashboard', disabled: false,
-    info: 'The EMS dashboard (Dashboard 2.0) at /dashboard: overview, meter, reports and events pages.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts; regenerate this tab from there.',
+    info: 'The EMS dashboard (Dashboard 2.0) at /dashboard: overview, meter, reports and events pages, behind the EMS login.\n\n'
+      + 'Every widget message answers one client (msg._client): page views, choices and a timer per connected client start the '
+      + 'computations, and the ems-api nodes act as the EMS user of that client (identity "dashboard"), so each user sees only '
+      + 'the meters of their folders.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts; regenerate this tab from there.',
   };
-  return [tab, ...configNodes(), ...overview(), ...meterPage(), ...reportsPage(), ...eventsPage()];
+  return [tab, ...configNodes(), ...clients(), ...overview(), ...meterPage(), ...reportsPage(), ...eventsPage()];
 }

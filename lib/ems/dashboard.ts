@@ -146,3 +146,133 @@ export function reportRows(envelope: { data?: any; error?: string | null }): Rec
     return out;
   });
 }
+
+/*
+ * Per-client dashboard data. Every message to a widget answers one client (msg._client, so Dashboard 2.0 sends
+ * it to that socket only and never stores it for others); the data is computed with that client's EMS session
+ * (ems-api identity "dashboard"), so each user sees only the meters their open_folders allow.
+ */
+
+/** msg._client as Dashboard 2.0 and the EMS dashboard plugin fill it. */
+export interface DashClientInfo { socketId?: string; emsSessionId?: string; emsLogin?: string; emsRole?: string; [k: string]: unknown }
+
+/** One connected dashboard client (a socket): the page it shows and its choices. */
+export interface DashClient {
+  client: DashClientInfo;
+  page: string;
+  meter: string | null;
+  range: string;
+  step: string;
+  /** Last message from the client, and last refresh of its page (epoch ms). */
+  seen: number;
+  refreshed: number;
+  /** False until the dropdowns were sent twice after a page view (a widget mounting late misses the first). */
+  synced: boolean;
+  /** The connection was lost (ui-control "lost"): no more refreshes. */
+  gone?: boolean;
+}
+
+/** What to compute for a client: its page, choices, and why (a page view, a choice, the timer). */
+export interface DashRefresh {
+  _client: DashClientInfo;
+  dash: { page: string; meter: string | null; range: string; step: string; reason: 'view' | 'change' | 'tick'; sync: boolean };
+}
+
+/**
+ * Follows the dashboard's clients from their messages (ui-event $pageview, a dropdown choice with topic
+ * dash-meter / dash-range / dash-step, ui-control "lost") in `clients` (by socket id, at most `max`: the least
+ * recently seen is dropped). A lost client is kept (gone, no longer refreshed) so that the next page of the same
+ * EMS session starts with its choices. Answers the refresh the message calls for, or null.
+ */
+export function trackClient(clients: Record<string, DashClient>, msg: { topic?: unknown; payload?: any; _client?: DashClientInfo }, now: number, max = 100): DashRefresh | null {
+  const info = msg && msg._client;
+  if (!info || typeof info.socketId !== 'string' || info.socketId === '') return null;
+  const id = info.socketId;
+  let entry = clients[id];
+  if (msg.payload === 'lost') {
+    if (entry) entry.gone = true;
+    return null;
+  }
+  let reason: 'view' | 'change';
+  if (msg.topic === '$pageview') {
+    const page = String(msg.payload?.page?.path ?? '').replace(/^\//, '');
+    if (!['overview', 'meter', 'reports', 'events'].includes(page)) return null;
+    if (!entry) {
+      // The choices of the same session's latest client (a reloaded page), else the defaults.
+      const same = Object.values(clients).filter((c) => info.emsSessionId && c.client.emsSessionId === info.emsSessionId).sort((a, b) => b.seen - a.seen)[0];
+      entry = { client: info, page, meter: same ? same.meter : null, range: same ? same.range : '24h', step: same ? same.step : 'day', seen: now, refreshed: now, synced: false };
+      clients[id] = entry;
+      const ids = Object.keys(clients).filter((k) => k !== id).sort((a, b) => clients[a].seen - clients[b].seen);
+      while (ids.length >= max) delete clients[ids.shift()!];
+    }
+    entry.page = page;
+    entry.synced = false;
+    entry.gone = false;
+    reason = 'view';
+  } else {
+    if (!entry || entry.gone) return null;
+    const v = msg.payload;
+    if (msg.topic === 'dash-meter' && typeof v === 'string' && v !== '') entry.meter = v;
+    else if (msg.topic === 'dash-range' && ['24h', '7d', '30d'].includes(v)) entry.range = v;
+    else if (msg.topic === 'dash-step' && ['day', 'month'].includes(v)) entry.step = v;
+    else return null;
+    reason = 'change';
+  }
+  entry.client = info;
+  entry.seen = now;
+  entry.refreshed = now;
+  return { _client: info, dash: { page: entry.page, meter: entry.meter, range: entry.range, step: entry.step, reason, sync: reason === 'view' } };
+}
+
+/** The clients whose page is due (refreshed more than `everyMs[page]` ago), as refreshes; marks them refreshed. */
+export function dueRefreshes(clients: Record<string, DashClient>, now: number, everyMs: Record<string, number> = { overview: 10_000, meter: 10_000, events: 10_000, reports: 300_000 }): DashRefresh[] {
+  const out: DashRefresh[] = [];
+  for (const c of Object.values(clients)) {
+    if (c.gone || now - c.refreshed < (everyMs[c.page] ?? 10_000)) continue;
+    c.refreshed = now;
+    const sync = !c.synced;
+    c.synced = true;
+    out.push({ _client: c.client, dash: { page: c.page, meter: c.meter, range: c.range, step: c.step, reason: 'tick', sync } });
+  }
+  return out;
+}
+
+/** The meter ids (sorted) of a meters.list envelope, or its error. */
+export function visibleMeters(envelope: { data?: unknown; error?: string | null; status?: number }): { ids: string[]; error: string | null } {
+  if (!envelope || envelope.error || !Array.isArray(envelope.data)) return { ids: [], error: (envelope && envelope.error) || 'no meter list' };
+  return { ids: envelope.data.map((m: { _id?: unknown }) => String(m._id)).sort(), error: null };
+}
+
+/**
+ * The messages (without _client) that compute a client's page from the meters it may see, one per output of
+ * the dashboard's page function: overview store query; meter page dropdowns, live-values query, readings
+ * request; reports page dropdowns, report request; events request. Dropdowns only when `dash.sync`.
+ * Uses readingsRequest and localDate (embedded beside it in the function node).
+ */
+export function pageMessages(dash: DashRefresh['dash'], ids: string[], now: number, timeZone: string): (Record<string, unknown> | null)[] {
+  const out: (Record<string, unknown> | null)[] = [null, null, null, null, null, null, null, null, null];
+  const meter = dash.meter && ids.includes(dash.meter) ? dash.meter : (ids[0] ?? null);
+  const options = { options: ids.map((id) => ({ value: id, label: id })), payload: meter ?? '' };
+  if (dash.page === 'overview') out[0] = { meterIds: ids, payload: {} };
+  else if (dash.page === 'meter') {
+    if (dash.sync) [out[1], out[2]] = [options, { payload: dash.range }];
+    if (meter) [out[3], out[4]] = [{ meter, payload: {} }, readingsRequest(meter, dash.range)];
+  } else if (dash.page === 'reports') {
+    if (dash.sync) [out[5], out[6]] = [options, { payload: dash.step }];
+    if (meter) {
+      const month = dash.step === 'month';
+      const date1 = month ? localDate(now - 365 * 86_400_000, timeZone).slice(0, 8) + '01' : localDate(now - 30 * 86_400_000, timeZone);
+      out[7] = { topic: meter, query: { meter, date1, date2: localDate(now, timeZone), step: month ? 'month' : 'day' } };
+    }
+  } else if (dash.page === 'events') {
+    out[8] = { query: { date1: new Date(now - 7 * 86_400_000).toISOString(), date2: new Date(now + 60_000).toISOString(), limit: '200' } };
+  }
+  return out;
+}
+
+/** The text a poll-now answer shows: started, or why not (a viewer is refused: the API answers 403). */
+export function pollResult(envelope: { data?: any; error?: string | null; status?: number }, meter: string): string {
+  if (envelope && !envelope.error && envelope.data && envelope.data.started) return `Poll of ${meter} started`;
+  const why = (envelope && envelope.error) || 'no answer';
+  return envelope && envelope.status === 403 ? `Refused: ${why}` : `Poll of ${meter} failed: ${why}`;
+}

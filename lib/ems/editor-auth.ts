@@ -5,6 +5,8 @@
  * so the EMS's throttling and lockout apply to the editor too. The EMS services are opened lazily
  * on the EMS database file shared with the ems-system node.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readLimited, sendEnvelope } from './http-guard';
 import type { EmsServices, ServiceOptions } from './services';
 import { openEmsServices } from './services';
 import type { Role } from './users';
@@ -59,6 +61,48 @@ export interface EditorAuth {
   authenticate(username: string, password: string): Promise<EditorUser | null>;
 }
 
+/**
+ * Node-RED's token endpoint hands adminAuth only a username and password. editorLoginSource() appends
+ * the client's address to the username (after this separator, which no login may contain), so the EMS
+ * throttles editor logins per address like API logins, and Node-RED's own per-username attempt limit
+ * counts per (login, address): a stranger's guesses cannot lock the admin out of the editor.
+ */
+export const LOGIN_SOURCE_SEPARATOR = '\u0001';
+
+/** The login and client address of a username marked by editorLoginSource(). */
+export function splitEditorLogin(username: string): { login: string; ip: string } {
+  const at = username.lastIndexOf(LOGIN_SOURCE_SEPARATOR);
+  return at < 0 ? { login: username, ip: 'unknown' } : { login: username.slice(0, at), ip: username.slice(at + 1) || 'unknown' };
+}
+
+const TOKEN_BODY_LIMIT = 8 * 1024;
+
+/** httpAdminMiddleware for POST /auth/token: reads the (capped) login form and marks the username with the client's address. */
+export function editorLoginSource(): (req: IncomingMessage & { body?: unknown; _body?: boolean; ip?: string }, res: ServerResponse, next: (err?: unknown) => void) => void {
+  return (req, res, next) => {
+    if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/auth/token' || req._body) { next(); return; }
+    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    readLimited(req, TOKEN_BODY_LIMIT).then((buf) => {
+      let body: Record<string, unknown>;
+      try {
+        const text = buf.toString('utf8');
+        body = type === 'application/json' ? JSON.parse(text || '{}') : Object.fromEntries(new URLSearchParams(text));
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
+      } catch {
+        sendEnvelope(res, 400, 'the login form could not be read');
+        return;
+      }
+      if (typeof body.username === 'string') {
+        const login = body.username.replace(/[\u0000-\u001f]/g, '');
+        body.username = `${login}${LOGIN_SOURCE_SEPARATOR}${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+      }
+      req.body = body;
+      req._body = true;
+      next();
+    }, (err: { status?: number }) => sendEnvelope(res, err.status === 413 ? 413 : 400, err.status === 413 ? 'the login form is too large' : 'the login form could not be read'));
+  };
+}
+
 /** Node-RED's adminAuth over the EMS users. */
 export function editorAdminAuth(services: Opener, log: (msg: string) => void = () => undefined): EditorAuth {
   const toEditor = (login: string, role: string, active: boolean): EditorUser | null => {
@@ -73,12 +117,12 @@ export function editorAdminAuth(services: Opener, log: (msg: string) => void = (
       const row = s.users.credentialsByLogin(username);
       return row ? toEditor(row.login, row.role, row.active === 1) : null;
     },
-    async authenticate(username, password) {
+    async authenticate(marked, password) {
+      const { login: username, ip } = splitEditorLogin(String(marked));
       const s = await services();
-      const auth = s.auth as unknown as { login(...args: unknown[]): Promise<{ access_token: string; session: { user: { login: string; role: string } } }>; logout(token: string): unknown };
+      const auth = s.auth;
       try {
-        // AUTH's login(login, password, source) throttles per source; older versions take two arguments.
-        const answer = auth.login.length >= 3 ? await auth.login(username, password, { ip: 'editor' }) : await auth.login(username, password);
+        const answer = await auth.login(username, password, { ip });
         auth.logout(answer.access_token); // the editor keeps its own token; no EMS session is left open
         const user = toEditor(answer.session.user.login, answer.session.user.role, true);
         if (!user) log(`editor login of "${answer.session.user.login}" refused: the ${answer.session.user.role} role has no editor access`);
@@ -131,8 +175,9 @@ export function auditEvent(msg: AuditMessage): AuditEventRow | null {
   const change = CHANGES.test(name);
   const refusal = REFUSALS.test(name);
   if (!change && !refusal) return null;
-  const login = msg.user?.username ?? (typeof msg.username === 'string' ? msg.username : 'anonymous');
-  const ip = typeof msg.ip === 'string' ? msg.ip : 'unknown';
+  const marked = splitEditorLogin(msg.user?.username ?? (typeof msg.username === 'string' ? msg.username : 'anonymous'));
+  const login = marked.login;
+  const ip = typeof msg.ip === 'string' ? msg.ip : marked.ip;
   return {
     kind: change ? 'audit' : 'security',
     event: `editor ${name}${msg.path ? ` ${msg.path}` : ''}`,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { BillStore } from '../../lib/billing/bill-store';
 import type { Poller } from '../../lib/ems/api/types';
+import { registerRunningServices, unregisterRunningServices } from '../../lib/ems/running';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { isValidTimeZone, systemTimeZone, type ReadingStore } from '../../lib/store';
 import type { StoreConfigNode } from '../store/store';
@@ -51,6 +52,7 @@ export default function init(RED: NodeAPI): void {
       const services = await openEmsServices({ file, env: process.env });
       if (services.adminWarning) node.warn(services.adminWarning);
       node.log(`EMS database ${file}`);
+      registerRunningServices(services); // the dashboard gate checks sessions with these
       return services;
     })();
     opening.catch((err: Error) => node.error(err.message));
@@ -65,7 +67,7 @@ export default function init(RED: NodeAPI): void {
     storeNode?.register(node);
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      opening.then((s) => s.close(), () => undefined).finally(() => {
+      opening.then((s) => { unregisterRunningServices(s); s.close(); }, () => undefined).finally(() => {
         try { bills?.close(); } catch { /* already closed */ }
         storeNode?.deregister(node);
         done();

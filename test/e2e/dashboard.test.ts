@@ -1,11 +1,13 @@
 // The shipped dashboard (Dashboard 2.0 at /dashboard) in Debian's Chromium (headless), against the shipped
-// EMS with the Modbus simulator and three days of readings written into the store before start.
+// EMS with the Modbus simulator and three days of readings written into the store before start: behind the EMS
+// login, and each user sees only the meters of their folders, in the page and over socket.io.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { openEmsServices } from '../../lib/ems/services';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { SqliteStore } from '../../lib/store';
@@ -20,6 +22,9 @@ const METERS = [
   { id: 'hvac', name: 'HVAC', unit: 2, profile: 'abb-a44', kwhPerMin: 0.05 },
   { id: 'lighting', name: 'Lighting', unit: 3, profile: 'carlo-gavazzi-em24', kwhPerMin: 0.025 },
 ];
+/** Created through the API in a second folder: the viewer sees only this one. */
+const ANNEX = { id: 'annex-meter', name: 'Annex meter', unit: 4, profile: 'eastron-sdm630' };
+const VIEWER = { login: 'vera', password: 'Vq7-sunflower-92' };
 const START_KWH = 5000;
 const MINUTE = 60_000;
 const SEEDED_DAYS = 3;
@@ -77,6 +82,8 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
   let browser: Browser;
   let page: Page;
   let dir: string;
+  let emsPort: number;
+  let simPort: number;
   const shots = (name: string) => path.join(dir, `${name}.png`);
   /** Opens a dropdown widget (by its class) and clicks an option, as a person does. */
   const pick = async (dropdown: string, option: string) => {
@@ -91,8 +98,9 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     await store.write(seedReadings(now));
     await store.close();
     // The demo meters in the EMS registry (creating them also logs events for the event page).
-    sim = new ModbusMeterSimulator({ units: METERS.map((m) => ({ unit: m.unit, profile: m.profile, model: { initialImportKWh: START_KWH } })) });
+    sim = new ModbusMeterSimulator({ units: [...METERS, ANNEX].map((m) => ({ unit: m.unit, profile: m.profile, model: { initialImportKWh: START_KWH } })) });
     const port = await sim.listen(0);
+    simPort = port;
     // The demo meters in the EMS registry (creating them also logs events for the event page).
     const services = await openEmsServices({ file: path.join(dir, 'ems.db') });
     const site = services.registry.createFolder({ name: 'Demo plant', folder_type: 'site' });
@@ -110,6 +118,7 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 }, timezoneId: TZ });
+    emsPort = Number(new URL(ems.url).port);
   });
 
   after(async () => {
@@ -117,6 +126,43 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     await ems?.stop();
     await sim?.close();
     if (dir && !process.env.EMS_KEEP_SCREENSHOTS) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('anonymous: a page is redirected to the login page; XHR and socket.io (polling and websocket) get 401', async () => {
+    const pageRequest = await fetch(`${ems.url}/dashboard/overview`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    assert.equal(pageRequest.status, 302);
+    assert.equal(pageRequest.headers.get('location'), '/dashboard-login?next=%2Fdashboard%2Foverview');
+    for (const url of ['/dashboard/_setup', '/dashboard/socket.io/?EIO=4&transport=polling', '/dashboard/assets/index.js', '/DASHBOARD/overview']) {
+      const r = await fetch(`${ems.url}${url}`);
+      assert.equal(r.status, 401, url);
+      const body = await r.json() as { data: unknown; error: string; status: number };
+      assert.deepEqual([body.data, body.status], [null, 401], url);
+      assert.match(body.error, /log in first/, url);
+    }
+    // A forged cookie is no session either.
+    const forged = await fetch(`${ems.url}/dashboard/socket.io/?EIO=4&transport=polling`, { headers: { cookie: 'access_token=forged' } });
+    assert.equal(forged.status, 401);
+    assert.equal(await websocketStatus(emsPort, '/dashboard/socket.io/?EIO=4&transport=websocket'), 401);
+
+    await page.goto(`${ems.url}/dashboard/overview`);
+    assert.equal(new URL(page.url()).pathname, '/dashboard-login');
+    const login = await fetch(`${ems.url}/dashboard-login`);
+    assert.match(login.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.doesNotMatch(await login.text(), /<script>|<script [^>]*>[^<]/, 'no inline script');
+  });
+
+  it('the admin logs in through the login page and lands on the page asked for', async () => {
+    await page.fill('#ems-username', 'admin');
+    await page.fill('#ems-password', 'wrong-password');
+    await page.click('#ems-submit');
+    await page.waitForFunction(() => /wrong login or password/.test(document.querySelector('#ems-error')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.fill('#ems-password', 'ems-admin');
+    await page.click('#ems-submit');
+    await page.waitForURL(/\/dashboard\/overview$/, { timeout: 15_000 });
+    const cookies = await page.context().cookies();
+    const token = cookies.find((c) => c.name === 'access_token');
+    assert.ok(token?.httpOnly, 'the session cookie is HttpOnly');
+    assert.equal(token?.sameSite, 'Strict');
   });
 
   it('overview: consumption today and this month in kWh, every meter with its live power, no alarms', async () => {
@@ -214,4 +260,99 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     await page.screenshot({ path: shots('events'), fullPage: true });
     assertScreenshot(shots('events'));
   });
+
+  it('a viewer limited to one folder sees only its meter, in the page and over socket.io; its poll now is refused', async () => {
+    const admin = await apiLogin('admin', 'ems-admin');
+    const call = async (method: string, url: string, body?: unknown) => {
+      const r = await fetch(`${ems.url}${url}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const json = await r.json() as { data: any; error: string | null };
+      assert.ok(r.ok, `${method} ${url}: ${r.status} ${json.error}`);
+      return json.data;
+    };
+    const annex = await call('POST', '/api/folders', { name: 'Annex', folder_type: 'site' });
+    await call('POST', '/api/meters', {
+      _id: ANNEX.id, folder_id: annex._id, name: ANNEX.name, protocol: 'modbus-tcp', profile: ANNEX.profile, ip_address: '127.0.0.1', port: String(simPort), connection_address: String(ANNEX.unit), interval_time: '10',
+    });
+    await call('POST', '/api/users', { login: VIEWER.login, name: 'Vera', password: VIEWER.password, role: 'viewer', open_folders: [annex._id] });
+
+    // The admin sees every meter, the new one included (once it has been polled).
+    await page.goto(`${ems.url}/dashboard/overview`);
+    await page.waitForFunction((id) => Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).some((r) => r.textContent!.includes(id)), ANNEX.id, { timeout: 30_000 });
+    assert.equal(await page.locator('.ems-dash-ov-meters tbody tr').count(), 4);
+
+    // The viewer in a browser of their own, every socket.io message recorded (polling answers and websocket frames).
+    const context: BrowserContext = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: TZ });
+    const frames: string[] = [];
+    try {
+      const viewer = await context.newPage();
+      viewer.on('websocket', (ws) => {
+        if (ws.url().includes('/dashboard/socket.io/')) ws.on('framereceived', (f) => frames.push(String(f.payload)));
+      });
+      viewer.on('response', (r) => {
+        if (r.url().includes('/dashboard/socket.io/') && r.request().method() === 'GET') r.text().then((t) => frames.push(t), () => undefined);
+      });
+      await viewer.goto(`${ems.url}/dashboard/overview`);
+      await viewer.waitForURL(/dashboard-login/, { timeout: 10_000 });
+      await viewer.fill('#ems-username', VIEWER.login);
+      await viewer.fill('#ems-password', VIEWER.password);
+      await viewer.click('#ems-submit');
+      await viewer.waitForURL(/\/dashboard\/overview$/, { timeout: 15_000 });
+      await viewer.waitForFunction((id) => Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).some((r) => r.textContent!.includes(id)), ANNEX.id, { timeout: 30_000 });
+      const firstCells = await viewer.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).map((r) => r.querySelector('td')?.textContent?.trim()));
+      assert.deepEqual(firstCells, [ANNEX.id]);
+      await viewer.waitForFunction(() => /\d+\.\d\d kWh/.test(document.querySelector('.ems-dash-ov-month')?.textContent ?? ''), undefined, { timeout: 20_000 });
+
+      await viewer.goto(`${ems.url}/dashboard/meter`);
+      await viewer.waitForFunction((id) => new RegExp(`${id}: [\\d.]+ kWh`).test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), ANNEX.id, { timeout: 20_000 });
+      await viewer.locator('.ems-dash-mt-meter .v-field').click();
+      assert.deepEqual(await viewer.locator('.v-overlay-container .v-list-item').allInnerTexts(), [ANNEX.id]);
+      await viewer.keyboard.press('Escape');
+      await viewer.locator('.ems-dash-mt-poll button').click();
+      await viewer.waitForFunction(() => /Refused: this needs the operator role/.test(document.querySelector('.ems-dash-mt-poll-status')?.textContent ?? ''), undefined, { timeout: 15_000 });
+
+      await viewer.goto(`${ems.url}/dashboard/reports`);
+      await viewer.waitForFunction((id) => new RegExp(`${id}: \\d+ rows`).test(document.querySelector('.ems-dash-rp-status')?.textContent ?? ''), ANNEX.id, { timeout: 20_000 });
+      await viewer.goto(`${ems.url}/dashboard/events`);
+      await viewer.waitForFunction((name) => document.querySelector('.ems-dash-ev-table tbody')?.textContent?.includes(name), ANNEX.name, { timeout: 20_000 });
+      await viewer.waitForTimeout(11_000); // a timer refresh of the events page
+      const text = await viewer.locator('body').innerText();
+      for (const m of METERS) {
+        assert.ok(!text.includes(m.id) && !text.includes(m.name), `the viewer's page shows ${m.id}`);
+      }
+      assert.ok(frames.some((f) => f.includes(ANNEX.id)), 'the socket.io messages were recorded');
+      for (const m of METERS) {
+        const leak = frames.find((f) => f.includes(m.id) || f.includes(m.name));
+        assert.equal(leak, undefined, `a socket.io message to the viewer names ${m.id}`);
+      }
+    } finally {
+      await context.close();
+    }
+
+    // The admin's poll now starts a poll.
+    await page.goto(`${ems.url}/dashboard/meter`);
+    await page.waitForFunction(() => /: [\d.]+ kWh/.test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.locator('.ems-dash-mt-poll button').click();
+    await page.waitForFunction(() => /Poll of \S+ started/.test(document.querySelector('.ems-dash-mt-poll-status')?.textContent ?? ''), undefined, { timeout: 15_000 });
+  });
+
+  async function apiLogin(username: string, password: string): Promise<string> {
+    const r = await fetch(`${ems.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    assert.equal(r.status, 200);
+    return ((await r.json()) as { data: { access_token: string } }).data.access_token;
+  }
 });
+
+/** The HTTP status a websocket upgrade request without a cookie is answered with (101 = upgraded). */
+function websocketStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path, timeout: 5_000,
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': Buffer.from('0123456789abcdef').toString('base64') },
+    });
+    req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode ?? 101); });
+    req.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('timeout', () => req.destroy(new Error('no answer to the upgrade')));
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -4,9 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import {
-  chartPoints, eventRows, liveValues, localDate, monthSummary, overviewFromLatest, overviewTotals, RANGES, readingsRequest, reportRows, type LatestValue,
+  chartPoints, dueRefreshes, eventRows, liveValues, localDate, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult, RANGES, readingsRequest, reportRows,
+  trackClient, visibleMeters, type DashClient, type DashClientInfo, type LatestValue,
 } from '../../lib/ems/dashboard';
-import { dashboardFlow } from '../../lib/ems/dashboard-flow';
+import { CLIENT_TYPES, dashboardFlow } from '../../lib/ems/dashboard-flow';
+import {
+  dashboardSessionUser, gate, isDashboardPath, isDashboardSocketPath, LOGIN_HEADERS, LOGIN_SCRIPT, loginPage, safeNext,
+} from '../../lib/ems/dashboard-gate';
+import { registerRunningServices, runningServices, unregisterRunningServices } from '../../lib/ems/running';
+import { openEmsServices } from '../../lib/ems/services';
 
 const TZ = 'Europe/Berlin';
 const NOW = Date.parse('2026-11-21T16:30:00Z'); // 17:30 in Berlin
@@ -120,28 +126,69 @@ describe('dashboard flow', () => {
     }
   });
 
-  it('its overview function turns the store\'s newest values into the tables, the report requests and the meter choice', () => {
-    const shape = flow.find((n) => n.id === 'dash-ov-shape')!;
+  it('answers every client alone: all widget types are client-scoped, every ems-api node acts as the dashboard user', () => {
+    const base = flow.find((n) => n.type === 'ui-base')!;
+    assert.deepEqual(base.acceptsClientConfig, CLIENT_TYPES);
+    const widgetTypes = new Set(flow.filter((n) => 'group' in n && String(n.type).startsWith('ui-')).map((n) => n.type));
+    for (const t of widgetTypes) assert.ok(CLIENT_TYPES.includes(t), `${t} is client-scoped`);
+    const apis = flow.filter((n) => n.type === 'ems-api');
+    assert.ok(apis.length >= 6);
+    for (const n of apis) assert.equal(n.identity, 'dashboard', `${n.id} acts as the dashboard's user`);
+    // No broadcast source of meter data: the only timer feeds the per-client registry.
+    assert.deepEqual(flow.filter((n) => n.type === 'inject').map((n) => n.wires), [[['dash-clients']]]);
+  });
+
+  /** Runs a function node of the tab as Node-RED would (flow and node context, env, node.status). */
+  function runner(id: string, flowContext: Map<string, unknown>, now = () => Date.now()) {
+    const node = flow.find((n) => n.id === id)!;
+    const context = new Map<string, unknown>();
+    const clock = Object.assign(function (...args: unknown[]) { return new (Date as any)(...args); }, { now });
+    return (msg: unknown) => JSON.parse(JSON.stringify(vm.runInNewContext(`(function () {\n${node.func as string}\n})()`, {
+      msg, env: { get: (k: string) => (k === 'EMS_TIME_ZONE' ? TZ : undefined) }, Date: clock,
+      flow: { get: (k: string) => flowContext.get(k), set: (k: string, v: unknown) => flowContext.set(k, v) },
+      context: { get: (k: string) => context.get(k), set: (k: string, v: unknown) => context.set(k, v) }, node: { status: () => undefined },
+    }) ?? null));
+  }
+
+  it('its client and page functions: a page view computes that client\'s page from the meters its user may see', () => {
     const flowContext = new Map<string, unknown>();
-    const status: unknown[] = [];
-    const run = (msg: unknown) => vm.runInNewContext(`(function () {\n${shape.func as string}\n})()`, {
-      msg, env: { get: (k: string) => (k === 'EMS_TIME_ZONE' ? TZ : undefined) },
-      flow: { get: (k: string) => flowContext.get(k), set: (k: string, v: unknown) => flowContext.set(k, v) }, node: { status: (s: unknown) => status.push(s) },
-    });
-    const out = JSON.parse(JSON.stringify(run({ payload: latest() }))) as any[];
-    assert.equal(out.length, shape.outputs);
-    assert.deepEqual(out[0].payload.map((r: any) => r.Meter), ['hvac', 'main-incomer']);
-    assert.equal(out[1].payload, '0');
-    assert.deepEqual(out[3].map((m: any) => m.query.meter), ['hvac', 'main-incomer']);
-    assert.equal(out[3][0].query.step, 'day');
-    assert.match(out[3][0].query.date1, /^\d{4}-\d\d-01$/);
-    assert.deepEqual(out[4].options.map((o: any) => o.value), ['hvac', 'main-incomer']);
-    assert.equal(out[4].payload, 'hvac');
-    // The same meters again: no new options (the dropdown keeps the user's choice).
-    flowContext.set('dash_meter', 'main-incomer');
-    const again = JSON.parse(JSON.stringify(run({ payload: latest() }))) as any[];
-    assert.equal(again[4], null);
-    assert.equal(again[5].topic, 'main-incomer');
+    let t = NOW;
+    const clients = runner('dash-clients', flowContext, () => t);
+    const vera = { socketId: 's-vera', emsSessionId: 'sess-v', emsLogin: 'vera', emsRole: 'viewer' };
+    const [[refresh]] = clients({ topic: '$pageview', payload: { page: { path: '/overview' } }, _client: vera });
+    assert.deepEqual(refresh, { _client: vera, dash: { page: 'overview', meter: null, range: '24h', step: 'day', reason: 'view', sync: true }, params: {}, query: {}, payload: {} });
+    // The ems-api node (meters.list as vera) answers her meters; the page function asks for the overview of those.
+    const page = runner('dash-page', flowContext);
+    const out = page({ ...refresh, payload: { data: [{ _id: 'hvac' }], error: null, status: 200 }, statusCode: 200 });
+    assert.equal(out.length, 9);
+    assert.deepEqual(out[0], { _client: vera, meterIds: ['hvac'], payload: {} });
+    assert.deepEqual(out.slice(1), [null, null, null, null, null, null, null, null]);
+    // The overview keeps only her meters, and every message answers her socket.
+    const shape = runner('dash-ov-shape', flowContext);
+    const ov = shape({ _client: vera, meterIds: ['hvac'], payload: latest() });
+    assert.deepEqual(ov[0].payload.map((r: any) => r.Meter), ['hvac']);
+    assert.deepEqual(ov[3].map((m: any) => [m.query.meter, m._client.socketId]), [['hvac', 's-vera']]);
+    for (const m of [ov[0], ov[1], ov[2]]) assert.equal(m._client.socketId, 's-vera');
+    // Nothing due before 10 s; then the timer refreshes her page; a lost connection stops it.
+    assert.deepEqual(clients({ topic: 'dash-tick' }), [[]]);
+    t += 10_000;
+    assert.deepEqual(clients({ topic: 'dash-tick' })[0].map((r: any) => [r._client.socketId, r.dash.reason, r.dash.sync]), [['s-vera', 'tick', true]]);
+    clients({ payload: 'lost', _client: vera });
+    t += 60_000;
+    assert.deepEqual(clients({ topic: 'dash-tick' }), [[]]);
+    // A session that ended (the API answers 401) drops the client.
+    page({ ...refresh, payload: { data: null, error: 'log in again', status: 401 }, statusCode: 401 });
+    assert.equal((flowContext.get('dash_clients') as Record<string, unknown>)['s-vera'], undefined);
+  });
+
+  it('its poll-now functions ask for the client\'s meter and show the refusal', () => {
+    const flowContext = new Map<string, unknown>([['dash_clients', { s1: { meter: 'hvac' } }]]);
+    const req = runner('dash-mt-poll-req', flowContext)({ payload: 'poll', _client: { socketId: 's1' } });
+    assert.deepEqual(req[0].params, { id: 'hvac' });
+    assert.equal(req[0]._client.socketId, 's1');
+    assert.deepEqual(runner('dash-mt-poll-req', flowContext)({ _client: { socketId: 'other' } })[1].payload, 'Pick a meter first');
+    const res = runner('dash-mt-poll-result', flowContext)({ topic: 'hvac', _client: { socketId: 's1' }, statusCode: 403, payload: { data: null, error: 'this needs the operator role; "vera" is a viewer', status: 403 } });
+    assert.deepEqual(res, { _client: { socketId: 's1' }, payload: 'Refused: this needs the operator role; "vera" is a viewer' });
   });
 
   function latest(): LatestValue[] {
@@ -151,4 +198,124 @@ describe('dashboard flow', () => {
       { meter: 'hvac', obis: '1-0:1.8.0', value: 42, unit: 'kWh', time: t },
     ];
   }
+});
+
+describe('dashboard clients (per socket)', () => {
+  const c = (socketId: string, emsSessionId = `sess-${socketId}`) => ({ socketId, emsSessionId });
+  const view = (path: string, client: DashClientInfo) => ({ topic: '$pageview', payload: { page: { path } }, _client: client });
+
+  it('a page view registers the client; choices change its page; bad choices and unknown pages are ignored', () => {
+    const clients: Record<string, DashClient> = {};
+    assert.equal(trackClient(clients, view('/meter', {}), NOW), null, 'no socket id');
+    assert.equal(trackClient(clients, view('/elsewhere', c('a')), NOW), null);
+    assert.equal(trackClient(clients, { topic: 'dash-meter', payload: 'hvac', _client: c('a') }, NOW), null, 'a choice before any page');
+    assert.equal(trackClient(clients, view('/meter', c('a')), NOW)!.dash.reason, 'view');
+    assert.deepEqual(trackClient(clients, { topic: 'dash-meter', payload: 'hvac', _client: c('a') }, NOW + 1)!.dash, { page: 'meter', meter: 'hvac', range: '24h', step: 'day', reason: 'change', sync: false });
+    assert.equal(trackClient(clients, { topic: 'dash-range', payload: '1y', _client: c('a') }, NOW + 2), null);
+    assert.equal(trackClient(clients, { topic: 'dash-range', payload: '7d', _client: c('a') }, NOW + 3)!.dash.range, '7d');
+  });
+
+  it('a reloaded page of the same session keeps its choices; another session starts afresh', () => {
+    const clients: Record<string, DashClient> = {};
+    trackClient(clients, view('/meter', c('a', 's1')), NOW);
+    trackClient(clients, { topic: 'dash-meter', payload: 'hvac', _client: c('a', 's1') }, NOW);
+    trackClient(clients, { payload: 'lost', _client: c('a', 's1') }, NOW + 1);
+    assert.equal(trackClient(clients, view('/reports', c('b', 's1')), NOW + 2)!.dash.meter, 'hvac');
+    assert.equal(trackClient(clients, view('/reports', c('x', 's2')), NOW + 3)!.dash.meter, null);
+  });
+
+  it('keeps at most max clients, dropping the least recently seen', () => {
+    const clients: Record<string, DashClient> = {};
+    for (let i = 0; i < 5; i++) trackClient(clients, view('/overview', c(`s${i}`)), NOW + i, 3);
+    assert.deepEqual(Object.keys(clients).sort(), ['s2', 's3', 's4']);
+  });
+
+  it('the timer refreshes each page at its own pace; the first tick after a view sends the dropdowns again', () => {
+    const clients: Record<string, DashClient> = {};
+    trackClient(clients, view('/overview', c('o')), NOW);
+    trackClient(clients, view('/reports', c('r')), NOW);
+    assert.deepEqual(dueRefreshes(clients, NOW + 5_000), []);
+    assert.deepEqual(dueRefreshes(clients, NOW + 10_000).map((r) => [r._client.socketId, r.dash.sync]), [['o', true]]);
+    assert.deepEqual(dueRefreshes(clients, NOW + 20_000).map((r) => [r._client.socketId, r.dash.sync]), [['o', false]]);
+    assert.deepEqual(dueRefreshes(clients, NOW + 300_000).map((r) => r._client.socketId), ['o', 'r']);
+  });
+
+  it('page messages: only meters the user may see, the first when the choice is not one of them', () => {
+    assert.deepEqual(visibleMeters({ data: [{ _id: 'b' }, { _id: 'a' }], error: null }), { ids: ['a', 'b'], error: null });
+    assert.deepEqual(visibleMeters({ data: null, error: 'log in first', status: 401 }), { ids: [], error: 'log in first' });
+    const dash = { page: 'meter', meter: 'secret', range: '7d', step: 'day', reason: 'view' as const, sync: true };
+    const m = pageMessages(dash, ['a', 'b'], NOW, TZ);
+    assert.deepEqual(m[1], { options: [{ value: 'a', label: 'a' }, { value: 'b', label: 'b' }], payload: 'a' });
+    assert.deepEqual(m[2], { payload: '7d' });
+    assert.deepEqual(m[3], { meter: 'a', payload: {} });
+    assert.deepEqual(m[4], readingsRequest('a', '7d'));
+    assert.deepEqual(pageMessages({ ...dash, sync: false }, ['a'], NOW, TZ).slice(1, 3), [null, null], 'no dropdowns on a timer refresh');
+    assert.deepEqual(pageMessages(dash, [], NOW, TZ).filter(Boolean), [{ options: [], payload: '' }, { payload: '7d' }], 'no meter: nothing to ask');
+    const rp = pageMessages({ ...dash, page: 'reports', meter: 'b', step: 'month' }, ['a', 'b'], NOW, TZ);
+    assert.deepEqual(rp[7], { topic: 'b', query: { meter: 'b', date1: '2025-11-01', date2: '2026-11-21', step: 'month' } });
+    assert.deepEqual(pageMessages({ ...dash, page: 'events' }, ['a'], NOW, TZ)[8], { query: { date1: '2026-11-14T16:30:00.000Z', date2: '2026-11-21T16:31:00.000Z', limit: '200' } });
+    assert.equal(pollResult({ data: { started: true }, error: null }, 'a'), 'Poll of a started');
+    assert.equal(pollResult({ data: null, error: 'meter "a" is being polled', status: 409 }, 'a'), 'Poll of a failed: meter "a" is being polled');
+  });
+});
+
+describe('dashboard gate', () => {
+  const html = { accept: 'text/html,application/xhtml+xml' };
+
+  it('passes a live session (cookie or Bearer); sends a page to the login page and answers XHR and socket.io 401', async () => {
+    const services = await openEmsServices({ file: ':memory:' });
+    try {
+      const { access_token: token, session } = await services.auth.login('admin', 'ems-admin');
+      const pass = gate({ method: 'GET', path: '/dashboard/overview', headers: { cookie: `theme=dark; access_token=${token}` } }, services);
+      assert.equal(pass.kind === 'pass' && pass.session.user.login, 'admin');
+      assert.equal(gate({ method: 'GET', path: '/dashboard/_setup', headers: { authorization: `Bearer ${token}` } }, services).kind, 'pass');
+      assert.deepEqual(gate({ method: 'GET', path: '/dashboard/meter', headers: html }, services, '/red'), { kind: 'redirect', location: '/red/dashboard-login?next=%2Fdashboard%2Fmeter' });
+      const xhr = gate({ method: 'GET', path: '/dashboard/_setup', headers: { ...html, 'x-requested-with': 'XMLHttpRequest' } }, services);
+      assert.equal(xhr.kind === 'refuse' && xhr.status, 401);
+      const sock = gate({ method: 'GET', path: '/dashboard/socket.io/', headers: { ...html, cookie: 'access_token=forged' } }, services);
+      assert.deepEqual(sock.kind === 'refuse' && sock.body, { data: null, error: 'the access token is unknown or logged out; log in again', status: 401 });
+      const closed = gate({ method: 'GET', path: '/dashboard', headers: html }, undefined);
+      assert.equal(closed.kind === 'refuse' && closed.status, 503, 'no EMS running: closed, not open');
+
+      assert.equal(dashboardSessionUser(services, session.id).user.login, 'admin');
+      assert.throws(() => dashboardSessionUser(services, undefined), (e: any) => e.status === 401 && /emsSessionId/.test(e.message));
+      services.auth.logout(token);
+      assert.throws(() => dashboardSessionUser(services, session.id), (e: any) => e.status === 401);
+      assert.equal(gate({ method: 'GET', path: '/dashboard', headers: { cookie: `access_token=${token}` } }, services).kind, 'refuse');
+    } finally {
+      services.close();
+    }
+  });
+
+  it('paths, the next page after login (never another site) and the login page without inline code', () => {
+    assert.deepEqual(['/dashboard', '/dashboard/x', '/DashBoard/x', '/dashboard-login', '/dashboards', '/api'].map(isDashboardPath), [true, true, true, false, false, false]);
+    assert.deepEqual(['/dashboard/socket.io/', '/dashboard/socket.io', '/dashboard/meter'].map(isDashboardSocketPath), [true, true, false]);
+    for (const bad of ['//evil.example/dashboard', 'https://evil.example', '/dashboard/../api', '/api/users', '/dashboard?x=1', 42]) assert.equal(safeNext(bad), '/dashboard', String(bad));
+    assert.equal(safeNext('/dashboard/meter'), '/dashboard/meter');
+    const page = loginPage('/red');
+    assert.match(page, /<script src="\/red\/dashboard-login\/login\.js" defer><\/script>/);
+    assert.doesNotMatch(page.replace(/<script src="[^"]+" defer><\/script>/, ''), /<script|<style| on\w+=/i);
+    assert.match(LOGIN_HEADERS['content-security-policy'], /default-src 'none'; script-src 'self'/);
+    assert.equal(LOGIN_HEADERS['x-frame-options'], 'DENY');
+    assert.match(LOGIN_SCRIPT, /'content-type': 'application\/json'/);
+    new vm.Script(LOGIN_SCRIPT); // valid JavaScript
+  });
+
+  it('the running services registry hands the newest running EMS to the plugin', async () => {
+    const a = await openEmsServices({ file: ':memory:' });
+    const b = await openEmsServices({ file: ':memory:' });
+    try {
+      const before = runningServices();
+      registerRunningServices(a);
+      registerRunningServices(b);
+      assert.equal(runningServices(), b);
+      unregisterRunningServices(b);
+      assert.equal(runningServices(), a);
+      unregisterRunningServices(a);
+      assert.equal(runningServices(), before);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { auditEvent, editorAdminAuth, editorAuditHandler, editorPermissions, lazyServices } from '../../lib/ems/editor-auth';
+import { auditEvent, editorAdminAuth, editorAuditHandler, editorLoginSource, editorPermissions, lazyServices, LOGIN_SOURCE_SEPARATOR as SEP } from '../../lib/ems/editor-auth';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 
 describe('the editor accounts are the EMS users', () => {
@@ -49,12 +49,27 @@ describe('the editor accounts are the EMS users', () => {
     assert.equal(editorPermissions('viewer'), null);
   });
 
-  it('counts a wrong editor password as a failed EMS login (lockout applies)', async () => {
+  it('throttles wrong editor passwords per client address, like API logins, without locking others out', async () => {
     const auth = editorAdminAuth(editor);
-    const before = ems.users.credentialsByLogin('olga')!.failed_logins;
-    await auth.authenticate('olga', 'wrong-password');
-    assert.equal(ems.users.credentialsByLogin('olga')!.failed_logins, before + 1);
-    assert.ok(await auth.authenticate('olga', 'Vq7-sunflower-92'));
+    for (let i = 0; i < 3; i++) assert.equal(await auth.authenticate(`olga${SEP}10.9.9.9`, `wrong-password-${i}`), null);
+    const failed = ems.db.prepare("SELECT source FROM events WHERE kind = 'login' AND event = 'login failed' AND source = 'olga@10.9.9.9'").all();
+    assert.equal(failed.length, 3, 'each failure is a login event naming the address');
+    assert.equal(await auth.authenticate(`olga${SEP}10.9.9.9`, 'Vq7-sunflower-92'), null, 'the guessing address waits, even with the right password');
+    assert.deepEqual(await auth.authenticate(`olga${SEP}10.1.2.3`, 'Vq7-sunflower-92'), { username: 'olga', permissions: 'read' }, 'another address gets in');
+  });
+
+  it('marks the token request\'s username with the client address (capped body, form or JSON)', async () => {
+    const mw = editorLoginSource();
+    const run = (body: string, type: string, url = '/auth/token') => new Promise<{ body?: any; status?: number }>((resolve) => {
+      const { Readable } = require('node:stream');
+      const req = Object.assign(Readable.from([Buffer.from(body)]), { method: 'POST', url, headers: { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) }, ip: '10.4.4.4', socket: {} });
+      const res = { statusCode: 200, setHeader() {}, end() { resolve({ status: this.statusCode }); } } as any;
+      mw(req as any, res, () => resolve({ body: (req as any).body }));
+    });
+    assert.equal((await run('client_id=node-red-editor&grant_type=password&scope=*&username=admin&password=x', 'application/x-www-form-urlencoded')).body.username, `admin${SEP}10.4.4.4`);
+    assert.equal((await run(JSON.stringify({ username: `ad${SEP}min`, password: 'x' }), 'application/json')).body.username, `admin${SEP}10.4.4.4`, 'a separator sent by the client is dropped');
+    assert.equal((await run('x'.repeat(9000), 'application/x-www-form-urlencoded')).status, 413);
+    assert.equal((await run('username=a', 'application/x-www-form-urlencoded', '/flows')).body, undefined, 'other paths pass untouched');
   });
 
   it('records the editor\'s changes as audit events naming who and from where, secrets masked', async () => {
@@ -65,7 +80,7 @@ describe('the editor accounts are the EMS users', () => {
     handler({ level: 98, event: 'nodes.install', module: 'node-red-contrib-x', url: 'u', user: { username: 'admin' }, ip: '10.0.0.7', path: '/nodes' });
     handler({ level: 98, event: 'permission.fail', permissions: 'flows.write', user: { username: 'olga' }, ip: '10.0.0.8', path: '/flows' });
     handler({ level: 98, event: 'settings.update', token: 'abc', user: { username: 'admin' }, ip: '10.0.0.7' });
-    const rows = await new Promise<any[]>((resolve) => setTimeout(() => resolve(ems.db.prepare("SELECT kind, event, source, value FROM events WHERE kind IN ('audit','security') ORDER BY id").all()), 50));
+    const rows = await new Promise<any[]>((resolve) => setTimeout(() => resolve(ems.db.prepare("SELECT kind, event, source, value FROM events WHERE kind IN ('audit','security') AND event LIKE 'editor %' ORDER BY id").all()), 50));
     assert.deepEqual(rows, [
       { kind: 'audit', event: 'editor flows.set /flows', source: 'editor:admin@10.0.0.7', value: '{"type":"full"}' },
       { kind: 'audit', event: 'editor nodes.install /nodes', source: 'editor:admin@10.0.0.7', value: '{"module":"node-red-contrib-x","url":"u"}' },
