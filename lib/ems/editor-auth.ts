@@ -111,10 +111,11 @@ export function editorAdminAuth(services: Opener, log: (msg: string) => void = (
   };
   return {
     type: 'credentials',
-    async users(username) {
-      if (typeof username !== 'string' || username === '') return null;
+    async users(marked) {
+      if (typeof marked !== 'string' || marked === '') return null;
+      // Node-RED keeps the username of the token request (marked with the address) in its sessions.
       const s = await services();
-      const row = s.users.credentialsByLogin(username);
+      const row = s.users.credentialsByLogin(splitEditorLogin(marked).login);
       return row ? toEditor(row.login, row.role, row.active === 1) : null;
     },
     async authenticate(marked, password) {

@@ -196,7 +196,7 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
   it('meter page: picking a meter and a range charts its consumption, the same the API answers', async () => {
     await page.goto(`${ems.url}/dashboard/meter`);
     const totalOf = async (meter: string) => {
-      const handle = await page.waitForFunction((m) => new RegExp(`${m}: ([\\d.]+) kWh`).exec(document.querySelector('.ems-dash-mt-total')?.textContent ?? '')?.[1], meter, { timeout: 15_000 });
+      const handle = await page.waitForFunction((m) => new RegExp(`${m}: ([\\d.]+) kWh`).exec(document.querySelector('.ems-dash-mt-total')?.textContent ?? '')?.[1], meter, { timeout: 30_000 });
       return Number(await handle.jsonValue());
     };
     await page.waitForFunction(() => /: [\d.]+ kWh/.test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), undefined, { timeout: 20_000 });
@@ -254,9 +254,14 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
 
   it('events page: the log shows the three meters being created', async () => {
     await page.goto(`${ems.url}/dashboard/events`);
-    await page.waitForFunction(() => document.querySelectorAll('.ems-dash-ev-table tbody tr').length >= 3, undefined, { timeout: 20_000 });
-    const rows = await page.locator('.ems-dash-ev-table tbody tr').allInnerTexts();
-    for (const m of METERS) assert.ok(rows.some((r) => r.includes(m.name)), `${m.name} in ${rows.join(' | ')}`);
+    // Every meter's creation in the table (a refresh may re-render it meanwhile: wait for the whole state, not a row count).
+    const names = METERS.map((m) => m.name);
+    await page.waitForFunction((ns) => {
+      const rows = Array.from(document.querySelectorAll('.ems-dash-ev-table tbody tr')).map((r) => r.textContent ?? '');
+      return ns.every((n) => rows.some((r) => r.includes(n)));
+    }, names, { timeout: 30_000 }).catch(async (err) => {
+      throw new Error(`events page: ${(await page.locator('.ems-dash-ev-table tbody tr').allInnerTexts()).join(' | ')}: ${err}`);
+    });
     await page.screenshot({ path: shots('events'), fullPage: true });
     assertScreenshot(shots('events'));
   });
@@ -298,13 +303,23 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
       await viewer.click('#ems-submit');
       await viewer.waitForURL(/\/dashboard\/overview$/, { timeout: 15_000 });
       await viewer.waitForFunction((id) => Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).some((r) => r.textContent!.includes(id)), ANNEX.id, { timeout: 30_000 });
-      const firstCells = await viewer.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).map((r) => r.querySelector('td')?.textContent?.trim()));
-      assert.deepEqual(firstCells, [ANNEX.id]);
+      // Exactly one row, the viewer's meter (waited for as a whole: a refresh may be re-rendering the table).
+      const rowsOf = () => viewer.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).map((r) => r.textContent ?? ''));
+      await viewer.waitForFunction((id) => {
+        const rows = Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).map((r) => r.textContent ?? '');
+        return rows.length === 1 && rows[0].includes(id);
+      }, ANNEX.id, { timeout: 30_000 }).catch(async (err) => { throw new Error(`viewer's overview rows: ${JSON.stringify(await rowsOf())}: ${err}`); });
+      for (const row of await rowsOf()) for (const m of METERS) assert.ok(!row.includes(m.id), `the viewer's overview shows ${m.id}`);
       await viewer.waitForFunction(() => /\d+\.\d\d kWh/.test(document.querySelector('.ems-dash-ov-month')?.textContent ?? ''), undefined, { timeout: 20_000 });
 
       await viewer.goto(`${ems.url}/dashboard/meter`);
       await viewer.waitForFunction((id) => new RegExp(`${id}: [\\d.]+ kWh`).test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), ANNEX.id, { timeout: 20_000 });
       await viewer.locator('.ems-dash-mt-meter .v-field').click();
+      // The menu opens with an animation: wait for its items' text before reading them.
+      await viewer.waitForFunction(() => {
+        const items = Array.from(document.querySelectorAll('.v-overlay-container .v-list-item')).map((i) => (i.textContent ?? '').trim());
+        return items.length > 0 && items.every((t) => t !== '');
+      }, undefined, { timeout: 10_000 });
       assert.deepEqual(await viewer.locator('.v-overlay-container .v-list-item').allInnerTexts(), [ANNEX.id]);
       await viewer.keyboard.press('Escape');
       await viewer.locator('.ems-dash-mt-poll button').click();

@@ -55,7 +55,7 @@ describe('the EMS polls lorawan-platform meters (real Node-RED, flows/ems.json)'
 
   it('logs poll-failed for an unknown meter number and a wrong password, and stores nothing', async () => {
     assert.equal((await meter('lora-unknown', { number_meter: '8cf95720000fffff' })).status, 201);
-    assert.equal((await meter('lora-badpw', { number_meter: '8cf9572000010103', password: 'karly:wrong' })).status, 201);
+    assert.equal((await meter('lora-badpw', { number_meter: '8cf9572000010103', password: 'karly:Not-Her-Pass-7' })).status, 201);
     const unknown = await eventually(20_000, async () => {
       const { body } = await api('GET', '/api/events?filter=poll-failed&meter=lora-unknown');
       return body.data?.length ? body.data : undefined;

@@ -56,6 +56,8 @@ describe('the editor accounts are the EMS users', () => {
     assert.equal(failed.length, 3, 'each failure is a login event naming the address');
     assert.equal(await auth.authenticate(`olga${SEP}10.9.9.9`, 'Vq7-sunflower-92'), null, 'the guessing address waits, even with the right password');
     assert.deepEqual(await auth.authenticate(`olga${SEP}10.1.2.3`, 'Vq7-sunflower-92'), { username: 'olga', permissions: 'read' }, 'another address gets in');
+    // Node-RED's sessions keep the marked username: the user behind an editor token is still the EMS user.
+    assert.deepEqual(await auth.users(`olga${SEP}10.1.2.3`), { username: 'olga', permissions: 'read' });
   });
 
   it('marks the token request\'s username with the client address (capped body, form or JSON)', async () => {
