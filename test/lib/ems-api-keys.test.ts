@@ -230,6 +230,13 @@ describe('API keys', () => {
     services.auth.logout(s.access_token);
     assert.equal((await who({ mode: 'dashboard', sessionId: s.session.id }))[0], 401);
     assert.equal((await who({ mode: 'dashboard', sessionId: undefined }))[0], 401);
+    // An admin's dashboard reads and polls, but never acts as an admin.
+    const boss = await services.auth.login('boss', 'chief-pass-0417');
+    const asDashboard = (name: string, body?: unknown) => runOperation(operationByName(name)!, { ...base, request: { params: {}, query: {}, body, headers: {}, cookies: {} } }, { mode: 'dashboard', sessionId: boss.session.id });
+    assert.equal((await asDashboard('meters.list')).status, 200);
+    const refused = await asDashboard('users.list');
+    assert.equal(refused.status, 403);
+    assert.match((refused.body as any).error, /needs the admin role; "boss" is an operator/);
     assert.deepEqual(await who({ mode: 'request' }), [401, 'log in first: no access token (access_token cookie or Authorization: Bearer) and no API key (X-API-Key)']);
   });
 

@@ -37,6 +37,9 @@ export function resolveCaller(ctx: Pick<ApiContext, 'services' | 'request'>): Ap
 }
 
 /** The caller an ems-api node acts for; throws 401 when that identity is unknown, inactive, expired or ended. */
+/** The highest role the dashboard acts with: its pages read and poll, nothing of an admin's. */
+export const DASHBOARD_MAX_ROLE = 'operator';
+
 export function callerFor(identity: Identity, ctx: Pick<ApiContext, 'services' | 'request'>): ApiCaller {
   switch (identity.mode) {
     case 'request':
@@ -51,8 +54,9 @@ export function callerFor(identity: Identity, ctx: Pick<ApiContext, 'services' |
       return { ...scopedCaller(ctx, user, null), keyId: apiKey.id };
     }
     case 'dashboard': {
+      // The dashboard reads and acts (poll now) for its signed-in user, but never with admin rights.
       const { user, sessionId } = ctx.services.auth.sessionUser(identity.sessionId ?? '');
-      return scopedCaller(ctx, user, sessionId);
+      return scopedCaller(ctx, user.role === 'admin' ? { ...user, role: DASHBOARD_MAX_ROLE } : user, sessionId);
     }
   }
 }
