@@ -14,7 +14,7 @@ import { meterBill, meterBillPaced } from '../lib/billing/bill';
 import { billedReadingsFromStore } from '../lib/billing/store-readings';
 import type { Reading } from '../lib/model/reading';
 import { SqliteStore } from '../lib/store/sqlite';
-import { fromLocal, useOffsetCache } from '../lib/store/windows';
+import { fromLocal, useOffsetCache } from '../lib/model/time';
 import { validateTariff } from '../lib/tariff';
 import { touTariff } from '../test/lib/billing-fixtures';
 

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Reading } from '../lib/model/reading';
 import { SqliteStore } from '../lib/store/sqlite';
-import { toLocal } from '../lib/store/windows';
+import { toLocal } from '../lib/model/time';
 import { sideMain, type SideConfig } from './api-sides';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { toLocal } from '../store/windows';
+import { toLocal } from '../model/time';
 import type { Bill, BillKind } from './bill';
 import { billHash } from './hash';
 

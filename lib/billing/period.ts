@@ -2,7 +2,7 @@
  * Billing periods: this month or last month in the tariff's zone (from the tariff's cycle anchor
  * day), or explicit times (ISO 8601, local ones read in the tariff's zone, or epoch ms).
  */
-import { fromLocal, toLocal } from '../store/windows';
+import { fromLocal, toLocal } from '../model/time';
 import { parseTime } from '../store/query-params';
 
 export const PERIODS = ['this-month', 'last-month'] as const;

@@ -5,7 +5,7 @@
  */
 import { Decimal } from '../money/decimal';
 import { qualityFlags } from '../model';
-import { offsetAt, toLocal } from '../store/windows';
+import { offsetAt, toLocal } from '../model/time';
 import type { Bill, BillLine } from './bill';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');

@@ -9,7 +9,7 @@ import { parseObis, unitInfo, type Reading } from '../model';
 import { parseDuration, parseTime } from '../store/query-params';
 import type { Aggregate, ReadingStore, WindowRow } from '../store/types';
 import { AGGREGATES } from '../store/types';
-import { DAY_MS, HOUR_MS, MAX_WINDOWS, everyProblem, fromLocal, offsetAt, toLocal, windowBoundaries, windowStartOf } from '../store/windows';
+import { DAY_MS, HOUR_MS, MAX_WINDOWS, everyProblem, fromLocal, offsetAt, toLocal, windowBoundaries, windowStartOf } from '../model/time';
 import { Pacer } from '../billing/pace';
 import { ApiError } from './envelope';
 import { checkYear } from './limits';

@@ -4,7 +4,7 @@
  * OpenAPI document) show the same numbers the checks enforce. A request beyond them answers 400
  * naming the parameter, its value and the maximum.
  */
-import { DAY_MS, HOUR_MS } from '../store/windows';
+import { DAY_MS, HOUR_MS } from '../model/time';
 import { ApiError } from './envelope';
 
 /** Dates outside these years are refused everywhere (epoch ms of 1970-01-01 and 2101-01-01 UTC). */

@@ -13,7 +13,7 @@ import { Decimal } from '../money/decimal';
 import { priceConsumption } from '../tariff/price';
 import type { Tariff } from '../tariff/types';
 import type { ReadingStore } from '../store/types';
-import { DAY_MS, HOUR_MS, MAX_WINDOWS, fromLocal, toLocal, windowBoundaries } from '../store/windows';
+import { DAY_MS, HOUR_MS, MAX_WINDOWS, fromLocal, toLocal, windowBoundaries } from '../model/time';
 import { firstIn, isoInZone, monthStart, newestAtOrBefore } from './data';
 import { Pacer } from '../billing/pace';
 import { ApiError } from './envelope';

@@ -4,7 +4,7 @@
  * at :00), only on the allowed local days of week/month. A meter whose previous poll still runs is
  * skipped (counted), never queued twice. Clock and timers are injected for tests.
  */
-import { fromLocal, toLocal, DAY_MS } from '../store/windows';
+import { fromLocal, toLocal, DAY_MS } from '../model/time';
 import type { MeterDefinition } from './meter-definition';
 
 /** A stable offset in [0, intervalMs) for a meter id (FNV-1a), so restarts keep the same phase. */

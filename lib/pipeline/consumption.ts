@@ -35,7 +35,7 @@
  * steps so that they sum to the step exactly.
  */
 import { normaliseObis, Quality, readingProblem, roundNoise, type Reading } from '../model';
-import { everyProblem, HOUR_MS, isValidTimeZone, windowBoundaries, windowStartOf } from '../store/windows';
+import { everyProblem, HOUR_MS, isValidTimeZone, windowBoundaries, windowStartOf } from '../model/time';
 
 export interface ConsumptionOptions {
   /** Output window length in ms (whole days for a day or longer). Absent: one record per step, no gap detection. */

@@ -9,7 +9,7 @@
  */
 import type { Reading } from '../model/reading';
 import type { ReadingStore } from './types';
-import { MAX_WINDOWS, windowBoundaries } from './windows';
+import { MAX_WINDOWS, windowBoundaries } from '../model/time';
 
 /** A run of consecutive expected slots without a reading. */
 export interface Gap {

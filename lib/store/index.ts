@@ -7,7 +7,7 @@ import { InfluxStore, type InfluxStoreOptions } from './influxdb/store';
 import type { ReadingStore } from './types';
 
 export * from './types';
-export * from './windows';
+export * from '../model/time';
 export * from './query-params';
 export * from './gaps';
 export * from './events';

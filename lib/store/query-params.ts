@@ -5,7 +5,7 @@
  */
 import { normaliseObis } from '../model/obis';
 import { AGGREGATES, type Aggregate, type RangeQuery } from './types';
-import { DAY_MS, HOUR_MS, MAX_WINDOWS, MINUTE_MS, SECOND_MS, everyProblem, fromLocal, isValidTimeZone, windowBoundaries } from './windows';
+import { DAY_MS, HOUR_MS, MAX_WINDOWS, MINUTE_MS, SECOND_MS, everyProblem, fromLocal, isValidTimeZone, windowBoundaries } from '../model/time';
 
 /** A bad query parameter. `param` names it ("from", "window", ...); `value` is what was given. */
 export class QueryParamError extends Error {

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { isObis, normaliseObis } from '../model/obis';
 import { readingProblem, type Reading } from '../model/reading';
 import type { Aggregate, EmsEvent, EventLevel, EventQuery, LatestQuery, RangeQuery, ReadingStore, WindowRow } from './types';
-import { MAX_WINDOWS, windowBoundaries } from './windows';
+import { MAX_WINDOWS, windowBoundaries } from '../model/time';
 import { eventProblem } from './events';
 
 export const DEFAULT_RAW_LIMIT = 100_000;

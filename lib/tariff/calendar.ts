@@ -2,7 +2,7 @@
  * Local calendar arithmetic for tariffs: local dates as day numbers (days since 1970-01-01), day
  * types from a working calendar, the first instant of a local day, and local ISO text for notes.
  */
-import { DAY_MS, fromLocal, offsetAt, toLocal } from '../store/windows';
+import { DAY_MS, fromLocal, offsetAt, toLocal } from '../model/time';
 import type { DayType, WorkingCalendar } from './types';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;

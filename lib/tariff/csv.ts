@@ -3,7 +3,7 @@
  * column order, names case-insensitive). Times: ISO 8601 with offset or Z, or local
  * "YYYY-MM-DD HH:MM[:SS]" (also with "T") read in the given zone. Errors name the row and column.
  */
-import { fromLocal } from '../store/windows';
+import { fromLocal } from '../model/time';
 import { ENERGY_TYPES, type ConsumptionInterval, type EnergyType } from './types';
 
 export class CsvError extends Error {

@@ -2,7 +2,7 @@
  * Billing cycles: [anchor day of a local month 00:00, the anchor day of the next month 00:00) in the
  * tariff's zone (cycleAnchorDay 1 = calendar months). Tiers, demand and monthly charges are per cycle.
  */
-import { DAY_MS } from '../store/windows';
+import { DAY_MS } from '../model/time';
 import { dayStartMs, localDayOf } from './calendar';
 import type { Tariff } from './types';
 

@@ -4,7 +4,7 @@
  * build energy, demand and fixed lines per cycle, round, add taxes.
  */
 import { Decimal } from '../money/decimal';
-import { windowBoundaries } from '../store/windows';
+import { windowBoundaries } from '../model/time';
 import { accumulate } from './accumulate';
 import { BASE_UNIT, baseToUnit, classifyIntervals, KEYS, PriceError, REGISTERS } from './classify';
 import { baseWindowMinutes, demandLines } from './demand';

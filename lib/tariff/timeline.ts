@@ -8,7 +8,7 @@
  * Classification is by the local wall time at each instant: a band edge at a wall time that occurs
  * twice (fall-back) cuts at both instants, one at a skipped wall time (spring-forward) cuts nowhere.
  */
-import { DAY_MS, offsetAt } from '../store/windows';
+import { DAY_MS, offsetAt } from '../model/time';
 import { dateOfDay, dayStartMs, dayType as dayTypeOf, localDayOf, minutesOf, monthDayIndex } from './calendar';
 import { cycleInfos, cycleStartDay, type CycleInfo } from './cycles';
 import { seasonDays } from './validate-schedule';

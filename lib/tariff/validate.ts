@@ -5,7 +5,7 @@
  */
 import { Decimal } from '../money/decimal';
 import { isKnownUnit, unitInfo } from '../model/units';
-import { isValidTimeZone } from '../store/windows';
+import { isValidTimeZone } from '../model/time';
 import { dayNumberOf, isValidDate } from './calendar';
 import { Checker, show, type Obj, type Problem } from './validate-checker';
 import { checkBands, checkSeasonCoverage } from './validate-schedule';

@@ -4,7 +4,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { normaliseObis, unitInfo } from '../../lib/model';
 import { ConsumptionTracker, type ConsumptionOptions, type ConsumptionRecord } from '../../lib/pipeline/consumption';
 import { parseDuration } from '../../lib/store/query-params';
-import { isValidTimeZone, systemTimeZone } from '../../lib/store/windows';
+import { isValidTimeZone, systemTimeZone } from '../../lib/model/time';
 
 export interface ConsumptionDef extends NodeDef {
   interval: string;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Reading } from '../../lib/model';
 import { openStore } from '../../lib/store';
-import { fromLocal, toLocal } from '../../lib/store/windows';
+import { fromLocal, toLocal } from '../../lib/model/time';
 import type { Tariff } from '../../lib/tariff/types';
 import { loginApi } from './api-client';
 import { startEms, type RunningEms } from './runtime';

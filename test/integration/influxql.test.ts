@@ -16,7 +16,7 @@ import { Quality } from '../../lib/model/quality';
 import { SqliteStore } from '../../lib/store/sqlite';
 import type { Aggregate, EmsEvent, EventQuery, LatestQuery, RangeQuery, WindowRow } from '../../lib/store/types';
 import { AGGREGATES } from '../../lib/store/types';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lib/store/windows';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lib/model/time';
 import { chunkLines, encodeEvents, encodeReadings } from '../../lib/store/influxdb/line-protocol';
 import {
   InfluxQueryError, aggregateReadings, eventsQuery, latestQuery, parseEvents, parseLatest, parseQueryAnswer,

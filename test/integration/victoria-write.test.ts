@@ -20,7 +20,7 @@ import { InfluxDB } from '@influxdata/influxdb-client';
 import type { Reading } from '../../lib/model/reading';
 import { Quality } from '../../lib/model/quality';
 import type { EmsEvent } from '../../lib/store/types';
-import { HOUR_MS, MINUTE_MS } from '../../lib/store/windows';
+import { HOUR_MS, MINUTE_MS } from '../../lib/model/time';
 import { encodeEvents, encodeReadings } from '../../lib/store/influxdb/line-protocol';
 import { startVictoriaMetrics, victoriaMetricsMissing, type RunningService } from '../fixtures/services';
 import { missingPeer } from '../fixtures/sim/peers';

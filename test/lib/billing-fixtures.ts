@@ -1,6 +1,6 @@
 /** Shared fixtures of the billing tests: a day/night tariff and a day of 15-minute meter readings. */
 import type { Reading } from '../../lib/model';
-import { fromLocal } from '../../lib/store/windows';
+import { fromLocal } from '../../lib/model/time';
 import type { Tariff } from '../../lib/tariff/types';
 
 export const ZONE = 'Europe/Berlin';

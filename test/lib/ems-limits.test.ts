@@ -10,7 +10,7 @@ import { tariffReport } from '../../lib/ems/reports';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import type { Reading } from '../../lib/model/reading';
 import { SqliteStore } from '../../lib/store/sqlite';
-import { fromLocal, toLocal, useOffsetCache } from '../../lib/store/windows';
+import { fromLocal, toLocal, useOffsetCache } from '../../lib/model/time';
 import { validateTariff } from '../../lib/tariff';
 import { touTariff, ZONE } from './billing-fixtures';
 

@@ -6,7 +6,7 @@ import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { reportCsv, stepBoundaries, tariffReport } from '../../lib/ems/reports';
 import type { Reading } from '../../lib/model/reading';
 import { SqliteStore } from '../../lib/store/sqlite';
-import { toLocal } from '../../lib/store/windows';
+import { toLocal } from '../../lib/model/time';
 import { validateTariff } from '../../lib/tariff';
 
 const TZ = 'Europe/Berlin';

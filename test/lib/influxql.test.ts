@@ -7,7 +7,7 @@ import {
   parseReadings, parseWindowRows, planReadingQuery, planWindows, quoteIdent, quoteLiteral, timeLiteral,
 } from '../../lib/store/influxdb/influxql';
 import type { Reading } from '../../lib/model/reading';
-import { windowBoundaries } from '../../lib/store/windows';
+import { windowBoundaries } from '../../lib/model/time';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/influx');
 const fixture = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));

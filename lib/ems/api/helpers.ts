@@ -23,7 +23,7 @@ export function checkMeterVisible(ctx: ApiContext, meterId: string): void {
 /** Refuses query parameters an operation does not know, naming them and the known ones. */
 export function onlyParams(query: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(query)) {
-    if (!known.includes(key)) throw new ApiError(400, `unknown parameter "${key}" (use ${known.join(', ')})`);
+    if (!known.includes(key)) throw new ApiError(400, `unknown parameter "${key}" (${known.length ? `use ${known.join(', ')}` : 'this operation takes no parameters'})`);
   }
 }
 

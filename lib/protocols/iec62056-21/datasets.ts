@@ -6,7 +6,7 @@
 import type { Reading } from '../../model/reading';
 import { Quality } from '../../model/quality';
 import { isKnownUnit, toCanonical } from '../../model/units';
-import { fromLocal, toLocal } from '../../store/windows';
+import { fromLocal, toLocal } from '../../model/time';
 
 export interface DataValue {
   value: string;

@@ -6,7 +6,7 @@
 import {
   ACK, NAK, SOH, STX, blockEnd, command, dataMessage, parseAckOption, parseBlock, parseIdentification, MODE_C_BAUD,
 } from '../../protocols/iec62056-21/frame';
-import { toLocal, fromLocal } from '../../store/windows';
+import { toLocal, fromLocal } from '../../model/time';
 import type { Formatters, MeterState, SimMeterProfile } from './meters';
 
 export type IecFault = 'dead' | 'bcc' | 'slow';

@@ -18,7 +18,7 @@
 import type { Reading } from '../../model/reading';
 import type { Aggregate, EmsEvent, EventLevel, EventQuery, LatestQuery, RangeQuery, WindowRow } from '../types';
 import { AGGREGATES } from '../types';
-import { DAY_MS, HOUR_MS, MAX_WINDOWS, MINUTE_MS, SECOND_MS, everyProblem, isValidTimeZone, windowBoundaries } from '../windows';
+import { DAY_MS, HOUR_MS, MAX_WINDOWS, MINUTE_MS, SECOND_MS, everyProblem, isValidTimeZone, windowBoundaries } from '../../model/time';
 import { canonicalObis } from './line-protocol';
 import { DEFAULT_SCHEMA, type InfluxSchema } from './schema';
 
