@@ -11,7 +11,7 @@
 import dns from 'node:dns';
 import type { Clock } from './schedule';
 import { realClock } from './schedule';
-import type { MeterDefinition } from './meter-definition';
+import type { MeterDefinition, MeterProtocol } from './meter-definition';
 import type { MeterRecord } from './registry';
 import type { NewEvent } from './event-log';
 import { isAllowedAddress, isSerialPath, parseIp, parsePollNetworks, type PollNetwork } from './poll-networks';
@@ -57,6 +57,12 @@ export function pollMessage(record: MeterRecord, poll: PollInfo): PollMessage {
   }
   return msg;
 }
+
+/**
+ * Protocols whose node opens a plain TCP connection to ip_address: their polls go to the resolved, checked
+ * address (DNS rebinding cannot move them). HTTP clients (G13, LoRaWAN platform) keep the name for TLS and Host.
+ */
+const PINNED_PROTOCOLS: ReadonlySet<string> = new Set<MeterProtocol>(['modbus-tcp', 'modbus-rtu-over-tcp', 'mbus', 'iec62056-21', 'hex']);
 
 interface Pending { info: PollInfo; name: string; timer: unknown; finish: () => void }
 
@@ -110,10 +116,12 @@ export class PollJobs {
         timer: this.clock.setTimeout(() => this.end(info.id, `no answer within ${answerTimeout(record.definition) / 1000} s`), answerTimeout(record.definition)),
       };
       this.pending.set(info.id, p);
-      const send = () => {
+      const send = (address?: string) => {
         if (!this.pending.has(info.id)) return; // stopped meanwhile
         try {
-          this.opts.send(pollMessage(record, info));
+          // A raw TCP meter is polled at the address just checked, so a name cannot resolve elsewhere by the time the node connects.
+          const pinned = address && PINNED_PROTOCOLS.has(record.definition.protocol) ? { ...record, definition: { ...record.definition, ip_address: address } } : record;
+          this.opts.send(pollMessage(pinned, info));
         } catch (err) {
           this.end(info.id, (err as Error).message);
         }
@@ -129,7 +137,7 @@ export class PollJobs {
         (addresses) => {
           const refused = outside(host, addresses, networks);
           if (refused) this.end(info.id, refused);
-          else send();
+          else send(addresses[0]);
         },
         (err: Error) => this.end(info.id, `cannot resolve host "${host}": ${err.message}`),
       );

@@ -232,6 +232,24 @@ describe('poll networks (EMS_POLL_NETWORKS)', () => {
     assert.equal(jobs.state('evil').failures, 1);
     assert.equal(jobs.state('good').last?.ok, true);
   });
+
+  it('polls a raw TCP meter at the address it checked (no DNS rebinding); an HTTP gateway keeps its name', async () => {
+    const sent: any[] = [];
+    let n = 0;
+    let answers = ['10.0.0.7'];
+    const jobs = new PollJobs({
+      send: (m) => sent.push(m), addEvent: () => undefined, newId: () => `q${++n}`,
+      networks: parsePollNetworks(undefined),
+      lookup: async () => answers,
+    });
+    const record = (id: string, protocol: string) => ({ _id: id, folder_id: 'f', created_at: 0, updated_at: 0, definition: { ...sdm('f', `Meter ${id}`, { ip_address: 'gw.plant', port: 502 }), protocol, password: '' } as any });
+    const polls = [jobs.start(record('modbus', 'modbus-tcp'), NOW), jobs.start(record('hex', 'hex'), NOW), jobs.start(record('g13', 'g13'), NOW)];
+    await new Promise((r) => setImmediate(r));
+    answers = ['93.184.216.34']; // the name now points outside: the polls already sent are not moved
+    assert.deepEqual(sent.map((m) => [m.topic, m.meter.ip_address, m.endpoint?.host ?? null]), [['modbus', '10.0.0.7', '10.0.0.7'], ['hex', '10.0.0.7', null], ['g13', 'gw.plant', null]]);
+    for (let i = 1; i <= 3; i++) jobs.answer(`q${i}`);
+    await Promise.all(polls);
+  });
 });
 
 describe('a scoped user sees nothing of other folders (404, not 403)', () => {
