@@ -17,7 +17,7 @@ import {
   clientCredentials, dashboardSessionUser, gate, isDashboardPath, isDashboardSocketPath, LOGIN_HEADERS, LOGIN_PATH, LOGIN_SCRIPT, LOGIN_STYLE,
   loginPage, sessionOfHeaders, type DashboardSession, type GateAnswer,
 } from '../lib/ems/dashboard-gate';
-import { runningServices } from '../lib/ems/running';
+import { emsGuardsDashboard, runningServices } from '../lib/ems/running';
 
 interface PluginRED {
   settings: { httpNodeRoot?: string | false };
@@ -53,7 +53,7 @@ export default function dashboardAuth(RED: PluginRED): void {
     RED.httpNode.get(`${LOGIN_PATH}/login.js`, (_req, res) => send(res, 'text/javascript; charset=utf-8', LOGIN_SCRIPT));
     RED.httpNode.get(`${LOGIN_PATH}/login.css`, (_req, res) => send(res, 'text/css; charset=utf-8', LOGIN_STYLE));
     RED.httpNode.use((req, res, next) => {
-      if (!isDashboardPath(req.path)) return next();
+      if (!isDashboardPath(req.path) || !emsGuardsDashboard()) return next();
       const answer = gate({ method: req.method, path: req.path, headers: req.headers }, runningServices(), req.baseUrl);
       if (answer.kind === 'pass') return next();
       res.set({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
@@ -71,7 +71,7 @@ export default function dashboardAuth(RED: PluginRED): void {
       if (event === 'request' || event === 'upgrade') {
         const req = args[0] as IncomingMessage;
         const path = pathUnder(req.url ?? '', root);
-        if (path !== null && isDashboardSocketPath(path)) {
+        if (path !== null && isDashboardSocketPath(path) && emsGuardsDashboard()) {
           const answer = gate({ method: req.method ?? 'GET', path, headers: req.headers }, runningServices());
           if (answer.kind !== 'pass') {
             if (event === 'request') refuseRequest(args[1] as ServerResponse, answer);
@@ -132,7 +132,7 @@ export default function dashboardAuth(RED: PluginRED): void {
     return known.session;
   }
   /** onAction/onChange/onSend(conn, id, msg): only a client with a live session may act. */
-  const fromLiveClient = (conn: Conn, _id: string, msg: unknown) => (sessionOf(conn) ? msg : null);
+  const fromLiveClient = (conn: Conn, _id: string, msg: unknown) => (!emsGuardsDashboard() || sessionOf(conn) ? msg : null);
 
   RED.plugins.registerPlugin('ems-dashboard-auth', {
     type: 'node-red-dashboard-2',
@@ -142,12 +142,13 @@ export default function dashboardAuth(RED: PluginRED): void {
         if (!msg || typeof msg !== 'object') return msg;
         // Whatever a client sent as its own credentials is dropped; only the socket's live session counts.
         const { emsSessionId: _s, emsLogin: _l, emsRole: _r, ...rest } = msg._client ?? {};
-        const s = sessionOf(conn);
+        const s = emsGuardsDashboard() ? sessionOf(conn) : null;
         msg._client = s ? { ...rest, ...clientCredentials(s) } : rest;
         return msg;
       },
       /** Only sockets with a live session receive anything, and a message for a session only its own socket. */
       onIsValidConnection(conn: Conn, msg: ClientMsg) {
+        if (!emsGuardsDashboard()) return true;
         const s = sessionOf(conn);
         if (!s) return false;
         const target = msg?._client?.emsSessionId;
@@ -162,6 +163,7 @@ export default function dashboardAuth(RED: PluginRED): void {
        * one gets the last message sent to it for this client, right after the (empty) load answer.
        */
       onLoad(conn: Conn, id: string, msg: ClientMsg | undefined) {
+        if (!emsGuardsDashboard()) return msg;
         if (!sessionOf(conn)) return undefined;
         const again = lastSent.get(conn)?.get(`msg-input:${id}`);
         if (!msg && again) setImmediate(() => conn.emit?.(`msg-input:${id}`, again));

@@ -6,6 +6,25 @@ import type { EmsServices } from './services';
 
 const KEY = Symbol.for('node-red-contrib-ems.running-services');
 const registry = ((globalThis as Record<symbol, unknown>)[KEY] ??= []) as EmsServices[];
+const DEFINED = Symbol.for('node-red-contrib-ems.defined-systems');
+const defined = ((globalThis as Record<symbol, unknown>)[DEFINED] ??= new Set<string>()) as Set<string>;
+
+/** Called by an ems-system node when it is created (before its services open) and when it closes. */
+export function defineSystem(nodeId: string): void {
+  defined.add(nodeId);
+}
+export function undefineSystem(nodeId: string): void {
+  defined.delete(nodeId);
+}
+
+/**
+ * True while the flows define an EMS (an ems-system node, open or still opening): the dashboard is then
+ * behind the EMS login, and closed (503) until the services open. A Node-RED whose flows define no EMS keeps
+ * its dashboards as they are: there is no EMS data to guard, and its own adminAuth/httpNodeAuth decide.
+ */
+export function emsGuardsDashboard(): boolean {
+  return defined.size > 0 || registry.length > 0;
+}
 
 /** Called by ems-system once its services are open. */
 export function registerRunningServices(services: EmsServices): void {

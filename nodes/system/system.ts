@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { BillStore } from '../../lib/billing/bill-store';
 import type { Poller } from '../../lib/ems/api/types';
-import { registerRunningServices, unregisterRunningServices } from '../../lib/ems/running';
+import { defineSystem, registerRunningServices, undefineSystem, unregisterRunningServices } from '../../lib/ems/running';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { isValidTimeZone, systemTimeZone, type ReadingStore } from '../../lib/store';
 import type { StoreConfigNode } from '../store/store';
@@ -44,6 +44,7 @@ export default function init(RED: NodeAPI): void {
     const zone = (def.timeZone ?? '').trim() || storeNode?.timeZone || systemTimeZone();
     node.timeZone = zone;
     let bills: BillStore | null = null;
+    defineSystem(node.id); // the dashboard is behind the EMS login from now on (closed until the services open)
 
     const opening: Promise<EmsServices> = (async () => {
       if (!storeNode) throw new Error('ems-system: no reading store is configured');
@@ -70,6 +71,7 @@ export default function init(RED: NodeAPI): void {
       opening.then((s) => { unregisterRunningServices(s); s.close(); }, () => undefined).finally(() => {
         try { bills?.close(); } catch { /* already closed */ }
         storeNode?.deregister(node);
+        undefineSystem(node.id);
         done();
       });
     });

@@ -11,7 +11,7 @@ import { CLIENT_TYPES, dashboardFlow } from '../../lib/ems/dashboard-flow';
 import {
   dashboardSessionUser, gate, isDashboardPath, isDashboardSocketPath, LOGIN_HEADERS, LOGIN_SCRIPT, loginPage, safeNext,
 } from '../../lib/ems/dashboard-gate';
-import { registerRunningServices, runningServices, unregisterRunningServices } from '../../lib/ems/running';
+import { defineSystem, emsGuardsDashboard, registerRunningServices, runningServices, undefineSystem, unregisterRunningServices } from '../../lib/ems/running';
 import { openEmsServices } from '../../lib/ems/services';
 
 const TZ = 'Europe/Berlin';
@@ -313,6 +313,17 @@ describe('dashboard gate', () => {
       assert.equal(runningServices(), a);
       unregisterRunningServices(a);
       assert.equal(runningServices(), before);
+
+      // The dashboard is guarded from the moment flows define an EMS (closed while it opens), and left alone
+      // in a Node-RED whose flows define none.
+      assert.equal(emsGuardsDashboard(), false, 'no EMS defined: other dashboards are not ours to lock');
+      defineSystem('sys-1');
+      assert.equal(emsGuardsDashboard(), true, 'defined, still opening: guarded (503), not open');
+      registerRunningServices(a);
+      undefineSystem('sys-1');
+      assert.equal(emsGuardsDashboard(), true);
+      unregisterRunningServices(a);
+      assert.equal(emsGuardsDashboard(), false);
     } finally {
       a.close();
       b.close();
