@@ -26,7 +26,7 @@ const TZ = 'Europe/Berlin';
 const METER = 'bench-main';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const PASSWORD = 'bench-admin-secret';
+const PASSWORD = 'bench-head-secret';
 
 /** A year of quarter-hour registers: T1 night, T2 weekday day, T3 weekend day, T4 a noon peak hour. */
 async function seed(file: string): Promise<number> {
