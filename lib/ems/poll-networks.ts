@@ -14,42 +14,17 @@ export interface PollNetwork {
   /** The CIDR as given. */
   text: string;
   family: 4 | 6;
-  base: bigint;
+  address: string;
   prefix: number;
 }
 
-function v4(ip: string): bigint {
-  return ip.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
-}
-
-function v6(ip: string): bigint {
-  let s = ip;
-  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  let tailBits: bigint | null = null;
-  if (tail) {
-    tailBits = v4(tail[1]);
-    s = s.slice(0, -tail[1].length) + '0:0';
-  }
-  const [head, rest] = s.split('::');
-  const h = head ? head.split(':') : [];
-  const r = rest === undefined ? [] : rest ? rest.split(':') : [];
-  const groups = rest === undefined ? h : [...h, ...Array(8 - h.length - r.length).fill('0'), ...r];
-  let n = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || '0', 16)), 0n);
-  if (tailBits !== null) n = (n & ~0xffffffffn) | tailBits;
-  return n;
-}
-
-/** An IP literal as family and number; null when `ip` is not one. IPv4-mapped IPv6 (::ffff:a.b.c.d) counts as IPv4. */
-export function parseIp(ip: string): { family: 4 | 6; value: bigint } | null {
+/** An IP literal (brackets and zone dropped) and its family; null when `ip` is not one. IPv4-mapped IPv6 (::ffff:a.b.c.d) counts as IPv4. */
+export function parseIp(ip: string): { family: 4 | 6; address: string } | null {
   const s = ip.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(s);
+  if (mapped && net.isIPv4(mapped[1])) return { family: 4, address: mapped[1] };
   const family = net.isIP(s);
-  if (family === 4) return { family: 4, value: v4(s) };
-  if (family === 6) {
-    const value = v6(s);
-    if (value >> 32n === 0xffffn) return { family: 4, value: value & 0xffffffffn };
-    return { family: 6, value };
-  }
-  return null;
+  return family === 4 || family === 6 ? { family, address: s } : null;
 }
 
 /** Parses EMS_POLL_NETWORKS (undefined or blank = the default); throws naming the bad entry. */
@@ -62,22 +37,26 @@ export function parsePollNetworks(text: string | undefined): PollNetwork[] {
     if (!ip || prefix > (ip.family === 4 ? 32 : 128)) {
       throw new Error(`EMS_POLL_NETWORKS: "${entry}" is not a network in CIDR form (e.g. 192.168.0.0/16 or fd00::/8)`);
     }
-    const bits = ip.family === 4 ? 32 : 128;
-    const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
-    return { text: entry, family: ip.family, base: ip.value & mask, prefix };
+    return { text: entry, family: ip.family, address: ip.address, prefix };
   });
+}
+
+/** Node's own subnet matcher (net.BlockList) for a list of networks, built once per list. */
+const matchers = new WeakMap<readonly PollNetwork[], net.BlockList>();
+function matcherOf(networks: readonly PollNetwork[]): net.BlockList {
+  let list = matchers.get(networks);
+  if (!list) {
+    list = new net.BlockList();
+    for (const n of networks) list.addSubnet(n.address, n.prefix, n.family === 4 ? 'ipv4' : 'ipv6');
+    matchers.set(networks, list);
+  }
+  return list;
 }
 
 /** True when `ip` (an IP literal) lies in one of the networks; false for anything else. */
 export function isAllowedAddress(ip: string, networks: readonly PollNetwork[]): boolean {
   const a = parseIp(ip);
-  if (!a) return false;
-  return networks.some((n) => {
-    if (n.family !== a.family) return false;
-    const bits = n.family === 4 ? 32 : 128;
-    const mask = n.prefix === 0 ? 0n : ((1n << BigInt(n.prefix)) - 1n) << BigInt(bits - n.prefix);
-    return (a.value & mask) === n.base;
-  });
+  return a !== null && matcherOf(networks).check(a.address, a.family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** The networks as EMS_POLL_NETWORKS would list them (for messages). */
