@@ -20,9 +20,11 @@ export interface GuardOptions {
   uploadLimit?: number;
   /** Origins allowed to make cross-origin requests (EMS_CORS_ORIGINS); empty = none. */
   corsOrigins?: readonly string[];
+  /** Largest body of any other request (the editor's admin API, your own http in routes). */
+  otherLimit?: number;
 }
 
-export const GUARD_DEFAULTS = { apiPrefix: '/api', jsonLimit: 1024 * 1024, uploadLimit: 256 * 1024 };
+export const GUARD_DEFAULTS = { apiPrefix: '/api', jsonLimit: 1024 * 1024, uploadLimit: 256 * 1024, otherLimit: 5 * 1024 * 1024 };
 
 /** EMS_CORS_ORIGINS: a comma or space separated list of origins (scheme://host[:port]); '*' is refused. */
 export function parseCorsOrigins(value: string | undefined): string[] {
@@ -204,8 +206,42 @@ export function httpGuard(options: GuardOptions = {}): Middleware {
       if (inApi(path, o.apiPrefix) && !isDocs(path, o.apiPrefix)) envelopeErrors(req, res);
     }
     if (inApi(path, o.apiPrefix)) guardApiBody(req, res, next, path, o);
-    else next();
+    else if (capBody(req, res, o.otherLimit)) next();
   };
+}
+
+/**
+ * Caps the body of a request whose parser is not ours: a declared length over `limit` is refused at once
+ * (413); a body without one (chunked) is cut off where it passes `limit`, as the HTTP parser hands it over,
+ * so no parser downstream buffers more. False when the request was answered.
+ */
+export function capBody(req: GuardRequest, res: ServerResponse, limit: number): boolean {
+  if (!hasBody(req) || (req as { _emsCapped?: boolean })._emsCapped) return true;
+  (req as { _emsCapped?: boolean })._emsCapped = true;
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    sendEnvelope(res, 413, `the body is larger than ${kib(limit)}`);
+    req.resume();
+    return false;
+  }
+  let size = 0;
+  let cut = false;
+  const push = req.push;
+  req.push = function (this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
+    if (cut) return false; // past the cap: nothing more reaches a parser
+    if (chunk !== null && chunk !== undefined) {
+      size += (chunk as { length: number }).length;
+      if (size > limit) {
+        cut = true;
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => req.socket.destroy());
+        sendEnvelope(res, 413, `the body is larger than ${kib(limit)}`);
+        return false;
+      }
+    }
+    return push.call(this, chunk, encoding);
+  };
+  return true;
 }
 
 /**

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { corsOptions, forbiddenNotUnauthorized, httpGuard, parseCorsOrigins, securityHeaders, type GuardRequest } from '../../lib/ems/http-guard';
+import { capBody, corsOptions, forbiddenNotUnauthorized, httpGuard, parseCorsOrigins, securityHeaders, type GuardRequest } from '../../lib/ems/http-guard';
 
 /** A server running the guard, then echoing what reached the handler (as Node-RED's http-in would). */
 function guarded(): http.Server {
@@ -75,6 +75,39 @@ describe('http guard', () => {
     // Outside /api bodies are left to Node-RED; a body-less POST passes.
     assert.deepEqual(await (await post('/flows', 'x', 'text/plain')).json(), { body: null, parsed: false });
     assert.equal((await fetch(`${url}/api/auth/logout`, { method: 'POST' })).status, 200);
+  });
+
+  it('caps the body of any other route before its own parser buffers it: declared or chunked', async () => {
+    // A handler that buffers whatever comes, as Node-RED's raw body parser does for an http in route.
+    let buffered = 0;
+    const sink = http.createServer((req, res) => {
+      if (!capBody(req as GuardRequest, res, 64 * 1024)) return;
+      req.on('data', (c: Buffer) => { buffered += c.length; });
+      req.on('end', () => res.end(`got ${buffered}`));
+      req.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const at = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/my-route`;
+    try {
+      const small = await fetch(at, { method: 'POST', body: 'x'.repeat(1000) });
+      assert.equal(await small.text(), 'got 1000');
+      buffered = 0;
+      const declared = await fetch(at, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(200 * 1024) });
+      assert.equal(declared.status, 413);
+      assert.deepEqual(await declared.json(), { data: null, error: 'the body is larger than 64 KiB', status: 413 });
+      assert.equal(buffered, 0);
+      // Chunked, no length: an endless stream is cut where it passes the cap.
+      let sent = 0;
+      const endless = new ReadableStream({
+        pull(controller) { sent += 16 * 1024; controller.enqueue(new Uint8Array(16 * 1024)); if (sent > 50 * 1024 * 1024) controller.close(); },
+      });
+      const chunked = await fetch(at, { method: 'POST', body: endless, duplex: 'half' } as RequestInit).catch((err: Error) => err);
+      if (!(chunked instanceof Error)) assert.equal(chunked.status, 413);
+      assert.ok(buffered <= 64 * 1024, `the route saw ${buffered} bytes`);
+      assert.ok(sent < 50 * 1024 * 1024, `the client could send ${sent} bytes`);
+    } finally {
+      await new Promise<void>((r) => sink.close(() => r()));
+    }
   });
 
   it('turns HTML error pages on API paths into the envelope, and leaves others alone', async () => {
