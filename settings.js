@@ -9,7 +9,8 @@
 //   are read by the ems-store node itself (never written into the flow).
 //   EMS_MBUS_HOST / EMS_MBUS_PORT (default M-Bus TCP gateway, 127.0.0.1:10001; a meter's own ip_address/port wins),
 //   EMS_MQTT_HOST / EMS_MQTT_PORT (LoRaWAN network server broker; empty host = no connection is tried),
-//   EMS_LORAWAN_PLATFORM_URL, EMS_UTILITARIAN_URL / EMS_UTILITARIAN_TOKEN (push readings; empty = off).
+//   EMS_LORAWAN_PLATFORM_URL, EMS_UTILITARIAN_URL / EMS_UTILITARIAN_TOKEN (push readings; empty = off),
+//   EMS_RESET_FLOWS=1 (replace <user dir>/ems-flows.json with the shipped flows/ems.json).
 // Security (README "Security"): the editor's accounts are the EMS users (admin edits, operator reads,
 // viewer none); HOST other than loopback needs EMS_ADMIN_PASSWORD (not the demo one) and
 // EMS_CREDENTIAL_SECRET; EMS_TLS_CERT / EMS_TLS_KEY (PEM files) serve everything over HTTPS;
@@ -54,6 +55,22 @@ const defaults = {
   EMS_UTILITARIAN_URL: '',
 };
 for (const [k, v] of Object.entries(defaults)) if (process.env[k] === undefined) process.env[k] = v;
+
+// The live flows are a copy of the shipped flows/ems.json in the user directory: deploys in the editor never
+// change a tracked file. The first start copies it; EMS_RESET_FLOWS=1 (`npm start -- --reset-flows`) copies
+// it again, replacing the user's flows. A copy older than the shipped file is reported, not replaced.
+const shippedFlows = path.join(__dirname, 'flows', 'ems.json');
+const userFlows = path.join(userDir, 'ems-flows.json');
+const shippedStamp = path.join(userDir, '.ems-flows-shipped');
+const shippedHash = require('node:crypto').createHash('sha256').update(fs.readFileSync(shippedFlows)).digest('hex');
+if (!fs.existsSync(userFlows) || process.env.EMS_RESET_FLOWS === '1') {
+  fs.mkdirSync(userDir, { recursive: true });
+  fs.copyFileSync(shippedFlows, userFlows);
+  fs.writeFileSync(shippedStamp, shippedHash);
+  console.log(`[ems] flows: ${userFlows} (a copy of the shipped flows/ems.json)`);
+} else if ((fs.existsSync(shippedStamp) ? fs.readFileSync(shippedStamp, 'utf8').trim() : '') !== shippedHash) {
+  console.warn(`[ems] the shipped flows/ems.json changed since ${userFlows} was copied from it; \`npm start -- --reset-flows\` replaces your flows with it`);
+}
 
 // No HTML stack traces with install paths in error pages.
 if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
@@ -125,7 +142,7 @@ module.exports = {
   httpNodeCors: cors || undefined,
   httpServerOptions: { 'x-powered-by': false, env: 'production' },
   userDir,
-  flowFile: path.join(__dirname, 'flows', 'ems.json'),
+  flowFile: userFlows,
   flowFilePretty: true,
   credentialSecret: process.env.EMS_CREDENTIAL_SECRET || DEMO_SECRET,
   // The EMS's HTTP API is served by http-in nodes under /api (see flows/ems.json); the editor at /.

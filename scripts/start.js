@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start` (after the build): starts the demo's simulated meters (Modbus, M-Bus, IEC 62056-21,
-// G13, LoRaWAN platform), then Node-RED with settings.js
-// and flows/ems.json. EMS_DEMO=0 skips the simulators (real meters). Ctrl-C stops both.
+// G13, LoRaWAN platform), then Node-RED with settings.js and the flows in <userDir>/ems-flows.json (a copy
+// of flows/ems.json; --reset-flows copies it again). EMS_DEMO=0 skips the simulators (real meters). Ctrl-C stops both.
 // With the simulators, an EMS database without meters gets the demo plant's meters (three Modbus, one per other protocol)
 // (EMS_DEMO_SEED=0 skips that), so the shipped poll schedule has something to poll, and a demo license
 // signed with a key pair made under <userDir>/demo-license/ (unless EMS_LICENSE_PUBLIC_KEY is set).
@@ -189,6 +189,8 @@ function superviseNodeRed(sims) {
 }
 
 async function main() {
+  // `npm start -- --reset-flows` replaces the user's flows with the shipped ones (settings.js copies them).
+  if (process.argv.includes('--reset-flows')) process.env.EMS_RESET_FLOWS = '1';
   // A settings error (e.g. HOST on a network with the demo password) is reported once, not restarted.
   try {
     require(path.join(root, 'settings.js'));
@@ -196,6 +198,8 @@ async function main() {
     console.error(err.message);
     process.exit(1);
   }
+  // Copied once: a Node-RED restarted after a crash keeps what was deployed since.
+  delete process.env.EMS_RESET_FLOWS;
   const sims = demo ? await startSimulators() : [];
   if (demo) await seedDemo(process.env.EMS_DEMO_SEED !== '0');
   superviseNodeRed(sims);

@@ -25,13 +25,14 @@ export interface RunningEms {
   url: string;
   userDir: string;
   log: () => string;
-  stop: () => Promise<void>;
+  /** Stops Node-RED and removes the user directory (kept with keepUserDir, for a restart on it). */
+  stop: (opts?: { keepUserDir?: boolean }) => Promise<void>;
 }
 
-/** Starts a real Node-RED with the project's settings.js and flows/ems.json in a fresh user directory. */
-export async function startEms(env: Record<string, string>): Promise<RunningEms> {
+/** Starts a real Node-RED with the project's settings.js in a fresh user directory (or `existingUserDir`). */
+export async function startEms(env: Record<string, string>, existingUserDir?: string): Promise<RunningEms> {
   const port = await freePort();
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-e2e-'));
+  const userDir = existingUserDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ems-e2e-'));
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [require.resolve('node-red/red.js'), '--settings', path.join(ROOT, 'settings.js')], {
     cwd: ROOT,
@@ -41,7 +42,7 @@ export async function startEms(env: Record<string, string>): Promise<RunningEms>
   child.stdout!.on('data', (d) => { output += d; });
   child.stderr!.on('data', (d) => { output += d; });
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
+  const stop = async (opts: { keepUserDir?: boolean } = {}) => {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGINT');
@@ -49,7 +50,7 @@ export async function startEms(env: Record<string, string>): Promise<RunningEms>
       await exited;
       clearTimeout(timer);
     }
-    fs.rmSync(userDir, { recursive: true, force: true });
+    if (!opts.keepUserDir) fs.rmSync(userDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 30_000;
   while (!/Started flows/.test(output)) {
