@@ -145,4 +145,16 @@ describe('the editor in Chromium', missingPeer(absent), () => {
       return texts.some((t) => /^3 meters, (next \d\d:\d\d:\d\d|polling \d)/.test(t)) && texts.some((t) => /kWh \d\d:\d\d:\d\d( \(queue \d+\))?$/.test(t));
     }, undefined, { timeout: 30_000 });
   });
+
+  it('shows no i18n key as a status, not even a connection\'s status under the meters that use it', async () => {
+    // No M-Bus gateway runs here: the M-Bus meters node shows its bus's connection state, translated.
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.red-ui-flow-node-status-label'))
+      .some((e) => /^(connecting|disconnected)/i.test(e.textContent ?? '')), undefined, { timeout: 30_000 })
+      .catch(async (err) => {
+        throw new Error(`no translated connection status: ${JSON.stringify(await page.locator('.red-ui-flow-node-status-label').allInnerTexts())}: ${err}`);
+      });
+    const texts = await page.evaluate(() => Array.from(document.querySelectorAll('.red-ui-flow-node-status-label')).map((e) => e.textContent ?? ''));
+    assert.ok(texts.some((t) => t !== ''), 'the canvas shows statuses');
+    assert.deepEqual(texts.filter((t) => /(^|[\w-])\.status\.|^[\w-]+\/[\w-]+:/.test(t)), [], 'raw i18n keys');
+  });
 });
