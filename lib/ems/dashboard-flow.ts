@@ -132,7 +132,7 @@ const meter = msg.dash.meter && v.ids.includes(msg.dash.meter) ? msg.dash.meter 
 if (clients[id]) clients[id].meter = meter;
 flow.set('dash_clients', clients);
 node.status({ fill: 'green', shape: 'dot', text: (msg._client.emsLogin || '?') + ' on ' + msg.dash.page + ': ' + v.ids.length + ' meters' });
-return pageMessages(msg.dash, v.ids, Date.now(), tz).map((m) => m && Object.assign({ _client: msg._client }, m));`;
+return pageMessages(msg.dash, v.ids, Date.now(), tz, v.intervals).map((m) => m && Object.assign({ _client: msg._client }, m));`;
   return [
     { id: 'dash-view', type: 'ui-event', z: TAB, ui: 'dash-base', name: 'page views', ...at(-1, 0), wires: [['dash-clients']] },
     { id: 'dash-conn', type: 'ui-control', z: TAB, ui: 'dash-base', name: 'connections', events: 'all', ...at(-1, 1), wires: [['dash-clients']] },
@@ -151,7 +151,7 @@ ${localDate}
 ${TZ}
 const ids = Array.isArray(msg.meterIds) ? msg.meterIds : [];
 const latest = (Array.isArray(msg.payload) ? msg.payload : []).filter((v) => ids.includes(v.meter));
-const o = overviewFromLatest(latest, Date.now(), tz);
+const o = overviewFromLatest(latest, Date.now(), tz, msg.meterIntervals || {});
 const first = localDate(Date.now(), tz).slice(0, 8) + '01';
 const c = { _client: msg._client };
 node.status({ fill: o.alarms.length ? 'yellow' : 'green', shape: 'dot', text: o.ids.length + ' meters, ' + o.alarms.length + ' alarms' });

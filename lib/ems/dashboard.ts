@@ -12,9 +12,10 @@ export interface AlarmRow { Meter: string; Alarm: string; Since: string }
 
 /**
  * The overview from the store's newest values (ems-store-query mode latest): one table row per meter,
- * and an alarm for each meter without a reading for `staleMs` (a dead meter or bus).
+ * and an alarm for each meter without a reading for two of its own poll intervals (`intervals`, seconds
+ * per meter id), at least `minStaleMs`: a dead meter or bus, not a meter polled every 5 minutes.
  */
-export function overviewFromLatest(latest: LatestValue[], now: number, timeZone: string, staleMs = 60_000): { meters: MeterRow[]; alarms: AlarmRow[]; ids: string[] } {
+export function overviewFromLatest(latest: LatestValue[], now: number, timeZone: string, intervals: Record<string, number> = {}, minStaleMs = 60_000): { meters: MeterRow[]; alarms: AlarmRow[]; ids: string[] } {
   const clock = (t: number) => new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);
   const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
   const byMeter = new Map<string, LatestValue[]>();
@@ -32,7 +33,10 @@ export function overviewFromLatest(latest: LatestValue[], now: number, timeZone:
     const last = Math.max(...values.map((v) => v.time));
     const kw = power ? (power.unit === 'W' ? power.value / 1000 : power.value) : null;
     meters.push({ Meter: id, 'Power (kW)': kw === null ? null : round(kw, 3), 'Energy (kWh)': energy ? round(energy.value, 2) : null, 'Last reading': clock(last) });
-    if (now - last > staleMs) alarms.push({ Meter: id, Alarm: `no reading for ${Math.round((now - last) / 1000)} s`, Since: clock(last) });
+    const every = Number(intervals[id]) > 0 ? Number(intervals[id]) : 0;
+    if (now - last > Math.max(minStaleMs, 2 * every * 1000)) {
+      alarms.push({ Meter: id, Alarm: `no reading for ${Math.round((now - last) / 1000)} s${every ? ` (polled every ${every} s)` : ''}`, Since: clock(last) });
+    }
   }
   return { meters, alarms, ids };
 }
@@ -238,9 +242,14 @@ export function dueRefreshes(clients: Record<string, DashClient>, now: number, e
 }
 
 /** The meter ids (sorted) of a meters.list envelope, or its error. */
-export function visibleMeters(envelope: { data?: unknown; error?: string | null; status?: number }): { ids: string[]; error: string | null } {
-  if (!envelope || envelope.error || !Array.isArray(envelope.data)) return { ids: [], error: (envelope && envelope.error) || 'no meter list' };
-  return { ids: envelope.data.map((m: { _id?: unknown }) => String(m._id)).sort(), error: null };
+export function visibleMeters(envelope: { data?: unknown; error?: string | null; status?: number }): { ids: string[]; intervals: Record<string, number>; error: string | null } {
+  if (!envelope || envelope.error || !Array.isArray(envelope.data)) return { ids: [], intervals: {}, error: (envelope && envelope.error) || 'no meter list' };
+  const intervals: Record<string, number> = {};
+  for (const m of envelope.data as { _id?: unknown; definition?: { interval_time?: unknown } }[]) {
+    const every = Number(m.definition && m.definition.interval_time);
+    if (every > 0) intervals[String(m._id)] = every;
+  }
+  return { ids: envelope.data.map((m: { _id?: unknown }) => String(m._id)).sort(), intervals, error: null };
 }
 
 /**
@@ -249,11 +258,11 @@ export function visibleMeters(envelope: { data?: unknown; error?: string | null;
  * request; reports page dropdowns, report request; events request. Dropdowns only when `dash.sync`.
  * Uses readingsRequest and localDate (embedded beside it in the function node).
  */
-export function pageMessages(dash: DashRefresh['dash'], ids: string[], now: number, timeZone: string): (Record<string, unknown> | null)[] {
+export function pageMessages(dash: DashRefresh['dash'], ids: string[], now: number, timeZone: string, intervals: Record<string, number> = {}): (Record<string, unknown> | null)[] {
   const out: (Record<string, unknown> | null)[] = [null, null, null, null, null, null, null, null, null];
   const meter = dash.meter && ids.includes(dash.meter) ? dash.meter : (ids[0] ?? null);
   const options = { options: ids.map((id) => ({ value: id, label: id })), payload: meter ?? '' };
-  if (dash.page === 'overview') out[0] = { meterIds: ids, payload: {} };
+  if (dash.page === 'overview') out[0] = { meterIds: ids, meterIntervals: intervals, payload: {} };
   else if (dash.page === 'meter') {
     if (dash.sync) [out[1], out[2]] = [options, { payload: dash.range }];
     if (meter) [out[3], out[4]] = [{ meter, payload: {} }, readingsRequest(meter, dash.range)];

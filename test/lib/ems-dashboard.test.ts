@@ -35,6 +35,10 @@ describe('dashboard shaping', () => {
     ]);
     assert.deepEqual(o.alarms, [{ Meter: 'hvac', Alarm: 'no reading for 120 s', Since: '21/11/2026, 17:28:00' }]);
     assert.deepEqual(overviewFromLatest([], NOW, TZ), { meters: [], alarms: [], ids: [] });
+    // Each meter by its own interval: hvac polled every 300 s is not late after 120 s; after 11 minutes it is.
+    assert.deepEqual(overviewFromLatest(latest, NOW, TZ, { hvac: 300, 'main-incomer': 10 }).alarms, []);
+    const late = latest.map((v) => (v.meter === 'hvac' ? { ...v, time: NOW - 660_000 } : v));
+    assert.deepEqual(overviewFromLatest(late, NOW, TZ, { hvac: 300 }).alarms, [{ Meter: 'hvac', Alarm: 'no reading for 660 s (polled every 300 s)', Since: '21/11/2026, 17:19:00' }]);
   });
 
   it('live values: the named quantities of one meter in a fixed order, unknown codes left out', () => {
@@ -159,9 +163,9 @@ describe('dashboard flow', () => {
     assert.deepEqual(refresh, { _client: vera, dash: { page: 'overview', meter: null, range: '24h', step: 'day', reason: 'view', sync: true }, params: {}, query: {}, payload: {} });
     // The ems-api node (meters.list as vera) answers her meters; the page function asks for the overview of those.
     const page = runner('dash-page', flowContext);
-    const out = page({ ...refresh, payload: { data: [{ _id: 'hvac' }], error: null, status: 200 }, statusCode: 200 });
+    const out = page({ ...refresh, payload: { data: [{ _id: 'hvac', definition: { interval_time: 300 } }], error: null, status: 200 }, statusCode: 200 });
     assert.equal(out.length, 9);
-    assert.deepEqual(out[0], { _client: vera, meterIds: ['hvac'], payload: {} });
+    assert.deepEqual(out[0], { _client: vera, meterIds: ['hvac'], meterIntervals: { hvac: 300 }, payload: {} });
     assert.deepEqual(out.slice(1), [null, null, null, null, null, null, null, null]);
     // The overview keeps only her meters, and every message answers her socket.
     const shape = runner('dash-ov-shape', flowContext);
@@ -241,8 +245,8 @@ describe('dashboard clients (per socket)', () => {
   });
 
   it('page messages: only meters the user may see, the first when the choice is not one of them', () => {
-    assert.deepEqual(visibleMeters({ data: [{ _id: 'b' }, { _id: 'a' }], error: null }), { ids: ['a', 'b'], error: null });
-    assert.deepEqual(visibleMeters({ data: null, error: 'log in first', status: 401 }), { ids: [], error: 'log in first' });
+    assert.deepEqual(visibleMeters({ data: [{ _id: 'b', definition: { interval_time: 300 } }, { _id: 'a' }], error: null }), { ids: ['a', 'b'], intervals: { b: 300 }, error: null });
+    assert.deepEqual(visibleMeters({ data: null, error: 'log in first', status: 401 }), { ids: [], intervals: {}, error: 'log in first' });
     const dash = { page: 'meter', meter: 'secret', range: '7d', step: 'day', reason: 'view' as const, sync: true };
     const m = pageMessages(dash, ['a', 'b'], NOW, TZ);
     assert.deepEqual(m[1], { options: [{ value: 'a', label: 'a' }, { value: 'b', label: 'b' }], payload: 'a' });
