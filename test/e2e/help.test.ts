@@ -105,7 +105,7 @@ describe('node help in the editor sidebar', missingPeer(chromiumAbsent), () => {
         assert.ok(row.type, `row ${row.name} of ${type} has a type`);
         assert.ok(row.description, `row ${row.name} of ${type} has a description`);
         // The description is all of the source text after the separator, not a cut-off tail.
-        const srcDesc = lines[i].replace(/^:[^:]*:\s*/, '').replace(/[`*_]/g, '').replace(/&#58;/g, ':').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').trim();
+        const srcDesc = lines[i].replace(/^:[^:]*:\s*/, '').replace(/[`*]/g, '').replace(/&#58;/g, ':').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').trim();
         const shown = row.description.replace(/\s+/g, ' ');
         assert.ok(shown.startsWith(srcDesc.slice(0, 20).replace(/\s+/g, ' ')), `row ${row.name} of ${type} shows its whole description: ${shown}`);
         const optionalInSource = /^:\s*\*[^*]+\*/.test(lines[i]);
