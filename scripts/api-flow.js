@@ -4,6 +4,7 @@
 // operation. Other tabs and config nodes are kept as they are. Run after adding an operation:
 //   npm run build && node scripts/api-flow.js
 'use strict';
+require('./help')(__filename);
 const fs = require('node:fs');
 const path = require('node:path');
 

@@ -2,6 +2,7 @@
 // Builds dist/: tsc for runtime code (CommonJS), esbuild for each node's editor script, and copies
 // editor templates, locales, icons and data files. Checks that package.json registers every node.
 'use strict';
+require('./help')(__filename);
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');

@@ -4,6 +4,7 @@
 // their data) on Ctrl-C / SIGTERM. Needs a build: it uses dist/test/fixtures/services.js
 // (run `node scripts/build.js` first). `node scripts/services.js influxdb` or `... victoria` starts one.
 'use strict';
+require('./help')(__filename);
 const path = require('node:path');
 const fs = require('node:fs');
 

@@ -7,6 +7,7 @@
 // signed with a key pair made under <userDir>/demo-license/ (unless EMS_LICENSE_PUBLIC_KEY is set).
 // Node-RED is restarted if it dies (backoff 1 s doubling to 60 s), the simulators keep running.
 'use strict';
+require('./help')(__filename);
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 

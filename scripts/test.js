@@ -2,6 +2,7 @@
 // The README's test command: builds, then runs every compiled test file with Node's test runner.
 // EMS_TEST_ONLY=lib,nodes picks suites (lib, nodes, e2e, integration); default is all of them.
 'use strict';
+require('./help')(__filename);
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
