@@ -33,3 +33,22 @@ export function bodyObject(ctx: ApiContext): Record<string, unknown> {
   if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new ApiError(400, 'the request body must be a JSON object');
   return b as Record<string, unknown>;
 }
+
+/** The most folder ids an open_folders list may hold (users and API keys alike). */
+export const MAX_OPEN_FOLDERS = 10_000;
+
+/**
+ * 400 naming the first id of an open_folders list that is no folder. Anything that is not a list of
+ * strings, or a list over MAX_OPEN_FOLDERS, is left to the service, which refuses it naming the value.
+ */
+export function checkFoldersExist(ctx: ApiContext, folders: unknown): void {
+  if (!Array.isArray(folders) || folders.length > MAX_OPEN_FOLDERS) return;
+  for (const id of folders) {
+    if (typeof id !== 'string') continue;
+    try {
+      ctx.services.registry.folder(id);
+    } catch {
+      throw new ApiError(400, `open_folders: folder ${JSON.stringify(id)} does not exist`);
+    }
+  }
+}

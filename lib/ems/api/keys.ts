@@ -1,8 +1,7 @@
 /** API keys for programs (section "API keys"): admin only. The plaintext key is answered once, at creation. */
 import { sourceOf } from '../audit';
-import { ApiError } from '../envelope';
 import { ROLES } from '../users';
-import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
+import { bodyObject, callerOf, checkFoldersExist, onlyParams, pathParam } from './helpers';
 import { ApiReply, type Operation } from './types';
 
 const TAG = 'API keys';
@@ -59,17 +58,7 @@ export const KEYS_OPERATIONS: Operation[] = [
     response: { ...KEY_SCHEMA, properties: { ...KEY_SCHEMA.properties, key: { type: 'string', description: 'the key; shown only in this answer' } } },
     run(ctx) {
       const body = bodyObject(ctx);
-      const folders = body.open_folders;
-      if (Array.isArray(folders)) {
-        for (const id of folders) {
-          if (typeof id !== 'string') continue; // the service names the bad value
-          try {
-            ctx.services.registry.folder(id);
-          } catch {
-            throw new ApiError(400, `open_folders: folder ${JSON.stringify(id)} does not exist`);
-          }
-        }
-      }
+      checkFoldersExist(ctx, body.open_folders);
       const { key, apiKey } = ctx.services.apiKeys.create(body, callerOf(ctx).user.login);
       return new ApiReply({ data: { key, ...apiKey }, status: 201 });
     },

@@ -2,7 +2,7 @@
 import { ApiError } from '../envelope';
 import { MIN_PASSWORD_LENGTH } from '../passwords';
 import { ROLES, type User, type UserInput } from '../users';
-import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
+import { bodyObject, callerOf, checkFoldersExist, onlyParams, pathParam } from './helpers';
 import { ApiReply, type ApiContext, type Operation } from './types';
 
 const TAG = 'Users';
@@ -51,16 +51,7 @@ function userInput(ctx: ApiContext, id?: string): UserInput {
   }
   const folders = body.open_folders;
   if (typeof folders === 'string') body.open_folders = folders.split(',').map((f) => f.trim()).filter(Boolean);
-  if (Array.isArray(body.open_folders)) {
-    for (const id of body.open_folders) {
-      if (typeof id !== 'string') continue; // UserService names the bad value
-      try {
-        ctx.services.registry.folder(id);
-      } catch {
-        throw new ApiError(400, `open_folders: folder ${JSON.stringify(id)} does not exist`);
-      }
-    }
-  }
+  checkFoldersExist(ctx, body.open_folders);
   return body;
 }
 
