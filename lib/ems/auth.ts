@@ -100,11 +100,13 @@ export class AuthService {
     if (typeof login !== 'string' || login === '') throw new ApiError(400, 'login is required (a string)');
     if (typeof password !== 'string' || password === '') throw new ApiError(400, 'password is required (a string)');
     const ip = sourceIp(source);
-    const reservation = this.throttle.reserve(login, ip);
-    const row = login.length <= 200 ? this.users.credentialsByLogin(login) : undefined;
+    // No login is longer than 64 characters: a longer one is no account, and only its start is kept in counters and events.
+    const name = login.slice(0, 100);
+    const reservation = this.throttle.reserve(name, ip);
+    const row = login.length <= 100 ? this.users.credentialsByLogin(login) : undefined;
     const valid = await verifyPassword(password.slice(0, 4096), row?.password_hash ?? DUMMY_HASH);
     if (!row || !valid || row.active !== 1) {
-      this.refused(reservation, login, ip, !row ? 'unknown login' : !valid ? 'wrong password' : 'account deactivated');
+      this.refused(reservation, name, ip, !row ? 'unknown login' : !valid ? 'wrong password' : 'account deactivated');
       throw new ApiError(401, WRONG_LOGIN);
     }
     this.throttle.succeeded(reservation);

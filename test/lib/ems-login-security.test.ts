@@ -145,6 +145,17 @@ describe('login throttling', () => {
     assert.equal(retryAfter(a), 1);
   });
 
+  it('keeps only the start of an oversized login in its counters and events', async () => {
+    const huge = 'x'.repeat(1_000_000);
+    const o = await attempt(auth.login(huge, 'wrong-password', { ip: '192.0.2.200' }));
+    assert.deepEqual(o, { ok: false, status: 401, message: 'wrong login or password' });
+    const stored = events.query({ limit: 1000 }).filter((e) => e.source?.endsWith('@192.0.2.200'));
+    assert.equal(stored.length, 1);
+    assert.ok(stored[0].source!.length < 200, `source of ${stored[0].source!.length} characters`);
+    const keys = db.prepare('SELECT MAX(LENGTH(key)) AS n FROM login_throttle').get() as { n: number };
+    assert.ok(keys.n < 300, `throttle key of ${keys.n} characters`);
+  });
+
   it('is shared by every AuthService over one database file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-throttle-'));
     const file = path.join(dir, 'ems.db');
