@@ -10,7 +10,12 @@ import { parsePollSpec } from '../protocols/hex/codecs';
 import { listProfiles } from '../protocols/modbus/profile';
 import { describeNetworks, isAllowedAddress, isSerialPath, parseIp, type PollNetwork } from './poll-networks';
 
-export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'] as const;
+/**
+ * The protocols the shipped EMS flow polls (or receives, LoRaWAN): a meter of any other protocol is refused when
+ * it is defined, never routed to a dead end. Serial Modbus RTU buses are not among them yet: their meters are
+ * defined as modbus-rtu-over-tcp behind a converter.
+ */
+export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'] as const;
 export type MeterProtocol = typeof PROTOCOLS[number];
 /** Protocols whose meters send on their own (LoRaWAN uplinks): the poll schedule never polls them. */
 export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan'];
@@ -120,6 +125,7 @@ const CHECKS: { [K in keyof MeterDefinition]: (v: unknown) => MeterDefinition[K]
   days_of_week: (v) => dayList('days_of_week', v, 1, 7),
   days_of_month: (v) => dayList('days_of_month', v, 1, 31),
   protocol: (v) => {
+    if (v === 'modbus-rtu') bad('protocol', v, 'is not polled by the EMS yet: put the serial bus behind a Modbus RTU-over-TCP converter (protocol modbus-rtu-over-tcp) or read it with an ems-modbus-meter node on a serial ems-modbus-client');
     if (!PROTOCOLS.includes(v as MeterProtocol)) bad('protocol', v, `must be one of ${PROTOCOLS.join(', ')}`);
     return v as MeterProtocol;
   },

@@ -27,7 +27,7 @@ export interface PollMessage {
   /** Modbus hints for ems-modbus-meter. */
   unit?: number;
   profile?: string;
-  endpoint?: { host: string; port: number };
+  endpoint?: { host: string; port: number; transport: 'tcp' | 'rtu-over-tcp' };
 }
 
 export interface PollResult { time: number; ok: boolean; error: string | null; durationMs: number }
@@ -53,7 +53,9 @@ export function pollMessage(record: MeterRecord, poll: PollInfo): PollMessage {
   if (def.protocol.startsWith('modbus')) {
     msg.unit = Number(def.connection_address);
     msg.profile = def.profile;
-    if (!def.ip_address.startsWith('/')) msg.endpoint = { host: def.ip_address, port: def.port };
+    if (!def.ip_address.startsWith('/')) {
+      msg.endpoint = { host: def.ip_address, port: def.port, transport: def.protocol === 'modbus-rtu-over-tcp' ? 'rtu-over-tcp' : 'tcp' };
+    }
   }
   return msg;
 }

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { G13Client, type G13ClientOptions, type TlsMode } from '../../lib/clients/g13';
 import { redactUrl } from '../../lib/clients/bounded-fetch';
+import { withoutUnsetEnv } from '../unset-env';
 
 export interface G13GatewayDef extends NodeDef {
   url: string;
@@ -35,8 +36,9 @@ export function parseGatewayConfig(def: G13GatewayDef, creds: Credentials): G13C
 }
 
 export default function init(RED: NodeAPI): void {
-  function G13Gateway(this: G13GatewayNode, def: G13GatewayDef): void {
-    RED.nodes.createNode(this, def);
+  function G13Gateway(this: G13GatewayNode, configured: G13GatewayDef): void {
+    RED.nodes.createNode(this, configured);
+    const def = withoutUnsetEnv(configured);
     const creds = this.credentials ?? {};
     this.defaults = {};
     try {

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { LorawanPlatformClient, endpointUrl, type ClientOptions } from '../../lib/clients/lorawan-platform';
+import { withoutUnsetEnv } from '../unset-env';
 
 export interface ServerDef extends NodeDef { url: string; utcOffset: string; timeout: string }
 interface Credentials { username?: string; password?: string; apiToken?: string }
@@ -36,8 +37,9 @@ export function serverOptions(def: ServerDef, creds: Credentials = {}): Partial<
 }
 
 export default function init(RED: NodeAPI): void {
-  function LorawanPlatformServer(this: LorawanPlatformServerNode, def: ServerDef): void {
-    RED.nodes.createNode(this, def);
+  function LorawanPlatformServer(this: LorawanPlatformServerNode, configured: ServerDef): void {
+    RED.nodes.createNode(this, configured);
+    const def = withoutUnsetEnv(configured);
     const clients = new Map<string, LorawanPlatformClient>();
     try {
       this.defaults = serverOptions(def, this.credentials ?? {});

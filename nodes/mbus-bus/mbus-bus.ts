@@ -3,6 +3,7 @@ import {
   acquireMaster, releaseMaster, describeEndpoint, endpointKey,
   type MasterOptions, type MasterState, type MbusEndpoint, type MbusMaster, type Parity,
 } from '../../lib/protocols/mbus';
+import { withoutUnsetEnv } from '../unset-env';
 
 export interface MbusBusDef extends NodeDef {
   transport: 'tcp' | 'serial';
@@ -69,8 +70,9 @@ const STATE_STATUS: Record<MasterState, NodeStatus | undefined> = {
 };
 
 export default function init(RED: NodeAPI): void {
-  function MbusBus(this: MbusBusNode, def: MbusBusDef): void {
-    RED.nodes.createNode(this, def);
+  function MbusBus(this: MbusBusNode, configured: MbusBusDef): void {
+    RED.nodes.createNode(this, configured);
+    const def = withoutUnsetEnv(configured);
     const users = new Map<string, Node>();
     let config: ReturnType<typeof parseBusConfig>;
     try {

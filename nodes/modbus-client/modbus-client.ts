@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { acquireBus, releaseBus, describeEndpoint, type BusState, type Endpoint, type ModbusBus, type Transport } from '../../lib/protocols/modbus';
+import { withoutUnsetEnv } from '../unset-env';
 
 export interface ModbusClientDef extends NodeDef {
   transport: Transport;
@@ -65,8 +66,9 @@ const STATE_STATUS: Record<BusState, NodeStatus | undefined> = {
 };
 
 export default function init(RED: NodeAPI): void {
-  function ModbusClient(this: ModbusClientNode, def: ModbusClientDef): void {
-    RED.nodes.createNode(this, def);
+  function ModbusClient(this: ModbusClientNode, configured: ModbusClientDef): void {
+    RED.nodes.createNode(this, configured);
+    const def = withoutUnsetEnv(configured);
     const users = new Map<string, Node>();
     let config: ReturnType<typeof parseClientConfig>;
     try {

@@ -84,22 +84,27 @@ export default function init(RED: NodeAPI): void {
     client.register(node);
     node.status(client.linkStatus() ?? {});
 
-    /** msg.endpoint {host, port}: another TCP gateway than the client's, on a pooled bus of the client's transport. */
+    /**
+     * msg.endpoint {host, port, transport?}: another TCP gateway than the client's, on a pooled bus; transport
+     * 'tcp' (MBAP) or 'rtu-over-tcp' (RTU frames through a converter), default the client's own TCP framing.
+     */
     const otherBuses = new Map<string, ModbusBus>();
     function busFor(endpoint: unknown): ModbusBus {
       if (endpoint === undefined) return client!.bus;
-      const e = endpoint as { host?: unknown; port?: unknown };
+      const e = endpoint as { host?: unknown; port?: unknown; transport?: unknown };
       const port = Number(e?.port);
       if (typeof e?.host !== 'string' || e.host.trim() === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
         throw new Error(`msg.endpoint must be { host, port } with port 1..65535, got ${JSON.stringify(endpoint)}`);
       }
       const own = client!.endpoint;
-      if (own.transport === 'rtu') throw new Error(`msg.endpoint ${e.host}:${port} needs a TCP client; "${client!.name || client!.id}" is a serial bus`);
+      const transport = e.transport ?? (own.transport === 'rtu' ? undefined : own.transport);
+      if (transport === undefined) throw new Error(`msg.endpoint ${e.host}:${port} needs a TCP client or msg.endpoint.transport; "${client!.name || client!.id}" is a serial bus`);
+      if (transport !== 'tcp' && transport !== 'rtu-over-tcp') throw new Error(`msg.endpoint.transport must be tcp or rtu-over-tcp, got ${JSON.stringify(transport)}`);
       const host = e.host.trim();
-      if (host === own.host && port === own.port) return client!.bus;
-      const key = `${host}:${port}`;
+      if (host === own.host && port === own.port && transport === own.transport) return client!.bus;
+      const key = `${transport} ${host}:${port}`;
       let bus = otherBuses.get(key);
-      if (!bus) otherBuses.set(key, (bus = acquireBus({ transport: own.transport, host, port })));
+      if (!bus) otherBuses.set(key, (bus = acquireBus({ transport, host, port })));
       return bus;
     }
 

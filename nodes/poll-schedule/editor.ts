@@ -3,7 +3,7 @@ declare const RED: EditorRED;
 
 interface Props extends EditorNodeProperties { system: string; protocols: string }
 
-const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'];
+const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'];
 
 RED.nodes.registerType<Props>('ems-poll-schedule', {
   category: 'energy',

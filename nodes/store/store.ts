@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { BACKENDS, InfluxStore, isValidTimeZone, openStore, systemTimeZone, type InfluxStoreOptions, type InfluxStoreStatus, type ReadingStore } from '../../lib/store';
 import { influxOptions, text, type InfluxCredentials, type InfluxDef } from './influx-options';
+import { withoutUnsetEnv } from '../unset-env';
 
 export interface StoreDef extends NodeDef, InfluxDef {
   backend: string;
@@ -49,8 +50,9 @@ export function influxStatus(RED: NodeAPI, s: InfluxStoreStatus): NodeStatus {
 type StoreNode = StoreConfigNode & Node<InfluxCredentials>;
 
 export default function init(RED: NodeAPI): void {
-  function EmsStore(this: StoreNode, def: StoreDef): void {
-    RED.nodes.createNode(this, def);
+  function EmsStore(this: StoreNode, configured: StoreDef): void {
+    RED.nodes.createNode(this, configured);
+    const def = withoutUnsetEnv(configured);
     const node = this;
     const users = new Map<string, Node>();
     let store: ReadingStore | null = null;

@@ -7,6 +7,7 @@ import { defineSystem, registerRunningServices, undefineSystem, unregisterRunnin
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { isValidTimeZone, systemTimeZone, type ReadingStore } from '../../lib/store';
 import type { StoreConfigNode } from '../store/store';
+import { withoutUnsetEnv } from '../unset-env';
 
 export interface SystemDef extends NodeDef {
   store: string;
@@ -36,8 +37,9 @@ export function resolveUnderUserDir(configured: string | undefined, userDir: str
 }
 
 export default function init(RED: NodeAPI): void {
-  function EmsSystem(this: SystemConfigNode, def: SystemDef): void {
-    RED.nodes.createNode(this, def);
+  function EmsSystem(this: SystemConfigNode, configured: SystemDef): void {
+    RED.nodes.createNode(this, configured);
+    const def = withoutUnsetEnv(configured);
     const node = this;
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir || path.join(os.homedir(), '.node-red');
     const storeNode = RED.nodes.getNode(def.store) as StoreConfigNode | null;

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { UtilitarianClient } from '../../lib/clients/utilitarian';
+import { withoutUnsetEnv } from '../unset-env';
 
 export interface UtilitarianServerDef extends NodeDef {
   url: string;
@@ -22,10 +23,10 @@ export interface UtilitarianServerNode extends Node<Credentials> {
 }
 
 export default function init(RED: NodeAPI): void {
-  function UtilitarianServer(this: UtilitarianServerNode, def: UtilitarianServerDef): void {
-    RED.nodes.createNode(this, def);
-    // An unset ${ENV} may arrive unresolved: that is "not configured" too, not an error.
-    const url = (def.url ?? '').trim().replace(/^\$\{\w+\}$/, '');
+  function UtilitarianServer(this: UtilitarianServerNode, configured: UtilitarianServerDef): void {
+    RED.nodes.createNode(this, configured);
+    const def = withoutUnsetEnv(configured);
+    const url = (def.url ?? '').trim();
     const creds = this.credentials ?? {};
     const token = creds.token || (def.tokenEnv ? process.env[def.tokenEnv.trim()] : undefined) || undefined;
     if (url) {

@@ -52,8 +52,9 @@ describe('shipped EMS flow (real Node-RED, settings.js, flows/ems.json)', () => 
       assert.ok(examples.some((f) => fs.readFileSync(path.join(examplesDir, f), 'utf8').includes(`"${t}"`)), `an example uses ${t}`);
     }
     for (const f of examples) {
-      const flow = JSON.parse(fs.readFileSync(path.join(examplesDir, f), 'utf8')) as { type: string }[];
-      for (const n of flow) assert.ok(types.has(n.type) || ['tab', 'group'].includes(n.type), `${f}: unknown node type ${n.type}`);
+      const flow = JSON.parse(fs.readFileSync(path.join(examplesDir, f), 'utf8')) as { id: string; type: string }[];
+      const subflows = new Set(flow.filter((n) => n.type === 'subflow').map((n) => `subflow:${n.id}`));
+      for (const n of flow) assert.ok(types.has(n.type) || subflows.has(n.type) || ['tab', 'group', 'subflow'].includes(n.type), `${f}: unknown node type ${n.type}`);
     }
     const editorHtml = await (await fetch(`${ems.url}/nodes`, { headers: { ...editorHeaders(token), Accept: 'text/html' } })).text();
     assert.match(editorHtml, /category:\s*"energy"/);

@@ -9,6 +9,7 @@ const ENERGY = '1-0:1.8.0';
 describe('polling the meters defined through the API (real Node-RED, flows/ems.json)', () => {
   let bus: ModbusMeterSimulator;
   let gateway: ModbusMeterSimulator;
+  let converter: ModbusMeterSimulator;
   let busPort: number;
   let gatewayPort: number;
   let ems: RunningEms;
@@ -30,6 +31,7 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
     busPort = await bus.listen(0);
     gateway = new ModbusMeterSimulator({ units: [{ unit: 5, profile: 'carlo-gavazzi-em24' }], speed: 120 });
     gatewayPort = await gateway.listen(0);
+    converter = new ModbusMeterSimulator({ units: [{ unit: 7, profile: 'abb-a44' }], speed: 120, framing: 'rtu-over-tcp' });
     ems = await startEms({ EMS_MODBUS_HOST: '127.0.0.1', EMS_MODBUS_PORT: String(busPort), EMS_TIME_ZONE: 'UTC', EMS_DEMO_SEED: '0' });
     api = await loginApi(ems.url);
     const f = await api('POST', '/api/folders', { name: 'E2E plant' });
@@ -41,6 +43,7 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
     await ems?.stop();
     await bus?.close();
     await gateway?.close();
+    await converter?.close();
   });
 
   it('polls a meter created with POST /api/meters every interval_time seconds, without a redeploy', async () => {
@@ -85,9 +88,19 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
     assert.ok(rows.every((r) => r.meter === 'e2e-gateway' && r.unit === 'kWh'));
   });
 
-  it('logs poll-failed for a dead unit and an unsupported protocol, stores no value, and recovers after an update', async () => {
+  it('polls a meter behind a Modbus RTU-over-TCP converter, and refuses a serial modbus-rtu meter when it is defined', async () => {
+    const converterPort = await converter.listen(0);
+    const created = await meter('e2e-rtu-tcp', { protocol: 'modbus-rtu-over-tcp', port: converterPort, connection_address: '7', profile: 'abb-a44' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const rows = await eventually(15_000, async () => { const r = await readings('e2e-rtu-tcp'); return r.length >= 2 ? r : undefined; });
+    assert.ok(rows.every((r) => r.meter === 'e2e-rtu-tcp' && r.unit === 'kWh' && r.value > 0));
+    const serial = await meter('e2e-rtu', { protocol: 'modbus-rtu', ip_address: '/dev/ttyEMS-none', connection_address: '5' });
+    assert.equal(serial.status, 400);
+    assert.match(serial.body.error, /^protocol "modbus-rtu" is not polled by the EMS yet: .*modbus-rtu-over-tcp/);
+  });
+
+  it('logs poll-failed for a dead unit, stores no value, and recovers after an update', async () => {
     assert.equal((await meter('e2e-dead', { connection_address: '9' })).status, 201);
-    assert.equal((await meter('e2e-rtu', { protocol: 'modbus-rtu', ip_address: '/dev/ttyEMS-none', connection_address: '5' })).status, 201);
     const dead = await eventually(20_000, async () => {
       const { body } = await api('GET', '/api/events?filter=poll-failed&meter=e2e-dead');
       return body.data?.length ? body.data : undefined;
@@ -95,13 +108,7 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
     assert.equal(dead[0].meter_name, 'e2e-dead');
     assert.equal(dead[0].level, 'error');
     assert.match(dead[0].event, /^poll failed: /);
-    const rtu = await eventually(10_000, async () => {
-      const { body } = await api('GET', '/api/events?filter=poll-failed&meter=e2e-rtu');
-      return body.data?.length ? body.data : undefined;
-    });
-    assert.equal(rtu[0].event, 'poll failed: protocol modbus-rtu is not supported yet');
     assert.deepEqual(await readings('e2e-dead'), []);
-    assert.deepEqual(await readings('e2e-rtu'), []);
     const status = (await api('GET', '/api/polling')).body.data.find((m: any) => m.meter === 'e2e-dead');
     assert.equal(status.last.ok, false);
     assert.ok(status.failures >= 1);

@@ -172,7 +172,7 @@ describe('definition fields are bounded', () => {
     await refused({ ip_address: '/dev/../etc/passwd', port: 0 }, /serial device path under \/dev/);
     await refused({ name: 'x'.repeat(10_000) }, /^name "x{40}\.\.\." must be at most 100 characters/);
     await refused({ number_meter: 'a\nb' }, /^number_meter "a\\nb" must not contain control characters/);
-    const serial = await x.call('meters.create', 'boss', { body: sdm(x.a._id, 'Serial', { protocol: 'modbus-rtu', ip_address: '/dev/ttyUSB0', port: 0 }) });
+    const serial = await x.call('meters.create', 'boss', { body: sdm(x.a._id, 'Serial', { protocol: 'mbus', ip_address: '/dev/ttyUSB0', port: 0 }) });
     assert.equal(serial.status, 201, serial.error!);
   });
 });

@@ -25,7 +25,7 @@ describe('the package', () => {
 
   it('registers every node of nodes/ with Node-RED, with its editor, catalog and help built', () => {
     assert.equal(pkg['node-red'].version, '>=4.1.0');
-    const dirs = fs.readdirSync(path.join(ROOT, 'nodes'));
+    const dirs = fs.readdirSync(path.join(ROOT, 'nodes'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
     assert.deepEqual(Object.values(pkg['node-red'].nodes).sort(), dirs.map((d) => `dist/nodes/${d}/${d}.js`).sort());
     for (const d of dirs) {
       for (const f of [`${d}.js`, `${d}.html`, `locales/en-US/${d}.json`, `locales/en-US/${d}.html`]) {
