@@ -38,7 +38,7 @@ describe('the package', () => {
       }
     }
     assert.equal(pkg.engines.node, '>=20');
-    assert.deepEqual(pkg.files, ['dist/', '!dist/test/', '!dist/bench/', '!dist/**/*.map', 'examples/']);
+    assert.deepEqual(pkg.files, ['dist/', '!dist/test/', '!dist/bench/', '!dist/**/*.map', 'examples/', 'CHANGELOG.md']);
     assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'lib', 'protocols', 'modbus', 'profiles', 'README.md')), 'the profile format ships with the profiles');
     assert.equal(pkg.bin['ems-sim'], 'dist/bin/ems-sim.js');
     assert.equal(pkg.bin['ems-tariff'], 'dist/bin/ems-tariff.js');
