@@ -2,15 +2,17 @@
 /**
  * ems-tariff: checks a tariff JSON file and prices interval consumption from CSV with it.
  *   ems-tariff check T.json
- *   ems-tariff price --tariff T.json [--csv FILE|-] [--from TIME] [--to TIME] [--format json|table]
+ *   ems-tariff price --tariff T.json [--csv FILE|-] [--separator auto|,|;|tab] [--decimal-comma]
+ *                    [--max-rows N] [--from TIME] [--to TIME] [--format json|table]
  * Exit 0 ok; 1 invalid tariff or data the tariff cannot price; 2 bad options or CSV (the message
- * names the option, or the row and column).
+ * names the option, or the line, column and value).
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeTariff, formatTariffDescription } from '../lib/tariff/describe';
 import { localIso } from '../lib/tariff/calendar';
-import { CsvError, parseIntervalsCsvRows, parseTime } from '../lib/tariff/csv';
+import { CSV_MAX_BYTES, CSV_MAX_ROWS, CsvError, toCsvSeparator } from '../lib/csv';
+import { parseIntervalsCsvRows, parseTime } from '../lib/tariff/csv';
 import { PriceError, priceConsumption } from '../lib/tariff/price';
 import type { PriceLine, PriceResult, Tariff } from '../lib/tariff/types';
 import { TariffValidationError, validateTariff } from '../lib/tariff/validate';
@@ -20,10 +22,14 @@ class UsageError extends Error {}
 const HELP = [
   'Usage: ems-tariff check T.json',
   '         validate a tariff and print its versions, seasons, day types, bands and rates',
-  '       ems-tariff price --tariff T.json [--csv FILE|-] [--from TIME] [--to TIME] [--format json|table]',
+  '       ems-tariff price --tariff T.json [--csv FILE|-] [--separator auto|,|;|tab] [--decimal-comma]',
+  '                        [--max-rows N] [--from TIME] [--to TIME] [--format json|table]',
   '         price interval consumption; CSV header start,end,quantity,unit[,obis][,meter][,energyType]',
-  '         (stdin when --csv is absent or -); TIME is ISO 8601 with offset or Z, or local',
-  '         "YYYY-MM-DD HH:MM[:SS]" in the tariff\'s zone; --format table (default) or json',
+  '         (stdin when --csv is absent or -); quoted fields, a BOM and # comment lines are fine;',
+  '         --separator auto (default) takes , ; or tab from the header line; --decimal-comma reads',
+  `         quantities such as 1.234,56 (European spreadsheets); --max-rows (default ${CSV_MAX_ROWS}) bounds the rows;`,
+  '         TIME is ISO 8601 with offset or Z, or local "YYYY-MM-DD HH:MM[:SS]" in the tariff\'s zone;',
+  '         --format table (default) or json',
   '',
 ].join('\n');
 
@@ -83,10 +89,23 @@ function table(result: PriceResult, zone: string): string {
 }
 
 function price(args: string[]): number {
-  const { values } = parse(args, { tariff: { type: 'string' }, csv: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' } }, false);
+  const { values } = parse(args, {
+    tariff: { type: 'string' }, csv: { type: 'string' }, separator: { type: 'string' }, 'decimal-comma': { type: 'boolean' }, 'max-rows': { type: 'string' },
+    from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' },
+  }, false);
   if (!values.tariff) throw new UsageError('--tariff FILE is required (see ems-tariff --help)');
   const format = (values.format as string | undefined) ?? 'table';
   if (format !== 'json' && format !== 'table') throw new UsageError(`--format must be json or table, got ${JSON.stringify(format)}`);
+  let separator;
+  try {
+    separator = toCsvSeparator(values.separator, '--separator');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const maxRowsText = values['max-rows'] as string | undefined;
+  if (maxRowsText !== undefined && !/^[1-9]\d*$/.test(maxRowsText)) throw new UsageError(`--max-rows must be a whole number > 0, got ${JSON.stringify(maxRowsText)}`);
+  const maxRows = maxRowsText === undefined ? CSV_MAX_ROWS : Number(maxRowsText);
+  const maxBytes = Math.max(CSV_MAX_BYTES, maxRows * 128); // room for 128 bytes a row
   const tariff = readTariff(values.tariff as string, '--tariff');
   const time = (name: 'from' | 'to') => {
     const v = values[name] as string | undefined;
@@ -106,7 +125,7 @@ function price(args: string[]): number {
   }
   let parsed;
   try {
-    parsed = parseIntervalsCsvRows(text, tariff.timeZone);
+    parsed = parseIntervalsCsvRows(text, tariff.timeZone, { separator, decimalComma: values['decimal-comma'] === true, maxRows, maxBytes });
   } catch (e) {
     if (e instanceof CsvError) throw new UsageError(`${csvFile === '-' ? 'stdin' : csvFile}: ${e.message}`);
     throw e;
@@ -115,7 +134,7 @@ function price(args: string[]): number {
   try {
     result = priceConsumption(tariff, parsed.intervals, { from, to });
   } catch (e) {
-    if (e instanceof PriceError) throw new PriceError(e.message.replace(/^interval (\d+)/, (_, i: string) => `row ${parsed.rows[Number(i)]}`));
+    if (e instanceof PriceError) throw new PriceError(e.message.replace(/^interval (\d+)/, (_, i: string) => `line ${parsed.rows[Number(i)]}`));
     throw e;
   }
   process.stdout.write(format === 'json' ? JSON.stringify(result, null, 2) + '\n' : table(result, tariff.timeZone));

@@ -17,6 +17,7 @@ export * as hexSim from './sim/hex';
 export * as pipeline from './pipeline';
 export * as tariff from './tariff';
 export * as billing from './billing';
+export * as csv from './csv';
 export * as g13 from './clients/g13';
 export * as g13Sim from './sim/g13';
 export { Decimal } from './money/decimal';

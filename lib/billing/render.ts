@@ -3,6 +3,7 @@
  * HTML page (inline print CSS, no scripts or external resources, all text escaped). Times are shown
  * in the bill's (the tariff's) time zone.
  */
+import { writeCsv, type CsvValue } from '../csv';
 import { Decimal } from '../money/decimal';
 import { qualityFlags } from '../model';
 import { offsetAt, toLocal } from '../model/time';
@@ -42,26 +43,18 @@ export const CSV_COLUMNS = [
   'season', 'period', 'tier', 'register', 'quantity', 'unit', 'rate', 'amount', 'currency', 'note',
 ] as const;
 
-/** One CSV field (RFC 4180); text starting with = + - @ (not a number) is prefixed with ' against spreadsheet formulas. */
-function csvField(value: unknown): string {
-  let s = value === undefined || value === null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(s) && Decimal.parse(s) === undefined) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csvRow(bill: Bill, l: BillLine): string {
-  const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+function csvRow(bill: Bill, l: BillLine): Record<(typeof CSV_COLUMNS)[number], CsvValue> {
+  return {
     bill: bill.number ?? 'draft', kind: bill.kind, subject: bill.subject.id, meter: l.meter ?? (bill.subject.type === 'meter' ? bill.subject.id : ''),
     line: l.kind, charge: l.charge, category: l.category, cycle_from: localIso(l.cycleFrom, bill.timeZone), cycle_to: localIso(l.cycleTo, bill.timeZone),
     version: l.version, season: l.season, period: l.period, tier: l.tier, register: l.register, quantity: l.quantity, unit: l.unit,
     rate: l.rate, amount: l.amount, currency: bill.currency, note: l.note,
   };
-  return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
 }
 
-/** The bill's lines and taxes as CSV, header first, CRLF line ends. */
+/** The bill's lines and taxes as CSV (lib/csv: RFC 4180, formulas guarded), header first, CRLF line ends. */
 export function billToCsv(bill: Bill): string {
-  return [CSV_COLUMNS.join(','), ...[...bill.lines, ...bill.taxes].map((l) => csvRow(bill, l))].join('\r\n') + '\r\n';
+  return writeCsv(CSV_COLUMNS, [...bill.lines, ...bill.taxes].map((l) => csvRow(bill, l)));
 }
 
 /** Escapes text for HTML element content and attribute values. */

@@ -10,6 +10,7 @@
  */
 import type { Reading } from '../model/reading';
 import { Decimal } from '../money/decimal';
+import { writeCsv } from '../csv';
 import { priceConsumption } from '../tariff/price';
 import type { Tariff } from '../tariff/types';
 import type { ReadingStore } from '../store/types';
@@ -217,19 +218,14 @@ export async function tariffReport(store: ReadingStore, o: ReportOptions): Promi
   };
 }
 
-function csvCell(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-/** The report as CSV: a header row, then one line per step (costs and currency only with a tariff). */
+/** The report as CSV (lib/csv, CRLF): a header row, then one line per step (costs and currency only with a tariff). */
 export function reportCsv(r: TariffReport): string {
   const head = ['date', 'date_to', ...TARIFF_KEYS, 'total', 'unit'];
   if (r.tariff) head.push(...COST_KEYS, 'currency');
-  const lines = [head.join(',')];
-  for (const row of r.rows) {
+  const rows = r.rows.map((row) => {
     const cells = [row.date, row.date_to, ...TARIFF_KEYS.map((k) => row[k]), row.total, r.unit];
     if (r.tariff) cells.push(...COST_KEYS.map((k) => row[k] ?? '0'), r.tariff.currency);
-    lines.push(cells.map(csvCell).join(','));
-  }
-  return `${lines.join('\r\n')}\r\n`;
+    return cells;
+  });
+  return writeCsv(head, rows);
 }

@@ -4,6 +4,8 @@ declare const RED: EditorRED;
 interface Props extends EditorNodeProperties {
   tariff: string;
   output: string;
+  separator: string;
+  decimalComma: boolean;
 }
 
 RED.nodes.registerType<Props>('ems-price', {
@@ -17,6 +19,8 @@ RED.nodes.registerType<Props>('ems-price', {
     name: { value: '' },
     tariff: { value: '', type: 'ems-tariff', required: true },
     output: { value: 'result', validate: (v: string) => v === 'result' || v === 'total' },
+    separator: { value: 'auto', validate: (v: string) => v === undefined || ['auto', ',', ';', 'tab'].includes(v) },
+    decimalComma: { value: false },
   },
   label() {
     if (this.name) return this.name;
@@ -29,5 +33,6 @@ RED.nodes.registerType<Props>('ems-price', {
   },
   oneditprepare() {
     $('#node-input-output').val(this.output || 'result');
+    $('#node-input-separator').val(this.separator || 'auto');
   },
 });

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { priceConsumption } from '../../lib/tariff';
+import { toCsvSeparator, type CsvSeparator } from '../../lib/csv';
+import { parseIntervalsCsv, priceConsumption } from '../../lib/tariff';
 import { toIntervals, toTime } from '../../lib/tariff/input';
 import type { ConsumptionInterval, EnergyType, PriceRequest } from '../../lib/tariff/types';
 import type { TariffConfigNode } from '../tariff/tariff';
@@ -9,12 +10,28 @@ export interface PriceDef extends NodeDef {
   tariff: string;
   /** "result": payload is the PriceResult; "total": payload is the total as a number, the result in msg.price. */
   output: string;
+  /** CSV payloads: "auto" (from the header line), ",", ";" or "tab". */
+  separator?: string;
+  /** CSV payloads: quantities with a decimal comma (1.234,56). */
+  decimalComma?: boolean;
+}
+
+export interface CsvPayloadOptions {
+  separator: 'auto' | CsvSeparator;
+  decimalComma: boolean;
 }
 
 const show = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v));
 
-/** The intervals of msg.payload: an array of intervals/records or a single one. */
-export function payloadIntervals(payload: unknown): ConsumptionInterval[] {
+/** The intervals of msg.payload: an array of intervals/records, a single one, or CSV text (a string or Buffer) read in the tariff's zone. */
+export function payloadIntervals(payload: unknown, timeZone = 'UTC', csv: CsvPayloadOptions = { separator: 'auto', decimalComma: false }): ConsumptionInterval[] {
+  if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
+    try {
+      return parseIntervalsCsv(payload, timeZone, csv);
+    } catch (e) {
+      throw new Error(`payload (CSV): ${(e as Error).message}`);
+    }
+  }
   return toIntervals(payload, 'payload');
 }
 
@@ -44,6 +61,12 @@ export default function init(RED: NodeAPI): void {
     const node = this;
     const config = RED.nodes.getNode(def.tariff) as unknown as TariffConfigNode | null;
     const totalOnly = def.output === 'total';
+    let csv: CsvPayloadOptions | undefined;
+    try {
+      csv = { separator: toCsvSeparator(def.separator), decimalComma: def.decimalComma === true };
+    } catch (e) {
+      node.error((e as Error).message);
+    }
     if (!config) node.status({ fill: 'red', shape: 'ring', text: 'ems-price.status.no-tariff' });
     else if (!config.tariff) node.status({ fill: 'red', shape: 'ring', text: 'ems-price.status.bad-tariff' });
     else node.status({});
@@ -52,7 +75,8 @@ export default function init(RED: NodeAPI): void {
       try {
         if (!config) throw new Error('no tariff: pick an ems-tariff configuration node in this node\'s settings');
         if (!config.tariff) throw new Error(config.problem ?? 'the ems-tariff configuration node has no valid tariff');
-        const intervals = payloadIntervals(msg.payload);
+        if (!csv) throw new Error(`separator (${JSON.stringify(def.separator)}) must be auto, ",", ";" or tab`);
+        const intervals = payloadIntervals(msg.payload, config.tariff.timeZone, csv);
         const request = toRequest(msg as unknown as Record<string, unknown>);
         const result = priceConsumption(config.tariff, intervals, request);
         const meters = new Set(intervals.map((i) => i.meter));

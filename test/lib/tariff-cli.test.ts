@@ -39,10 +39,31 @@ describe('ems-tariff CLI', () => {
     assert.equal(JSON.parse(r.stdout).lines[0].amount, '1.50');
   });
 
-  it('exits 2 naming the CSV row and column or the option', () => {
+  it('prices a European spreadsheet export with --decimal-comma (separator detected)', () => {
+    const r = run(['price', '--tariff', fixture('flat-vat.json'), '--csv', fixture('excel-semicolon-decimal-comma.csv'), '--decimal-comma', '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    // 1.500,0 Wh + 2,5 kWh = 4 kWh x 0.25 = 1.00; VAT 0.19; total 1.19
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.lines[0].quantity, '4');
+    assert.equal(result.total, '1.19');
+    const without = run(['price', '--tariff', fixture('flat-vat.json'), '--csv', fixture('excel-semicolon-decimal-comma.csv')]);
+    assert.equal(without.status, 2);
+    assert.match(without.stderr, /excel-semicolon-decimal-comma\.csv: line 2, column 3 \(quantity\): expected a number such as 1234\.56 \(for a decimal comma as in 0,5 turn decimalComma on\), got "1\.500,0"/);
+    const quoted = run(['price', '--tariff', fixture('flat-vat.json'), '--csv', fixture('quoted.csv'), '--format', 'json']);
+    assert.equal(quoted.status, 0, quoted.stderr);
+    assert.equal(JSON.parse(quoted.stdout).total, '4.76');
+  });
+
+  it('exits 2 naming the CSV line, column and value or the option', () => {
     const bad = run(['price', '--tariff', fixture('flat-vat.json')], 'start,end,quantity,unit\n2026-04-07 00:00,2026-04-07 01:00,four,kWh\n');
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /row 2, column 3 \(quantity\): expected a number, got "four"/);
+    assert.match(bad.stderr, /line 2, column 3 \(quantity\): expected a number, got "four"/);
+    const many = run(['price', '--tariff', fixture('flat-vat.json'), '--csv', fixture('two-rows.csv'), '--max-rows', '1']);
+    assert.equal(many.status, 2);
+    assert.match(many.stderr, /two-rows\.csv: CSV has too many rows: more than 1 after the header/);
+    const sep = run(['price', '--tariff', fixture('flat-vat.json'), '--separator', '|'], '');
+    assert.equal(sep.status, 2);
+    assert.match(sep.stderr, /--separator \("\|"\) must be auto, ",", ";" or tab/);
     const option = run(['price', '--tariff', fixture('flat-vat.json'), '--format', 'xml'], '');
     assert.equal(option.status, 2);
     assert.match(option.stderr, /--format must be json or table, got "xml"/);
@@ -54,10 +75,10 @@ describe('ems-tariff CLI', () => {
     assert.match(missing.stderr, /--tariff FILE is required/);
   });
 
-  it('exits 1 naming the row an unpriceable interval came from', () => {
+  it('exits 1 naming the line an unpriceable interval came from', () => {
     const r = run(['price', '--tariff', fixture('flat-vat.json')], 'start,end,quantity,unit\n2025-04-07 00:00,2025-04-07 01:00,4,kWh\n');
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /row 2 .*no tariff version is valid/);
+    assert.match(r.stderr, /line 2 .*no tariff version is valid/);
   });
 
   it('check prints a summary of a valid tariff and the problems of an invalid one', () => {

@@ -107,6 +107,24 @@ describe('ems-price', () => {
     assert.match(why(c4), /^msg\.from \("yesterday"\) must be a time/);
   });
 
+  it('prices CSV text from a European spreadsheet (semicolons, decimal comma, local times) with Decimal comma on', async () => {
+    // the same day as above, 1,0 or 2,0 kWh an hour, local times in the tariff's zone (Berlin)
+    const hh = (h: number) => `2026-01-${h < 24 ? '14' : '15'} ${String(h % 24).padStart(2, '0')}:00`;
+    const csv = '\ufeffstart;end;quantity;unit;meter\r\n' +
+      Array.from({ length: 24 }, (_, h) => `${hh(h)};${hh(h + 1)};${quantity(h)},0;kWh;"Flat 12; east"\r\n`).join('');
+    await helper.load([tariffNode, priceNode], flow({ decimalComma: true }));
+    const { out, caught } = await price({ payload: csv });
+    assert.equal(caught, undefined, caught?.error?.message);
+    assert.equal(out.payload.total, '8.33');
+    assert.equal(out.topic, 'Flat 12; east');
+
+    await helper.unload();
+    await helper.load([tariffNode, priceNode], flow());
+    const refused = await price({ payload: Buffer.from(csv) });
+    assert.equal(refused.out, undefined);
+    assert.equal(why(refused.caught), 'payload (CSV): line 2, column 3 (quantity): expected a number such as 1234.56 (for a decimal comma as in 0,5 turn decimalComma on), got "1,0"');
+  });
+
   it('the example flow prices its day of consumption and catches its bad interval', async () => {
     const file = path.join(__dirname, '..', '..', '..', 'examples', 'Price - time-of-use tariff.json');
     const example = JSON.parse(fs.readFileSync(file, 'utf8')) as any[];
