@@ -109,7 +109,8 @@ describe('poll jobs (one message per poll, ended by its answer or a timeout)', (
     assert.equal(msg.meter.password, 'pw');
     assert.equal(msg.unit, 4);
     assert.equal(msg.profile, 'eastron-sdm630');
-    assert.deepEqual(msg.endpoint, { host: '10.0.0.9', port: 1502 });
+    assert.deepEqual(msg.endpoint, { host: '10.0.0.9', port: 1502, transport: 'tcp' });
+    assert.deepEqual(pollMessage(record('r1', { protocol: 'modbus-rtu-over-tcp' }), { id: 'p3', meter: 'r1', due: MON, started: MON }).endpoint, { host: '10.0.0.9', port: 1502, transport: 'rtu-over-tcp' });
     const mbus = pollMessage(record('h1', { protocol: 'mbus', connection_address: '12' }), { id: 'p2', meter: 'h1', due: MON, started: MON });
     assert.equal(mbus.unit, undefined);
     assert.equal(mbus.endpoint, undefined);

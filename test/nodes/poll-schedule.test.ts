@@ -74,7 +74,7 @@ describe('ems-poll-schedule', () => {
     assert.equal(msg.meter.password, 'secret', 'protocol nodes get the password');
     assert.equal(msg.unit, 3);
     assert.equal(msg.profile, 'eastron-sdm630');
-    assert.deepEqual(msg.endpoint, { host: '127.0.0.1', port: 5020 });
+    assert.deepEqual(msg.endpoint, { host: '127.0.0.1', port: 5020, transport: 'tcp' });
     assert.equal(msg.poll.meter, 'main-incomer');
     assert.ok(poller().status('main-incomer')!.running);
     node.receive({ ...msg, payload: [{ meter: 'main-incomer', obis: '1-0:1.8.0', value: 1, unit: 'kWh', time: Date.now() }] });
