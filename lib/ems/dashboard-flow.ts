@@ -16,9 +16,10 @@
  *     keep.splice(at, 0, ...require('./dist/lib/ems/dashboard-flow').dashboardFlow());
  *     fs.writeFileSync(f, JSON.stringify(keep, null, 4) + '\n')"
  */
+import { mainRegister } from '../model/obis';
 import {
-  chartPoints, dueRefreshes, eventRows, liveValues, localDate, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult, RANGES, readingsRequest,
-  reportRows, trackClient, visibleMeters,
+  chartPoints, dueRefreshes, emsTimeZone, eventRows, liveValues, localDate, meterRequests, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult,
+  quantityOf, RANGES, readingsRequest, reportRows, trackClient, visibleMeters,
 } from './dashboard';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
@@ -28,7 +29,9 @@ const SYSTEM = 'ems-system-main';
 const STORE = 'ems-store-main';
 /** Widget types that receive per-client data (all of the tab's): Dashboard 2.0 sends their client-targeted messages to that client only. */
 export const CLIENT_TYPES = ['ui-notification', 'ui-control', 'ui-text', 'ui-table', 'ui-dropdown', 'ui-chart', 'ui-button'];
-const TZ = "const tz = env.get('EMS_TIME_ZONE') || 'UTC';";
+/** The EMS time zone in a function node: EMS_TIME_ZONE, else (unset, or an unreplaced "${EMS_TIME_ZONE}") the system's, as the EMS does. */
+const TZ = `${emsTimeZone}
+const tz = emsTimeZone(env.get('EMS_TIME_ZONE'));`;
 
 /** Column x positions and row y of a node on the tab. */
 const at = (col: number, row: number) => ({ x: 390 + col * 230, y: 60 + row * 60 });
@@ -42,10 +45,10 @@ function inject(id: string, name: string, seconds: number, delay: number, topic:
 function api(id: string, name: string, operation: string, wires: string[], pos: { x: number; y: number }): FlowNode {
   return { id, type: 'ems-api', z: TAB, name, system: SYSTEM, operation, identity: 'dashboard', user: '', ...pos, wires: [wires] };
 }
-function text(id: string, group: string, label: string, order: number, pos: { x: number; y: number }): FlowNode {
+function text(id: string, group: string, label: string, order: number, pos: { x: number; y: number }, wrapText = false): FlowNode {
   return {
     id, type: 'ui-text', z: TAB, group, order, width: 0, height: 0, name: '', label, format: '{{msg.payload}}', layout: 'row-spread',
-    style: false, font: '', fontSize: 16, color: '#717171', wrapText: false, className: `ems-${id}`, value: 'payload', valueType: 'msg', ...pos, wires: [],
+    style: false, font: '', fontSize: 16, color: '#717171', wrapText, className: `ems-${id}`, value: 'payload', valueType: 'msg', ...pos, wires: [],
   };
 }
 function table(id: string, group: string, label: string, order: number, pos: { x: number; y: number }): FlowNode {
@@ -90,7 +93,7 @@ function configNodes(): FlowNode[] {
     group('dash-grp-ov-meters', 'Meters', 'overview', 8, 2),
     group('dash-grp-ov-alarms', 'Active alarms', 'overview', 12, 3),
     group('dash-grp-mt-pick', 'Meter and range', 'meter', 4, 1),
-    group('dash-grp-mt-chart', 'Consumption', 'meter', 8, 2),
+    group('dash-grp-mt-chart', 'Consumption per window', 'meter', 8, 2),
     group('dash-grp-mt-live', 'Live values', 'meter', 4, 3),
     group('dash-grp-mt-poll', 'Poll', 'meter', 4, 4),
     group('dash-grp-rp', 'Consumption and cost by tariff', 'reports', 12, 1),
@@ -115,7 +118,6 @@ node.status({ fill: 'green', shape: 'dot', text: Object.keys(clients).length + '
 return [out.map((r) => Object.assign(r, { params: {}, query: {}, payload: {} }))];`;
   const page = `${visibleMeters}
 ${localDate}
-${readingsRequest}
 ${pageMessages}
 ${TZ}
 const clients = flow.get('dash_clients') || {};
@@ -140,13 +142,15 @@ return pageMessages(msg.dash, v.ids, Date.now(), tz, v.intervals).map((m) => m &
     fn('dash-clients', 'clients', track, [['dash-meters']], at(0, 1)),
     api('dash-meters', 'meters of the user', 'meters.list', ['dash-page'], at(1, 1)),
     fn('dash-page', 'page data', page, [
-      ['dash-ov-latest'], ['dash-mt-meter'], ['dash-mt-range'], ['dash-mt-latest'], ['dash-mt-readings'], ['dash-rp-meter'], ['dash-rp-step'], ['dash-rp-report'], ['dash-ev-list'],
+      ['dash-ov-latest'], ['dash-mt-meter'], ['dash-mt-range'], ['dash-mt-latest'], ['dash-rp-meter'], ['dash-rp-step'], ['dash-rp-report'], ['dash-ev-list'],
     ], at(2, 1)),
   ];
 }
 
 function overview(): FlowNode[] {
-  const shape = `${overviewFromLatest}
+  const shape = `${mainRegister}
+${quantityOf}
+${overviewFromLatest}
 ${localDate}
 ${TZ}
 const ids = Array.isArray(msg.meterIds) ? msg.meterIds : [];
@@ -163,6 +167,7 @@ return [
   o.ids.length ? null : { ...c, meterIds: [], none: true },
 ];`;
   const sum = `${localDate}
+${quantityOf}
 ${monthSummary}
 ${overviewTotals}
 ${TZ}
@@ -197,30 +202,41 @@ return [{ ...c, payload: t.today }, { ...c, payload: t.todayCost }, { ...c, payl
     fn('dash-ov-shape', 'overview of the user\'s meters', shape, [['dash-ov-meters'], ['dash-ov-alarm-count'], ['dash-ov-alarms'], ['dash-ov-report'], ['dash-ov-cons']], at(4, 0)),
     api('dash-ov-report', 'month report per meter', 'reports.tariffs', ['dash-ov-cons'], at(4, 3)),
     fn('dash-ov-cons', 'today / this month', sum, [['dash-ov-today'], ['dash-ov-today-cost'], ['dash-ov-month'], ['dash-ov-month-cost']], at(5, 3)),
-    text('dash-ov-today', g, 'Consumption today', 1, at(6, 3)),
+    // Wrapped: one amount per medium and unit can be longer than the group is wide.
+    text('dash-ov-today', g, 'Consumption today', 1, at(6, 3), true),
     text('dash-ov-today-cost', g, 'Cost today', 2, at(6, 4)),
-    text('dash-ov-month', g, 'Consumption this month', 3, at(6, 5)),
+    text('dash-ov-month', g, 'Consumption this month', 3, at(6, 5), true),
     text('dash-ov-month-cost', g, 'Cost this month', 4, at(6, 6)),
-    text('dash-ov-alarm-count', g, 'Active alarms', 5, at(6, 1)),
-    table('dash-ov-meters', 'dash-grp-ov-meters', 'Meters', 1, at(6, 0)),
-    table('dash-ov-alarms', 'dash-grp-ov-alarms', 'Active alarms', 1, at(6, 2)),
+    // The group titles name the tables: no label of their own (a title once).
+    text('dash-ov-alarm-count', 'dash-grp-ov-alarms', 'Meters without recent readings', 1, at(6, 1)),
+    table('dash-ov-meters', 'dash-grp-ov-meters', '', 1, at(6, 0)),
+    table('dash-ov-alarms', 'dash-grp-ov-alarms', '', 2, at(6, 2)),
   ];
 }
 
 function meterPage(): FlowNode[] {
-  const live = `${liveValues}
-node.status({ fill: 'green', shape: 'dot', text: String(msg.meter) });
-return { _client: msg._client, payload: liveValues(msg.payload, msg.meter) };`;
-  const points = `${chartPoints}
+  const live = `${mainRegister}
+${liveValues}
+${readingsRequest}
+${meterRequests}
+// The live values, and the chart of the meter's main register (its energy or volume), or why there is none.
 const c = { _client: msg._client };
-const r = chartPoints(msg.payload);
+const r = meterRequests(msg.payload, msg.meter, msg.dashRange);
+node.status({ fill: 'green', shape: 'dot', text: String(msg.meter) + (r.request ? ' ' + r.request.query.obis : '') });
+if (!r.request) return [{ ...c, payload: r.live }, null, { ...c, payload: [], action: 'replace' }, { ...c, payload: r.none }];
+return [{ ...c, payload: r.live }, { ...c, ...r.request }, null, null];`;
+  const points = `${chartPoints}
+${TZ}
+const c = { _client: msg._client };
+const r = chartPoints(msg.payload, tz);
 if (r.error) {
   node.status({ fill: 'red', shape: 'ring', text: r.error });
   return [null, { ...c, payload: r.error }];
 }
-const total = r.points.reduce((s, p) => s + p.value, 0);
+const total = r.points.reduce((s, p) => s + (p.value || 0), 0);
 node.status({ fill: 'green', shape: 'dot', text: r.points.length + ' points' });
-return [{ ...c, topic: msg.topic, payload: r.points, action: 'replace' }, { ...c, payload: msg.topic + ': ' + total.toFixed(2) + ' kWh' }];`;
+const series = r.unit ? msg.topic + ' (' + r.unit + ')' : msg.topic;
+return [{ ...c, topic: series, payload: r.points, action: 'replace' }, { ...c, payload: (msg.topic + ': ' + total.toFixed(r.unit === 'm3' ? 3 : 2) + ' ' + r.unit).trim() }];`;
   const pollReq = `// The meter this client shows (resolved to one it may see by the page data function).
 const c = (flow.get('dash_clients') || {})[msg._client && msg._client.socketId];
 if (!c || !c.meter) return [null, { _client: msg._client, payload: 'Pick a meter first' }];
@@ -236,20 +252,22 @@ return { _client: msg._client, payload: text };`;
       id: 'dash-mt-latest', type: 'ems-store-query', z: TAB, name: 'newest values of the meter', store: STORE, mode: 'latest', meter: '', obis: '', range: '', window: '', fn: '', limit: '', interval: '',
       ...at(3, 10), wires: [['dash-mt-live-rows']],
     },
-    fn('dash-mt-live-rows', 'live values', live, [['dash-mt-live']], at(4, 10)),
-    api('dash-mt-readings', 'meter readings', 'meters.readings', ['dash-mt-points'], at(3, 11)),
-    fn('dash-mt-points', 'chart points', points, [['dash-mt-chart'], ['dash-mt-total']], at(4, 11)),
+    fn('dash-mt-live-rows', 'live values, chart request', live, [['dash-mt-live'], ['dash-mt-readings'], ['dash-mt-chart'], ['dash-mt-total']], at(4, 10)),
+    api('dash-mt-readings', 'meter readings', 'meters.readings', ['dash-mt-points'], at(5, 11)),
+    fn('dash-mt-points', 'chart points', points, [['dash-mt-chart'], ['dash-mt-total']], at(6, 11)),
     {
-      id: 'dash-mt-chart', type: 'ui-chart', z: TAB, group: 'dash-grp-mt-chart', name: '', label: 'Energy per window (kWh)', order: 1, chartType: 'bar',
-      category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: 'time', xAxisPropertyType: 'property', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto',
-      xmin: '', xmax: '', yAxisLabel: 'kWh', yAxisProperty: 'value', yAxisPropertyType: 'property', ymin: '0', ymax: '', bins: 10, action: 'replace', stackSeries: false,
+      // One bar per window on a category axis labelled with the window's start in the EMS time zone (chartPoints):
+      // a time axis would centre each bar on its start and label it in the browser's zone. The series names the unit.
+      id: 'dash-mt-chart', type: 'ui-chart', z: TAB, group: 'dash-grp-mt-chart', name: '', label: '', order: 1, chartType: 'bar',
+      category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: 'window', xAxisPropertyType: 'property', xAxisType: 'category', xAxisFormat: '', xAxisFormatType: 'auto',
+      xmin: '', xmax: '', yAxisLabel: '', yAxisProperty: 'value', yAxisPropertyType: 'property', ymin: '0', ymax: '', bins: 10, action: 'replace', stackSeries: false,
       pointShape: 'circle', pointRadius: 4, showLegend: true, removeOlder: 0, removeOlderUnit: '86400', removeOlderPoints: '',
       colors: ['#2e8b57', '#0095FF', '#FF7F0E', '#A347E1', '#D62728', '#FF9896', '#9467BD', '#C5B0D5', '#2CA02C'],
       textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 8, height: 6, className: 'ems-dash-mt-chart', interpolation: 'linear',
-      ...at(5, 11), wires: [[]],
+      ...at(7, 11), wires: [[]],
     },
-    text('dash-mt-total', 'dash-grp-mt-pick', 'Total in range', 3, at(5, 12)),
-    table('dash-mt-live', 'dash-grp-mt-live', 'Live values', 1, at(5, 10)),
+    text('dash-mt-total', 'dash-grp-mt-pick', 'Total in range', 3, at(7, 12)),
+    table('dash-mt-live', 'dash-grp-mt-live', '', 1, at(5, 10)),
     {
       id: 'dash-mt-poll', type: 'ui-button', z: TAB, group: 'dash-grp-mt-poll', name: '', label: 'Poll now', order: 1, width: 0, height: 0, emulateClick: false, tooltip: 'Poll the meter now (operators and admins)',
       color: '', bgcolor: '', className: 'ems-dash-mt-poll', icon: 'refresh', iconPosition: 'left', payload: 'poll', payloadType: 'str', topic: 'dash-poll', topicType: 'str',
@@ -259,7 +277,7 @@ return { _client: msg._client, payload: text };`;
     fn('dash-mt-poll-req', 'poll request', pollReq, [['dash-mt-poll-api'], ['dash-mt-poll-status']], at(4, 13)),
     api('dash-mt-poll-api', 'poll now', 'meters.poll', ['dash-mt-poll-result'], at(5, 13)),
     fn('dash-mt-poll-result', 'poll answer', pollRes, [['dash-mt-poll-status']], at(6, 13)),
-    text('dash-mt-poll-status', 'dash-grp-mt-poll', 'Poll', 2, at(7, 13)),
+    text('dash-mt-poll-status', 'dash-grp-mt-poll', 'Status', 2, at(7, 13)),
   ];
 }
 
@@ -278,7 +296,7 @@ return [{ ...c, payload: rows }, { ...c, payload: msg.topic + ': ' + rows.length
     dropdown('dash-rp-step', 'dash-grp-rp', 'Step', 2, 'dash-step', [{ value: 'day', label: 'Daily, last 30 days' }, { value: 'month', label: 'Monthly, last 12 months' }], ['dash-clients'], at(3, 16)),
     api('dash-rp-report', 'tariff report', 'reports.tariffs', ['dash-rp-rows'], at(3, 17)),
     fn('dash-rp-rows', 'report rows', rows, [['dash-rp-table'], ['dash-rp-status']], at(4, 17)),
-    table('dash-rp-table', 'dash-grp-rp', 'Consumption and cost by tariff', 4, at(5, 17)),
+    table('dash-rp-table', 'dash-grp-rp', '', 4, at(5, 17)),
     text('dash-rp-status', 'dash-grp-rp', 'Report', 3, at(5, 18)),
   ];
 }
@@ -297,7 +315,7 @@ return [{ ...c, payload: rows }, { ...c, payload: String(rows.length) }];`;
   return [
     api('dash-ev-list', 'event log', 'events.list', ['dash-ev-rows'], at(3, 20)),
     fn('dash-ev-rows', 'event rows', rows, [['dash-ev-table'], ['dash-ev-count']], at(4, 20)),
-    table('dash-ev-table', 'dash-grp-ev', 'Events', 2, at(5, 20)),
+    table('dash-ev-table', 'dash-grp-ev', '', 2, at(5, 20)),
     text('dash-ev-count', 'dash-grp-ev', 'Events', 1, at(5, 21)),
   ];
 }

@@ -3,36 +3,93 @@
  * API answers into widget messages, and the dashboard's nodes of flows/ems.json built from them.
  *
  * Function nodes cannot import modules, so each shaping function is self-contained (no imports, no
- * module-level references) and its compiled source becomes the body of a function node (`dashboardFlow`).
+ * module-level references) and its compiled source becomes the body of a function node (`dashboardFlow`); a
+ * function that calls another says so, and the function node embeds both.
  */
+import { mainRegister as modelMainRegister } from '../model/obis';
+
+/**
+ * lib/model's mainRegister (self-contained) under a module-level name, so that calls to it compile to a plain
+ * `mainRegister(...)`: the function nodes embed its source beside the functions calling it.
+ */
+const mainRegister = modelMainRegister;
 
 export interface LatestValue { meter: string; obis: string; value: number; unit: string; time: number }
-export interface MeterRow { Meter: string; 'Power (kW)': number | null; 'Energy (kWh)': number | null; 'Last reading': string }
+export interface MeterRow { Meter: string; Quantity: string; Reading: number | string; Unit: string; 'Power / flow': string; 'Last reading': string }
 export interface AlarmRow { Meter: string; Alarm: string; Since: string }
 
 /**
- * The overview from the store's newest values (ems-store-query mode latest): one table row per meter,
- * and an alarm for each meter without a reading for two of its own poll intervals (`intervals`, seconds
+ * The EMS time zone for the dashboard's functions from the EMS_TIME_ZONE setting: unset, empty, an unreplaced
+ * "${EMS_TIME_ZONE}" or not an IANA zone means the zone Node-RED runs in (what the EMS itself uses then), "UTC" only
+ * when even that is unknown.
+ */
+export function emsTimeZone(configured: unknown): string {
+  const v = typeof configured === 'string' ? configured.trim() : '';
+  if (v !== '' && !/^\$\{.*\}$/.test(v)) {
+    try {
+      return new Intl.DateTimeFormat('en-US', { timeZone: v }).resolvedOptions().timeZone;
+    } catch {
+      // not a zone: the system's
+    }
+  }
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
+/**
+ * What a register measures, for labels and per-quantity totals: the medium (electricity, heat, cooling, gas, water,
+ * hot water, heat cost allocation: OBIS value group A) and the quantity's name, e.g. 8-0:1.0.0 = water, "Water volume".
+ */
+export function quantityOf(obis: string): { medium: string; name: string } {
+  const m = /^(\d+)-\d+:(\d+)\.(\d+)\.(\d+)$/.exec(String(obis));
+  const media: Record<string, string> = { 1: 'electricity', 4: 'heat cost allocation', 5: 'cooling', 6: 'heat', 7: 'gas', 8: 'water', 9: 'hot water' };
+  const medium = (m && media[m[1]]) || 'other';
+  const names: Record<string, string> = {
+    '1:1.8': 'Energy import', '1:2.8': 'Energy export', '6:1.0': 'Heat energy', '5:1.0': 'Cooling energy', '7:3.0': 'Gas volume',
+    '8:1.0': 'Water volume', '9:1.0': 'Hot water volume', '4:1.0': 'HCA units',
+  };
+  const name = (m && names[`${m[1]}:${m[2]}.${m[3]}`]) || String(obis);
+  return { medium, name: m && m[1] === '1' && m[4] !== '0' && names[`1:${m[2]}.${m[3]}`] ? `${name} T${m[4]}` : name };
+}
+
+/**
+ * The overview from the store's newest values (ems-store-query mode latest): one table row per meter with its main
+ * register (mainRegister: active energy for electricity, heat energy, gas or water volume) in its own unit, its power
+ * or flow, and an alarm for each meter without a reading for two of its own poll intervals (`intervals`, seconds
  * per meter id), at least `minStaleMs`: a dead meter or bus, not a meter polled every 5 minutes.
+ * Uses mainRegister and quantityOf (embedded beside it in the function node).
  */
 export function overviewFromLatest(latest: LatestValue[], now: number, timeZone: string, intervals: Record<string, number> = {}, minStaleMs = 60_000): { meters: MeterRow[]; alarms: AlarmRow[]; ids: string[] } {
   const clock = (t: number) => new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);
   const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
   const byMeter = new Map<string, LatestValue[]>();
   for (const v of Array.isArray(latest) ? latest : []) {
+    if (!v || typeof v.meter !== 'string' || !Number.isFinite(v.value) || !Number.isFinite(v.time)) continue;
     if (!byMeter.has(v.meter)) byMeter.set(v.meter, []);
     byMeter.get(v.meter)!.push(v);
   }
+  // Power or flow by medium: total active power (else import), heat power (else the heat meter's flow), gas or water flow.
+  const rates: Record<string, string[]> = {
+    electricity: ['1-0:16.7.0', '1-0:1.7.0'], heat: ['6-0:8.0.0', '6-0:9.0.0'], cooling: ['5-0:8.0.0', '5-0:9.0.0'], gas: ['7-0:43.0.0'], water: ['8-0:2.0.0'], 'hot water': ['9-0:2.0.0'],
+  };
   const ids = [...byMeter.keys()].sort();
   const meters: MeterRow[] = [];
   const alarms: AlarmRow[] = [];
   for (const id of ids) {
     const values = byMeter.get(id)!;
-    const power = values.find((v) => v.obis === '1-0:16.7.0');
-    const energy = values.find((v) => v.obis === '1-0:1.8.0');
+    const mainCode = mainRegister(values.map((v) => v.obis));
+    const main = mainCode ? values.find((v) => v.obis === mainCode) : undefined;
+    const medium = mainCode ? quantityOf(mainCode).medium : '';
+    const rate = (rates[medium] ?? []).map((c) => values.find((v) => v.obis === c)).find((v) => v !== undefined);
+    const rateText = !rate ? '' : rate.unit === 'W' ? `${round(rate.value / 1000, 3)} kW` : `${round(rate.value, 3)} ${rate.unit}`.trim();
     const last = Math.max(...values.map((v) => v.time));
-    const kw = power ? (power.unit === 'W' ? power.value / 1000 : power.value) : null;
-    meters.push({ Meter: id, 'Power (kW)': kw === null ? null : round(kw, 3), 'Energy (kWh)': energy ? round(energy.value, 2) : null, 'Last reading': clock(last) });
+    meters.push({
+      Meter: id, Quantity: main ? quantityOf(main.obis).name : '', Reading: main ? round(main.value, main.unit === 'm3' ? 3 : 2) : '', Unit: main ? main.unit : '',
+      'Power / flow': rateText, 'Last reading': clock(last),
+    });
     const every = Number(intervals[id]) > 0 ? Number(intervals[id]) : 0;
     if (now - last > Math.max(minStaleMs, 2 * every * 1000)) {
       alarms.push({ Meter: id, Alarm: `no reading for ${Math.round((now - last) / 1000)} s${every ? ` (polled every ${every} s)` : ''}`, Since: clock(last) });
@@ -44,11 +101,15 @@ export function overviewFromLatest(latest: LatestValue[], now: number, timeZone:
 /** One meter's live values for a table, the quantities a person reads first, named, in this order. */
 export function liveValues(latest: LatestValue[], meter: string): { Quantity: string; Value: number; Unit: string }[] {
   const names: [string, string][] = [
-    ['1-0:16.7.0', 'Active power'], ['1-0:1.8.0', 'Energy import'], ['1-0:2.8.0', 'Energy export'], ['1-0:1.8.1', 'Energy import T1'], ['1-0:1.8.2', 'Energy import T2'],
-    ['1-0:32.7.0', 'Voltage L1'], ['1-0:52.7.0', 'Voltage L2'], ['1-0:72.7.0', 'Voltage L3'], ['1-0:31.7.0', 'Current L1'], ['1-0:51.7.0', 'Current L2'],
-    ['1-0:71.7.0', 'Current L3'], ['1-0:13.7.0', 'Power factor'], ['1-0:14.7.0', 'Frequency'],
+    ['1-0:16.7.0', 'Active power'], ['1-0:1.7.0', 'Active power import'], ['1-0:1.8.0', 'Energy import'], ['1-0:2.8.0', 'Energy export'], ['1-0:1.8.1', 'Energy import T1'],
+    ['1-0:1.8.2', 'Energy import T2'], ['1-0:32.7.0', 'Voltage L1'], ['1-0:52.7.0', 'Voltage L2'], ['1-0:72.7.0', 'Voltage L3'], ['1-0:31.7.0', 'Current L1'],
+    ['1-0:51.7.0', 'Current L2'], ['1-0:71.7.0', 'Current L3'], ['1-0:13.7.0', 'Power factor'], ['1-0:14.7.0', 'Frequency'],
+    ['6-0:1.0.0', 'Heat energy'], ['6-0:8.0.0', 'Heat power'], ['6-0:2.0.0', 'Volume'], ['6-0:9.0.0', 'Flow'], ['6-0:10.0.0', 'Flow temperature'],
+    ['6-0:11.0.0', 'Return temperature'], ['6-0:12.0.0', 'Temperature difference'], ['5-0:1.0.0', 'Cooling energy'], ['5-0:8.0.0', 'Cooling power'],
+    ['7-0:3.0.0', 'Gas volume'], ['7-0:43.0.0', 'Gas flow'], ['8-0:1.0.0', 'Water volume'], ['8-0:2.0.0', 'Water flow'], ['9-0:1.0.0', 'Hot water volume'],
+    ['9-0:2.0.0', 'Hot water flow'], ['4-0:1.0.0', 'HCA units'],
   ];
-  const mine = (Array.isArray(latest) ? latest : []).filter((v) => v.meter === meter);
+  const mine = (Array.isArray(latest) ? latest : []).filter((v) => v && v.meter === meter && Number.isFinite(v.value));
   const rows: { Quantity: string; Value: number; Unit: string }[] = [];
   for (const [obis, name] of names) {
     const v = mine.find((x) => x.obis === obis);
@@ -62,36 +123,62 @@ export function localDate(time: number, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(time);
 }
 
-export interface MonthSummary { meter: string; today: number; month: number; todayCost: number | null; monthCost: number | null; currency: string | null }
+export interface MonthSummary {
+  meter: string; medium: string | null; unit: string; today: number; month: number; todayCost: number | null; monthCost: number | null; currency: string | null;
+}
 
 /**
  * One meter's consumption and cost today and this month from a reports.tariffs envelope (step day, from the
- * first of the month): today is the row starting on `today` (a local date), the month the report's totals.
- * Costs are null without a tariff; an error envelope is null.
+ * first of the month): today is the row starting on `today` (a local date), the month the report's totals, in the
+ * report's unit; `medium` is what its register measures (null: the meter has no register to count). Costs are null
+ * without a tariff; an error envelope is null. Uses quantityOf (embedded beside it in the function node).
  */
 export function monthSummary(envelope: { data?: any; error?: string | null }, today: string): MonthSummary | null {
   const r = envelope?.data;
   if (!r || envelope.error || !Array.isArray(r.rows)) return null;
   const row = r.rows.find((x: { date: string }) => String(x.date).slice(0, 10) === today);
-  const num = (v: unknown) => (v === undefined || v === null || v === '' ? 0 : Number(v));
+  const num = (v: unknown) => (v === undefined || v === null || v === '' || !Number.isFinite(Number(v)) ? 0 : Number(v));
   const priced = !!r.tariff;
+  const register = r.registers && typeof r.registers.first_tariff === 'string' ? r.registers.first_tariff : null;
   return {
-    meter: String(r.meter), today: row ? num(row.total) : 0, month: num(r.totals?.total),
+    meter: String(r.meter), medium: register ? quantityOf(register).medium : null, unit: String(r.unit ?? 'kWh'), today: row ? num(row.total) : 0, month: num(r.totals?.total),
     todayCost: priced ? (row ? num(row.total_cost) : 0) : null, monthCost: priced ? num(r.totals?.total_cost) : null, currency: priced ? String(r.tariff.currency) : null,
   };
 }
 
-/** The overview's figures over all meters: kWh with two decimals, costs with the currency or why there are none. */
+/**
+ * The overview's figures over all meters: consumption per medium and unit (electricity first; kWh of electricity are
+ * never added to kWh of heat, nor to m3 of water), e.g. "158.55 kWh electricity, 1.20 kWh heat, 0.350 m3 water"; with a
+ * single medium only the amount; costs (money adds up) with the currency or why there are none.
+ */
 export function overviewTotals(summaries: MonthSummary[]): { today: string; month: string; todayCost: string; monthCost: string } {
-  const sum = (f: (s: MonthSummary) => number | null) => summaries.reduce((t, s) => t + (f(s) ?? 0), 0);
+  const sum = (list: MonthSummary[], f: (s: MonthSummary) => number | null) => list.reduce((t, s) => t + (f(s) ?? 0), 0);
+  const order = ['electricity', 'heat', 'cooling', 'gas', 'water', 'hot water', 'heat cost allocation'];
+  const counted = summaries.filter((s) => s.medium !== null);
+  const groups = new Map<string, MonthSummary[]>();
+  for (const s of counted) {
+    const key = `${s.medium}\u0000${s.unit}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(s);
+  }
+  const keys = [...groups.keys()].sort((a, b) => {
+    const [ma, mb] = [a.split('\u0000')[0], b.split('\u0000')[0]];
+    const rank = (m: string) => (order.includes(m) ? order.indexOf(m) : order.length);
+    return rank(ma) - rank(mb) || (a < b ? -1 : a > b ? 1 : 0);
+  });
+  const amounts = (f: (s: MonthSummary) => number) => {
+    if (!keys.length) return 'no readings';
+    return keys.map((k) => {
+      const [medium, unit] = k.split('\u0000');
+      const text = `${sum(groups.get(k)!, f).toFixed(unit === 'm3' ? 3 : 2)} ${unit}`.trim();
+      return keys.length > 1 ? `${text} ${medium}` : text;
+    }).join(', ');
+  };
   const priced = summaries.filter((s) => s.currency !== null);
   const currency = priced[0]?.currency ?? '';
   const part = priced.length < summaries.length ? ` (${priced.length} of ${summaries.length} meters priced)` : '';
-  const cost = (f: (s: MonthSummary) => number | null) => (priced.length ? `${sum(f).toFixed(2)} ${currency}${part}` : 'no tariff bound');
-  return {
-    today: `${sum((s) => s.today).toFixed(2)} kWh`, month: `${sum((s) => s.month).toFixed(2)} kWh`,
-    todayCost: cost((s) => s.todayCost), monthCost: cost((s) => s.monthCost),
-  };
+  const cost = (f: (s: MonthSummary) => number | null) => (priced.length ? `${sum(priced, f).toFixed(2)} ${currency}${part}` : 'no tariff bound');
+  return { today: amounts((s) => s.today), month: amounts((s) => s.month), todayCost: cost((s) => s.todayCost), monthCost: cost((s) => s.monthCost) };
 }
 
 /** Ranges offered on the meter page: how far back, and the window each bar covers. */
@@ -101,21 +188,53 @@ export const RANGES: { value: string; label: string; from: string; window: strin
   { value: '30d', label: 'Last 30 days (daily)', from: '-30d', window: '1d' },
 ];
 
-/** The meters.readings request (flow-internal: msg.params, msg.query) for a meter and a range of RANGES. */
-export function readingsRequest(meter: string, range: string): { topic: string; params: { id: string }; query: Record<string, string> } {
+/**
+ * The meters.readings request (flow-internal: msg.params, msg.query) for a meter's register (its main register,
+ * see mainRegister) and a range of RANGES.
+ */
+export function readingsRequest(meter: string, range: string, obis = '1-0:1.8.0'): { topic: string; params: { id: string }; query: Record<string, string> } {
   const ranges: Record<string, [string, string]> = { '24h': ['-24h', '15m'], '7d': ['-7d', '1h'], '30d': ['-30d', '1d'] };
   const [from, window] = ranges[range] ?? ranges['24h'];
-  return { topic: meter, params: { id: meter }, query: { obis: '1-0:1.8.0', from, window, fn: 'delta' } };
+  return { topic: meter, params: { id: meter }, query: { obis, from, window, fn: 'delta' } };
 }
 
 /**
- * Chart points from a meters.readings envelope: [{ time, value }] in kWh per window (ui-chart with x =
- * time, y = value, action replace). An error envelope gives no points and the error text.
+ * Chart points from a meters.readings envelope (windows of `data.window.every` ms, each row's time its start):
+ * one bar per window on a category axis, labelled with the window's start in the EMS time zone ("2026-11-21 17:15",
+ * a date for daily windows), so a bar stands for its window [t, t + every), neither centred on its start nor moved
+ * by the browser's zone. Windows without readings between two that have some are kept as empty bars (value null), so
+ * the axis stays even. The unit is the readings'. An error envelope gives no points and the error text.
  */
-export function chartPoints(envelope: { data?: { readings?: { time: number; value: number }[] } | null; error?: string | null }): { points: { time: number; value: number }[]; error: string | null } {
-  if (!envelope || envelope.error) return { points: [], error: envelope?.error ?? 'no answer' };
-  const rows = envelope.data?.readings ?? [];
-  return { points: rows.map((r) => ({ time: r.time, value: Math.round(r.value * 1000) / 1000 })), error: null };
+export function chartPoints(envelope: { data?: { readings?: { time: number; value: number; unit?: string }[]; window?: { every?: number } | null } | null; error?: string | null }, timeZone: string): { points: { window: string; time: number | null; value: number | null }[]; unit: string; error: string | null } {
+  if (!envelope || envelope.error) return { points: [], unit: '', error: (envelope && envelope.error) || 'no answer' };
+  const rows = ((envelope.data && envelope.data.readings) || []).filter((r) => Number.isFinite(r.time) && Number.isFinite(r.value)).sort((a, b) => a.time - b.time);
+  const every = Number(envelope.data && envelope.data.window && envelope.data.window.every) || 0;
+  const daily = every >= 86_400_000;
+  const parts = (t: number) => {
+    const p: Record<string, string> = {};
+    const f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    for (const x of f.formatToParts(t)) p[x.type] = x.value;
+    return p;
+  };
+  const label = (t: number) => {
+    const p = parts(t);
+    return daily ? `${p.year}-${p.month}-${p.day}` : `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  };
+  const nextDay = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000 * (every / 86_400_000)).toISOString().slice(0, 10);
+  const points: { window: string; time: number | null; value: number | null }[] = [];
+  rows.forEach((r, i) => {
+    if (i > 0 && every > 0) {
+      const prev = rows[i - 1];
+      if (daily) {
+        const end = label(r.time);
+        for (let d = nextDay(label(prev.time)), n = 0; d < end && n < 400; d = nextDay(d), n++) points.push({ window: d, time: null, value: null });
+      } else {
+        for (let t = prev.time + every, n = 0; t + every / 2 < r.time && n < 2000; t += every, n++) points.push({ window: label(t), time: t, value: null });
+      }
+    }
+    points.push({ window: label(r.time), time: r.time, value: Math.round(r.value * 1000) / 1000 });
+  });
+  return { points, unit: String((rows[0] && rows[0].unit) || ''), error: null };
 }
 
 /** Table rows from an events.list envelope (newest first), naming the time in `timeZone`. */
@@ -132,20 +251,27 @@ export function eventRows(envelope: { data?: unknown; error?: string | null }, t
 }
 
 /**
- * Table rows from a reports.tariffs envelope: the step's start (date, month or date and hour), kWh of each tariff
- * register the meter has, the total (kWh rounded to 3 places), and the cost with the currency when a tariff prices it.
+ * Table rows from a reports.tariffs envelope: the step's start (date, month or date and hour), the consumption of each
+ * tariff register the meter has (T1..T4 of active energy; a heat, gas or water meter's main register only as the
+ * total), the total (rounded to 3 places) in the report's unit, and the cost with the currency when a tariff prices it.
+ * Steps that end at or before the report's data_from (before the meter's first reading) are left out: no data is not
+ * zero consumption.
  */
 export function reportRows(envelope: { data?: any; error?: string | null }): Record<string, string>[] {
   const r = envelope?.data;
   if (!r || envelope.error || !Array.isArray(r.rows)) return [];
   const keys = ['first_tariff', 'second_tariff', 'third_tariff', 'fourth_tariff'];
-  const used = keys.filter((k, i) => i === 0 || (r.registers && r.registers[k]));
+  const registers = r.registers || {};
+  const electric = !registers.first_tariff || /^1-\d+:1\.8\.\d+$/.test(String(registers.first_tariff));
+  const used = electric ? keys.filter((k, i) => i === 0 || registers[k]) : [];
+  const unit = String(r.unit || 'kWh');
   const len = r.step === 'month' ? 7 : r.step === 'hour' ? 16 : 10;
-  const kwh = (v: unknown) => (Number.isFinite(Number(v)) && v !== '' && v !== null ? String(Math.round(Number(v) * 1000) / 1000) : '0');
-  return r.rows.map((row: Record<string, string>) => {
+  const amount = (v: unknown) => (Number.isFinite(Number(v)) && v !== '' && v !== null ? String(Math.round(Number(v) * 1000) / 1000) : '0');
+  const since = r.data_from === undefined ? -Infinity : r.data_from === null ? Infinity : Date.parse(String(r.data_from));
+  return r.rows.filter((row: Record<string, string>) => !(Date.parse(String(row.date_to)) <= since)).map((row: Record<string, string>) => {
     const out: Record<string, string> = { [r.step === 'month' ? 'Month' : 'Date']: String(row.date).slice(0, len).replace('T', ' ') };
-    used.forEach((k) => { out[`T${keys.indexOf(k) + 1} (kWh)`] = kwh(row[k]); });
-    out['Total (kWh)'] = kwh(row.total);
+    used.forEach((k) => { out[`T${keys.indexOf(k) + 1} (${unit})`] = amount(row[k]); });
+    out[`Total (${unit})`] = amount(row.total);
     if (r.tariff) out[`Cost (${r.tariff.currency})`] = String(row.total_cost ?? '0');
     return out;
   });
@@ -254,29 +380,39 @@ export function visibleMeters(envelope: { data?: unknown; error?: string | null;
 
 /**
  * The messages (without _client) that compute a client's page from the meters it may see, one per output of
- * the dashboard's page function: overview store query; meter page dropdowns, live-values query, readings
- * request; reports page dropdowns, report request; events request. Dropdowns only when `dash.sync`.
- * Uses readingsRequest and localDate (embedded beside it in the function node).
+ * the dashboard's page function: overview store query; meter page dropdowns, newest values of the meter (the live
+ * values, whose main register the chart then asks for, see meterRequests); reports page dropdowns, report request;
+ * events request. Dropdowns only when `dash.sync`. Uses localDate (embedded beside it in the function node).
  */
 export function pageMessages(dash: DashRefresh['dash'], ids: string[], now: number, timeZone: string, intervals: Record<string, number> = {}): (Record<string, unknown> | null)[] {
-  const out: (Record<string, unknown> | null)[] = [null, null, null, null, null, null, null, null, null];
+  const out: (Record<string, unknown> | null)[] = [null, null, null, null, null, null, null, null];
   const meter = dash.meter && ids.includes(dash.meter) ? dash.meter : (ids[0] ?? null);
   const options = { options: ids.map((id) => ({ value: id, label: id })), payload: meter ?? '' };
   if (dash.page === 'overview') out[0] = { meterIds: ids, meterIntervals: intervals, payload: {} };
   else if (dash.page === 'meter') {
     if (dash.sync) [out[1], out[2]] = [options, { payload: dash.range }];
-    if (meter) [out[3], out[4]] = [{ meter, payload: {} }, readingsRequest(meter, dash.range)];
+    if (meter) out[3] = { meter, topic: meter, dashRange: dash.range, payload: {} };
   } else if (dash.page === 'reports') {
-    if (dash.sync) [out[5], out[6]] = [options, { payload: dash.step }];
+    if (dash.sync) [out[4], out[5]] = [options, { payload: dash.step }];
     if (meter) {
       const month = dash.step === 'month';
       const date1 = month ? localDate(now - 365 * 86_400_000, timeZone).slice(0, 8) + '01' : localDate(now - 30 * 86_400_000, timeZone);
-      out[7] = { topic: meter, query: { meter, date1, date2: localDate(now, timeZone), step: month ? 'month' : 'day' } };
+      out[6] = { topic: meter, query: { meter, date1, date2: localDate(now, timeZone), step: month ? 'month' : 'day' } };
     }
   } else if (dash.page === 'events') {
-    out[8] = { query: { date1: new Date(now - 7 * 86_400_000).toISOString(), date2: new Date(now + 60_000).toISOString(), limit: '200' } };
+    out[7] = { query: { date1: new Date(now - 7 * 86_400_000).toISOString(), date2: new Date(now + 60_000).toISOString(), limit: '200' } };
   }
   return out;
+}
+
+/**
+ * The meter page from the meter's newest values: its live values, and the readings request for its main register
+ * (the chart), or, for a meter without one, why the chart is empty. Uses liveValues, mainRegister and readingsRequest.
+ */
+export function meterRequests(latest: LatestValue[], meter: string, range: string): { live: { Quantity: string; Value: number; Unit: string }[]; request: ReturnType<typeof readingsRequest> | null; none: string | null } {
+  const mine = (Array.isArray(latest) ? latest : []).filter((v) => v && v.meter === meter);
+  const main = mainRegister(mine.map((v) => v.obis));
+  return { live: liveValues(mine, meter), request: main ? readingsRequest(meter, range, main) : null, none: main ? null : `${meter}: no energy or volume register read yet` };
 }
 
 /** The text a poll-now answer shows: started, or why not (a viewer is refused: the API answers 403). */

@@ -1,13 +1,15 @@
 /**
  * Reports by four tariffs (the data dictionary's "Reports data"): consumption per meter register
  * T1..T4 (cumulative 1-0:1.8.1..1.8.4, or 1-0:1.8.0 as the first tariff when the meter has no
- * tariff registers) per calendar step (hour, day, month in the EMS time zone; DST days have 23 or
+ * tariff registers; a heat, gas or water meter's main register, e.g. 6-0:1.0.0 heat energy or 8-0:1.0.0
+ * volume, when it has no active energy registers at all) per calendar step (hour, day, month in the EMS time zone; DST days have 23 or
  * 25 hourly steps), optionally priced with a tariff. Pure logic over a ReadingStore.
  *
  * The register value at a step boundary b is the newest reading at or before b; a step's consumption
  * is the value at its end minus the value at its start, so steps chain without gap or overlap. A
  * register going backwards (a reset or meter exchange) counts 0 for that step, with a note.
  */
+import { mainRegister } from '../model/obis';
 import type { Reading } from '../model/reading';
 import { Decimal } from '../money/decimal';
 import { writeCsv } from '../csv';
@@ -48,6 +50,11 @@ export interface TariffReport {
   from: string;
   to: string;
   unit: string;
+  /**
+   * Where the data begins: \`from\` when a register has a reading at or before it, else the time of the first
+   * reading in the period (steps ending at or before it have no data, not zero consumption), null without any.
+   */
+  data_from: string | null;
   /** Which register each column carries (null: the meter has none). */
   registers: Record<TariffKey, string | null>;
   tariff: { id: string; name: string; currency: string } | null;
@@ -117,7 +124,7 @@ async function valuesAtBounds(store: ReadingStore, meter: string, obis: string, 
 }
 
 /** Consumption per step of one register: see the module comment. */
-async function registerSteps(store: ReadingStore, meter: string, obis: string, bounds: number[], step: ReportStep, timeZone: string, notes: string[], pacer: Pacer): Promise<{ steps: Decimal[]; unit: string | null }> {
+async function registerSteps(store: ReadingStore, meter: string, obis: string, bounds: number[], step: ReportStep, timeZone: string, notes: string[], pacer: Pacer): Promise<{ steps: Decimal[]; unit: string | null; since: number | null }> {
   const { at, first } = await valuesAtBounds(store, meter, obis, bounds, step, pacer);
   if (!at[0] && first) notes.push(`${obis}: no reading at or before ${isoInZone(bounds[0], timeZone)}; counted from the first reading at ${isoInZone(first.time, timeZone)}`);
   const steps: Decimal[] = [];
@@ -136,7 +143,7 @@ async function registerSteps(store: ReadingStore, meter: string, obis: string, b
     steps.push(q);
     prev = end ?? prev;
   }
-  return { steps, unit: at[at.length - 1]?.unit ?? first?.unit ?? null };
+  return { steps, unit: at[at.length - 1]?.unit ?? first?.unit ?? null, since: at[0] ? bounds[0] : first ? first.time : null };
 }
 
 /** The energy cost of one register's consumption in one step (energy lines only). */
@@ -152,22 +159,27 @@ export async function tariffReport(store: ReadingStore, o: ReportOptions): Promi
   const bounds = stepBoundaries(o.from, o.to, o.step, o.timeZone);
   const series = new Set((await store.latest({ meter: o.meter })).map((r) => r.obis));
   const hasRegisters = REGISTERS.some((c) => series.has(c));
+  // Without active energy registers, the meter's main register (heat energy, gas or water volume) if it has one.
+  const main = hasRegisters || series.has(TOTAL) ? null : mainRegister([...series].filter((c) => !c.startsWith('1-')));
   const registers = Object.fromEntries(TARIFF_KEYS.map((key, i) => {
-    const code = hasRegisters ? REGISTERS[i] : i === 0 ? TOTAL : null;
+    const code = hasRegisters ? REGISTERS[i] : i === 0 ? (main ?? TOTAL) : null;
     return [key, code && series.has(code) ? code : null];
   })) as Record<TariffKey, string | null>;
   const notes: string[] = [];
-  if (!hasRegisters) notes.push(series.has(TOTAL) ? `no tariff registers 1-0:1.8.1..1.8.4: first_tariff carries ${TOTAL}` : 'the meter has no active energy registers (1-0:1.8.0..1.8.4)');
+  if (main) notes.push(`no active energy registers (1-0:1.8.0..1.8.4): first_tariff carries the meter's main register ${main}`);
+  else if (!hasRegisters) notes.push(series.has(TOTAL) ? `no tariff registers 1-0:1.8.1..1.8.4: first_tariff carries ${TOTAL}` : 'the meter has no active energy registers (1-0:1.8.0..1.8.4)');
 
   const pacer = new Pacer();
   const perKey = new Map<TariffKey, Decimal[]>();
   let unit = 'kWh';
+  let since: number | null = null;
   for (const key of TARIFF_KEYS) {
     const code = registers[key];
     if (!code) continue;
     const r = await registerSteps(store, o.meter, code, bounds, o.step, o.timeZone, notes, pacer);
     perKey.set(key, r.steps);
     if (r.unit) unit = r.unit;
+    if (r.since !== null && (since === null || r.since < since)) since = r.since;
   }
 
   const t = o.tariff ?? null;
@@ -213,7 +225,7 @@ export async function tariffReport(store: ReadingStore, o: ReportOptions): Promi
   if (t) for (const [k, v] of Object.entries(costSum)) totals[`${k as TariffKey}_cost`] = v.toString();
   return {
     meter: o.meter, location: o.location, step: o.step, from: isoInZone(bounds[0], o.timeZone), to: isoInZone(bounds[bounds.length - 1], o.timeZone),
-    unit, registers, tariff: t ? { id: t._id, name: t.name, currency: t.tariff.currency } : null,
+    unit, data_from: since === null ? null : isoInZone(since, o.timeZone), registers, tariff: t ? { id: t._id, name: t.name, currency: t.tariff.currency } : null,
     rows, totals, notes,
   };
 }

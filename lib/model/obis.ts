@@ -57,3 +57,24 @@ export function isObis(text: unknown): boolean {
 export function withTariff(text: string, tariff: number): string {
   return formatObis({ ...parseObis(text), tariff });
 }
+
+/**
+ * The register a person reads first among a meter's OBIS codes, by medium: active energy import for electricity
+ * (1-B:1.8.0, else its lowest tariff 1-B:1.8.E), else heat energy (6-B:1.0.0), cooling energy (5-B:1.0.0), gas
+ * volume (7-B:3.0.0), cold or hot water volume (8-/9-B:1.0.0), heat cost allocator units (4-B:1.0.0); the lowest
+ * channel B first. Null when there is none. Self-contained: the dashboard embeds its source in function nodes.
+ */
+export function mainRegister(codes: readonly string[]): string | null {
+  const ranked = ['1:1.8', '6:1.0', '5:1.0', '7:3.0', '8:1.0', '9:1.0', '4:1.0'];
+  let best: { rank: number; channel: number; tariff: number; code: string } | null = null;
+  for (const code of codes) {
+    const m = /^(\d+)-(\d+):(\d+)\.(\d+)\.(\d+)$/.exec(String(code));
+    const rank = m ? ranked.indexOf(`${Number(m[1])}:${Number(m[3])}.${Number(m[4])}`) : -1;
+    if (!m || rank < 0) continue;
+    const [channel, tariff] = [Number(m[2]), Number(m[5])];
+    if (!best || rank < best.rank || (rank === best.rank && (channel < best.channel || (channel === best.channel && tariff < best.tariff)))) {
+      best = { rank, channel, tariff, code: String(code) };
+    }
+  }
+  return best ? best.code : null;
+}

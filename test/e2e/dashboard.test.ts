@@ -13,7 +13,8 @@ import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { SqliteStore } from '../../lib/store';
 import type { Reading } from '../../lib/model/reading';
 import { missingPeer } from '../fixtures/sim/peers';
-import { startEms, type RunningEms } from './runtime';
+import { signLicense } from '../../lib/ems/license';
+import { startEms, TEST_LICENSE_KEYS, type RunningEms } from './runtime';
 
 const CHROMIUM = process.env.EMS_CHROMIUM || '/usr/bin/chromium';
 const absent = fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium, or set EMS_CHROMIUM)`;
@@ -29,6 +30,41 @@ const START_KWH = 5000;
 const MINUTE = 60_000;
 const SEEDED_DAYS = 3;
 const TZ = 'Europe/Berlin';
+/**
+ * A heat meter (heat energy in kWh, as the demo's M-Bus heat meter sends it) and a water meter (m3, as the LoRaWAN
+ * platform's), pushed meters (protocol lorawan: nothing polls them) with readings seeded every 5 minutes since the start
+ * of yesterday (local): the reports start there, not at an empty month before.
+ */
+const HEAT = { id: 'heat-meter', name: 'Heat meter', kwhPerMin: 0.2, start: 1000 };
+const WATER = { id: 'water-meter', name: 'Water meter', m3PerMin: 0.001, start: 100 };
+
+/** Local midnight starting yesterday in TZ. */
+function startOfYesterday(now: number): number {
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(now - 86_400_000);
+  for (let t = Date.parse(`${day}T00:00:00Z`) - 14 * 3_600_000; ; t += 15 * MINUTE) {
+    if (new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(t) === day) return t;
+  }
+}
+
+/** Heat and water readings every 5 minutes from local midnight yesterday to 20 s ago. */
+function seedOtherMedia(now: number): Reading[] {
+  const out: Reading[] = [];
+  const from = startOfYesterday(now);
+  for (let time = from, n = 0; time <= now - 20_000; time += 5 * MINUTE, n++) {
+    out.push({ meter: HEAT.id, obis: '6-0:1.0.0', unit: 'kWh', time, value: HEAT.start + 5 * n * HEAT.kwhPerMin },
+      { meter: HEAT.id, obis: '6-0:8.0.0', unit: 'kW', time, value: 12 }, { meter: HEAT.id, obis: '6-0:10.0.0', unit: 'degC', time, value: 55 },
+      { meter: WATER.id, obis: '8-0:1.0.0', unit: 'm3', time, value: Math.round((WATER.start + 5 * n * WATER.m3PerMin) * 1000) / 1000 });
+  }
+  return out;
+}
+
+/** Text a person should never see on a page: an untranslated key, undefined, NaN, [object Object]. */
+function assertReadable(text: string, where: string): void {
+  for (const bad of [/\bundefined\b/, /\bNaN\b/, /\[object Object\]/, /\$vuetify/, /\b[a-z][\w-]*\.[a-z][\w-]*\.[a-z][\w.-]*\b/i, /\{\{.*\}\}/]) {
+    const m = bad.exec(text);
+    assert.equal(m, null, `${where} shows "${m?.[0]}": ${text.slice(Math.max(0, (m?.index ?? 0) - 80), (m?.index ?? 0) + 80)}`);
+  }
+}
 
 /**
  * Energy counters every minute for three days, the newest 20 s ago at the simulator's starting counters
@@ -96,19 +132,26 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     const now = Date.now();
     const store = new SqliteStore({ path: path.join(dir, 'readings.sqlite') });
     await store.write(seedReadings(now));
+    await store.write(seedOtherMedia(now));
     await store.close();
     // The demo meters in the EMS registry (creating them also logs events for the event page).
     sim = new ModbusMeterSimulator({ units: [...METERS, ANNEX].map((m) => ({ unit: m.unit, profile: m.profile, model: { initialImportKWh: START_KWH } })) });
     const port = await sim.listen(0);
     simPort = port;
     // The demo meters in the EMS registry (creating them also logs events for the event page).
-    const services = await openEmsServices({ file: path.join(dir, 'ems.db') });
+    const services = await openEmsServices({ file: path.join(dir, 'ems.db'), licensePublicKey: TEST_LICENSE_KEYS.publicKey });
+    // Six meters and the annex: more than the unlicensed EMS allows (5).
+    const day = new Date(now).toISOString().slice(0, 10);
+    services.license.upload(JSON.stringify(signLicense({
+      id: 'DASH-1', customer: 'Dashboard test', activation_date: '2020-01-01', expiration_date: '2099-12-31', meter_limit: 20, issued_at: day,
+    }, TEST_LICENSE_KEYS.privateKey)), 'test');
     const site = services.registry.createFolder({ name: 'Demo plant', folder_type: 'site' });
     for (const m of METERS) {
       services.registry.createMeter({
         folder_id: site._id, name: m.name, protocol: 'modbus-tcp', profile: m.profile, ip_address: '127.0.0.1', port: String(port), connection_address: String(m.unit), interval_time: '10',
       }, undefined, m.id);
     }
+    for (const m of [HEAT, WATER]) services.registry.createMeter({ folder_id: site._id, name: m.name, protocol: 'lorawan', interval_time: '300' }, undefined, m.id);
     services.close();
     ems = await startEms({
       EMS_MODBUS_PORT: String(port), EMS_SQLITE_PATH: path.join(dir, 'readings.sqlite'), EMS_DB_PATH: path.join(dir, 'ems.db'), EMS_TIME_ZONE: TZ,
@@ -165,11 +208,18 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     assert.equal(token?.sameSite, 'Strict');
   });
 
-  it('overview: consumption today and this month in kWh, every meter with its live power, no alarms', async () => {
+  it('overview: consumption today and this month per medium, every meter with its main quantity and live power, no alarms', async () => {
     await page.goto(`${ems.url}/dashboard/overview`);
-    await page.waitForFunction(() => /\d+\.\d\d kWh/.test(document.querySelector('.ems-dash-ov-month')?.textContent ?? ''), undefined, { timeout: 20_000 });
-    const month = Number(/([\d.]+) kWh/.exec(await page.locator('.ems-dash-ov-month').innerText())![1]);
-    const today = Number(/([\d.]+) kWh/.exec(await page.locator('.ems-dash-ov-today').innerText())![1]);
+    await page.waitForFunction(() => /m3 water/.test(document.querySelector('.ems-dash-ov-month')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    // Electricity, heat and water each in their own unit, never added up: "<e> kWh electricity, <h> kWh heat, <w> m3 water".
+    const amounts = async (cls: string) => {
+      const text = await page.locator(cls).innerText();
+      const m = /([\d.]+) kWh electricity, ([\d.]+) kWh heat, ([\d.]+) m3 water/.exec(text);
+      assert.ok(m, `${cls}: ${text}`);
+      return m.slice(1).map(Number);
+    };
+    const [month, monthHeat, monthWater] = await amounts('.ems-dash-ov-month');
+    const [today, todayHeat, todayWater] = await amounts('.ems-dash-ov-today');
     // Seeded: 0.175 kWh a minute over the three meters; today = minutes since local midnight x 0.175 (+ a little live).
     const [h, min] = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(Date.now()).split(':').map(Number);
     const expectedToday = (h * 60 + min) * 0.175;
@@ -177,23 +227,39 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     const dayOfMonth = Number(new Intl.DateTimeFormat('en-GB', { timeZone: TZ, day: 'numeric' }).format(Date.now()));
     if (dayOfMonth > SEEDED_DAYS) assert.ok(Math.abs(month - SEEDED_DAYS * 1440 * 0.175) < 1, `month ${month} kWh, expected about 756`);
     else assert.ok(month >= today, `month ${month}, today ${today}`);
+    // Heat 0.2 kWh and water 0.001 m3 a minute, read every 5 minutes since local midnight yesterday.
+    const sinceMidnight = h * 60 + min;
+    assert.ok(Math.abs(todayHeat - sinceMidnight * HEAT.kwhPerMin) <= 1.25, `heat today ${todayHeat} kWh, expected about ${sinceMidnight * HEAT.kwhPerMin}`);
+    assert.ok(Math.abs(todayWater - sinceMidnight * WATER.m3PerMin) <= 0.0065, `water today ${todayWater} m3, expected about ${sinceMidnight * WATER.m3PerMin}`);
+    if (dayOfMonth > 1) assert.ok(Math.abs(monthHeat - todayHeat - 1440 * HEAT.kwhPerMin) <= 12.5 && monthWater > todayWater, `month heat ${monthHeat}, water ${monthWater}`);
     // No tariff is bound to the demo meters: the cost says so rather than showing 0.
     assert.match(await page.locator('.ems-dash-ov-month-cost').innerText(), /no tariff bound/);
     // Power comes only from polling the simulator: a number in every row means the meters are live.
     const live = () => page.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr'))
       .map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent!.trim())));
-    await page.waitForFunction(() => {
+    // Columns: Meter, Quantity, Reading, Unit, Power / flow, Last reading.
+    await page.waitForFunction((ids) => {
       const rows = Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent!.trim()));
-      return rows.length === 3 && rows.every((r) => /^\d+(\.\d+)?$/.test(r[1]) && /^\d{4}(\.\d+)?$/.test(r[2]));
-    }, undefined, { timeout: 25_000 }).catch(async (err) => { throw new Error(`${err.message}: ${JSON.stringify(await live())}`); });
-    const rows = await page.locator('.ems-dash-ov-meters tbody tr').allInnerTexts();
-    for (const m of METERS) assert.ok(rows.some((r) => r.startsWith(m.id)), `${m.id} in ${rows.join(' | ')}`);
-    await page.waitForFunction(() => /Active alarms\s*0/.test((document.querySelector('.ems-dash-ov-alarm-count') as HTMLElement)?.innerText ?? ''), undefined, { timeout: 15_000 });
+      const electric = rows.filter((r) => ids.includes(r[0]));
+      return rows.length === 5 && electric.length === 3 && electric.every((r) => r[1] === 'Energy import' && /^\d{4}(\.\d+)?$/.test(r[2]) && r[3] === 'kWh' && /^\d+(\.\d+)? kW$/.test(r[4]));
+    }, METERS.map((m) => m.id), { timeout: 25_000 }).catch(async (err) => { throw new Error(`${err.message}: ${JSON.stringify(await live())}`); });
+    const table = await live();
+    const row = (id: string) => table.find((r) => r[0] === id)?.slice(0, 5);
+    assert.deepEqual([row(HEAT.id)?.[1], row(HEAT.id)?.[3], row(HEAT.id)?.[4]], ['Heat energy', 'kWh', '12 kW']);
+    assert.ok(Number(row(HEAT.id)?.[2]) > HEAT.start, `heat reading ${row(HEAT.id)}`);
+    assert.deepEqual([row(WATER.id)?.[1], row(WATER.id)?.[3], row(WATER.id)?.[4]], ['Water volume', 'm3', '']);
+    assert.ok(Number(row(WATER.id)?.[2]) > WATER.start && Number(row(WATER.id)?.[2]) < WATER.start + 5, `water reading ${row(WATER.id)}`);
+    const head = await page.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-ov-meters thead th')).map((th) => th.textContent!.trim()));
+    assert.deepEqual(head, ['Meter', 'Quantity', 'Reading', 'Unit', 'Power / flow', 'Last reading']);
+    await page.waitForFunction(() => /Meters without recent readings\s*0/.test((document.querySelector('.ems-dash-ov-alarm-count') as HTMLElement)?.innerText ?? ''), undefined, { timeout: 15_000 });
+    await assertTitlesOnce('overview');
+    assertReadable(await page.locator('body').innerText(), 'overview');
     await page.screenshot({ path: shots('overview'), fullPage: true });
     assertScreenshot(shots('overview'));
   });
 
   it('meter page: picking a meter and a range charts its consumption, the same the API answers', async () => {
+    const frames = recordSocket(page);
     await page.goto(`${ems.url}/dashboard/meter`);
     const totalOf = async (meter: string) => {
       const handle = await page.waitForFunction((m) => new RegExp(`${m}: ([\\d.]+) kWh`).exec(document.querySelector('.ems-dash-mt-total')?.textContent ?? '')?.[1], meter, { timeout: 30_000 });
@@ -215,6 +281,30 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     await page.waitForFunction(() => document.querySelectorAll('.ems-dash-mt-live tbody tr').length >= 5, undefined, { timeout: 20_000 });
     await page.screenshot({ path: shots('meter'), fullPage: true });
     assertScreenshot(shots('meter'));
+    await assertTitlesOnce('meter');
+    assertReadable(await page.locator('body').innerText(), 'meter page');
+    // Every bar the chart got stands at its window: its category is the window start of an API row in the EMS time
+    // zone, in order, one per 15 minutes (gaps kept as empty bars), not a time centred on the bar's start.
+    const bars = chartBars(frames, 'main-incomer');
+    const local = (t: number) => new Intl.DateTimeFormat('sv-SE', { timeZone: TZ, dateStyle: 'short', timeStyle: 'short' }).format(t);
+    const byLabel = new Map(api.data.readings.map((r: { time: number; value: number }) => [local(r.time), r.value]));
+    assert.ok(bars.length >= 90 && bars.length <= 97, `${bars.length} bars for 24 h of 15 minutes`);
+    for (const [i, b] of bars.entries()) {
+      assert.equal(b.window, local(b.time!), `bar ${JSON.stringify(b)} is labelled with its own start`);
+      if (b.value !== null && i < bars.length - 1) assert.ok(Math.abs(Number(byLabel.get(b.window)) - b.value) < 0.01, `bar ${b.window}: ${b.value}, API ${byLabel.get(b.window)}`);
+    }
+    for (let i = 1; i < bars.length; i++) assert.equal(bars[i].time! - bars[i - 1].time!, 15 * MINUTE, `${bars[i - 1].window} then ${bars[i].window}`);
+
+    // The heat meter charts its heat energy in kWh, the water meter its volume in m3.
+    await pick('ems-dash-mt-meter', HEAT.id);
+    const heat = await page.waitForFunction((id) => new RegExp(`${id}: ([\\d.]+) kWh`).exec(document.querySelector('.ems-dash-mt-total')?.textContent ?? '')?.[1], HEAT.id, { timeout: 20_000 });
+    // 15-minute deltas of readings every 5 minutes: 10 minutes of each window (as the API counts them).
+    assert.ok(Math.abs(Number(await heat.jsonValue()) - 96 * 10 * HEAT.kwhPerMin) < 5, `heat in 24 h: ${await heat.jsonValue()} kWh`);
+    await page.waitForFunction(() => /Heat energy/.test(document.querySelector('.ems-dash-mt-live tbody')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    assert.ok(frames.some((f) => f.includes('"heat-meter (kWh)"')), 'the chart series names the unit');
+    await pick('ems-dash-mt-meter', WATER.id);
+    await page.waitForFunction((id) => new RegExp(`${id}: [\\d.]+ m3`).test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), WATER.id, { timeout: 20_000 });
+    await pick('ems-dash-mt-meter', 'main-incomer');
 
     await pick('ems-dash-mt-range', 'Last 30 days');
     const month = await page.waitForFunction((d) => {
@@ -248,8 +338,26 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     const dst = offset(Date.parse(`${dayBefore}T00:00:00Z`)) !== offset(Date.parse(`${dayBefore}T23:59:00Z`));
     assert.equal(kwh('T1 (kWh)'), 96);
     if (!dst) assert.deepEqual([kwh('T2 (kWh)'), kwh('Total (kWh)')], [48, 144]);
+    // The report starts at the first day with data (three days seeded), not 30 days back.
+    const seededFrom = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(Date.now() - SEEDED_DAYS * 86_400_000);
+    assert.equal(rows[0][0], seededFrom, `first row of ${rows.map((r) => r[0]).join(', ')}`);
+    assert.equal(rows.length, SEEDED_DAYS + 1);
     await page.screenshot({ path: shots('reports'), fullPage: true });
     assertScreenshot(shots('reports'));
+    await assertTitlesOnce('reports');
+    assertReadable(await page.locator('body').innerText(), 'reports page');
+
+    // The water meter's report: its volume in m3 from yesterday, the first day with readings.
+    await pick('ems-dash-rp-meter', WATER.id);
+    await page.waitForFunction((id) => new RegExp(`${id}: \\d+ rows`).test(document.querySelector('.ems-dash-rp-status')?.textContent ?? ''), WATER.id, { timeout: 20_000 });
+    const waterHead = await page.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-rp-table thead th')).map((th) => th.textContent!.trim()));
+    assert.deepEqual(waterHead, ['Date', 'Total (m3)']);
+    const waterRows = await page.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-rp-table tbody tr')).map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent!.trim())));
+    const yesterday = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(startOfYesterday(Date.now()));
+    assert.deepEqual(waterRows.map((r) => r[0]), [yesterday, new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(Date.now())]);
+    assert.ok(Math.abs(Number(waterRows[0][1]) - 1440 * WATER.m3PerMin) <= 60 * WATER.m3PerMin + 0.001, `yesterday's water ${waterRows[0][1]} m3 (a DST day: an hour more or less)`);
+    await pick('ems-dash-rp-meter', 'main-incomer');
+    await page.waitForFunction(() => /main-incomer: \d+ rows/.test(document.querySelector('.ems-dash-rp-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
   });
 
   it('events page: the log shows the three meters being created', async () => {
@@ -264,6 +372,8 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     });
     await page.screenshot({ path: shots('events'), fullPage: true });
     assertScreenshot(shots('events'));
+    await assertTitlesOnce('events');
+    assertReadable(await page.locator('body').innerText(), 'events page');
   });
 
   it('a viewer limited to one folder sees only its meter, in the page and over socket.io; its poll now is refused', async () => {
@@ -283,7 +393,7 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     // The admin sees every meter, the new one included (once it has been polled).
     await page.goto(`${ems.url}/dashboard/overview`);
     await page.waitForFunction((id) => Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).some((r) => r.textContent!.includes(id)), ANNEX.id, { timeout: 30_000 });
-    assert.equal(await page.locator('.ems-dash-ov-meters tbody tr').count(), 4);
+    assert.equal(await page.locator('.ems-dash-ov-meters tbody tr').count(), METERS.length + 3, 'the electricity meters, heat, water and annex');
 
     // The viewer in a browser of their own, every socket.io message recorded (polling answers and websocket frames).
     const context: BrowserContext = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: TZ });
@@ -309,8 +419,8 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
         const rows = Array.from(document.querySelectorAll('.ems-dash-ov-meters tbody tr')).map((r) => r.textContent ?? '');
         return rows.length === 1 && rows[0].includes(id);
       }, ANNEX.id, { timeout: 30_000 }).catch(async (err) => { throw new Error(`viewer's overview rows: ${JSON.stringify(await rowsOf())}: ${err}`); });
-      for (const row of await rowsOf()) for (const m of METERS) assert.ok(!row.includes(m.id), `the viewer's overview shows ${m.id}`);
-      await viewer.waitForFunction(() => /\d+\.\d\d kWh/.test(document.querySelector('.ems-dash-ov-month')?.textContent ?? ''), undefined, { timeout: 20_000 });
+      for (const row of await rowsOf()) for (const m of [...METERS, HEAT, WATER]) assert.ok(!row.includes(m.id), `the viewer's overview shows ${m.id}`);
+      await viewer.waitForFunction(() => /\d+\.\d\d kWh$/.test(document.querySelector('.ems-dash-ov-month')?.textContent?.trim() ?? ''), undefined, { timeout: 20_000 });
 
       await viewer.goto(`${ems.url}/dashboard/meter`);
       await viewer.waitForFunction((id) => new RegExp(`${id}: [\\d.]+ kWh`).test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), ANNEX.id, { timeout: 20_000 });
@@ -331,11 +441,11 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
       await viewer.waitForFunction((name) => document.querySelector('.ems-dash-ev-table tbody')?.textContent?.includes(name), ANNEX.name, { timeout: 20_000 });
       await viewer.waitForTimeout(11_000); // a timer refresh of the events page
       const text = await viewer.locator('body').innerText();
-      for (const m of METERS) {
+      for (const m of [...METERS, HEAT, WATER]) {
         assert.ok(!text.includes(m.id) && !text.includes(m.name), `the viewer's page shows ${m.id}`);
       }
       assert.ok(frames.some((f) => f.includes(ANNEX.id)), 'the socket.io messages were recorded');
-      for (const m of METERS) {
+      for (const m of [...METERS, HEAT, WATER]) {
         const leak = frames.find((f) => f.includes(m.id) || f.includes(m.name));
         assert.equal(leak, undefined, `a socket.io message to the viewer names ${m.id}`);
       }
@@ -349,6 +459,23 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     await page.locator('.ems-dash-mt-poll button').click();
     await page.waitForFunction(() => /Poll of \S+ started/.test(document.querySelector('.ems-dash-mt-poll-status')?.textContent ?? ''), undefined, { timeout: 15_000 });
   });
+
+  /** Every title on the page (group titles, widget labels, table titles) appears once. */
+  async function assertTitlesOnce(where: string): Promise<void> {
+    const titles = await page.evaluate(() => {
+      const groups = Array.from(document.querySelectorAll('.nrdb-ui-group')).map((g) => ({
+        title: (g.querySelector('.v-card-title, .nrdb-ui-group-title, h2, h3') as HTMLElement | null)?.innerText.trim() ?? '',
+        text: (g as HTMLElement).innerText,
+      }));
+      return groups;
+    });
+    assert.ok(titles.length > 0, `${where}: no groups found`);
+    for (const g of titles) {
+      assert.ok(g.title !== '', `${where}: a group without a title: ${g.text.slice(0, 80)}`);
+      const lines = g.text.split('\n').map((l) => l.trim());
+      assert.equal(lines.filter((l) => l === g.title).length, 1, `${where}: "${g.title}" appears ${lines.filter((l) => l === g.title).length} times in its group`);
+    }
+  }
 
   async function apiLogin(username: string, password: string): Promise<string> {
     const r = await fetch(`${ems.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
@@ -370,4 +497,27 @@ function websocketStatus(port: number, path: string): Promise<number> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Records the socket.io messages a page receives (websocket frames and polling answers). */
+function recordSocket(page: Page): string[] {
+  const frames: string[] = [];
+  page.on('websocket', (ws) => {
+    if (ws.url().includes('/dashboard/socket.io/')) ws.on('framereceived', (f) => frames.push(String(f.payload)));
+  });
+  page.on('response', (r) => {
+    if (r.url().includes('/dashboard/socket.io/') && r.request().method() === 'GET') r.text().then((t) => frames.push(t), () => undefined);
+  });
+  return frames;
+}
+
+/** The bars of the newest chart message for a meter: [{ window, time, value }]. */
+function chartBars(frames: string[], meter: string): { window: string; time: number | null; value: number | null }[] {
+  for (const f of [...frames].reverse()) {
+    if (!f.includes('msg-input:dash-mt-chart') || !f.includes(`"${meter} (`)) continue;
+    const json = JSON.parse(f.slice(f.indexOf('[')));
+    const msg = json[1];
+    if (Array.isArray(msg?.payload) && msg.payload.length) return msg.payload;
+  }
+  throw new Error(`no chart message for ${meter} among ${frames.length} socket.io messages`);
 }

@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { spawnSync } from 'node:child_process';
 import {
-  chartPoints, dueRefreshes, eventRows, liveValues, localDate, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult, RANGES, readingsRequest, reportRows,
-  trackClient, visibleMeters, type DashClient, type DashClientInfo, type LatestValue,
+  chartPoints, dueRefreshes, emsTimeZone, eventRows, liveValues, localDate, meterRequests, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult,
+  quantityOf, RANGES, readingsRequest, reportRows, trackClient, visibleMeters, type DashClient, type DashClientInfo, type LatestValue,
 } from '../../lib/ems/dashboard';
+import { mainRegister } from '../../lib/model/obis';
+import { windowStarts } from '../../lib/model/time';
 import { CLIENT_TYPES, dashboardFlow } from '../../lib/ems/dashboard-flow';
 import {
   dashboardSessionUser, gate, isDashboardPath, isDashboardSocketPath, LOGIN_HEADERS, LOGIN_SCRIPT, loginPage, safeNext,
@@ -30,8 +33,8 @@ describe('dashboard shaping', () => {
     const o = overviewFromLatest(latest, NOW, TZ);
     assert.deepEqual(o.ids, ['hvac', 'main-incomer']);
     assert.deepEqual(o.meters, [
-      { Meter: 'hvac', 'Power (kW)': 2.5, 'Energy (kWh)': 42, 'Last reading': '21/11/2026, 17:28:00' },
-      { Meter: 'main-incomer', 'Power (kW)': 1.235, 'Energy (kWh)': 5000.12, 'Last reading': '21/11/2026, 17:29:55' },
+      { Meter: 'hvac', Quantity: 'Energy import', Reading: 42, Unit: 'kWh', 'Power / flow': '2.5 kW', 'Last reading': '21/11/2026, 17:28:00' },
+      { Meter: 'main-incomer', Quantity: 'Energy import', Reading: 5000.12, Unit: 'kWh', 'Power / flow': '1.235 kW', 'Last reading': '21/11/2026, 17:29:55' },
     ]);
     assert.deepEqual(o.alarms, [{ Meter: 'hvac', Alarm: 'no reading for 120 s', Since: '21/11/2026, 17:28:00' }]);
     assert.deepEqual(overviewFromLatest([], NOW, TZ), { meters: [], alarms: [], ids: [] });
@@ -39,6 +42,40 @@ describe('dashboard shaping', () => {
     assert.deepEqual(overviewFromLatest(latest, NOW, TZ, { hvac: 300, 'main-incomer': 10 }).alarms, []);
     const late = latest.map((v) => (v.meter === 'hvac' ? { ...v, time: NOW - 660_000 } : v));
     assert.deepEqual(overviewFromLatest(late, NOW, TZ, { hvac: 300 }).alarms, [{ Meter: 'hvac', Alarm: 'no reading for 660 s (polled every 300 s)', Since: '21/11/2026, 17:19:00' }]);
+  });
+
+  it('heat and water meters: each row shows the meter\'s own main register in its unit (what the M-Bus and LoRaWAN platform demo meters send)', () => {
+    const t = NOW - 5_000;
+    // As read from the demo's M-Bus heat meter (SLB CF Integral: energy in kWh, volumes on subunits 1 and 2) and the
+    // LoRaWAN platform's water meter (8-0:1.0.0 in m3); a G13 meter without 1-0:16.7.0 shows its import power 1-0:1.7.0.
+    const demo: LatestValue[] = [
+      { meter: 'heat-meter', obis: '6-0:1.0.0', value: 1234, unit: 'kWh', time: t }, { meter: 'heat-meter', obis: '6-0:2.0.0', value: 0.02, unit: 'm3', time: t },
+      { meter: 'heat-meter', obis: '6-1:2.0.0', value: 1.23, unit: 'm3', time: t }, { meter: 'heat-meter', obis: '6-0:10.0.0', value: 21.8, unit: 'degC', time: t },
+      { meter: 'heat-meter', obis: '6-0:8.0.0', value: 3.5, unit: 'kW', time: t }, { meter: 'heat-meter', obis: '6-0:9.0.0', value: 0.1, unit: 'm3/h', time: t },
+      { meter: 'water-meter', obis: '8-0:1.0.0', value: 100.12345, unit: 'm3', time: t },
+      { meter: 'g13-meter', obis: '1-0:1.8.1', value: 7407.43, unit: 'kWh', time: t }, { meter: 'g13-meter', obis: '1-0:1.8.0', value: 12345.72, unit: 'kWh', time: t },
+      { meter: 'g13-meter', obis: '1-0:1.7.0', value: 4.199, unit: 'kW', time: t }, { meter: 'g13-meter', obis: '1-0:2.8.0', value: 246.91, unit: 'kWh', time: t },
+      { meter: 'district', obis: '6-0:1.0.0', value: 12.5, unit: 'GJ', time: t },
+    ];
+    const rows = overviewFromLatest(demo, NOW, TZ).meters.map((r) => [r.Meter, r.Quantity, r.Reading, r.Unit, r['Power / flow']]);
+    assert.deepEqual(rows, [
+      ['district', 'Heat energy', 12.5, 'GJ', ''],
+      ['g13-meter', 'Energy import', 12345.72, 'kWh', '4.199 kW'],
+      ['heat-meter', 'Heat energy', 1234, 'kWh', '3.5 kW'],
+      ['water-meter', 'Water volume', 100.123, 'm3', ''],
+    ]);
+    assert.deepEqual(['6-1:2.0.0', '6-0:2.0.0', '6-0:1.0.0', '1-0:2.8.0'].map((c) => mainRegister([c])), [null, null, '6-0:1.0.0', null]);
+    assert.equal(mainRegister(['1-0:1.8.2', '1-0:1.8.1', '8-0:1.0.0']), '1-0:1.8.1', 'an electricity meter with tariff registers only: T1');
+    assert.equal(mainRegister(['7-0:3.0.0', '9-0:1.0.0', '6-1:1.0.0']), '6-1:1.0.0');
+    assert.deepEqual(['1-0:1.8.2', '7-0:3.0.0', '9-0:1.0.0', '99-0:1.0.0'].map((c) => quantityOf(c)), [
+      { medium: 'electricity', name: 'Energy import T2' }, { medium: 'gas', name: 'Gas volume' }, { medium: 'hot water', name: 'Hot water volume' }, { medium: 'other', name: '99-0:1.0.0' },
+    ]);
+    // The heat meter's page: its values named, and the chart asks for heat energy, the water meter's for volume.
+    const heat = meterRequests(demo, 'heat-meter', '7d');
+    assert.deepEqual(heat.live.map((r) => r.Quantity), ['Heat energy', 'Heat power', 'Volume', 'Flow', 'Flow temperature']);
+    assert.deepEqual(heat.request, readingsRequest('heat-meter', '7d', '6-0:1.0.0'));
+    assert.equal(meterRequests(demo, 'water-meter', '24h').request!.query.obis, '8-0:1.0.0');
+    assert.deepEqual(meterRequests(demo, 'nobody', '24h'), { live: [], request: null, none: 'nobody: no energy or volume register read yet' });
   });
 
   it('live values: the named quantities of one meter in a fixed order, unknown codes left out', () => {
@@ -56,7 +93,7 @@ describe('dashboard shaping', () => {
     const priced = {
       error: null,
       data: {
-        meter: 'main-incomer', tariff: { id: 't1', name: 'TOU', currency: 'EUR' },
+        meter: 'main-incomer', unit: 'kWh', registers: { first_tariff: '1-0:1.8.1', second_tariff: '1-0:1.8.2' }, tariff: { id: 't1', name: 'TOU', currency: 'EUR' },
         rows: [
           { date: '2026-11-20T00:00:00+01:00', total: '144', total_cost: '36.00' },
           { date: '2026-11-21T00:00:00+01:00', total: '105.7', total_cost: '26.43' },
@@ -65,10 +102,10 @@ describe('dashboard shaping', () => {
       },
     };
     const a = monthSummary(priced, today)!;
-    assert.deepEqual(a, { meter: 'main-incomer', today: 105.7, month: 249.7, todayCost: 26.43, monthCost: 62.43, currency: 'EUR' });
-    const unpriced = { error: null, data: { meter: 'hvac', tariff: null, rows: [{ date: '2026-11-21T00:00:00+01:00', total: '52.85' }], totals: { total: '124.85' } } };
+    assert.deepEqual(a, { meter: 'main-incomer', medium: 'electricity', unit: 'kWh', today: 105.7, month: 249.7, todayCost: 26.43, monthCost: 62.43, currency: 'EUR' });
+    const unpriced = { error: null, data: { meter: 'hvac', unit: 'kWh', registers: { first_tariff: '1-0:1.8.0' }, tariff: null, rows: [{ date: '2026-11-21T00:00:00+01:00', total: '52.85' }], totals: { total: '124.85' } } };
     const b = monthSummary(unpriced, today)!;
-    assert.deepEqual(b, { meter: 'hvac', today: 52.85, month: 124.85, todayCost: null, monthCost: null, currency: null });
+    assert.deepEqual(b, { meter: 'hvac', medium: 'electricity', unit: 'kWh', today: 52.85, month: 124.85, todayCost: null, monthCost: null, currency: null });
     assert.equal(monthSummary({ data: null, error: 'unknown meter "x"' }, today), null);
     // 105.7 + 52.85 = 158.55 kWh today; only main-incomer is priced.
     assert.deepEqual(overviewTotals([a, b]), {
@@ -77,12 +114,50 @@ describe('dashboard shaping', () => {
     assert.deepEqual(overviewTotals([b]).monthCost, 'no tariff bound');
   });
 
+  it('totals never add kWh of heat or m3 of water to kWh of electricity: one amount per medium and unit, electricity first', () => {
+    const report = (meter: string, register: string | null, unit: string, today: string, month: string) => monthSummary({
+      error: null, data: { meter, unit, registers: { first_tariff: register }, tariff: null, rows: [{ date: '2026-11-21T00:00:00+01:00', total: today }], totals: { total: month } },
+    }, '2026-11-21')!;
+    const all = [
+      report('water-meter', '8-0:1.0.0', 'm3', '0.1234', '2.5'), report('heat-meter', '6-0:1.0.0', 'kWh', '12', '300'), report('hvac', '1-0:1.8.0', 'kWh', '52.85', '124.85'),
+      report('main-incomer', '1-0:1.8.1', 'kWh', '105.7', '249.7'), report('district', '6-0:1.0.0', 'GJ', '0.5', '7'), report('spare', null, 'kWh', '0', '0'),
+    ];
+    assert.deepEqual(overviewTotals(all), {
+      today: '158.55 kWh electricity, 0.50 GJ heat, 12.00 kWh heat, 0.123 m3 water', month: '374.55 kWh electricity, 7.00 GJ heat, 300.00 kWh heat, 2.500 m3 water',
+      todayCost: 'no tariff bound', monthCost: 'no tariff bound',
+    });
+    assert.equal(overviewTotals(all.filter((s) => s.medium === 'water')).today, '0.123 m3', 'one medium: the amount alone');
+    assert.equal(overviewTotals([all[5]]).month, 'no readings', 'a meter without a register to count');
+  });
+
   it('meter page: the readings request per range, and chart points or the error', () => {
     assert.deepEqual(readingsRequest('hvac', '7d'), { topic: 'hvac', params: { id: 'hvac' }, query: { obis: '1-0:1.8.0', from: '-7d', window: '1h', fn: 'delta' } });
     for (const r of RANGES) assert.deepEqual([readingsRequest('m', r.value).query.from, readingsRequest('m', r.value).query.window], [r.from, r.window], r.value);
-    assert.deepEqual(readingsRequest('hvac', 'bogus').query, { obis: '1-0:1.8.0', from: '-24h', window: '15m', fn: 'delta' });
-    assert.deepEqual(chartPoints({ error: null, data: { readings: [{ time: 1, value: 1.23456 }, { time: 2, value: 2 }] } }), { points: [{ time: 1, value: 1.235 }, { time: 2, value: 2 }], error: null });
-    assert.deepEqual(chartPoints({ data: null, error: 'unknown meter "x"' }), { points: [], error: 'unknown meter "x"' });
+    assert.deepEqual(readingsRequest('hvac', 'bogus', '8-0:1.0.0').query, { obis: '8-0:1.0.0', from: '-24h', window: '15m', fn: 'delta' });
+    const at = (iso: string) => Date.parse(iso);
+    assert.deepEqual(chartPoints({ error: null, data: { window: { every: 900_000 }, readings: [{ time: at('2026-11-21T16:00:00Z'), value: 1.23456, unit: 'kWh' }, { time: at('2026-11-21T16:15:00Z'), value: 2, unit: 'kWh' }] } }, TZ), {
+      points: [{ window: '2026-11-21 17:00', time: at('2026-11-21T16:00:00Z'), value: 1.235 }, { window: '2026-11-21 17:15', time: at('2026-11-21T16:15:00Z'), value: 2 }], unit: 'kWh', error: null,
+    });
+    assert.deepEqual(chartPoints({ data: null, error: 'unknown meter "x"' }, TZ), { points: [], unit: '', error: 'unknown meter "x"' });
+  });
+
+  it('chart bars stand for their windows: one category per window start in the EMS time zone, gaps kept, across DST', () => {
+    // Hourly windows over the night Berlin leaves summer time (02:00-03:00 twice), two hours without readings.
+    const from = Date.parse('2026-10-24T22:00:00Z');
+    const starts = windowStarts(from, from + 8 * 3_600_000, 3_600_000, TZ);
+    const missing = new Set([starts[3], starts[4]]);
+    const readings = starts.filter((t) => !missing.has(t)).map((t) => ({ time: t, value: 1, unit: 'kWh' }));
+    const r = chartPoints({ error: null, data: { window: { every: 3_600_000 }, readings } }, TZ);
+    const local = (t: number) => new Intl.DateTimeFormat('sv-SE', { timeZone: TZ, dateStyle: 'short', timeStyle: 'short' }).format(t);
+    assert.deepEqual(r.points.map((p) => p.window), starts.map(local), 'each bar is labelled with its own window start');
+    assert.deepEqual(r.points.map((p) => p.window).slice(2, 6), ['2026-10-25 02:00', '2026-10-25 02:00', '2026-10-25 03:00', '2026-10-25 04:00']);
+    assert.deepEqual(r.points.map((p) => p.value), starts.map((t) => (missing.has(t) ? null : 1)));
+    assert.deepEqual(r.points.map((p) => p.time), starts);
+    // Daily windows start at local midnight (23:00 or 22:00 UTC): labelled with the local date, not the UTC one; a missing day kept.
+    const days = windowStarts(Date.parse('2026-10-23T22:00:00Z'), Date.parse('2026-10-28T23:00:00Z'), 86_400_000, TZ);
+    const daily = chartPoints({ error: null, data: { window: { every: 86_400_000 }, readings: days.filter((_, i) => i !== 2).map((t) => ({ time: t, value: 24, unit: 'kWh' })) } }, TZ);
+    assert.deepEqual(daily.points.map((p) => [p.window, p.value]), [['2026-10-24', 24], ['2026-10-25', 24], ['2026-10-26', null], ['2026-10-27', 24], ['2026-10-28', 24]]);
+    assert.deepEqual(chartPoints({ error: null, data: { window: { every: 86_400_000 }, readings: [{ time: days[0], value: 1 }] } }, 'UTC').points[0].window, '2026-10-23', 'the same window in UTC');
   });
 
   it('reports: a column per tariff register the meter has, kWh rounded, cost with its currency', () => {
@@ -97,6 +172,39 @@ describe('dashboard shaping', () => {
     const monthly = reportRows({ error: null, data: { step: 'month', registers: {}, tariff: null, rows: [{ date: '2026-10-01T00:00:00+02:00', first_tariff: '10', total: '10' }] } });
     assert.deepEqual(monthly, [{ Month: '2026-10', 'T1 (kWh)': '10', 'Total (kWh)': '10' }]);
     assert.deepEqual(reportRows({ data: null, error: 'meter "" is required (a meter id)' }), []);
+    // A water meter's report counts its volume in m3, without tariff columns.
+    const water = reportRows({ error: null, data: { step: 'day', unit: 'm3', registers: { first_tariff: '8-0:1.0.0', second_tariff: null }, tariff: null, rows: [{ date: '2026-11-19T00:00:00+01:00', first_tariff: '0.25', total: '0.25' }] } });
+    assert.deepEqual(water, [{ Date: '2026-11-19', 'Total (m3)': '0.25' }]);
+  });
+
+  it('reports start at the first day with data: steps ending before the first reading are left out', () => {
+    const day = (d: string) => ({ date: `2026-11-${d}T00:00:00+01:00`, date_to: `2026-11-${String(Number(d) + 1).padStart(2, '0')}T00:00:00+01:00`, first_tariff: d === '19' ? '0' : '5', total: d === '19' ? '0' : '5' });
+    const envelope = (data_from: string | null | undefined) => ({ error: null, data: { step: 'day', unit: 'kWh', registers: { first_tariff: '1-0:1.8.0' }, tariff: null, data_from, rows: ['18', '19', '20', '21'].map(day) } });
+    // The first reading at 14:00 on the 20th: the 20th is the first row (partly counted), not the empty 18th and 19th.
+    assert.deepEqual(reportRows(envelope('2026-11-20T14:00:00+01:00')).map((r) => r.Date), ['2026-11-20', '2026-11-21']);
+    assert.deepEqual(reportRows(envelope('2026-11-20T00:00:00+01:00')).map((r) => r.Date), ['2026-11-20', '2026-11-21'], 'a reading at midnight starts that day');
+    assert.deepEqual(reportRows(envelope('2026-11-18T00:00:00+01:00')).length, 4, 'data before the period: every row, zeros included');
+    assert.deepEqual(reportRows(envelope(null)), [], 'no readings at all');
+    assert.deepEqual(reportRows(envelope(undefined)).length, 4, 'an answer without data_from: every row');
+  });
+
+  it('time zone: EMS_TIME_ZONE, else (unset or an unreplaced ${EMS_TIME_ZONE}) the system zone, never silently UTC', () => {
+    const system = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    assert.equal(emsTimeZone('Europe/Berlin'), 'Europe/Berlin');
+    assert.equal(emsTimeZone(' Asia/Tokyo '), 'Asia/Tokyo');
+    for (const unset of [undefined, '', '  ', '${EMS_TIME_ZONE}', 'Not/AZone', 42]) assert.equal(emsTimeZone(unset), system, String(unset));
+    // A stock Node-RED in Kiritimati (UTC+14) without EMS_TIME_ZONE: the event page's function node shows local times.
+    const script = `
+      const vm = require('node:vm');
+      const node = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'ems', 'dashboard-flow.js'))}).dashboardFlow().find((n) => n.id === 'dash-ev-rows');
+      const run = (value) => vm.runInNewContext('(function () {' + node.func + '})()', {
+        msg: { _client: { socketId: 's' }, payload: { error: null, data: [{ date: '2026-11-21T16:29:59.000Z', event: 'poll failed', meter_id: 'hvac' }] } },
+        env: { get: () => value }, node: { status: () => undefined },
+      })[0].payload[0].Time;
+      console.log(JSON.stringify([run(undefined), run('\${EMS_TIME_ZONE}'), run('Europe/Berlin')]));`;
+    const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TZ: 'Pacific/Kiritimati' }, encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), ['22/11/2026, 06:29:59', '22/11/2026, 06:29:59', '21/11/2026, 17:29:59']);
   });
 
   it('events: local time, meter name, level and text', () => {
@@ -164,9 +272,9 @@ describe('dashboard flow', () => {
     // The ems-api node (meters.list as vera) answers her meters; the page function asks for the overview of those.
     const page = runner('dash-page', flowContext);
     const out = page({ ...refresh, payload: { data: [{ _id: 'hvac', definition: { interval_time: 300 } }], error: null, status: 200 }, statusCode: 200 });
-    assert.equal(out.length, 9);
+    assert.equal(out.length, 8);
     assert.deepEqual(out[0], { _client: vera, meterIds: ['hvac'], meterIntervals: { hvac: 300 }, payload: {} });
-    assert.deepEqual(out.slice(1), [null, null, null, null, null, null, null, null]);
+    assert.deepEqual(out.slice(1), [null, null, null, null, null, null, null]);
     // The overview keeps only her meters, and every message answers her socket.
     const shape = runner('dash-ov-shape', flowContext);
     const ov = shape({ _client: vera, meterIds: ['hvac'], payload: latest() });
@@ -183,6 +291,43 @@ describe('dashboard flow', () => {
     // A session that ended (the API answers 401) drops the client.
     page({ ...refresh, payload: { data: null, error: 'log in again', status: 401 }, statusCode: 401 });
     assert.equal((flowContext.get('dash_clients') as Record<string, unknown>)['s-vera'], undefined);
+  });
+
+  it('its meter page functions chart the main register of a heat meter in its unit, each bar at its window', () => {
+    const flowContext = new Map<string, unknown>();
+    const c = { socketId: 's1' };
+    const t = Date.now();
+    const [live, request, clear, total] = runner('dash-mt-live-rows', flowContext)({
+      _client: c, meter: 'heat-meter', topic: 'heat-meter', dashRange: '24h',
+      payload: [{ meter: 'heat-meter', obis: '6-0:1.0.0', value: 10, unit: 'kWh', time: t }, { meter: 'heat-meter', obis: '6-0:10.0.0', value: 21.8, unit: 'degC', time: t }],
+    });
+    assert.deepEqual(live.payload, [{ Quantity: 'Heat energy', Value: 10, Unit: 'kWh' }, { Quantity: 'Flow temperature', Value: 21.8, Unit: 'degC' }]);
+    assert.deepEqual([request._client, request.params, request.query], [c, { id: 'heat-meter' }, { obis: '6-0:1.0.0', from: '-24h', window: '15m', fn: 'delta' }]);
+    assert.deepEqual([clear, total], [null, null]);
+    const none = runner('dash-mt-live-rows', flowContext)({ _client: c, meter: 'new', topic: 'new', dashRange: '24h', payload: [] });
+    assert.deepEqual(none.slice(1), [null, { _client: c, payload: [], action: 'replace' }, { _client: c, payload: 'new: no energy or volume register read yet' }]);
+    const start = Date.parse('2026-11-21T16:00:00Z');
+    const [chart, text] = runner('dash-mt-points', flowContext)({
+      _client: c, topic: 'heat-meter', payload: { error: null, data: { window: { every: 900_000 }, readings: [{ time: start, value: 0.5, unit: 'kWh' }, { time: start + 1_800_000, value: 0.25, unit: 'kWh' }] } },
+    });
+    assert.deepEqual(chart, {
+      _client: c, topic: 'heat-meter (kWh)', action: 'replace',
+      payload: [{ window: '2026-11-21 17:00', time: start, value: 0.5 }, { window: '2026-11-21 17:15', time: start + 900_000, value: null }, { window: '2026-11-21 17:30', time: start + 1_800_000, value: 0.25 }],
+    });
+    assert.deepEqual(text, { _client: c, payload: 'heat-meter: 0.75 kWh' });
+    const chartNode = flow.find((n) => n.id === 'dash-mt-chart')!;
+    assert.deepEqual([chartNode.xAxisType, chartNode.xAxisProperty, chartNode.yAxisProperty, chartNode.category], ['category', 'window', 'value', 'topic']);
+  });
+
+  it('every title once: no widget repeats the title of its group', () => {
+    const byId = new Map(flow.map((n) => [n.id, n]));
+    for (const n of flow.filter((x) => 'group' in x && String(x.type).startsWith('ui-'))) {
+      const group = byId.get(n.group as string)!;
+      assert.notEqual(String(n.label ?? '').toLowerCase(), String(group.name).toLowerCase(), `${n.id} repeats "${group.name}"`);
+    }
+    const titles = flow.filter((n) => n.type === 'ui-group').map((n) => String(n.name));
+    const labels = flow.filter((n) => 'group' in n && n.label).map((n) => String(n.label));
+    for (const l of labels) assert.ok(!titles.includes(l), `"${l}" is both a group title and a widget label`);
   });
 
   it('its poll-now functions ask for the client\'s meter and show the refusal', () => {
@@ -251,13 +396,12 @@ describe('dashboard clients (per socket)', () => {
     const m = pageMessages(dash, ['a', 'b'], NOW, TZ);
     assert.deepEqual(m[1], { options: [{ value: 'a', label: 'a' }, { value: 'b', label: 'b' }], payload: 'a' });
     assert.deepEqual(m[2], { payload: '7d' });
-    assert.deepEqual(m[3], { meter: 'a', payload: {} });
-    assert.deepEqual(m[4], readingsRequest('a', '7d'));
+    assert.deepEqual(m[3], { meter: 'a', topic: 'a', dashRange: '7d', payload: {} });
     assert.deepEqual(pageMessages({ ...dash, sync: false }, ['a'], NOW, TZ).slice(1, 3), [null, null], 'no dropdowns on a timer refresh');
     assert.deepEqual(pageMessages(dash, [], NOW, TZ).filter(Boolean), [{ options: [], payload: '' }, { payload: '7d' }], 'no meter: nothing to ask');
     const rp = pageMessages({ ...dash, page: 'reports', meter: 'b', step: 'month' }, ['a', 'b'], NOW, TZ);
-    assert.deepEqual(rp[7], { topic: 'b', query: { meter: 'b', date1: '2025-11-01', date2: '2026-11-21', step: 'month' } });
-    assert.deepEqual(pageMessages({ ...dash, page: 'events' }, ['a'], NOW, TZ)[8], { query: { date1: '2026-11-14T16:30:00.000Z', date2: '2026-11-21T16:31:00.000Z', limit: '200' } });
+    assert.deepEqual(rp[6], { topic: 'b', query: { meter: 'b', date1: '2025-11-01', date2: '2026-11-21', step: 'month' } });
+    assert.deepEqual(pageMessages({ ...dash, page: 'events' }, ['a'], NOW, TZ)[7], { query: { date1: '2026-11-14T16:30:00.000Z', date2: '2026-11-21T16:31:00.000Z', limit: '200' } });
     assert.equal(pollResult({ data: { started: true }, error: null }, 'a'), 'Poll of a started');
     assert.equal(pollResult({ data: null, error: 'meter "a" is being polled', status: 409 }, 'a'), 'Poll of a failed: meter "a" is being polled');
   });

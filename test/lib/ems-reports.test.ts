@@ -147,6 +147,32 @@ describe('reports by four tariffs', () => {
     assert.equal(api.body.data.rows[10].first_tariff, '5.5', '10:00Z is 12:00 local: the step 11:00-12:00 closes on 55.5');
   });
 
+  it('a heat or water meter counts its main register in its own unit; data_from says where the data begins', async () => {
+    await store.write([
+      // An M-Bus heat meter (energy in kWh, plus volume and temperature) and a LoRaWAN platform water meter (m3), from the 28th at 12:00 local.
+      ...[0, 1, 2].flatMap((d) => {
+        const time = Date.parse('2026-03-28T11:00:00Z') + d * 86_400_000;
+        return [
+          { meter: 'heat', obis: '6-0:1.0.0', time, value: 1000 + 50 * d, unit: 'kWh' }, { meter: 'heat', obis: '6-0:2.0.0', time, value: 10 + d, unit: 'm3' },
+          { meter: 'heat', obis: '6-0:10.0.0', time, value: 60, unit: 'degC' }, { meter: 'water', obis: '8-0:1.0.0', time, value: 100 + 0.25 * d, unit: 'm3' },
+        ];
+      }),
+    ]);
+    const heat = await tariffReport(store, { meter: 'heat', location: [], from: Date.parse('2026-03-25T23:00:00Z'), to: Date.parse('2026-03-30T22:00:00Z'), step: 'day', timeZone: TZ });
+    assert.deepEqual([heat.unit, heat.registers.first_tariff, heat.data_from], ['kWh', '6-0:1.0.0', '2026-03-28T12:00:00+01:00']);
+    assert.deepEqual(heat.rows.map((r) => [r.date.slice(0, 10), r.total]), [['2026-03-26', '0'], ['2026-03-27', '0'], ['2026-03-28', '0'], ['2026-03-29', '50'], ['2026-03-30', '50']]);
+    assert.match(heat.notes.join('\n'), /first_tariff carries the meter's main register 6-0:1\.0\.0/);
+    const water = await call({ meter: 'water', date1: '2026-03-28', date2: '2026-03-30', step: 'day' });
+    assert.deepEqual([water.body.data.unit, water.body.data.registers.first_tariff, water.body.data.totals.total], ['m3', '8-0:1.0.0', '0.5']);
+    // A period with a reading before it starts with data; one without any reading has none.
+    const later = await tariffReport(store, { meter: 'water', location: [], from: Date.parse('2026-03-29T22:00:00Z'), to: Date.parse('2026-03-30T22:00:00Z'), step: 'day', timeZone: TZ });
+    assert.equal(later.data_from, '2026-03-30T00:00:00+02:00');
+    const none = await tariffReport(store, { meter: 'water', location: [], from: Date.parse('2026-01-01T00:00:00Z'), to: Date.parse('2026-01-02T00:00:00Z'), step: 'hour', timeZone: TZ });
+    assert.equal(none.data_from, null);
+    const electric = await tariffReport(store, { meter: 'm2', location: [], from: Date.parse('2026-03-28T23:00:00Z'), to: Date.parse('2026-03-29T22:00:00Z'), step: 'hour', timeZone: TZ });
+    assert.equal(electric.data_from, '2026-03-29T00:00:00+01:00', 'a reading at the start: data from the start');
+  });
+
   it('a register that goes back (reset or meter exchange) counts 0 for that step, with a note', async () => {
     await store.write([
       { meter: 'm3', obis: '1-0:1.8.0', time: Date.parse('2026-03-27T23:00:00Z'), value: 10, unit: 'kWh' },

@@ -33,14 +33,16 @@ export const REPORT_OPERATIONS: Operation[] = [
     name: 'reports.tariffs', method: 'GET', path: '/api/reports/tariffs', access: 'viewer', tag: 'Reports',
     summary: 'Consumption (and cost) per tariff register T1..T4 per hour, day or month',
     description: 'Deltas of the cumulative registers 1-0:1.8.1..1.8.4 between step boundaries (the newest reading at or before each boundary); '
-      + `without tariff registers first_tariff carries 1-0:1.8.0. Costs are the energy charges of the bound (or given) tariff, as decimal strings. ${limitsText('reports.tariffs')}`,
+      + 'without tariff registers first_tariff carries 1-0:1.8.0, without any active energy register the meter\'s main register (heat energy 6-B:1.0.0, '
+      + 'gas volume 7-B:3.0.0, water volume 8-/9-B:1.0.0; `unit` names its unit). data_from is where the data begins (steps before it have no readings). '
+      + `Costs are the energy charges of the bound (or given) tariff, as decimal strings. ${limitsText('reports.tariffs')}`,
     query: PARAMS,
     produces: ['text/csv'],
     response: {
       type: 'object',
       properties: {
         meter: { type: 'string' }, location: { type: 'array', items: { type: 'string' } }, step: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-        unit: { type: 'string' }, registers: { type: 'object' }, tariff: { type: 'object', nullable: true },
+        unit: { type: 'string' }, data_from: { type: 'string', nullable: true, description: 'from, or the first reading in the period when none precedes it; null without readings' }, registers: { type: 'object' }, tariff: { type: 'object', nullable: true },
         rows: { type: 'array', items: { type: 'object', description: '*_cost only with a tariff', properties: { date: { type: 'string' }, date_to: { type: 'string' }, ...AMOUNTS.properties } } },
         totals: AMOUNTS, notes: { type: 'array', items: { type: 'string' } },
       },
