@@ -8,19 +8,23 @@
  * - Dashboard hooks: messages from a client carry msg._client.emsSessionId/emsLogin/emsRole (the ems-api node's
  *   identity "dashboard" acts as that user); a socket whose session ended receives nothing and is disconnected;
  *   client-targeted messages are never kept in the dashboard's shared stores.
+ * - The classic node-red-dashboard (/ui, or settings.ui.path, and its socket.io at /ui/socket.io) is gated the same
+ *   way: pages without a session go to the login page (which returns to /ui), XHR and socket.io get 401, and an
+ *   open classic websocket is closed within RECHECK_MS once its session ends (logout, password change).
  * The EMS services come from the running ems-system node (lib/ems/running.ts).
  */
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import {
-  clientCredentials, dashboardSessionUser, gate, isDashboardPath, isDashboardSocketPath, LOGIN_HEADERS, LOGIN_PATH, LOGIN_SCRIPT, LOGIN_STYLE,
+  classicBase, clientCredentials, dashboardSessionUser, gate, isClassicDashboardPath, isClassicDashboardSocketPath, isDashboardPath, isDashboardSocketPath,
+  LOGIN_HEADERS, LOGIN_PATH, LOGIN_SCRIPT, LOGIN_STYLE,
   loginPage, sessionOfHeaders, type DashboardSession, type GateAnswer,
 } from '../lib/ems/dashboard-gate';
 import { emsGuardsDashboard, runningServices } from '../lib/ems/running';
 
 interface PluginRED {
-  settings: { httpNodeRoot?: string | false };
+  settings: { httpNodeRoot?: string | false; ui?: { path?: unknown } };
   httpNode?: { use(fn: (req: Request, res: Response, next: NextFunction) => void): void; get(path: string, fn: (req: Request, res: Response) => void): void };
   server?: Server;
   plugins: { registerPlugin(id: string, definition: Record<string, unknown>): void };
@@ -45,6 +49,10 @@ const MAX_REMEMBERED = 500;
 
 export default function dashboardAuth(RED: PluginRED): void {
   const root = typeof RED.settings.httpNodeRoot === 'string' ? RED.settings.httpNodeRoot.replace(/\/+$/, '') : '';
+  /** The classic node-red-dashboard's path under httpNodeRoot ("/ui"). */
+  const classic = classicBase(RED.settings.ui?.path);
+  const guarded = (path: string) => isDashboardPath(path) || isClassicDashboardPath(path, classic);
+  const guardedSocket = (path: string) => isDashboardSocketPath(path) || isClassicDashboardSocketPath(path, classic);
 
   // --- HTTP: the login page and the gate -----------------------------------------------------------
   if (RED.httpNode) {
@@ -53,7 +61,7 @@ export default function dashboardAuth(RED: PluginRED): void {
     RED.httpNode.get(`${LOGIN_PATH}/login.js`, (_req, res) => send(res, 'text/javascript; charset=utf-8', LOGIN_SCRIPT));
     RED.httpNode.get(`${LOGIN_PATH}/login.css`, (_req, res) => send(res, 'text/css; charset=utf-8', LOGIN_STYLE));
     RED.httpNode.use((req, res, next) => {
-      if (!isDashboardPath(req.path) || !emsGuardsDashboard()) return next();
+      if (!guarded(req.path) || !emsGuardsDashboard()) return next();
       const answer = gate({ method: req.method, path: req.path, headers: req.headers }, runningServices(), req.baseUrl);
       if (answer.kind === 'pass') return next();
       res.set({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
@@ -71,19 +79,44 @@ export default function dashboardAuth(RED: PluginRED): void {
       if (event === 'request' || event === 'upgrade') {
         const req = args[0] as IncomingMessage;
         const path = pathUnder(req.url ?? '', root);
-        if (path !== null && isDashboardSocketPath(path) && emsGuardsDashboard()) {
+        if (path !== null && guardedSocket(path) && emsGuardsDashboard()) {
           const answer = gate({ method: req.method ?? 'GET', path, headers: req.headers }, runningServices());
           if (answer.kind !== 'pass') {
             if (event === 'request') refuseRequest(args[1] as ServerResponse, answer);
             else refuseUpgrade(args[1] as Duplex, answer);
             return true;
           }
+          // The classic dashboard has no hooks: its open websocket is watched here and closed when the session ends.
+          if (event === 'upgrade' && isClassicDashboardSocketPath(path, classic)) watchSocket(args[1] as Duplex, answer.session.sessionId);
         }
       }
       return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
     } as typeof server.emit;
   } else if (!server) {
     RED.log.warn('[ems-dashboard-auth] no HTTP server: the dashboard socket.io gate is not active');
+  }
+
+  // --- classic dashboard websockets: closed within RECHECK_MS after their session ends ------------------
+  const watched = new Map<Duplex, string>();
+  let watchTimer: NodeJS.Timeout | undefined;
+  function watchSocket(socket: Duplex, sessionId: string): void {
+    watched.set(socket, sessionId);
+    socket.once('close', () => {
+      watched.delete(socket);
+      if (watched.size === 0 && watchTimer) { clearInterval(watchTimer); watchTimer = undefined; }
+    });
+    watchTimer ??= setInterval(() => {
+      const services = runningServices();
+      for (const [s, id] of watched) {
+        try {
+          if (!services) throw new Error('no EMS running');
+          dashboardSessionUser(services, id);
+        } catch {
+          watched.delete(s);
+          s.destroy();
+        }
+      }
+    }, RECHECK_MS).unref();
   }
 
   // --- Dashboard 2.0 hooks ---------------------------------------------------------------------------

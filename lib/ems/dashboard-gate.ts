@@ -1,5 +1,6 @@
 /**
- * The gate in front of the dashboard (/dashboard, its assets and /dashboard/socket.io): only a live EMS session
+ * The gate in front of the dashboards (Dashboard 2.0 at /dashboard, the classic node-red-dashboard at /ui, their
+ * assets and socket.io endpoints): only a live EMS session
  * (the access_token cookie set by POST /api/auth/login, or a Bearer token) passes. A page request without one
  * is sent to a small login page; XHR and socket.io requests get a 401 envelope. Pure logic: the Node-RED plugin
  * (plugins/dashboard-auth.ts) wires it to HTTP and socket.io.
@@ -11,6 +12,8 @@ import type { Role, User } from './users';
 
 export const DASHBOARD_PATH = '/dashboard';
 export const LOGIN_PATH = '/dashboard-login';
+/** The classic node-red-dashboard's default path (settings.ui.path "ui"). */
+export const CLASSIC_PATH = '/ui';
 
 export interface GateRequest {
   method: string;
@@ -38,6 +41,24 @@ export function isDashboardSocketPath(path: string): boolean {
   return p === `${DASHBOARD_PATH}/socket.io` || p.startsWith(`${DASHBOARD_PATH}/socket.io/`);
 }
 
+/** The classic dashboard's base path from its settings.ui.path ("ui" by default), e.g. "/ui". */
+export function classicBase(settingsPath: unknown): string {
+  const p = typeof settingsPath === 'string' ? settingsPath.replace(/^\/+|\/+$/g, '') : '';
+  return p === '' ? CLASSIC_PATH : `/${p.toLowerCase()}`;
+}
+
+/** True for the classic dashboard (/ui, anything under it, its socket.io included), in any case. */
+export function isClassicDashboardPath(path: string, base = CLASSIC_PATH): boolean {
+  const p = path.toLowerCase();
+  return p === base || p.startsWith(`${base}/`);
+}
+
+/** True for the classic dashboard's socket.io endpoint (/ui/socket.io). */
+export function isClassicDashboardSocketPath(path: string, base = CLASSIC_PATH): boolean {
+  const p = path.toLowerCase();
+  return p === `${base}/socket.io` || p.startsWith(`${base}/socket.io/`);
+}
+
 /**
  * The user of a live session by its id (not ended, still refreshable, the user active), or a 401 ApiError.
  * A dashboard socket stays live as long as its session: logging out, a password change or deactivation end it.
@@ -62,7 +83,7 @@ export function wantsPage(req: GateRequest): boolean {
     return (Array.isArray(v) ? v.join(',') : v ?? '').toLowerCase();
   };
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  if (h('x-requested-with') || isDashboardSocketPath(req.path)) return false;
+  if (h('x-requested-with') || isDashboardSocketPath(req.path) || isClassicDashboardSocketPath(req.path)) return false;
   return h('sec-fetch-mode') === 'navigate' || h('accept').includes('text/html');
 }
 
@@ -78,9 +99,9 @@ export function gate(req: GateRequest, services: EmsServices | undefined, root =
   }
 }
 
-const NEXT = /^\/dashboard(\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*$/;
+const NEXT = /^\/(dashboard|ui)(\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*\/?$/i;
 
-/** Where to go after the login: a dashboard path, never another site (anything else is /dashboard). */
+/** Where to go after the login: a path of either dashboard, never another site (anything else is /dashboard). */
 export function safeNext(next: unknown): string {
   return typeof next === 'string' && NEXT.test(next) ? next : DASHBOARD_PATH;
 }

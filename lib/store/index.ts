@@ -43,3 +43,4 @@ export function openStore(config: StoreConfig): ReadingStore {
       throw new Error(`unknown store backend ${JSON.stringify((config as { backend?: unknown })?.backend)} (use ${BACKENDS.join(', ')})`);
   }
 }
+export * from './ui-feed';

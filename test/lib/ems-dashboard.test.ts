@@ -12,7 +12,8 @@ import { mainRegister } from '../../lib/model/obis';
 import { windowStarts } from '../../lib/model/time';
 import { CLIENT_TYPES, dashboardFlow } from '../../lib/ems/dashboard-flow';
 import {
-  dashboardSessionUser, gate, isDashboardPath, isDashboardSocketPath, LOGIN_HEADERS, LOGIN_SCRIPT, loginPage, safeNext,
+  classicBase, dashboardSessionUser, gate, isClassicDashboardPath, isClassicDashboardSocketPath, isDashboardPath, isDashboardSocketPath, LOGIN_HEADERS, LOGIN_SCRIPT,
+  loginPage, safeNext,
 } from '../../lib/ems/dashboard-gate';
 import { defineSystem, emsGuardsDashboard, registerRunningServices, runningServices, undefineSystem, unregisterRunningServices } from '../../lib/ems/running';
 import { openEmsServices } from '../../lib/ems/services';
@@ -447,6 +448,29 @@ describe('dashboard gate', () => {
     assert.equal(LOGIN_HEADERS['x-frame-options'], 'DENY');
     assert.match(LOGIN_SCRIPT, /'content-type': 'application\/json'/);
     new vm.Script(LOGIN_SCRIPT); // valid JavaScript
+  });
+
+  it('the classic dashboard (/ui): its paths and socket.io are gated like /dashboard, and the login returns to /ui', async () => {
+    assert.deepEqual(['/ui', '/ui/', '/UI/index.html', '/ui/socket.io/', '/uix', '/dashboard', '/api/ui'].map((p) => isClassicDashboardPath(p)),
+      [true, true, true, true, false, false, false]);
+    assert.deepEqual(['/ui/socket.io/', '/ui/socket.io', '/ui/'].map((p) => isClassicDashboardSocketPath(p)), [true, true, false]);
+    assert.deepEqual([classicBase(undefined), classicBase(''), classicBase('/Board/'), classicBase(42)], ['/ui', '/ui', '/board', '/ui']);
+    assert.ok(isClassicDashboardPath('/board/x', classicBase('board')));
+    assert.deepEqual(['/ui', '/ui/', '/ui/manifest.json', '/uix', '//ui', '/ui//x', '/ui/../api'].map(safeNext),
+      ['/ui', '/ui/', '/ui/manifest.json', '/dashboard', '/dashboard', '/dashboard', '/dashboard']);
+    const services = await openEmsServices({ file: ':memory:' });
+    try {
+      assert.deepEqual(gate({ method: 'GET', path: '/ui/', headers: html }, services), { kind: 'redirect', location: '/dashboard-login?next=%2Fui%2F' });
+      const sock = gate({ method: 'GET', path: '/ui/socket.io/', headers: html }, services);
+      assert.equal(sock.kind === 'refuse' && sock.status, 401, 'socket.io is never sent to the login page');
+      const { access_token: token } = await services.auth.login('admin', 'ems-admin');
+      assert.equal(gate({ method: 'GET', path: '/ui/socket.io/', headers: { cookie: `access_token=${token}` } }, services).kind, 'pass');
+    } finally {
+      services.close();
+    }
+    // The login page's own check of ?next= lets /ui through.
+    const next = new Function(`return ${/if \(!(\/.*\/i?)\.test\(next\)\)/.exec(LOGIN_SCRIPT)![1]}`)() as RegExp;
+    assert.deepEqual(['/ui', '/ui/', '/UI/x', '/dashboard/meter', '//evil.example', '/uix'].map((p) => next.test(p)), [true, true, true, true, false, false]);
   });
 
   it('the running services registry hands the newest running EMS to the plugin', async () => {
