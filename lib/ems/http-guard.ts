@@ -99,17 +99,36 @@ const STATUS_TEXT: Record<number, string> = { 400: 'the request is malformed', 4
  * plain "Internal Server Error") becomes the envelope, without internals.
  */
 function envelopeErrors(req: GuardRequest, res: ServerResponse): void {
+  // API answers are small JSON: no compression, so a compressing middleware (node-red-dashboard installs one
+  // for every http-in route) never holds the body in a stream this guard cannot reach.
+  delete req.headers['accept-encoding'];
+  let envelope: string | null = null;
+  const replaces = (status: number) => status >= 400 && !/json/.test(String(res.getHeader('content-type') ?? '')) && req.method !== 'HEAD';
+  const prepare = (status: number) => {
+    envelope = JSON.stringify({ data: null, error: STATUS_TEXT[status] ?? (status >= 500 ? 'internal error' : 'the request was refused'), status });
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(envelope));
+    res.removeHeader('Content-Encoding');
+  };
+  // Whoever sends the headers first (Express's final handler, or a middleware's own writeHead), the
+  // non-JSON error body of an API route is replaced by the envelope.
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    const headers = rest.find((a) => a && typeof a === 'object') as Record<string, unknown> | undefined;
+    const type = headers && Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+    if (envelope === null && replaces(status) && !/json/.test(String(type ?? ''))) {
+      res.statusCode = status;
+      prepare(status);
+      return writeHead(status);
+    }
+    return writeHead(status, ...rest);
+  }) as typeof res.writeHead;
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+  res.write = ((...args: unknown[]) => (envelope !== null ? true : write(...args))) as typeof res.write;
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
   res.end = ((...args: unknown[]) => {
-    const type = String(res.getHeader('content-type') ?? '');
-    if (res.statusCode >= 400 && !res.headersSent && !/json/.test(type) && req.method !== 'HEAD') {
-      const status = res.statusCode;
-      const body = JSON.stringify({ data: null, error: STATUS_TEXT[status] ?? (status >= 500 ? 'internal error' : 'the request was refused'), status });
-      res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.setHeader('Content-Length', Buffer.byteLength(body));
-      return end(body);
-    }
-    return end(...args);
+    if (envelope === null && !res.headersSent && replaces(res.statusCode)) prepare(res.statusCode);
+    return envelope !== null ? end(envelope) : end(...args);
   }) as typeof res.end;
 }
 
