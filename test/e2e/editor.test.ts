@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { missingPeer } from '../fixtures/sim/peers';
 import { createDemoPlant, loginApi } from './api-client';
-import { startEms, type RunningEms } from './runtime';
+import { freePort, startEms, type RunningEms } from './runtime';
 import { editorLogin } from './browser';
 
 const CHROMIUM = process.env.EMS_CHROMIUM || '/usr/bin/chromium';
@@ -17,14 +17,18 @@ describe('the editor in Chromium', missingPeer(absent), () => {
   let ems: RunningEms;
   let browser: Browser;
   let page: Page;
+  let api: Awaited<ReturnType<typeof loginApi>>;
+  let plant: string;
+  let mbusPort: number;
 
   before(async () => {
     sim = new ModbusMeterSimulator({ units: [{ unit: 1, profile: 'eastron-sdm630' }, { unit: 2, profile: 'abb-a44' }, { unit: 3, profile: 'carlo-gavazzi-em24' }] });
     const port = await sim.listen(0);
-    ems = await startEms({ EMS_MODBUS_PORT: String(port) });
+    mbusPort = await freePort();
+    ems = await startEms({ EMS_MODBUS_PORT: String(port), EMS_MBUS_PORT: String(mbusPort) });
     // The plant, built through the API as an integrator would: the schedule picks it up without a redeploy.
-    const api = await loginApi(ems.url);
-    await createDemoPlant(api, port, 2);
+    api = await loginApi(ems.url);
+    plant = await createDemoPlant(api, port, 2);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -147,11 +151,18 @@ describe('the editor in Chromium', missingPeer(absent), () => {
   });
 
   it('shows no i18n key as a status, not even a connection\'s status under the meters that use it', async () => {
-    // No M-Bus gateway runs here: the M-Bus meters node shows its bus's connection state, translated.
+    // No M-Bus gateway runs on the bus's port (a free one): polled, the M-Bus meters node shows its bus's connection
+    // state or the failed read, translated from the node's catalog.
+    const mbus = await api('POST', '/api/meters', {
+      name: 'heat', folder_id: plant, protocol: 'mbus', ip_address: '127.0.0.1', port: mbusPort, connection_address: '5', interval_time: 3600,
+    });
+    assert.equal(mbus.status, 201, JSON.stringify(mbus.body));
+    assert.equal((await api('POST', `/api/meters/${mbus.body.data._id}/poll`)).status, 200);
     await page.waitForFunction(() => Array.from(document.querySelectorAll('.red-ui-flow-node-status-label'))
-      .some((e) => /^(connecting|disconnected)/i.test(e.textContent ?? '')), undefined, { timeout: 30_000 })
+      .some((e) => /^(connecting|disconnected|read failed)$/i.test(e.textContent ?? '')), undefined, { timeout: 30_000 })
       .catch(async (err) => {
-        throw new Error(`no translated connection status: ${JSON.stringify(await page.locator('.red-ui-flow-node-status-label').allInnerTexts())}: ${err}`);
+        const shown = await page.evaluate(() => Array.from(document.querySelectorAll('.red-ui-flow-node-status-label')).map((e) => e.textContent));
+        throw new Error(`no translated connection or read status among ${JSON.stringify(shown)}: ${err}`);
       });
     const texts = await page.evaluate(() => Array.from(document.querySelectorAll('.red-ui-flow-node-status-label')).map((e) => e.textContent ?? ''));
     assert.ok(texts.some((t) => t !== ''), 'the canvas shows statuses');

@@ -48,7 +48,7 @@ describe('API keys', () => {
     const list = await call('keys.list', asAdmin());
     const listed = list.body.data.find((x: any) => x.name === 'ci-reader');
     assert.deepEqual([listed.role, listed.expires_at, listed.created_by, listed.last_used_at], ['viewer', Date.parse('2027-01-01T00:00:00Z'), 'boss', null]);
-    assert.ok(!JSON.stringify(list.body).includes(k.key.split('_')[2]), 'the secret is never listed');
+    assert.ok(!JSON.stringify(list.body).includes(k.key.slice(-43)), 'the secret is never listed');
     assert.equal(listed.key, undefined);
     assert.equal(listed.key_hash, undefined);
     assert.equal((await call('keys.get', asAdmin({ params: { id: k.id } }))).body.data.name, 'ci-reader');
