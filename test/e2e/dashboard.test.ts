@@ -430,7 +430,9 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
         const items = Array.from(document.querySelectorAll('.v-overlay-container .v-list-item')).map((i) => (i.textContent ?? '').trim());
         return items.length > 0 && items.every((t) => t !== '');
       }, undefined, { timeout: 10_000 });
-      assert.deepEqual(await viewer.locator('.v-overlay-container .v-list-item').allInnerTexts(), [ANNEX.id]);
+      // textContent, as waited for: innerText is empty while the menu is still fading in (a loaded machine).
+      const items = await viewer.evaluate(() => Array.from(document.querySelectorAll('.v-overlay-container .v-list-item')).map((i) => (i.textContent ?? '').trim()));
+      assert.deepEqual(items, [ANNEX.id]);
       await viewer.keyboard.press('Escape');
       await viewer.locator('.ems-dash-mt-poll button').click();
       await viewer.waitForFunction(() => /Refused: this needs the operator role/.test(document.querySelector('.ems-dash-mt-poll-status')?.textContent ?? ''), undefined, { timeout: 15_000 });
