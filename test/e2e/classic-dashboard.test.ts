@@ -174,6 +174,9 @@ describe('the classic dashboard (/ui) fed by ems-ui-feed, in Chromium', missingP
       await editor.goto(ems.url);
       await editorLogin(editor, DEMO_ADMIN.login, DEMO_ADMIN.password);
       await editor.waitForSelector('#red-ui-palette-base-category-energy', { timeout: 30_000 });
+      // The palette comes before the flows: wait for the example's tab to be loaded.
+      await editor.waitForFunction(() => Boolean((window as any).RED?.nodes?.workspace('ex-cd-flow')), undefined, { timeout: 30_000 })
+        .catch((err) => { throw new Error(`the example's tab ex-cd-flow never appeared in the editor: ${err}`); });
       const seen = await editor.evaluate(() => {
         const RED = (window as any).RED;
         const out: { id: string; type: string; valid: boolean; known: boolean; errors: unknown }[] = [];

@@ -38,6 +38,9 @@ describe('the editor in Chromium', missingPeer(absent), () => {
     // Node-RED's own login page: the editor's accounts are the EMS users.
     await editorLogin(page, 'admin', 'ems-admin');
     await page.waitForSelector('#red-ui-palette-base-category-energy', { timeout: 30_000 });
+    // The palette comes before the flows: wait for the shipped tab to be loaded.
+    await page.waitForFunction(() => Boolean((window as any).RED?.nodes?.workspace('ems-tab')), undefined, { timeout: 30_000 })
+      .catch((err) => { throw new Error(`the EMS tab never appeared in the editor: ${err}`); });
   });
 
   after(async () => {

@@ -109,6 +109,8 @@ describe('the packed tarball in a stock Node-RED (palette install, Import > Exam
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(url);
     await page.waitForSelector('#red-ui-palette-base-category-energy', { timeout: 60_000 });
+    await page.waitForFunction(() => (window as any).RED?.workspaces?.count() > 0, undefined, { timeout: 30_000 })
+      .catch((err) => { throw new Error(`the editor never loaded the (empty) flows: ${err}`); });
     await dismissWelcome(page);
   });
 
@@ -155,6 +157,12 @@ describe('the packed tarball in a stock Node-RED (palette install, Import > Exam
         RED.nodes.eachNode(check);
         RED.nodes.eachConfig(check);
         RED.nodes.eachNode((n: any) => { if (n.type === 'unknown') bad.push(`unknown type ${n.name}`); });
+        // Every node of the example arrived (the check above is not vacuous).
+        for (const flow of flows) {
+          for (const n of flow as { id: string }[]) {
+            if (!RED.nodes.node(n.id) && !RED.nodes.workspace(n.id) && !RED.nodes.subflow(n.id) && !RED.nodes.group(n.id)) bad.push(`${n.id} not imported`);
+          }
+        }
         return bad;
       }, [needsComplete ? [complete, nodes] : [nodes]] as const);
       assert.deepEqual(invalid, [], `example "${name}" in the editor`);
@@ -172,6 +180,9 @@ describe('the packed tarball in a stock Node-RED (palette install, Import > Exam
     await deployFlows([]);
     await page.reload();
     await page.waitForSelector('#red-ui-palette-base-category-energy', { timeout: 60_000 });
+    // The palette comes before the flows: importing before they are loaded would be undone by their arrival.
+    await page.waitForFunction(() => (window as any).RED?.workspaces?.count() > 0, undefined, { timeout: 30_000 })
+      .catch((err) => { throw new Error(`the editor never loaded the (empty) flows: ${err}`); });
     await page.evaluate(([a, b]) => {
       const RED = (window as any).RED;
       RED.view.importNodes(a, { generateIds: false, addFlow: false });
