@@ -64,6 +64,8 @@ interface Lane {
   held: AlarmNotification[];
   sent: number[];
   holdUntil: number;
+  /** Notifications were held back by the rate limit: they go out together as one digest. */
+  limited: boolean;
   gather?: unknown;
   quiet?: unknown;
   quietEnd?: number;
@@ -173,7 +175,7 @@ export class NotificationDispatcher {
   private lane(sub: Subscription, channel: Channel): Lane {
     const key = `${channel.name}\u0000${sub.userId}`;
     let l = this.lanes.get(key);
-    if (!l) this.lanes.set(key, (l = { sub, channel, pending: [], held: [], sent: [], holdUntil: 0 }));
+    if (!l) this.lanes.set(key, (l = { sub, channel, pending: [], held: [], sent: [], holdUntil: 0, limited: false }));
     l.sub = sub;
     return l;
   }
@@ -224,13 +226,15 @@ export class NotificationDispatcher {
     l.gather = undefined;
     const now = this.clock.now();
     if (l.pending.length === 0 || this.closed) { this.wake(); return; }
-    if (now < l.holdUntil) { this.schedule(l, l.holdUntil); return; }
+    if (now < l.holdUntil) { l.limited = true; this.schedule(l, l.holdUntil); return; }
     l.sent = l.sent.filter((t) => t > now - this.windowMs);
     const limit = l.sub.digestAfter ?? DEFAULT_DIGEST_AFTER;
     const batch = l.pending;
     l.pending = [];
     const recipient = { userId: l.sub.userId, email: l.sub.email };
-    if (l.sent.length + batch.length <= limit) {
+    const limited = l.limited;
+    l.limited = false;
+    if (!(limited && batch.length > 1) && l.sent.length + batch.length <= limit) {
       for (const n of batch) this.deliver(l.channel, { recipient, notifications: [n], digest: false }, 1);
     } else {
       l.holdUntil = now + this.windowMs;
