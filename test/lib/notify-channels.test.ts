@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { createDashboardChannel } from '../../lib/ems/notify/channels/dashboard';
 import { createEmailChannel, smtpOptions } from '../../lib/ems/notify/channels/email';
 import { alarmTopic, createMqttChannel, eventsTopic } from '../../lib/ems/notify/channels/mqtt';
 import { createWebhookChannel, verifyWebhookSignature, webhookSignature } from '../../lib/ems/notify/channels/webhook';
@@ -61,5 +62,15 @@ describe('notification channel settings', () => {
     assert.throws(() => createMqttChannel({ url: 'mqtt://127.0.0.1:1', prefix: 'ems/#' }), /mqtt\.prefix must be topic levels without \+, # or empty levels, got "ems\/#"/);
     assert.throws(() => createMqttChannel({ url: 'http://127.0.0.1:1' }), /mqtt\.url must use mqtt, mqtts, ws or wss, got "http:"/);
     assert.throws(() => createMqttChannel({ url: 'mqtt://u:secret@127.0.0.1:1' }), (e: Error) => !e.message.includes('secret') && /credentials/.test(e.message));
+  });
+
+  it('dashboard hands each recipient\'s batch to the push function and names a failing push', async () => {
+    const pushed: [string, number][] = [];
+    const ch = createDashboardChannel((userId, b) => { pushed.push([userId, b.notifications.length]); });
+    await ch.send({ recipient: { userId: 'op' }, notifications: [alarm(), alarm()], digest: true });
+    assert.deepEqual(pushed, [['op', 2]]);
+    const bad = createDashboardChannel(() => { throw new Error('socket gone'); });
+    await assert.rejects(bad.send({ recipient: { userId: 'op' }, notifications: [alarm()], digest: false }), /^ChannelError: dashboard: push to "op" failed: socket gone$/);
+    assert.throws(() => createDashboardChannel('x' as never), /dashboard push must be a function, got string/);
   });
 });
