@@ -235,7 +235,7 @@ export class AlarmService extends EventEmitter {
     const info = this.meters().get(meterId);
     if (!info) return;
     for (const rule of this.rulesOf(meterId)) {
-      if (rule.condition.type === 'poll_failures') void this.evaluate(rule, [info], { now: this.now(), timeZone: this.timeZone, pollFailures: new Map([[meterId, n]]) });
+      if (rule.condition.type === 'poll_failures') this.background(rule, [info], { now: this.now(), timeZone: this.timeZone, pollFailures: new Map([[meterId, n]]) });
     }
   }
 
@@ -244,7 +244,7 @@ export class AlarmService extends EventEmitter {
     const info = this.meters().get(meterId);
     if (!info || !Number.isFinite(balance)) return;
     for (const rule of this.rulesOf(meterId)) {
-      if (rule.condition.type === 'prepaid_balance_below') void this.evaluate(rule, [info], { now: this.now(), timeZone: this.timeZone, balances: new Map([[meterId, balance]]) });
+      if (rule.condition.type === 'prepaid_balance_below') this.background(rule, [info], { now: this.now(), timeZone: this.timeZone, balances: new Map([[meterId, balance]]) });
     }
   }
 
@@ -295,6 +295,13 @@ export class AlarmService extends EventEmitter {
   }
 
   private truncatedTold = new Set<string>();
+
+  /** Runs an evaluation without awaiting it; a failure is logged, never an unhandled rejection. */
+  private background(...args: Parameters<AlarmService['evaluate']>): void {
+    this.evaluate(...args).catch((err: Error) => {
+      try { this.events.add({ kind: 'system', level: 'error', event: `alarm evaluation failed: ${err.message}` }); } catch { /* closed */ }
+    });
+  }
 
   private async evaluate(rule: AlarmRule, meters: readonly MeterInfo[], inputs: EvalInputs): Promise<void> {
     const { results, truncated } = await evaluateRule(rule, meters, inputs);
