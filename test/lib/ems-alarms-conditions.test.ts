@@ -73,6 +73,16 @@ describe('alarm conditions fire and clear', () => {
     assert.deepEqual(active().map((a) => a.meter_id).sort(), ['m1', 'm2']);
     await feed(r('m1', '1-0:1.8.0', 2, 'kWh'));
     assert.deepEqual(active().map((a) => a.meter_id), ['m2'], 'm1 cleared by its reading');
+    meter('m3', sub, 60);
+    clock += 60_000;
+    await services.alarms.tick();
+    assert.deepEqual(active().map((a) => a.meter_id), ['m2'], 'a meter created a minute ago is not stale yet');
+    services.registry.deleteMeter('m2');
+    await services.alarms.tick();
+    assert.deepEqual(active().map((a) => a.meter_id), [], 'a deleted meter\'s alarm clears');
+    clock += 120_000;
+    await services.alarms.tick();
+    assert.deepEqual(active().map((a) => a.meter_id), ['m3'], '3 x 60 s after its creation');
   });
 
   it('poll_failures: N failed polls in a row raise, a good poll clears', async () => {

@@ -14,7 +14,13 @@ import type { AlarmRule, Condition } from './types';
 export const MAX_METERS_PER_EVALUATION = 10_000;
 export const MAX_STORE_QUERIES_PER_EVALUATION = 2_000;
 
-export interface MeterInfo { id: string; name: string; folder_id: string; /** The meter's own interval_time. */ interval_s: number }
+export interface MeterInfo {
+  id: string; name: string; folder_id: string;
+  /** The meter's own interval_time. */
+  interval_s: number;
+  /** When the meter was created (a new meter is not stale before k intervals have passed). */
+  created_at?: number;
+}
 export interface Amount { value: number; unit: string }
 /** Consumption of a register over [from, to) (the store's), or null without data. */
 export type ConsumptionFn = (meter: string, obis: string, from: number, to: number) => Promise<Amount | null>;
@@ -117,7 +123,7 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
         const limitS = c.intervals * meter.interval_s;
         if (readings && readings.length) { push('false', 0, limitS, 's', 'readings arrive'); break; }
         if (!inputs.tick) break;
-        const last = inputs.lastReadingAt?.(meter.id) ?? inputs.since ?? inputs.now;
+        const last = inputs.lastReadingAt?.(meter.id) ?? Math.max(inputs.since ?? inputs.now, meter.created_at ?? -Infinity);
         const age = Math.max(0, Math.round((inputs.now - last) / 1000));
         push(age >= limitS ? 'true' : 'false', age, limitS, 's', `no reading for ${age} s (${c.intervals} x interval ${meter.interval_s} s = ${limitS} s)`);
         break;

@@ -164,7 +164,7 @@ export class AlarmService extends EventEmitter {
 
   private meters(): Map<string, MeterInfo> {
     if (!this.meterInfo) {
-      this.meterInfo = new Map(this.registry.meters().map((m) => [m._id, { id: m._id, name: m.definition.name, folder_id: m.folder_id, interval_s: m.definition.interval_time }]));
+      this.meterInfo = new Map(this.registry.meters().map((m) => [m._id, { id: m._id, name: m.definition.name, folder_id: m.folder_id, interval_s: m.definition.interval_time, created_at: m.created_at }]));
     }
     return this.meterInfo;
   }
@@ -265,6 +265,15 @@ export class AlarmService extends EventEmitter {
           if (this.windowDone.get(rule.id) === end) continue;
           this.windowDone.set(rule.id, end);
           await this.evaluate(rule, this.subjectOf(rule), { ...inputs, tick: false, consumption: this.consumption });
+        }
+      }
+      // A meter deleted or moved out of a rule's subject leaves no alarm of that rule open.
+      for (const [key, alarmId] of [...this.open]) {
+        const [ruleId, meter] = key.split('\u0000');
+        const rule = this.rules.get(ruleId);
+        if (meter && rule && !this.subjectOf(rule).some((m) => m.id === meter)) {
+          this.trackers.delete(key);
+          this.clear(alarmId, 'the meter is no longer watched by the rule (deleted or moved)');
         }
       }
       for (const [key, t] of this.trackers) {
