@@ -163,7 +163,7 @@ export function checkRule(body: unknown, before?: RuleInput): RuleInput {
   }
   const severity = b.severity ?? before?.severity ?? 'warning';
   if (!(SEVERITIES as readonly unknown[]).includes(severity)) bad('severity', severity, `one of ${SEVERITIES.join(', ')}`);
-  const hysteresis = has('hysteresis') ? num('hysteresis', b.hysteresis, 0, 1e15) : (has('condition') ? 0 : before?.hysteresis ?? 0);
+  const hysteresis = has('hysteresis') ? num('hysteresis', b.hysteresis, 0, 1e15) : condition.type === 'threshold' ? before?.hysteresis ?? 0 : 0;
   if (hysteresis > 0 && condition.type !== 'threshold') bad('hysteresis', hysteresis, 'used with a threshold condition only (use clear_after_s)');
   const enabled = b.enabled ?? before?.enabled ?? true;
   if (typeof enabled !== 'boolean') bad('enabled', enabled, 'true or false');
