@@ -50,9 +50,12 @@ describe('alarm conditions fire and clear', () => {
     await feed(r('m1', '1-0:1.8.0', 99_999, 'kWh'));
     assert.equal(active().length, 0, 'another OBIS code is not the rule\'s');
     const n = seen[0];
-    assert.deepEqual([n.transition, n.state, n.rule_name, n.meter_id, n.meter_name, n.folder_path, n.value, n.limit, n.unit, n.since, n.severity],
-      ['raised', 'raised', 'Peak power', 'm1', 'Meter m1', 'Plant A / Hall 2', 62.3, 50, 'kW', T0, 'critical']);
-    assert.match(n.message, /^Peak power: 1-0:1\.7\.0 62\.3 kW above 50 kW at Meter m1$/);
+    assert.deepEqual(n, {
+      alarmId: String(a.id), rule: 'Peak power', severity: 'critical', state: 'raised', meterId: 'm1', meterName: 'Meter m1', folderPath: ['Plant A', 'Hall 2'],
+      since: T0, at: T0, value: 62.3, limit: 50, unit: 'kW', transition: 'raised', ruleId: n.ruleId, folderId: sub,
+      message: 'Peak power: 1-0:1.7.0 62.3 kW above 50 kW at Meter m1', raiseCount: 1, notify: 'subscribers',
+    });
+    assert.equal(JSON.stringify(n).includes('null'), false, 'absent fields are left out, never null');
     assert.deepEqual(seen.map((x) => x.transition), ['raised', 'cleared']);
   });
 
@@ -136,6 +139,7 @@ describe('alarm conditions fire and clear', () => {
     const keys = generateLicenseKeys();
     services.close();
     services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, now: () => clock, alarmTickMs: 0, licensePublicKey: keys.publicKey });
+    services.alarms.on('transition', (n: AlarmNotification) => seen.push(n));
     const lic = services.alarms.createRule({ name: 'License', condition: { type: 'license_expiring', days: 30 }, severity: 'critical' }, 'boss');
     assert.equal(lic.subject, null);
     services.license.upload(JSON.stringify(signLicense({ id: 'L1', customer: 'ACME', activation_date: '2026-01-01', expiration_date: '2027-02-15', meter_limit: 50, issued_at: '2026-01-01' }, keys.privateKey)));
@@ -145,6 +149,7 @@ describe('alarm conditions fire and clear', () => {
     await services.alarms.tick();
     const [a] = services.alarms.list({ state: 'active' });
     assert.deepEqual([a.meter_id, a.value, a.limit, a.unit], [null, 26, 30, 'd']);
+    assert.deepEqual([seen.at(-1)!.meterId, seen.at(-1)!.meterName, seen.at(-1)!.folderPath], ['(ems)', 'EMS', []], 'an alarm about the EMS itself');
     services.license.upload(JSON.stringify(signLicense({ id: 'L2', customer: 'ACME', activation_date: '2026-01-01', expiration_date: '2028-02-15', meter_limit: 50, issued_at: '2027-01-20' }, keys.privateKey)));
     await services.alarms.tick();
     assert.equal(services.alarms.get(a.id).state, 'cleared', 'a renewed license clears it');

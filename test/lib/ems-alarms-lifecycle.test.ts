@@ -65,7 +65,8 @@ describe('alarm lifecycle', () => {
     assert.equal(all.length, 1, 'one alarm, not ten');
     assert.deepEqual([all[0].state, all[0].raise_count], ['cleared', 10]);
     assert.deepEqual(seen.slice(0, 4).map((n) => n.transition), ['raised', 'cleared', 'reopened', 'cleared']);
-    assert.ok(seen.every((n) => n.alarm_id === all[0].id));
+    assert.ok(seen.every((n) => n.alarmId === String(all[0].id)));
+    assert.deepEqual(seen.slice(0, 3).map((n) => n.raiseCount), [1, 1, 2]);
     clock += 301_000;
     await feed(kw(60));
     const now = services.alarms.list({});

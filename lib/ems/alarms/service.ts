@@ -18,7 +18,7 @@ import type { FolderScope, Registry } from '../registry';
 import { evaluateRule, lastWindow, type ConditionResult, type ConsumptionFn, type EvalInputs, type MeterInfo } from './evaluate';
 import { recheck, step, type Tracker } from './lifecycle';
 import { checkRule, type RuleInput } from './rules';
-import { ALARM_STATES, SEVERITIES, type Alarm, type AlarmNotification, type AlarmRule, type AlarmTransition, type Severity } from './types';
+import { ALARM_STATES, EMS_SUBJECT, SEVERITIES, type Alarm, type AlarmNotification, type AlarmRule, type AlarmTransition, type Severity } from './types';
 
 export const MAX_RULES = 1000;
 export const DEFAULT_ALARM_LIMIT = 100;
@@ -437,12 +437,12 @@ export class AlarmService extends EventEmitter {
     return this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
   }
 
-  private folderPath(folderId: string | null): string {
+  private folderPath(folderId: string | null): string[] {
     const names: string[] = [];
     for (let id = folderId, n = 0; id && n < 100; n++) {
       try { const f = this.registry.folder(id); names.unshift(f.name); id = f.parent_id; } catch { break; }
     }
-    return names.join(' / ');
+    return names;
   }
 
   private transition(id: number, transition: AlarmTransition, level: EventLevel, text: string, by?: string): void {
@@ -450,10 +450,12 @@ export class AlarmService extends EventEmitter {
     this.events.add({ kind: 'alarm', level, event: `alarm #${id} ${transition}: ${text}`.slice(0, 2000), meter_id: a.meter_id, meter_name: a.meter_name, value: a.value, source: by ?? 'alarms' });
     const rule = this.rules.get(a.rule_id);
     const n: AlarmNotification = {
-      alarm_id: a.id, rule_id: a.rule_id, rule_name: a.rule_name, severity: a.severity, state: a.state, transition,
-      meter_id: a.meter_id, meter_name: a.meter_name, folder_id: a.folder_id, folder_path: this.folderPath(a.folder_id),
-      since: a.raised_at, time: a.last_change, value: a.value, limit: a.limit, unit: a.unit, message: a.message,
-      acked_by: a.acked_by, ack_note: a.ack_note, raise_count: a.raise_count, notify: rule?.notify ?? 'subscribers',
+      alarmId: String(a.id), rule: a.rule_name, severity: a.severity, state: a.state,
+      meterId: a.meter_id ?? EMS_SUBJECT.meterId, meterName: a.meter_id ? a.meter_name ?? a.meter_id : EMS_SUBJECT.meterName,
+      folderPath: this.folderPath(a.folder_id), since: a.raised_at, at: a.last_change,
+      ...(a.value !== null ? { value: a.value } : {}), ...(a.limit !== null ? { limit: a.limit } : {}), ...(a.unit ? { unit: a.unit } : {}),
+      ...(transition === 'acknowledged' ? { by: a.acked_by ?? undefined, ...(a.ack_note ? { note: a.ack_note } : {}) } : {}),
+      transition, ruleId: a.rule_id, folderId: a.folder_id, message: a.message, raiseCount: a.raise_count, notify: rule?.notify ?? 'subscribers',
     };
     try {
       this.emit('transition', n);

@@ -95,37 +95,49 @@ export interface Alarm {
   last_change: number;
 }
 
+/** meterId and meterName of an alarm about the EMS itself (no meter; "(" is never part of a meter id). */
+export const EMS_SUBJECT = { meterId: '(ems)', meterName: 'EMS' } as const;
+
 /**
  * The plain object of every 'transition' event of AlarmService (services.alarms.on('transition', n)):
- * what the notification channels (lib/ems/notify) send. JSON-safe; times are epoch ms.
+ * what the notification dispatcher (lib/ems/notify) delivers. Its fields are exactly those of
+ * lib/ems/notify's AlarmNotification (so it passes validateNotification), plus the extras below.
+ * JSON-safe; times are epoch ms; absent optional fields are left out (never null).
  */
 export interface AlarmNotification {
-  alarm_id: number;
-  rule_id: string;
-  rule_name: string;
+  /** The alarm's id (GET /api/alarms/:id), as a string. */
+  alarmId: string;
+  /** The rule's name ("Power above 50 kW"). */
+  rule: string;
   severity: Severity;
   /** The alarm's state after the transition. */
   state: AlarmState;
-  transition: AlarmTransition;
-  meter_id: string | null;
-  meter_name: string | null;
-  folder_id: string | null;
-  /** Folder names from the top, joined by " / " ("Plant A / Hall 2"); "" for an alarm about the EMS itself. */
-  folder_path: string;
+  /** The meter; EMS_SUBJECT for an alarm about the EMS itself (license). */
+  meterId: string;
+  meterName: string;
+  /** Folder names from the top down to the meter's folder ([] for the EMS itself). */
+  folderPath: string[];
   /** When the alarm was (first) raised. */
   since: number;
   /** When this transition happened. */
-  time: number;
-  value: number | null;
-  limit: number | null;
-  unit: string;
-  /** One readable line: what and where ("Power import above 50 kW: 62.3 kW at Hall 2 main"). */
+  at: number;
+  value?: number;
+  limit?: number;
+  unit?: string;
+  /** acknowledged: the note and who acknowledged. */
+  note?: string;
+  by?: string;
+  /** The dashboard page of the alarm: not set here (the EMS's URL is the flows'); a channel or the wiring may add it. */
+  link?: string;
+  // ---- extras ----
+  /** raised (new), reopened (back within hold_off_s: the same alarm; channels need not send it again), acknowledged, cleared. */
+  transition: AlarmTransition;
+  ruleId: string;
+  folderId: string | null;
+  /** One readable line: what and where ("Peak: 1-0:1.7.0 62.3 kW above 50 kW at Hall 2 main"). */
   message: string;
-  /** acknowledged: by whom, with what note. */
-  acked_by: string | null;
-  ack_note: string | null;
-  /** How often it was raised (reopenings within the hold-off count up; channels need not re-send those). */
-  raise_count: number;
+  /** How often it was raised (1 + reopenings within the hold-off). */
+  raiseCount: number;
   /** The rule's notify list: user ids, or "subscribers". */
   notify: 'subscribers' | string[];
 }
