@@ -14,15 +14,16 @@ import { DAY_MS } from '../../model/time';
 import type { EmsDatabase } from '../db';
 import { ApiError } from '../envelope';
 import type { EventLevel, EventLog } from '../event-log';
-import type { FolderScope, Registry } from '../registry';
+import type { Registry } from '../registry';
 import { evaluateRule, lastWindow, type ConditionResult, type ConsumptionFn, type EvalInputs, type MeterInfo } from './evaluate';
 import { recheck, step, type Tracker } from './lifecycle';
 import { checkRule, type RuleInput } from './rules';
-import { ALARM_STATES, EMS_SUBJECT, SEVERITIES, type Alarm, type AlarmNotification, type AlarmRule, type AlarmTransition, type Severity } from './types';
+import { queryAlarms, toAlarm, type AlarmReader, type AlarmRow } from './query';
+import { EMS_SUBJECT, type Alarm, type AlarmNotification, type AlarmRule, type AlarmTransition, type Severity } from './types';
+
+export { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT, type AlarmReader } from './query';
 
 export const MAX_RULES = 1000;
-export const DEFAULT_ALARM_LIMIT = 100;
-export const MAX_ALARM_LIMIT = 1000;
 export const MAX_ACK_NOTE = 1000;
 export const TICK_INTERVAL_MS = 30_000;
 
@@ -36,11 +37,8 @@ export interface AlarmServiceOptions {
   consumption?: ConsumptionFn;
 }
 
-/** Who asks: undefined scope/meters = everything. */
-export interface AlarmReader { scope?: FolderScope; meters?: ReadonlySet<string> }
 
 interface RuleRow { id: string; name: string; body: string; created_by: string | null; created_at: number; updated_at: number }
-interface AlarmRow extends Omit<Alarm, 'limit' | 'meter_id'> { limit_value: number | null; meter_id: string }
 
 const LEVEL: Record<Severity, EventLevel> = { info: 'info', warning: 'warning', critical: 'error' };
 const keyOf = (rule: string, meter: string | null) => `${rule}\u0000${meter ?? ''}`;
@@ -384,49 +382,9 @@ export class AlarmService extends EventEmitter {
     return toAlarm(a);
   }
 
-  /** Newest change first; filters state (raised, acknowledged, cleared, or active = raised or acknowledged), severity, meter, folder (its subtree), rule. */
+  /** Newest change first; filters state (raised, acknowledged, cleared, or active), severity, meter, folder (its subtree), rule; bounded (query.ts). */
   list(query: Record<string, unknown>, reader: AlarmReader = {}): Alarm[] {
-    const known = ['state', 'severity', 'meter', 'folder', 'rule', 'limit', 'before'];
-    for (const k of Object.keys(query)) if (!known.includes(k)) throw new ApiError(400, `unknown parameter "${k}" (use ${known.join(', ')})`);
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const text = (k: string) => { const v = query[k]; if (v === undefined || v === '') return undefined; if (typeof v !== 'string' || v.length > 100) throw new ApiError(400, `${k} ${JSON.stringify(v)} must be text of at most 100 characters`); return v; };
-    const state = text('state');
-    if (state === 'active') where.push("state IN ('raised', 'acknowledged')");
-    else if (state !== undefined) {
-      if (!(ALARM_STATES as readonly string[]).includes(state)) throw new ApiError(400, `state ${JSON.stringify(state)} must be one of ${ALARM_STATES.join(', ')}, active`);
-      where.push('state = ?'); args.push(state);
-    }
-    const severity = text('severity');
-    if (severity !== undefined) {
-      if (!(SEVERITIES as readonly string[]).includes(severity)) throw new ApiError(400, `severity ${JSON.stringify(severity)} must be one of ${SEVERITIES.join(', ')}`);
-      where.push('severity = ?'); args.push(severity);
-    }
-    const meter = text('meter');
-    if (meter !== undefined) {
-      if (reader.meters && !reader.meters.has(meter)) throw new ApiError(404, `unknown meter "${meter}"`);
-      where.push('meter_id = ?'); args.push(meter);
-    }
-    const folder = text('folder');
-    if (folder !== undefined) {
-      this.registry.folder(folder, reader.scope);
-      where.push('folder_id IN (SELECT value FROM json_each(?))'); args.push(JSON.stringify([...this.registry.scopeOf([folder])!]));
-    }
-    const rule = text('rule');
-    if (rule !== undefined) { where.push('rule_id = ?'); args.push(rule); }
-    if (reader.meters) { where.push('meter_id IN (SELECT value FROM json_each(?))'); args.push(JSON.stringify([...reader.meters])); }
-    let limit = DEFAULT_ALARM_LIMIT;
-    if (query.limit !== undefined && query.limit !== '') {
-      limit = Number(query.limit);
-      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_ALARM_LIMIT) throw new ApiError(400, `limit ${JSON.stringify(query.limit)} must be a whole number from 1 to ${MAX_ALARM_LIMIT}`);
-    }
-    if (query.before !== undefined && query.before !== '') {
-      const before = Number(query.before);
-      if (!Number.isSafeInteger(before) || before < 1) throw new ApiError(400, `before ${JSON.stringify(query.before)} must be an alarm id (the last id of the previous page)`);
-      where.push('id < ?'); args.push(before);
-    }
-    const sql = `SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, limit) as AlarmRow[]).map(toAlarm);
+    return queryAlarms(this.db, this.registry, query, reader);
   }
 
   private alarmVisible(a: AlarmRow, reader: AlarmReader): boolean {
@@ -471,10 +429,6 @@ function toRule(row: RuleRow): AlarmRule {
   return { id: row.id, ...body, name: row.name, created_by: row.created_by, created_at: row.created_at, updated_at: row.updated_at };
 }
 
-function toAlarm(r: AlarmRow): Alarm {
-  const { limit_value, ...rest } = r;
-  return { ...rest, meter_id: r.meter_id === '' ? null : r.meter_id, limit: limit_value };
-}
 
 /** The end of a license's last day (expiration_date is a UTC day, valid through that day). */
 export function licenseEnd(expirationDate: string | undefined): number | null {

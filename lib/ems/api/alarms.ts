@@ -4,7 +4,8 @@
  * caller's open folders; operators and admins acknowledge (a viewer is refused 403).
  */
 import { CONDITION_TYPES, DEFAULT_HOLD_OFF_S, SANITY_KINDS, WINDOWS } from '../alarms/rules';
-import { DEFAULT_ALARM_LIMIT, MAX_ACK_NOTE, MAX_ALARM_LIMIT, MAX_RULES } from '../alarms/service';
+import { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT } from '../alarms/query';
+import { MAX_ACK_NOTE, MAX_RULES } from '../alarms/service';
 import { ALARM_STATES, SEVERITIES } from '../alarms/types';
 import { ApiError } from '../envelope';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
