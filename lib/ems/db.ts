@@ -210,6 +210,46 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX raw_responses_date ON raw_responses(date);
     `,
   },
+  {
+    version: 10,
+    name: 'alarm rules and alarms',
+    // meter_id '' = an alarm about the EMS itself (license). No foreign keys: alarms outlive their rule and meter as history.
+    sql: `
+      CREATE TABLE alarm_rules (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        created_by TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE alarms (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule_id     TEXT NOT NULL,
+        rule_name   TEXT NOT NULL,
+        meter_id    TEXT NOT NULL DEFAULT '',
+        meter_name  TEXT,
+        folder_id   TEXT,
+        state       TEXT NOT NULL CHECK (state IN ('raised', 'acknowledged', 'cleared')),
+        severity    TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        raised_at   INTEGER NOT NULL,
+        acked_at    INTEGER,
+        acked_by    TEXT,
+        ack_note    TEXT,
+        cleared_at  INTEGER,
+        value       REAL,
+        limit_value REAL,
+        unit        TEXT NOT NULL DEFAULT '',
+        message     TEXT NOT NULL,
+        raise_count INTEGER NOT NULL DEFAULT 1,
+        last_change INTEGER NOT NULL
+      );
+      CREATE INDEX alarms_rule_meter ON alarms(rule_id, meter_id, state);
+      CREATE INDEX alarms_state ON alarms(state);
+      CREATE INDEX alarms_meter ON alarms(meter_id);
+      CREATE INDEX alarms_folder ON alarms(folder_id);
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

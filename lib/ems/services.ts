@@ -19,6 +19,7 @@ import { CostCenterService } from './cost-centers';
 import { ObjectService } from './objects';
 import { retentionFromEnv, startMaintenance, type Retention, type RetentionEnv } from './maintenance';
 import { credentialSecretFromEnv } from './secret-box';
+import { AlarmService, licenseEnd, TICK_INTERVAL_MS } from './alarms/service';
 
 export class LicenseService {
   constructor(private readonly db: EmsDatabase, private readonly publicKey: string, private readonly now: () => number = Date.now) {}
@@ -65,6 +66,11 @@ export interface EmsServices {
   costCenters: CostCenterService;
   /** Accounting objects (electricity/calculation trees) binding meters to tariffs. */
   objects: ObjectService;
+  /**
+   * Alarm rules and alarms (lib/ems/alarms): feed it onReadings after a store write, onPollResult after a
+   * poll; it ticks on its own timer. Emits 'transition' with an AlarmNotification.
+   */
+  alarms: AlarmService;
   /** Emits 'change' ({ kind, action, id, name }) after every folder or meter change (the scheduler follows it). */
   changes: EventEmitter;
   /** Set while the admin still has the demo password. */
@@ -90,6 +96,10 @@ export interface ServiceOptions {
   retention?: Retention;
   auth?: AuthOptions;
   licensePublicKey?: string;
+  /** The EMS time zone (alarm active hours and windows); default UTC. */
+  timeZone?: string;
+  /** How often alarms are evaluated on the clock (ms); 0 = no timer (tests call alarms.tick()). Default 30 s. */
+  alarmTickMs?: number;
   now?: () => number;
 }
 
@@ -119,6 +129,8 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
     const tariffs = new TariffService(db, logConfig, now);
     const costCenters = new CostCenterService(db, tariffs, registry, logConfig, now);
     const objects = new ObjectService(db, tariffs, registry, logConfig, now);
+    const alarms = new AlarmService(db, registry, events, { now, timeZone: opts.timeZone, licenseExpiresAt: () => licenseEnd(license.current()?.expiration_date) });
+    changes.on('change', () => alarms.invalidate());
     const { created, warning } = await ensureAdmin(users, opts.env ?? {});
     if (created) events.add({ kind: 'system', event: `admin account "${created.login}" created on first start` });
     // Ended sessions, forgotten login counters and expired login nonces go every 10 minutes.
@@ -134,12 +146,15 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
     const stopMaintenance = startMaintenance(db, events, opts.retention ?? retentionFromEnv(opts.env), now, (err) => {
       try { events.add({ kind: 'system', level: 'error', event: `pruning old events and raw responses failed: ${err.message}` }); } catch { /* closed */ }
     });
+    const tickMs = opts.alarmTickMs ?? TICK_INTERVAL_MS;
+    if (tickMs > 0) alarms.start(tickMs);
     const close = () => {
+      alarms.stop();
       stopMaintenance();
       clearInterval(pruner);
       db.close();
     };
-    return { db, users, auth, apiKeys, audit, registry, events, license, tariffs, costCenters, objects, changes, adminWarning: warning, close };
+    return { db, users, auth, apiKeys, audit, registry, events, license, tariffs, costCenters, objects, alarms, changes, adminWarning: warning, close };
   } catch (err) {
     db.close();
     throw err;

@@ -82,7 +82,10 @@ export default function init(RED: NodeAPI): void {
       },
       newId: () => RED.util.generateId(),
       source: node.id,
-      onResult: () => showStatus(),
+      onResult: (meter, result) => {
+        showStatus();
+        services?.alarms.onPollResult(meter, result.ok); // poll_failures alarm rules
+      },
       networks: () => services?.registry.pollNetworks,
     });
     const scheduler = new PollScheduler((m, due) => {

@@ -161,6 +161,8 @@ export default function init(RED: NodeAPI): void {
         const valves = triggered.map((t) => t.valve).filter((v): v is ValveCommand => !!v);
         const alarms = triggered.map((t) => t.alarm).filter((a): a is AlarmChange => !!a);
         logEvents(valves, alarms);
+        // prepaid_balance_below alarm rules of the EMS (the account named like a meter).
+        system?.ready().then((sv) => sv.alarms.onPrepaidBalance(account, Number(state.balance)), () => undefined);
         msg.payload = { action, ...out, ...state, ...(valves.length ? { valveCommand: valves[valves.length - 1].valve } : {}), ...(alarms.length ? { alarmChanges: alarms } : {}) };
         showState(state);
         send([msg, valves.length ? valves.map(valveMsg) : null]);

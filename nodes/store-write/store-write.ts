@@ -69,6 +69,7 @@ export default function init(RED: NodeAPI): void {
         return;
       }
       total += readings.length;
+      config!.written?.(readings); // the EMS evaluates its alarm rules on stored readings
       // A store that buffers (InfluxDB during an outage) keeps that visible: the readings are safe on disk, not yet on the server.
       const store = config!.getStore() as { status?: () => { state: string; spooled: number } };
       const backlog = store.status?.();

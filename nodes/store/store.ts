@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { BACKENDS, InfluxStore, isValidTimeZone, openStore, systemTimeZone, type InfluxStoreOptions, type InfluxStoreStatus, type ReadingStore } from '../../lib/store';
+import type { Reading } from '../../lib/model';
 import { influxOptions, text, type InfluxCredentials, type InfluxDef } from './influx-options';
 import { withoutUnsetEnv } from '../unset-env';
 
@@ -26,6 +27,10 @@ export interface StoreConfigNode extends Node {
   register(user: Node): void;
   /** A user is done with the store (call after its last write); `done` is called at once. */
   deregister(user: Node, done?: () => void): void;
+  /** Writers tell the readings they stored (after the commit); listeners (the EMS's alarms) are told. */
+  written(readings: readonly Reading[]): void;
+  /** Listens to stored readings; returns the function that stops listening. */
+  onWritten(listener: (readings: readonly Reading[]) => void): () => void;
 }
 
 const USERS_WAIT_MS = 10_000;
@@ -97,6 +102,17 @@ export default function init(RED: NodeAPI): void {
       users.delete(user.id);
       if (users.size === 0 && usersGone) usersGone();
       done?.();
+    };
+
+    const writtenListeners = new Set<(readings: readonly Reading[]) => void>();
+    node.written = (readings) => {
+      for (const l of writtenListeners) {
+        try { l(readings); } catch (err) { node.warn(`ems-store: a listener of stored readings failed: ${(err as Error).message}`); }
+      }
+    };
+    node.onWritten = (listener) => {
+      writtenListeners.add(listener);
+      return () => { writtenListeners.delete(listener); };
     };
 
     node.getStore = (): ReadingStore => {

@@ -4,6 +4,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { BillStore } from '../../lib/billing/bill-store';
 import type { Poller } from '../../lib/ems/api/types';
 import { defineSystem, registerRunningServices, undefineSystem, unregisterRunningServices } from '../../lib/ems/running';
+import { storeConsumption } from '../../lib/ems/alarms/consumption';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { isValidTimeZone, systemTimeZone, type ReadingStore } from '../../lib/store';
 import type { StoreConfigNode } from '../store/store';
@@ -46,13 +47,19 @@ export default function init(RED: NodeAPI): void {
     const zone = (def.timeZone ?? '').trim() || storeNode?.timeZone || systemTimeZone();
     node.timeZone = zone;
     let bills: BillStore | null = null;
+    let stopAlarmFeed: (() => void) | undefined;
     defineSystem(node.id); // the dashboard is behind the EMS login from now on (closed until the services open)
 
     const opening: Promise<EmsServices> = (async () => {
       if (!storeNode) throw new Error('ems-system: no reading store is configured');
       if (!isValidTimeZone(zone)) throw new Error(`ems-system: time zone ${JSON.stringify(def.timeZone)} is not an IANA zone (use e.g. Europe/Berlin or UTC)`);
       const file = resolveUnderUserDir(def.path, userDir, 'ems.db');
-      const services = await openEmsServices({ file, env: process.env });
+      const services = await openEmsServices({ file, env: process.env, timeZone: zone });
+      // Alarm rules see every stored reading, and the store's consumption for window and anomaly rules.
+      services.alarms.setConsumption(storeConsumption(() => storeNode.getStore(), zone));
+      stopAlarmFeed = storeNode.onWritten((readings) => {
+        services.alarms.onReadings(readings).catch((err: Error) => node.warn(`alarm evaluation failed: ${err.message}`));
+      });
       if (services.adminWarning) node.warn(services.adminWarning);
       node.log(`EMS database ${file}`);
       registerRunningServices(services); // the dashboard gate checks sessions with these
@@ -70,6 +77,7 @@ export default function init(RED: NodeAPI): void {
     storeNode?.register(node);
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      stopAlarmFeed?.();
       opening.then((s) => { unregisterRunningServices(s); s.close(); }, () => undefined).finally(() => {
         try { bills?.close(); } catch { /* already closed */ }
         storeNode?.deregister(node);

@@ -1,6 +1,7 @@
 /** The API's operation table: every section's operations, in the order of the documentation. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ALARM_OPERATIONS } from './alarms';
 import { AUTH_OPERATIONS } from './auth';
 import { BILLING_OPERATIONS } from './billing';
 import { DATA_OPERATIONS } from './data';
@@ -39,6 +40,7 @@ export const OPERATIONS: Operation[] = [
   ...DATA_OPERATIONS,
   ...REPORT_OPERATIONS,
   ...EVENT_OPERATIONS,
+  ...ALARM_OPERATIONS,
   ...BILLING_OPERATIONS,
   ...LICENSE_OPERATIONS,
 ];

@@ -1,0 +1,438 @@
+/**
+ * AlarmService: the stored rules (alarm_rules) and alarms (alarms), evaluated on stored readings
+ * (onReadings), poll results (onPollResult), prepaid balances (onPrepaidBalance) and the clock (tick:
+ * stale meters, the license, window consumption and anomalies at window ends, delays running out).
+ * Every transition is an event of kind "alarm" in the event log and a 'transition' event carrying an
+ * AlarmNotification (types.ts). Alarms live in the database, so they survive a restart; what is only in
+ * memory (pending delays, last-reading times, poll failure counts) starts afresh: a meter without a
+ * reading since the start counts as stale from the start.
+ */
+import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Reading } from '../../model';
+import { DAY_MS } from '../../model/time';
+import type { EmsDatabase } from '../db';
+import { ApiError } from '../envelope';
+import type { EventLevel, EventLog } from '../event-log';
+import type { Registry } from '../registry';
+import { evaluateRule, lastWindow, type ConditionResult, type ConsumptionFn, type EvalInputs, type MeterInfo } from './evaluate';
+import { recheck, step, type Tracker } from './lifecycle';
+import { checkRule, type RuleInput } from './rules';
+import { queryAlarms, toAlarm, type AlarmReader, type AlarmRow } from './query';
+import { EMS_SUBJECT, type Alarm, type AlarmNotification, type AlarmRule, type AlarmTransition, type Severity } from './types';
+
+export { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT, type AlarmReader } from './query';
+
+export const MAX_RULES = 1000;
+export const MAX_ACK_NOTE = 1000;
+export const TICK_INTERVAL_MS = 30_000;
+
+export interface AlarmServiceOptions {
+  now?: () => number;
+  /** The EMS time zone (active hours, windows); default UTC. */
+  timeZone?: string;
+  /** The license's expiry (epoch ms), null without one. */
+  licenseExpiresAt?: () => number | null;
+  /** The reading store's consumption (window_consumption, anomaly); settable later with setConsumption. */
+  consumption?: ConsumptionFn;
+}
+
+
+interface RuleRow { id: string; name: string; body: string; created_by: string | null; created_at: number; updated_at: number }
+
+const LEVEL: Record<Severity, EventLevel> = { info: 'info', warning: 'warning', critical: 'error' };
+const keyOf = (rule: string, meter: string | null) => `${rule}\u0000${meter ?? ''}`;
+
+export class AlarmService extends EventEmitter {
+  private readonly now: () => number;
+  timeZone: string;
+  private consumption?: ConsumptionFn;
+  private rules = new Map<string, AlarmRule>();
+  private subjects = new Map<string, MeterInfo[]>();
+  private byMeter: Map<string, AlarmRule[]> | null = null;
+  private meterInfo: Map<string, MeterInfo> | null = null;
+  private readonly trackers = new Map<string, Tracker>();
+  /** Open (raised or acknowledged) alarm ids by rule and meter. */
+  private readonly open = new Map<string, number>();
+  private readonly lastReading = new Map<string, number>();
+  private readonly failures = new Map<string, number>();
+  private readonly previous = new Map<string, { value: number; time: number }>();
+  private readonly windowDone = new Map<string, number>();
+  private readonly since: number;
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+
+  constructor(private readonly db: EmsDatabase, private readonly registry: Registry, private readonly events: EventLog, private readonly opts: AlarmServiceOptions = {}) {
+    super();
+    this.now = opts.now ?? Date.now;
+    this.timeZone = opts.timeZone ?? 'UTC';
+    this.consumption = opts.consumption;
+    this.since = this.now();
+    for (const row of db.prepare('SELECT * FROM alarm_rules').all() as RuleRow[]) this.rules.set(row.id, toRule(row));
+    for (const a of db.prepare("SELECT id, rule_id, meter_id FROM alarms WHERE state IN ('raised', 'acknowledged')").all() as { id: number; rule_id: string; meter_id: string }[]) {
+      this.open.set(keyOf(a.rule_id, a.meter_id || null), a.id);
+    }
+  }
+
+  setConsumption(fn: ConsumptionFn | undefined): void { this.consumption = fn; }
+
+  /** Folders or meters changed: subjects are resolved again. */
+  invalidate(): void {
+    this.subjects.clear();
+    this.byMeter = null;
+    this.meterInfo = null;
+  }
+
+  // ---- rules ----
+
+  listRules(reader: AlarmReader = {}): AlarmRule[] {
+    return [...this.rules.values()].filter((r) => this.ruleVisible(r, reader)).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  getRule(id: string, reader: AlarmReader = {}): AlarmRule {
+    const r = this.rules.get(id);
+    if (!r || !this.ruleVisible(r, reader)) throw new ApiError(404, `unknown alarm rule "${id}"`);
+    return r;
+  }
+
+  createRule(body: unknown, by: string | null, reader: AlarmReader = {}): AlarmRule {
+    if (this.rules.size >= MAX_RULES) throw new ApiError(409, `there are already ${MAX_RULES} alarm rules (the most the EMS evaluates); delete some first`);
+    const input = checkRule(body);
+    this.checkSubjectVisible(input, reader);
+    const t = this.now();
+    const rule: AlarmRule = { id: crypto.randomUUID(), ...input, created_by: by, created_at: t, updated_at: t };
+    this.db.prepare('INSERT INTO alarm_rules (id, name, body, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(rule.id, rule.name, JSON.stringify(input), by, t, t);
+    this.rules.set(rule.id, rule);
+    this.invalidate();
+    this.events.add({ kind: 'config', event: `alarm rule created: ${rule.name}`, value: rule.id, source: by });
+    return rule;
+  }
+
+  updateRule(id: string, body: unknown, by: string | null, reader: AlarmReader = {}): AlarmRule {
+    const before = this.getRule(id, reader);
+    const input = checkRule(body, before);
+    this.checkSubjectVisible(input, reader);
+    const rule: AlarmRule = { ...before, ...input, updated_at: this.now() };
+    this.db.prepare('UPDATE alarm_rules SET name = ?, body = ?, updated_at = ? WHERE id = ?').run(rule.name, JSON.stringify(input), rule.updated_at, id);
+    this.rules.set(id, rule);
+    this.forgetRule(id);
+    this.invalidate();
+    // A new subject or condition, or a disabled rule, leaves no alarm open that it no longer stands for.
+    for (const [key, alarmId] of [...this.open]) if (key.startsWith(`${id}\u0000`) && (!rule.enabled || JSON.stringify(before.subject) !== JSON.stringify(rule.subject) || JSON.stringify(before.condition) !== JSON.stringify(rule.condition))) this.clear(alarmId, 'the rule changed');
+    this.events.add({ kind: 'config', event: `alarm rule updated: ${rule.name}`, value: id, source: by });
+    return rule;
+  }
+
+  deleteRule(id: string, by: string | null, reader: AlarmReader = {}): void {
+    const rule = this.getRule(id, reader);
+    for (const [key, alarmId] of [...this.open]) if (key.startsWith(`${id}\u0000`)) this.clear(alarmId, 'the rule was deleted');
+    this.db.prepare('DELETE FROM alarm_rules WHERE id = ?').run(id);
+    this.rules.delete(id);
+    this.forgetRule(id);
+    this.invalidate();
+    this.events.add({ kind: 'config', event: `alarm rule deleted: ${rule.name}`, value: id, source: by });
+  }
+
+  private forgetRule(id: string): void {
+    for (const k of [...this.trackers.keys()]) if (k.startsWith(`${id}\u0000`)) this.trackers.delete(k);
+    this.windowDone.delete(id);
+  }
+
+  private ruleVisible(r: AlarmRule, reader: AlarmReader): boolean {
+    if (reader.scope === undefined) return true;
+    if (!r.subject) return false;
+    if ('meter' in r.subject) return reader.meters?.has(r.subject.meter) ?? false;
+    return reader.scope.has(r.subject.folder);
+  }
+
+  private checkSubjectVisible(input: RuleInput, reader: AlarmReader): void {
+    const s = input.subject;
+    if (!s) {
+      if (reader.scope !== undefined) throw new ApiError(403, 'only users with every folder open may manage rules about the EMS itself (license_expiring)');
+      return;
+    }
+    if ('meter' in s) {
+      try { this.registry.meter(s.meter, reader.scope); } catch { throw new ApiError(400, `subject.meter ${JSON.stringify(s.meter)} is not a meter`); }
+    } else {
+      try { this.registry.folder(s.folder, reader.scope); } catch { throw new ApiError(400, `subject.folder ${JSON.stringify(s.folder)} is not a folder`); }
+    }
+  }
+
+  // ---- subjects ----
+
+  private meters(): Map<string, MeterInfo> {
+    if (!this.meterInfo) {
+      this.meterInfo = new Map(this.registry.meters().map((m) => [m._id, { id: m._id, name: m.definition.name, folder_id: m.folder_id, interval_s: m.definition.interval_time, created_at: m.created_at }]));
+    }
+    return this.meterInfo;
+  }
+
+  /** The meters a rule watches (issue 18: a virtual meter subject resolves here). */
+  private subjectOf(rule: AlarmRule): MeterInfo[] {
+    let list = this.subjects.get(rule.id);
+    if (list) return list;
+    const all = this.meters();
+    const s = rule.subject;
+    if (!s) list = [];
+    else if ('meter' in s) list = all.has(s.meter) ? [all.get(s.meter)!] : [];
+    else {
+      const folders = s.scope === 'folder' ? new Set([s.folder]) : this.registry.scopeOf([s.folder])!;
+      list = [...all.values()].filter((m) => folders.has(m.folder_id));
+    }
+    this.subjects.set(rule.id, list);
+    return list;
+  }
+
+  private rulesOf(meter: string): AlarmRule[] {
+    if (!this.byMeter) {
+      this.byMeter = new Map();
+      for (const r of this.rules.values()) {
+        if (!r.enabled) continue;
+        for (const m of this.subjectOf(r)) this.byMeter.set(m.id, [...(this.byMeter.get(m.id) ?? []), r]);
+      }
+    }
+    return this.byMeter.get(meter) ?? [];
+  }
+
+  // ---- inputs ----
+
+  /** Call after readings are stored. */
+  async onReadings(readings: readonly Reading[]): Promise<void> {
+    const byMeter = new Map<string, Reading[]>();
+    for (const r of readings) {
+      let list = byMeter.get(r.meter);
+      if (!list) byMeter.set(r.meter, (list = []));
+      list.push(r);
+      if (r.time > (this.lastReading.get(r.meter) ?? -Infinity)) this.lastReading.set(r.meter, r.time);
+    }
+    const work = new Map<AlarmRule, MeterInfo[]>();
+    for (const [meter, list] of byMeter) {
+      list.sort((a, b) => a.time - b.time);
+      for (const rule of this.rulesOf(meter)) {
+        if (!['threshold', 'stale', 'register_sanity'].includes(rule.condition.type)) continue;
+        const info = this.meters().get(meter);
+        if (info) work.set(rule, [...(work.get(rule) ?? []), info]);
+      }
+    }
+    const inputs: EvalInputs = { now: this.now(), timeZone: this.timeZone, readings: byMeter, previous: (m, o) => this.previous.get(keyOf(m, o)) };
+    for (const [rule, meters] of work) await this.evaluate(rule, meters, inputs);
+    for (const [rule, meters] of work) {
+      if (rule.condition.type !== 'register_sanity') continue;
+      const obis = rule.condition.obis;
+      for (const m of meters) {
+        const last = byMeter.get(m.id)!.filter((r) => r.obis === obis).pop();
+        if (last) this.previous.set(keyOf(m.id, obis), { value: last.value, time: last.time });
+      }
+    }
+  }
+
+  /** Call after every finished poll. */
+  onPollResult(meterId: string, ok: boolean): void {
+    const n = ok ? 0 : (this.failures.get(meterId) ?? 0) + 1;
+    this.failures.set(meterId, n);
+    const info = this.meters().get(meterId);
+    if (!info) return;
+    for (const rule of this.rulesOf(meterId)) {
+      if (rule.condition.type === 'poll_failures') this.background(rule, [info], { now: this.now(), timeZone: this.timeZone, pollFailures: new Map([[meterId, n]]) });
+    }
+  }
+
+  /** Call with a prepaid account's balance (the account named like the meter). */
+  onPrepaidBalance(meterId: string, balance: number): void {
+    const info = this.meters().get(meterId);
+    if (!info || !Number.isFinite(balance)) return;
+    for (const rule of this.rulesOf(meterId)) {
+      if (rule.condition.type === 'prepaid_balance_below') this.background(rule, [info], { now: this.now(), timeZone: this.timeZone, balances: new Map([[meterId, balance]]) });
+    }
+  }
+
+  /** The clock: stale meters, the license, windows that ended, delays and clear_after_s that ran out. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = this.now();
+      for (const rule of [...this.rules.values()]) {
+        if (!rule.enabled) continue;
+        const c = rule.condition;
+        const inputs: EvalInputs = { now, timeZone: this.timeZone, tick: true, since: this.since, lastReadingAt: (m) => this.lastReading.get(m) };
+        if (c.type === 'stale') await this.evaluate(rule, this.subjectOf(rule), inputs);
+        else if (c.type === 'license_expiring') await this.evaluate(rule, [], { ...inputs, licenseExpiresAt: this.opts.licenseExpiresAt?.() ?? null });
+        else if ((c.type === 'window_consumption' || c.type === 'anomaly') && this.consumption) {
+          const end = lastWindow(c.window, now, this.timeZone).to;
+          if (this.windowDone.get(rule.id) === end) continue;
+          this.windowDone.set(rule.id, end);
+          await this.evaluate(rule, this.subjectOf(rule), { ...inputs, tick: false, consumption: this.consumption });
+        }
+      }
+      // A meter deleted or moved out of a rule's subject leaves no alarm of that rule open.
+      for (const [key, alarmId] of [...this.open]) {
+        const [ruleId, meter] = key.split('\u0000');
+        const rule = this.rules.get(ruleId);
+        if (meter && rule && !this.subjectOf(rule).some((m) => m.id === meter)) {
+          this.trackers.delete(key);
+          this.clear(alarmId, 'the meter is no longer watched by the rule (deleted or moved)');
+        }
+      }
+      for (const [key, t] of this.trackers) {
+        const ruleId = key.slice(0, key.indexOf('\u0000'));
+        const rule = this.rules.get(ruleId);
+        if (!rule || !rule.enabled) continue;
+        this.act(rule, t.last, recheck(t, { rule, open: this.open.has(key), now, timeZone: this.timeZone }));
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Ticks every `ms` (unref'd) until stop(); errors go to the event log. */
+  start(ms = TICK_INTERVAL_MS): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      this.tick().catch((err: Error) => {
+        try { this.events.add({ kind: 'system', level: 'error', event: `alarm evaluation failed: ${err.message}` }); } catch { /* closed */ }
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private truncatedTold = new Set<string>();
+
+  /** Runs an evaluation without awaiting it; a failure is logged, never an unhandled rejection. */
+  private background(...args: Parameters<AlarmService['evaluate']>): void {
+    this.evaluate(...args).catch((err: Error) => {
+      try { this.events.add({ kind: 'system', level: 'error', event: `alarm evaluation failed: ${err.message}` }); } catch { /* closed */ }
+    });
+  }
+
+  private async evaluate(rule: AlarmRule, meters: readonly MeterInfo[], inputs: EvalInputs): Promise<void> {
+    const { results, truncated } = await evaluateRule(rule, meters, inputs);
+    if (truncated && !this.truncatedTold.has(rule.id)) {
+      this.truncatedTold.add(rule.id);
+      this.events.add({ kind: 'system', level: 'warning', event: `alarm rule "${rule.name}" covers more than one evaluation may do; only part of its meters is evaluated`, value: rule.id });
+    }
+    const now = this.now();
+    for (const r of results) {
+      if (!this.rules.has(rule.id)) return; // deleted meanwhile
+      const key = keyOf(rule.id, r.meter);
+      const { tracker, action } = step(this.trackers.get(key), r, { rule, open: this.open.has(key), now, timeZone: this.timeZone });
+      this.trackers.set(key, tracker);
+      this.act(rule, r, action);
+    }
+  }
+
+  private act(rule: AlarmRule, r: ConditionResult, action: 'raise' | 'clear' | 'none'): void {
+    const key = keyOf(rule.id, r.meter);
+    if (action === 'raise') this.raise(rule, r);
+    else if (action === 'clear' && this.open.has(key)) this.clear(this.open.get(key)!, r.text, r);
+  }
+
+  // ---- alarms ----
+
+  private raise(rule: AlarmRule, r: ConditionResult): void {
+    const now = this.now();
+    const meter = r.meter ? this.meters().get(r.meter) : undefined;
+    const message = `${rule.name}: ${r.text}${meter ? ` at ${meter.name}` : ''}`;
+    const recent = this.db.prepare("SELECT id FROM alarms WHERE rule_id = ? AND meter_id = ? AND state = 'cleared' AND cleared_at >= ? ORDER BY id DESC LIMIT 1")
+      .get(rule.id, r.meter ?? '', now - rule.hold_off_s * 1000) as { id: number } | undefined;
+    let id: number;
+    let transition: AlarmTransition;
+    if (recent) {
+      id = recent.id;
+      transition = 'reopened';
+      this.db.prepare("UPDATE alarms SET state = 'raised', severity = ?, cleared_at = NULL, acked_at = NULL, acked_by = NULL, ack_note = NULL, value = ?, limit_value = ?, unit = ?, message = ?, raise_count = raise_count + 1, last_change = ? WHERE id = ?")
+        .run(rule.severity, r.value, r.limit, r.unit, message, now, id);
+    } else {
+      transition = 'raised';
+      id = Number(this.db.prepare(`INSERT INTO alarms (rule_id, rule_name, meter_id, meter_name, folder_id, state, severity, raised_at, value, limit_value, unit, message, raise_count, last_change)
+        VALUES (?, ?, ?, ?, ?, 'raised', ?, ?, ?, ?, ?, ?, 1, ?)`).run(rule.id, rule.name, r.meter ?? '', meter?.name ?? null, meter?.folder_id ?? null, rule.severity, now, r.value, r.limit, r.unit, message, now).lastInsertRowid);
+    }
+    this.open.set(keyOf(rule.id, r.meter), id);
+    this.transition(id, transition, LEVEL[rule.severity], message);
+  }
+
+  private clear(id: number, why: string, r?: ConditionResult): void {
+    const a = this.row(id);
+    if (!a || a.state === 'cleared') return;
+    const now = this.now();
+    this.db.prepare("UPDATE alarms SET state = 'cleared', cleared_at = ?, last_change = ?, value = COALESCE(?, value) WHERE id = ?").run(now, now, r?.value ?? null, id);
+    this.open.delete(keyOf(a.rule_id, a.meter_id || null));
+    this.transition(id, 'cleared', 'info', `${a.rule_name}: ${why}${a.meter_name ? ` at ${a.meter_name}` : ''}`);
+  }
+
+  /** Acknowledges a raised alarm (operator or admin; the API checks the role). */
+  ack(id: number, note: unknown, by: string, reader: AlarmReader = {}): Alarm {
+    if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > MAX_ACK_NOTE)) throw new ApiError(400, `note ${JSON.stringify(note).slice(0, 60)} must be text of at most ${MAX_ACK_NOTE} characters`);
+    const a = this.get(id, reader);
+    if (a.state !== 'raised') throw new ApiError(409, `alarm ${id} is ${a.state}${a.state === 'acknowledged' ? ` (by ${a.acked_by})` : ''}; only a raised alarm can be acknowledged`);
+    const now = this.now();
+    this.db.prepare("UPDATE alarms SET state = 'acknowledged', acked_at = ?, acked_by = ?, ack_note = ?, last_change = ? WHERE id = ?").run(now, by, (note as string | undefined) || null, now, id);
+    this.transition(id, 'acknowledged', 'info', `${a.rule_name}: acknowledged by ${by}${note ? `: ${note}` : ''}`, by);
+    return this.get(id);
+  }
+
+  get(id: number, reader: AlarmReader = {}): Alarm {
+    const a = Number.isSafeInteger(id) ? this.row(id) : undefined;
+    if (!a || !this.alarmVisible(a, reader)) throw new ApiError(404, `unknown alarm ${JSON.stringify(id)}`);
+    return toAlarm(a);
+  }
+
+  /** Newest change first; filters state (raised, acknowledged, cleared, or active), severity, meter, folder (its subtree), rule; bounded (query.ts). */
+  list(query: Record<string, unknown>, reader: AlarmReader = {}): Alarm[] {
+    return queryAlarms(this.db, this.registry, query, reader);
+  }
+
+  private alarmVisible(a: AlarmRow, reader: AlarmReader): boolean {
+    return reader.meters === undefined || (a.meter_id !== '' && reader.meters.has(a.meter_id));
+  }
+
+  private row(id: number): AlarmRow | undefined {
+    return this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
+  }
+
+  private folderPath(folderId: string | null): string[] {
+    const names: string[] = [];
+    for (let id = folderId, n = 0; id && n < 100; n++) {
+      try { const f = this.registry.folder(id); names.unshift(f.name); id = f.parent_id; } catch { break; }
+    }
+    return names;
+  }
+
+  private transition(id: number, transition: AlarmTransition, level: EventLevel, text: string, by?: string): void {
+    const a = toAlarm(this.row(id)!);
+    this.events.add({ kind: 'alarm', level, event: `alarm #${id} ${transition}: ${text}`.slice(0, 2000), meter_id: a.meter_id, meter_name: a.meter_name, value: a.value, source: by ?? 'alarms' });
+    const rule = this.rules.get(a.rule_id);
+    const n: AlarmNotification = {
+      alarmId: String(a.id), rule: a.rule_name, severity: a.severity, state: a.state,
+      meterId: a.meter_id ?? EMS_SUBJECT.meterId, meterName: a.meter_id ? a.meter_name ?? a.meter_id : EMS_SUBJECT.meterName,
+      folderPath: this.folderPath(a.folder_id), since: a.raised_at, at: a.last_change,
+      ...(a.value !== null ? { value: a.value } : {}), ...(a.limit !== null ? { limit: a.limit } : {}), ...(a.unit ? { unit: a.unit } : {}),
+      ...(transition === 'acknowledged' ? { by: a.acked_by ?? undefined, ...(a.ack_note ? { note: a.ack_note } : {}) } : {}),
+      transition, ruleId: a.rule_id, folderId: a.folder_id, message: a.message, raiseCount: a.raise_count, notify: rule?.notify ?? 'subscribers',
+    };
+    try {
+      this.emit('transition', n);
+    } catch (err) {
+      // A listener (a notification channel) that throws must not undo the transition: it is stored and logged.
+      this.events.add({ kind: 'system', level: 'error', event: `alarm #${id} ${transition}: a transition listener failed: ${(err as Error).message}` });
+    }
+  }
+}
+
+function toRule(row: RuleRow): AlarmRule {
+  const body = JSON.parse(row.body) as RuleInput;
+  return { id: row.id, ...body, name: row.name, created_by: row.created_by, created_at: row.created_at, updated_at: row.updated_at };
+}
+
+
+/** The end of a license's last day (expiration_date is a UTC day, valid through that day). */
+export function licenseEnd(expirationDate: string | undefined): number | null {
+  if (!expirationDate) return null;
+  const t = Date.parse(`${expirationDate}T00:00:00Z`);
+  return Number.isNaN(t) ? null : t + DAY_MS;
+}

@@ -1,0 +1,97 @@
+/**
+ * The EMS evaluates its alarm rules on what the nodes do: readings stored by ems-store-write (through
+ * ems-store's written listeners to ems-system's services.alarms) and poll results of ems-poll-schedule.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import helper from 'node-red-node-test-helper';
+import pollScheduleNode from '../../nodes/poll-schedule/poll-schedule';
+import storeNode from '../../nodes/store/store';
+import storeWriteNode from '../../nodes/store-write/store-write';
+import systemNode, { type SystemConfigNode } from '../../nodes/system/system';
+import type { EmsServices } from '../../lib/ems/services';
+
+helper.init(require.resolve('node-red'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually(probe: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+describe('alarms fed by the nodes', () => {
+  let dir: string;
+  const saved = { user: process.env.EMS_ADMIN_USER, password: process.env.EMS_ADMIN_PASSWORD };
+  before(async () => {
+    process.env.EMS_ADMIN_USER = 'root';
+    process.env.EMS_ADMIN_PASSWORD = 'a-long-test-password';
+    await new Promise<void>((r) => helper.startServer(r));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  after(async () => {
+    await new Promise<void>((r) => helper.stopServer(r));
+    for (const [k, v] of [['EMS_ADMIN_USER', saved.user], ['EMS_ADMIN_PASSWORD', saved.password]] as const) {
+      if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+  });
+
+  async function start(extra: any[] = []): Promise<EmsServices> {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-alarm-feed-'));
+    await helper.load([storeNode, systemNode, storeWriteNode, pollScheduleNode], [
+      { id: 'tab', type: 'tab' },
+      { id: 's1', type: 'ems-store', backend: 'sqlite', path: path.join(dir, 'r.sqlite'), timeZone: 'UTC' },
+      { id: 'sys', type: 'ems-system', store: 's1', path: path.join(dir, 'ems.db'), billsPath: path.join(dir, 'bills.db'), timeZone: 'UTC' },
+      { id: 'w1', z: 'tab', type: 'ems-store-write', store: 's1', batchSize: '1000', flushInterval: '0', wires: [['out']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+      ...extra,
+    ]);
+    return (helper.getNode('sys') as unknown as SystemConfigNode).ready();
+  }
+
+  it('a reading stored by ems-store-write raises a threshold alarm, and a later one clears it', async () => {
+    const services = await start();
+    const folder = services.registry.createFolder({ name: 'Plant' });
+    services.registry.createMeter({ name: 'Main', folder_id: folder._id, protocol: 'modbus-tcp', profile: 'eastron-sdm630', interval_time: 60 }, undefined, 'main');
+    services.alarms.createRule({ name: 'Peak', subject: { meter: 'main' }, condition: { type: 'threshold', obis: '1-0:1.7.0', direction: 'above', value: 50, unit: 'kW' } }, 'root');
+    const stored: any[] = [];
+    helper.getNode('out').on('input', (m: any) => stored.push(m));
+    helper.getNode('w1').receive({ payload: [{ meter: 'main', time: Date.now(), obis: '1-0:1.7.0', value: 72_000, unit: 'W' }] });
+    await eventually(() => services.alarms.list({ state: 'raised' }).length === 1);
+    assert.equal(stored.length, 1);
+    const [a] = services.alarms.list({});
+    assert.deepEqual([a.value, a.limit, a.unit], [72, 50, 'kW']);
+    helper.getNode('w1').receive({ payload: { meter: 'main', time: Date.now() + 1000, obis: '1-0:1.7.0', value: 20, unit: 'kW' } });
+    await eventually(() => services.alarms.get(a.id).state === 'cleared');
+  });
+
+  it('failed polls of ems-poll-schedule raise a poll_failures alarm; a good poll clears it', async () => {
+    const services = await start([
+      { id: 'ps', z: 'tab', type: 'ems-poll-schedule', system: 'sys', protocols: '', wires: [['polls']] },
+      { id: 'polls', z: 'tab', type: 'helper' },
+    ]);
+    const polls: any[] = [];
+    helper.getNode('polls').on('input', (m: any) => polls.push(m));
+    const folder = services.registry.createFolder({ name: 'Plant' });
+    services.registry.createMeter({ name: 'Lighting', folder_id: folder._id, protocol: 'modbus-tcp', profile: 'eastron-sdm630', connection_address: '3', port: 5020, interval_time: 1 }, undefined, 'lighting');
+    services.alarms.createRule({ name: 'Dead meter', subject: { meter: 'lighting' }, condition: { type: 'poll_failures', count: 2 } }, 'root');
+    const ps = helper.getNode('ps');
+    for (let i = 0; i < 2; i++) {
+      await eventually(() => polls.length > i, 3000);
+      ps.receive({ ...polls[i], error: { message: 'Modbus timeout after 1000 ms' } });
+    }
+    await eventually(() => services.alarms.list({ state: 'raised' }).length === 1);
+    assert.equal(services.alarms.list({})[0].value, 2);
+    await eventually(() => polls.length > 2, 3000);
+    ps.receive(polls[2]);
+    await eventually(() => services.alarms.list({ state: 'cleared' }).length === 1);
+  });
+});
