@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { storeConsumption } from '../../lib/ems/alarms/consumption';
 import type { AlarmNotification } from '../../lib/ems/alarms/types';
+import { validateNotification } from '../../lib/ems/notify/types';
 import { generateLicenseKeys, signLicense } from '../../lib/ems/license';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { Quality, type Reading } from '../../lib/model';
@@ -33,7 +34,11 @@ describe('alarm conditions fire and clear', () => {
     meter('m2', folder, 60);
     services.alarms.on('transition', (n: AlarmNotification) => seen.push(n));
   });
-  afterEach(() => services.close());
+  afterEach(() => {
+    // Every transition is a notification lib/ems/notify accepts as it is.
+    for (const n of seen) validateNotification(n);
+    services.close();
+  });
 
   it('threshold converts units (W and kW readings against 50 kW) and clears only past the hysteresis', async () => {
     rule({ name: 'Peak power', subject: { meter: 'm1' }, condition: { type: 'threshold', obis: '1-0:1.7.0', direction: 'above', value: 50, unit: 'kW' }, hysteresis: 5, severity: 'critical' });

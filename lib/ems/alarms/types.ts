@@ -3,6 +3,8 @@
  * channels (lib/ems/notify consumes AlarmNotification, exactly as documented here).
  */
 
+import type { AlarmNotification as NotifyAlarmNotification } from '../notify/types';
+
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export type Severity = typeof SEVERITIES[number];
 
@@ -104,31 +106,10 @@ export const EMS_SUBJECT = { meterId: '(ems)', meterName: 'EMS' } as const;
  * lib/ems/notify's AlarmNotification (so it passes validateNotification), plus the extras below.
  * JSON-safe; times are epoch ms; absent optional fields are left out (never null).
  */
-export interface AlarmNotification {
-  /** The alarm's id (GET /api/alarms/:id), as a string. */
-  alarmId: string;
-  /** The rule's name ("Power above 50 kW"). */
-  rule: string;
-  severity: Severity;
+export interface AlarmNotification extends NotifyAlarmNotification {
   /** The alarm's state after the transition. */
   state: AlarmState;
-  /** The meter; EMS_SUBJECT for an alarm about the EMS itself (license). */
-  meterId: string;
-  meterName: string;
-  /** Folder names from the top down to the meter's folder ([] for the EMS itself). */
-  folderPath: string[];
-  /** When the alarm was (first) raised. */
-  since: number;
-  /** When this transition happened. */
-  at: number;
-  value?: number;
-  limit?: number;
-  unit?: string;
-  /** acknowledged: the note and who acknowledged. */
-  note?: string;
-  by?: string;
-  /** The dashboard page of the alarm: not set here (the EMS's URL is the flows'); a channel or the wiring may add it. */
-  link?: string;
+  severity: Severity;
   // ---- extras ----
   /** raised (new), reopened (back within hold_off_s: the same alarm; channels need not send it again), acknowledged, cleared. */
   transition: AlarmTransition;
