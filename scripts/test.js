@@ -37,21 +37,38 @@ const flags = args.filter((a) => a.startsWith('-'));
 const named = args.filter((a) => !a.startsWith('-')).map((a) => path.resolve(a));
 const files = named.length ? named : suites.flatMap((s) => collect(path.join(root, 'dist', 'test', s), []));
 
+/** Process groups of the files running now: killed on timeout, at their end, and when the runner is stopped. */
+const running = new Set();
+function killGroup(pid) {
+  try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const pid of running) killGroup(pid);
+    process.exit(130);
+  });
+}
+
 /** Runs one file; resolves with its counts, output streamed through as it comes. */
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
     // Without NODE_TEST_CONTEXT (set when this runner itself runs under a test), the child runs its tests.
     const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
-    const child = spawn(process.execPath, ['--test', '--test-timeout=300000', ...flags, file], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: on timeout the whole group goes (node --test runs the file in a grandchild).
+    const child = spawn(process.execPath, ['--test', '--test-timeout=300000', ...flags, file], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let tail = '';
     const keep = (d) => { tail = (tail + d).slice(-4000); };
     child.stdout.on('data', (d) => { process.stdout.write(d); keep(d); });
     child.stderr.on('data', (d) => { process.stderr.write(d); keep(d); });
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, fileTimeoutMs);
+    running.add(child.pid);
+    const timer = setTimeout(() => { timedOut = true; killGroup(child.pid); }, fileTimeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      // Whatever the file left running (a server it started, a hung grandchild) goes with it.
+      killGroup(child.pid);
+      running.delete(child.pid);
       const count = (name) => Number((tail.match(new RegExp(`^# ${name} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
       resolve({
         file: path.relative(root, file), seconds: (Date.now() - started) / 1000, timedOut,

@@ -8,6 +8,18 @@ import path from 'node:path';
 
 const RUNNER = path.resolve(__dirname, '..', '..', '..', 'scripts', 'test.js');
 
+/** Pids of processes whose command line mentions `file` (Linux /proc). */
+function processesRunning(file: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(file)) pids.push(Number(entry));
+    } catch { /* gone meanwhile */ }
+  }
+  return pids;
+}
+
 describe('the test runner (scripts/test.js)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-runner-'));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -24,6 +36,8 @@ describe('the test runner (scripts/test.js)', () => {
     // The killed file's own counts never arrive; the other file's do.
     assert.match(r.stdout, /# FAILED .*hangs\.test\.js: killed after 2 s \(EMS_TEST_FILE_TIMEOUT\)/);
     assert.match(r.stdout, /# 2 files, 2 tests, 2 pass, 0 fail, 1 files failed/);
+    // Killed with its whole process group: nothing runs the hung file any more.
+    assert.deepEqual(processesRunning(hang), [], 'processes still running the hung file');
   });
 
   it('passes a run whose files all pass', () => {
