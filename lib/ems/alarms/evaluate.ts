@@ -104,6 +104,12 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
     if (++queries > MAX_STORE_QUERIES_PER_EVALUATION) { truncated = true; return undefined; }
     return inputs.consumption!(m, obis, from, to);
   };
+  /** Consumption of `obis` in a window, in `unit`; null without a store, data or a convertible unit. */
+  const consumed = async (m: string, obis: string, w: { from: number; to: number }, unit: string): Promise<number | null> => {
+    if (!inputs.consumption) return null;
+    const a = await query(m, obis, w.from, w.to);
+    return a ? convertTo(a, unit) : null;
+  };
   for (const meter of list) {
     const readings = inputs.readings?.get(meter.id);
     const push = (state: ConditionState, value: number | null, limit: number | null, unit: string, text: string) => results.push({ meter: meter.id, state, value, limit, unit, text });
@@ -161,11 +167,8 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
         break;
       }
       case 'window_consumption': {
-        if (!inputs.consumption) break;
         const w = lastWindow(c.window, inputs.now, inputs.timeZone);
-        const a = await query(meter.id, c.obis, w.from, w.to);
-        if (!a) break;
-        const v = convertTo(a, c.unit);
+        const v = await consumed(meter.id, c.obis, w, c.unit);
         if (v === null) break;
         const high = c.above !== undefined && v > c.above;
         const low = c.below !== undefined && v < c.below;
@@ -174,17 +177,12 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
         break;
       }
       case 'anomaly': {
-        if (!inputs.consumption) break;
         const w = lastWindow(c.window, inputs.now, inputs.timeZone);
-        const a = await query(meter.id, c.obis, w.from, w.to);
-        if (!a) break;
-        const v = convertTo(a, c.unit);
+        const v = await consumed(meter.id, c.obis, w, c.unit);
         if (v === null) break;
         const past: number[] = [];
         for (let k = 1; k <= c.weeks; k++) {
-          const p = weeksBefore(w.from, w.to, k, inputs.timeZone);
-          const b = await query(meter.id, c.obis, p.from, p.to);
-          const bv = b ? convertTo(b, c.unit) : null;
+          const bv = await consumed(meter.id, c.obis, weeksBefore(w.from, w.to, k, inputs.timeZone), c.unit);
           if (bv !== null) past.push(bv);
         }
         if (past.length < Math.ceil(c.weeks / 2)) break; // no baseline yet
