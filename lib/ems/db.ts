@@ -250,6 +250,25 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX alarms_folder ON alarms(folder_id);
     `,
   },
+  {
+    version: 11,
+    name: 'notification subscriptions and dashboard inbox',
+    sql: `
+      CREATE TABLE notify_subscriptions (
+        user_id    TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        body       TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE notify_inbox (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        time    INTEGER NOT NULL,
+        digest  INTEGER NOT NULL,
+        body    TEXT NOT NULL
+      );
+      CREATE INDEX notify_inbox_user ON notify_inbox(user_id, id);
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

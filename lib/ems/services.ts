@@ -20,6 +20,7 @@ import { ObjectService } from './objects';
 import { retentionFromEnv, startMaintenance, type Retention, type RetentionEnv } from './maintenance';
 import { credentialSecretFromEnv } from './secret-box';
 import { AlarmService, licenseEnd, TICK_INTERVAL_MS } from './alarms/service';
+import { NotificationService, type NotificationServiceOptions } from './notify/service';
 
 export class LicenseService {
   constructor(private readonly db: EmsDatabase, private readonly publicKey: string, private readonly now: () => number = Date.now) {}
@@ -71,6 +72,8 @@ export interface EmsServices {
    * poll; it ticks on its own timer. Emits 'transition' with an AlarmNotification.
    */
   alarms: AlarmService;
+  /** Alarm transitions to the feeds (MQTT, webhook) and to subscribers (email, dashboard inbox). */
+  notifications: NotificationService;
   /** Emits 'change' ({ kind, action, id, name }) after every folder or meter change (the scheduler follows it). */
   changes: EventEmitter;
   /** Set while the admin still has the demo password. */
@@ -87,7 +90,7 @@ export interface ServiceOptions {
    * defaults of credentialSecret (EMS_CREDENTIAL_SECRET), pollNetworks (EMS_POLL_NETWORKS) and
    * retention (EMS_EVENT_RETENTION_DAYS, EMS_RAW_RESPONSE_RETENTION_DAYS, EMS_RAW_RESPONSES_PER_METER).
    */
-  env?: { EMS_ADMIN_USER?: string; EMS_ADMIN_PASSWORD?: string; EMS_CREDENTIAL_SECRET?: string; EMS_POLL_NETWORKS?: string } & RetentionEnv;
+  env?: { EMS_ADMIN_USER?: string; EMS_ADMIN_PASSWORD?: string; EMS_CREDENTIAL_SECRET?: string; EMS_POLL_NETWORKS?: string; EMS_ALARM_TICK_SECONDS?: string } & RetentionEnv;
   /** Seals meter passwords in the database; default EMS_CREDENTIAL_SECRET, else the documented demo secret. */
   credentialSecret?: string;
   /** Comma-separated CIDRs meters may be polled in; default EMS_POLL_NETWORKS, else loopback, private and link-local. */
@@ -98,8 +101,10 @@ export interface ServiceOptions {
   licensePublicKey?: string;
   /** The EMS time zone (alarm active hours and windows); default UTC. */
   timeZone?: string;
-  /** How often alarms are evaluated on the clock (ms); 0 = no timer (tests call alarms.tick()). Default 30 s. */
+  /** How often alarms are evaluated on the clock (ms); 0 = no timer (tests call alarms.tick()). Default EMS_ALARM_TICK_SECONDS (1..3600), else 30 s. */
   alarmTickMs?: number;
+  /** Notification feeds (built by the ems-system node from its settings), dashboard link, dispatcher timing. */
+  notifications?: Omit<NotificationServiceOptions, 'timeZone' | 'now'>;
   now?: () => number;
 }
 
@@ -131,6 +136,7 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
     const objects = new ObjectService(db, tariffs, registry, logConfig, now);
     const alarms = new AlarmService(db, registry, events, { now, timeZone: opts.timeZone, licenseExpiresAt: () => licenseEnd(license.current()?.expiration_date) });
     changes.on('change', () => alarms.invalidate());
+    const notifications = new NotificationService(db, users, registry, events, alarms, { channels: {}, ...opts.notifications, timeZone: opts.timeZone ?? 'UTC', now });
     const { created, warning } = await ensureAdmin(users, opts.env ?? {});
     if (created) events.add({ kind: 'system', event: `admin account "${created.login}" created on first start` });
     // Ended sessions, forgotten login counters and expired login nonces go every 10 minutes.
@@ -146,17 +152,25 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
     const stopMaintenance = startMaintenance(db, events, opts.retention ?? retentionFromEnv(opts.env), now, (err) => {
       try { events.add({ kind: 'system', level: 'error', event: `pruning old events and raw responses failed: ${err.message}` }); } catch { /* closed */ }
     });
-    const tickMs = opts.alarmTickMs ?? TICK_INTERVAL_MS;
+    const tickMs = opts.alarmTickMs ?? alarmTickFromEnv(opts.env?.EMS_ALARM_TICK_SECONDS);
     if (tickMs > 0) alarms.start(tickMs);
     const close = () => {
       alarms.stop();
+      void notifications.close(); // what is not sent yet is logged before the database closes
       stopMaintenance();
       clearInterval(pruner);
       db.close();
     };
-    return { db, users, auth, apiKeys, audit, registry, events, license, tariffs, costCenters, objects, alarms, changes, adminWarning: warning, close };
+    return { db, users, auth, apiKeys, audit, registry, events, license, tariffs, costCenters, objects, alarms, notifications, changes, adminWarning: warning, close };
   } catch (err) {
     db.close();
     throw err;
   }
+}
+
+/** EMS_ALARM_TICK_SECONDS as ms (whole seconds 1..3600), else the 30 s default; anything else is refused naming the value. */
+export function alarmTickFromEnv(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return TICK_INTERVAL_MS;
+  if (!/^\d{1,4}$/.test(value.trim()) || Number(value) < 1 || Number(value) > 3600) throw new RangeError(`EMS_ALARM_TICK_SECONDS must be whole seconds from 1 to 3600, got ${JSON.stringify(value)}`);
+  return Number(value) * 1000;
 }

@@ -4,10 +4,11 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { BillStore } from '../../lib/billing/bill-store';
 import type { Poller } from '../../lib/ems/api/types';
 import { defineSystem, registerRunningServices, undefineSystem, unregisterRunningServices } from '../../lib/ems/running';
-import { storeConsumption } from '../../lib/ems/alarms/consumption';
+import { storeConsumption, storeSpoolFill } from '../../lib/ems/alarms/consumption';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { isValidTimeZone, systemTimeZone, type ReadingStore } from '../../lib/store';
 import type { StoreConfigNode } from '../store/store';
+import { feedChannels, withNotifyEnv, type NotifyConfig } from '../../lib/ems/notify/config';
 import { withoutUnsetEnv } from '../unset-env';
 
 export interface SystemDef extends NodeDef {
@@ -15,7 +16,19 @@ export interface SystemDef extends NodeDef {
   path: string;
   billsPath: string;
   timeZone: string;
+  smtpHost?: string;
+  smtpPort?: string;
+  smtpSecurity?: string;
+  smtpFrom?: string;
+  smtpAllowSelfSigned?: boolean;
+  mqttUrl?: string;
+  mqttPrefix?: string;
+  webhookUrl?: string;
+  dashboardUrl?: string;
 }
+
+/** The secrets, kept as Node-RED credentials (never in the flow file). */
+export interface SystemCredentials { smtpUser?: string; smtpPassword?: string; mqttUser?: string; mqttPassword?: string; webhookSecret?: string }
 
 /** What the EMS nodes (ems-api, ems-poll-schedule, the dashboard's) see of the ems-system config node. */
 export interface SystemConfigNode extends Node {
@@ -38,7 +51,7 @@ export function resolveUnderUserDir(configured: string | undefined, userDir: str
 }
 
 export default function init(RED: NodeAPI): void {
-  function EmsSystem(this: SystemConfigNode, configured: SystemDef): void {
+  function EmsSystem(this: SystemConfigNode & { credentials?: SystemCredentials }, configured: SystemDef): void {
     RED.nodes.createNode(this, configured);
     const def = withoutUnsetEnv(configured);
     const node = this;
@@ -54,9 +67,20 @@ export default function init(RED: NodeAPI): void {
       if (!storeNode) throw new Error('ems-system: no reading store is configured');
       if (!isValidTimeZone(zone)) throw new Error(`ems-system: time zone ${JSON.stringify(def.timeZone)} is not an IANA zone (use e.g. Europe/Berlin or UTC)`);
       const file = resolveUnderUserDir(def.path, userDir, 'ems.db');
-      const services = await openEmsServices({ file, env: process.env, timeZone: zone });
+      const notify = notificationSettings(def, node.credentials ?? {});
+      const feeds = feedChannels(notify, zone);
+      const problems = [...feeds.problems];
+      let dashboardUrl = notify.dashboardUrl;
+      if (dashboardUrl && !/^https?:\/\/\S+$/i.test(dashboardUrl)) {
+        problems.push(`dashboardUrl must be an http(s) URL, got ${JSON.stringify(dashboardUrl)}; notifications carry no link`);
+        dashboardUrl = undefined;
+      }
+      for (const p of problems) node.error(p);
+      const services = await openEmsServices({ file, env: process.env, timeZone: zone, notifications: { channels: feeds.channels, dashboardUrl } });
+      for (const p of problems) services.events.add({ kind: 'system', level: 'error', event: p });
       // Alarm rules see every stored reading, and the store's consumption for window and anomaly rules.
       services.alarms.setConsumption(storeConsumption(() => storeNode.getStore(), zone));
+      services.alarms.setSpool(storeSpoolFill(() => storeNode.getStore()));
       stopAlarmFeed = storeNode.onWritten((readings) => {
         services.alarms.onReadings(readings).catch((err: Error) => node.warn(`alarm evaluation failed: ${err.message}`));
       });
@@ -86,5 +110,16 @@ export default function init(RED: NodeAPI): void {
       });
     });
   }
-  RED.nodes.registerType('ems-system', EmsSystem);
+  RED.nodes.registerType('ems-system', EmsSystem as unknown as (this: Node, def: SystemDef) => void, {
+    credentials: { smtpUser: { type: 'text' }, smtpPassword: { type: 'password' }, mqttUser: { type: 'text' }, mqttPassword: { type: 'password' }, webhookSecret: { type: 'password' } },
+  });
+}
+
+/** The node's notification settings and credentials, each falling back to its environment variable (lib/ems/notify/config.ts). */
+function notificationSettings(def: SystemDef, creds: SystemCredentials): NotifyConfig {
+  return withNotifyEnv({
+    smtpHost: def.smtpHost, smtpPort: def.smtpPort, smtpSecurity: def.smtpSecurity, smtpFrom: def.smtpFrom,
+    smtpAllowSelfSigned: def.smtpAllowSelfSigned ? 'true' : undefined, mqttUrl: def.mqttUrl, mqttPrefix: def.mqttPrefix,
+    webhookUrl: def.webhookUrl, dashboardUrl: def.dashboardUrl, ...creds,
+  }, process.env);
 }

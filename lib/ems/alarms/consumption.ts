@@ -29,3 +29,11 @@ export function storeConsumption(store: () => ReadingStore, timeZone: string): C
     return { value: end.value - start.value, unit: end.unit };
   };
 }
+
+/** The store's disk spool use (an InfluxDB store buffering an outage), null for a store without a spool. */
+export function storeSpoolFill(store: () => ReadingStore): () => { bytes: number; maxBytes: number } | null {
+  return () => {
+    const spool = (store() as Partial<{ spool: { bytes: number; maxBytes: number } }>).spool;
+    return spool && Number.isFinite(spool.bytes) && spool.maxBytes > 0 ? { bytes: spool.bytes, maxBytes: spool.maxBytes } : null;
+  };
+}

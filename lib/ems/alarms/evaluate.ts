@@ -45,6 +45,8 @@ export interface EvalInputs {
   balances?: ReadonlyMap<string, number>;
   /** The license's expiry (epoch ms of the end of its last day), null without a license. Tick only. */
   licenseExpiresAt?: number | null;
+  /** The store's disk spool use, null for a store without one. Tick only. */
+  spool?: { bytes: number; maxBytes: number } | null;
   /** Set to evaluate window_consumption and anomaly rules (at a window end). */
   consumption?: ConsumptionFn;
 }
@@ -97,6 +99,13 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
   const list = truncated ? meters.slice(0, MAX_METERS_PER_EVALUATION) : meters;
   if (c.type === 'license_expiring') {
     if (inputs.tick && inputs.licenseExpiresAt !== undefined) results.push(license(c, inputs.licenseExpiresAt, inputs.now));
+    return { results, truncated: false };
+  }
+  if (c.type === 'spool_filling') {
+    if (inputs.tick && inputs.spool) {
+      const pct = r3((100 * inputs.spool.bytes) / inputs.spool.maxBytes);
+      results.push({ meter: null, state: pct >= c.percent ? 'true' : 'false', value: pct, limit: c.percent, unit: '%', text: `the store's spool is ${pct} % full (${inputs.spool.bytes} of ${inputs.spool.maxBytes} bytes)` });
+    }
     return { results, truncated: false };
   }
   let queries = 0;

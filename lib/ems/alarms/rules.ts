@@ -6,7 +6,9 @@ import { isKnownUnit, isObis, normaliseObis, unitInfo } from '../../model';
 import { ApiError } from '../envelope';
 import { SEVERITIES, type ActiveHours, type AlarmRule, type AlarmWindow, type Condition, type SanityKind, type Subject } from './types';
 
-export const CONDITION_TYPES = ['threshold', 'stale', 'poll_failures', 'window_consumption', 'anomaly', 'register_sanity', 'prepaid_balance_below', 'license_expiring'] as const;
+export const CONDITION_TYPES = ['threshold', 'stale', 'poll_failures', 'window_consumption', 'anomaly', 'register_sanity', 'prepaid_balance_below', 'license_expiring', 'spool_filling'] as const;
+/** Conditions about the EMS itself: no subject. */
+export const EMS_CONDITIONS: readonly string[] = ['license_expiring', 'spool_filling'];
 export const WINDOWS: Record<AlarmWindow, number> = { '15m': 15 * 60_000, '1h': 3_600_000, '1d': 86_400_000 };
 export const SANITY_KINDS: readonly SanityKind[] = ['backwards', 'reset', 'spike'];
 export const DEFAULT_HOLD_OFF_S = 300;
@@ -114,6 +116,10 @@ export function checkCondition(v: unknown): Condition {
       const o = obj('condition', v, ['type', 'days']);
       return { type, days: num(f('days'), o.days ?? 30, 0, 3650, true) };
     }
+    case 'spool_filling': {
+      const o = obj('condition', v, ['type', 'percent']);
+      return { type, percent: num(f('percent'), o.percent ?? 80, 1, 100) };
+    }
     default:
       return bad('condition.type', type, `one of ${CONDITION_TYPES.join(', ')}`);
   }
@@ -155,8 +161,8 @@ export function checkRule(body: unknown, before?: RuleInput): RuleInput {
   const condition = has('condition') ? checkCondition(b.condition) : before!.condition;
   let subject = before ? before.subject : null;
   if (b.subject !== undefined) subject = b.subject === null ? null : checkSubject(b.subject);
-  if (condition.type === 'license_expiring') {
-    if (b.subject !== undefined && b.subject !== null) bad('subject', b.subject, 'absent or null: license_expiring is about the EMS itself');
+  if (EMS_CONDITIONS.includes(condition.type)) {
+    if (b.subject !== undefined && b.subject !== null) bad('subject', b.subject, `absent or null: ${condition.type} is about the EMS itself`);
     subject = null;
   } else if (subject === null) {
     throw new ApiError(400, `subject is required for a ${condition.type} rule ({ "meter": id } or { "folder": id, "scope": "folder" | "subtree" })`);

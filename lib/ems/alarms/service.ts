@@ -35,8 +35,13 @@ export interface AlarmServiceOptions {
   licenseExpiresAt?: () => number | null;
   /** The reading store's consumption (window_consumption, anomaly); settable later with setConsumption. */
   consumption?: ConsumptionFn;
+  /** The reading store's disk spool use (spool_filling); settable later with setSpool. */
+  spool?: SpoolFn;
 }
 
+
+/** The reading store's disk spool use, null when the store has none. */
+export type SpoolFn = () => { bytes: number; maxBytes: number } | null;
 
 interface RuleRow { id: string; name: string; body: string; created_by: string | null; created_at: number; updated_at: number }
 
@@ -75,6 +80,8 @@ export class AlarmService extends EventEmitter {
   }
 
   setConsumption(fn: ConsumptionFn | undefined): void { this.consumption = fn; }
+
+  setSpool(fn: SpoolFn | undefined): void { this.opts.spool = fn; }
 
   /** Folders or meters changed: subjects are resolved again. */
   invalidate(): void {
@@ -148,7 +155,7 @@ export class AlarmService extends EventEmitter {
   private checkSubjectVisible(input: RuleInput, reader: AlarmReader): void {
     const s = input.subject;
     if (!s) {
-      if (reader.scope !== undefined) throw new ApiError(403, 'only users with every folder open may manage rules about the EMS itself (license_expiring)');
+      if (reader.scope !== undefined) throw new ApiError(403, 'only users with every folder open may manage rules about the EMS itself (license_expiring, spool_filling)');
       return;
     }
     if ('meter' in s) {
@@ -258,6 +265,7 @@ export class AlarmService extends EventEmitter {
         const inputs: EvalInputs = { now, timeZone: this.timeZone, tick: true, since: this.since, lastReadingAt: (m) => this.lastReading.get(m) };
         if (c.type === 'stale') await this.evaluate(rule, this.subjectOf(rule), inputs);
         else if (c.type === 'license_expiring') await this.evaluate(rule, [], { ...inputs, licenseExpiresAt: this.opts.licenseExpiresAt?.() ?? null });
+        else if (c.type === 'spool_filling') await this.evaluate(rule, [], { ...inputs, spool: this.opts.spool?.() ?? null });
         else if ((c.type === 'window_consumption' || c.type === 'anomaly') && this.consumption) {
           const end = lastWindow(c.window, now, this.timeZone).to;
           if (this.windowDone.get(rule.id) === end) continue;

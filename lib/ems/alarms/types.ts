@@ -18,7 +18,7 @@ export type AlarmTransition = 'raised' | 'reopened' | 'acknowledged' | 'cleared'
  * Which meters a rule watches: one meter, the meters directly in a folder, or every meter of a folder's
  * subtree. Extension point (issue 18): a `{ virtual_meter: id }` subject resolves to the virtual meter's
  * id in resolveSubject (lib/ems/alarms/service.ts) and is validated in checkSubject (rules.ts).
- * Rules about the EMS itself (license_expiring) have no subject (null).
+ * Rules about the EMS itself (license_expiring, spool_filling) have no subject (null).
  */
 export type Subject = { meter: string } | { folder: string; scope: 'folder' | 'subtree' };
 
@@ -41,7 +41,9 @@ export type Condition =
   /** A prepaid account's balance (the account named like the meter) below `amount`. */
   | { type: 'prepaid_balance_below'; amount: number }
   /** The EMS license expires within `days` days (or has expired). */
-  | { type: 'license_expiring'; days: number };
+  | { type: 'license_expiring'; days: number }
+  /** The reading store's disk spool (InfluxDB outage buffer) is at least `percent` % full. */
+  | { type: 'spool_filling'; percent: number };
 
 export type ConditionType = Condition['type'];
 

@@ -15,7 +15,7 @@ const RULE_PROPERTIES = {
   name: { type: 'string', description: '1-100 characters' },
   subject: {
     type: 'object', nullable: true,
-    description: '{ "meter": id } or { "folder": id, "scope": "folder" | "subtree" (default) }; null only for license_expiring',
+    description: '{ "meter": id } or { "folder": id, "scope": "folder" | "subtree" (default) }; null only for license_expiring and spool_filling',
     properties: { meter: { type: 'string' }, folder: { type: 'string' }, scope: { type: 'string', enum: ['folder', 'subtree'] } },
   },
   condition: {
@@ -24,7 +24,7 @@ const RULE_PROPERTIES = {
       + 'stale { intervals: k } (no reading for k x the meter\'s interval_time); poll_failures { count: N in a row }; '
       + `window_consumption { obis (default 1-0:1.8.0), window: ${Object.keys(WINDOWS).join('|')}, above?, below?, unit (default kWh) }; `
       + 'anomaly { obis, window: 1h, weeks: N (1-12), factor, min?, unit? } (the last hour above factor x the median of the same weekday-hour over N weeks); '
-      + `register_sanity { obis, kinds: [${SANITY_KINDS.join(', ')}] }; prepaid_balance_below { amount }; license_expiring { days }.`,
+      + `register_sanity { obis, kinds: [${SANITY_KINDS.join(', ')}] }; prepaid_balance_below { amount }; license_expiring { days }; spool_filling { percent (default 80) } (the reading store's disk spool, InfluxDB outages).`,
     properties: { type: { type: 'string', enum: [...CONDITION_TYPES] } },
   },
   severity: { type: 'string', enum: [...SEVERITIES], description: 'default warning' },
@@ -72,7 +72,7 @@ export const ALARM_OPERATIONS: Operation[] = [
   {
     name: 'alarmrules.list', method: 'GET', path: '/api/alarm-rules', access: 'viewer', tag: 'Alarm rules',
     summary: 'The alarm rules whose subject lies in the caller\'s folders',
-    description: `At most ${MAX_RULES} rules exist. Rules about the EMS itself (license_expiring) are shown to users with every folder open.`,
+    description: `At most ${MAX_RULES} rules exist. Rules about the EMS itself (license_expiring, spool_filling) are shown to users with every folder open.`,
     response: { type: 'array', items: RULE_SCHEMA },
     run(ctx) {
       onlyParams(ctx.request.query, []);

@@ -9,6 +9,7 @@ import { docsOperations } from './docs';
 import { EVENT_OPERATIONS } from './events';
 import { KEYS_OPERATIONS } from './keys';
 import { LICENSE_OPERATIONS } from './license';
+import { NOTIFICATION_OPERATIONS } from './notifications';
 import { OBJECT_OPERATIONS } from './objects';
 import { POLL_SERVER_OPERATIONS } from './poll-server';
 import { POLLING_OPERATIONS } from './polling';
@@ -41,6 +42,7 @@ export const OPERATIONS: Operation[] = [
   ...REPORT_OPERATIONS,
   ...EVENT_OPERATIONS,
   ...ALARM_OPERATIONS,
+  ...NOTIFICATION_OPERATIONS,
   ...BILLING_OPERATIONS,
   ...LICENSE_OPERATIONS,
 ];

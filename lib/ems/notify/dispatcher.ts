@@ -121,14 +121,17 @@ export class NotificationDispatcher {
     this.subs = subscriptions.map(validateSubscription);
   }
 
-  /** Routes one notification; throws on an invalid notification. */
-  notify(input: AlarmNotification): void {
+  /**
+   * Routes one notification; throws on an invalid notification. `accept` narrows the subscriptions
+   * further (the caller's rules: who may see the meter, the rule's notify list).
+   */
+  notify(input: AlarmNotification, accept: (s: Subscription) => boolean = () => true): void {
     if (this.closed) throw new Error('notifications are stopped (dispatcher closed)');
     const n = validateNotification(input);
     const ids = this.o.folderIds(n);
     const shared = new Set<ChannelName>();
     for (const sub of this.subs) {
-      if (!matches(sub, n, ids)) continue;
+      if (!matches(sub, n, ids) || !accept(sub)) continue;
       for (const name of sub.channels) {
         const channel = this.o.channels[name];
         if (!channel) { this.report({ reason: 'no-channel', channel: name, userId: sub.userId, notifications: [n], attempts: 0, error: `no ${name} channel is configured` }); continue; }
@@ -137,6 +140,15 @@ export class NotificationDispatcher {
       }
     }
     for (const name of shared) this.deliver(this.o.channels[name]!, { notifications: [n], digest: false }, 1);
+  }
+
+  /** Sends one notification to every configured shared channel (MQTT, webhook: feeds for other systems), whoever subscribed. */
+  publish(input: AlarmNotification): void {
+    if (this.closed) throw new Error('notifications are stopped (dispatcher closed)');
+    const n = validateNotification(input);
+    for (const channel of Object.values(this.o.channels)) {
+      if (channel?.audience === 'shared') this.deliver(channel, { notifications: [n], digest: false }, 1);
+    }
   }
 
   /** Resolves when nothing is being sent, gathered or awaiting a retry (held quiet-hour notifications do not count). */
