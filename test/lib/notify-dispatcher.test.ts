@@ -193,3 +193,19 @@ describe('notification dispatcher: retries', () => {
     assert.throws(() => t.d.notify(alarm()), /dispatcher closed/);
   });
 });
+
+describe('notification dispatcher: order', () => {
+  it('a lane sends one message at a time, in order: a retried "raised" still arrives before its "cleared"', async () => {
+    const t = setup([{ userId: 'dan', email: 'dan@example.com', channels: ['email', 'mqtt'] }], { baseDelayMs: 500 });
+    t.email.failures = 1; // the first send fails once and is retried after 500 ms
+    t.mqtt.failures = 1;
+    t.d.notify(alarm({ alarmId: 'x1', meterId: 'm1', state: 'raised' }));
+    t.d.notify(alarm({ alarmId: 'x1', meterId: 'm1', state: 'cleared' }));
+    await t.clock.advance(5000);
+    await t.d.settled();
+    assert.deepEqual(t.email.to('dan').map((s) => s.batch.notifications[0].state), ['raised', 'cleared']);
+    assert.deepEqual(t.mqtt.sent.map((s) => s.batch.notifications[0].state), ['raised', 'cleared'], 'the retained state ends as the last transition');
+    assert.equal(t.email.attempts.length, 3, 'one retry, then the second message');
+    assert.deepEqual(t.failures, []);
+  });
+});

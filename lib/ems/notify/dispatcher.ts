@@ -1,8 +1,9 @@
 /**
  * Routes alarm notifications to subscribers' channels. Per recipient and channel ("lane"):
  * notifications are gathered briefly, non-critical ones are held through quiet hours, and more than
- * `digestAfter` within the window go out as ONE digest. Failed sends are retried with exponential
- * backoff up to maxAttempts, then reported through onFailure. Queues are bounded: when a lane is
+ * `digestAfter` within the window go out as ONE digest. Each lane (and each shared channel) sends one
+ * message at a time, in order, so a "cleared" never overtakes its "raised". Failed sends are retried
+ * with exponential backoff up to maxAttempts (the lane waits), then reported through onFailure. Queues are bounded: when a lane is
  * full its oldest non-critical notification (else its oldest) is dropped and reported. Nothing is
  * dropped without an onFailure report. Clock and timers are injectable.
  */
@@ -57,6 +58,8 @@ export interface DispatcherOptions {
   maxRetrying?: number;
 }
 
+interface Outbox { channel: Channel; queue: Batch[]; busy: boolean }
+
 interface Lane {
   sub: Subscription;
   channel: Channel;
@@ -99,7 +102,9 @@ export class NotificationDispatcher {
   private readonly maxDelayMs: number;
   private readonly maxQueue: number;
   private readonly maxRetrying: number;
-  private readonly retryBatches = new Map<unknown, { channel: Channel; batch: Batch; attempts: number }>();
+  private readonly retryBatches = new Map<unknown, { channel: Channel; batch: Batch; attempts: number; done: () => void }>();
+  /** Messages waiting to be sent, per lane or shared channel, one in flight at a time. */
+  private readonly outboxes = new Map<string, Outbox>();
 
   constructor(subscriptions: Subscription[], private readonly o: DispatcherOptions) {
     if (typeof o.onFailure !== 'function') throw new TypeError('dispatcher.onFailure must be a function');
@@ -139,7 +144,7 @@ export class NotificationDispatcher {
         else this.enqueue(this.lane(sub, channel), n);
       }
     }
-    for (const name of shared) this.deliver(this.o.channels[name]!, { notifications: [n], digest: false }, 1);
+    for (const name of shared) this.send(this.o.channels[name]!, { notifications: [n], digest: false });
   }
 
   /** Sends one notification to every configured shared channel (MQTT, webhook: feeds for other systems), whoever subscribed. */
@@ -147,7 +152,7 @@ export class NotificationDispatcher {
     if (this.closed) throw new Error('notifications are stopped (dispatcher closed)');
     const n = validateNotification(input);
     for (const channel of Object.values(this.o.channels)) {
-      if (channel?.audience === 'shared') this.deliver(channel, { notifications: [n], digest: false }, 1);
+      if (channel?.audience === 'shared') this.send(channel, { notifications: [n], digest: false });
     }
   }
 
@@ -157,11 +162,13 @@ export class NotificationDispatcher {
     return new Promise((r) => this.waiters.push(r));
   }
 
-  stats(): { pending: number; held: number; inFlight: number; retrying: number } {
+  stats(): { pending: number; held: number; queued: number; inFlight: number; retrying: number } {
     let pending = 0;
     let held = 0;
+    let queued = 0;
     for (const l of this.lanes.values()) { pending += l.pending.length; held += l.held.length; }
-    return { pending, held, inFlight: this.inFlight, retrying: this.retryBatches.size };
+    for (const o of this.outboxes.values()) queued += o.queue.length;
+    return { pending, held, queued, inFlight: this.inFlight, retrying: this.retryBatches.size };
   }
 
   /** Stops: timers cleared, everything not yet sent reported as 'closed', in-flight sends awaited. Channels stay open (the caller owns them). */
@@ -175,11 +182,16 @@ export class NotificationDispatcher {
       l.held = []; l.pending = []; l.gather = undefined; l.quiet = undefined;
       if (left.length) this.report({ reason: 'closed', channel: l.channel.name, userId: l.sub.userId, notifications: left, attempts: 0, error: 'the dispatcher was closed before sending' });
     }
-    for (const [h, r] of this.retryBatches) {
+    for (const o of this.outboxes.values()) {
+      for (const b of o.queue.splice(0)) this.report({ reason: 'closed', channel: o.channel.name, userId: b.recipient?.userId, notifications: b.notifications, attempts: 0, error: 'the dispatcher was closed before sending' });
+    }
+    const retries = [...this.retryBatches];
+    this.retryBatches.clear();
+    for (const [h, r] of retries) {
       this.clock.clearTimeout(h);
       this.report({ reason: 'closed', channel: r.channel.name, userId: r.batch.recipient?.userId, notifications: r.batch.notifications, attempts: r.attempts, error: 'the dispatcher was closed before the next retry' });
+      r.done();
     }
-    this.retryBatches.clear();
     this.wake();
     await this.settled();
   }
@@ -247,38 +259,59 @@ export class NotificationDispatcher {
     const limited = l.limited;
     l.limited = false;
     if (!(limited && batch.length > 1) && l.sent.length + batch.length <= limit) {
-      for (const n of batch) this.deliver(l.channel, { recipient, notifications: [n], digest: false }, 1);
+      for (const n of batch) this.send(l.channel, { recipient, notifications: [n], digest: false });
     } else {
       l.holdUntil = now + this.windowMs;
-      this.deliver(l.channel, { recipient, notifications: batch, digest: true }, 1);
+      this.send(l.channel, { recipient, notifications: batch, digest: true });
     }
     for (let i = 0; i < batch.length; i++) l.sent.push(now);
     this.wake();
   }
 
-  private deliver(channel: Channel, batch: Batch, attempt: number): void {
+  /** Queues a message on its outbox (the recipient's lane, or the shared channel); bounded like a lane. */
+  private send(channel: Channel, batch: Batch): void {
+    const key = `${channel.name}\u0000${batch.recipient?.userId ?? '*'}`;
+    let o = this.outboxes.get(key);
+    if (!o) this.outboxes.set(key, (o = { channel, queue: [], busy: false }));
+    if (o.queue.length >= this.maxQueue) {
+      const i = Math.max(0, o.queue.findIndex((b) => b.notifications.every((n) => n.severity !== 'critical')));
+      const [gone] = o.queue.splice(i, 1);
+      this.report({ reason: 'queue-full', channel: channel.name, userId: gone.recipient?.userId, notifications: gone.notifications, attempts: 0, error: `more than ${this.maxQueue} messages waiting to be sent; the oldest was dropped` });
+    }
+    o.queue.push(batch);
+    this.pump(o);
+  }
+
+  private pump(o: Outbox): void {
+    if (o.busy) return;
+    const batch = o.queue.shift();
+    if (!batch) { this.wake(); return; }
+    o.busy = true;
+    this.attempt(o.channel, batch, 1, () => { o.busy = false; this.pump(o); });
+  }
+
+  /** One attempt; `done` runs once the message is delivered or given up (reported). */
+  private attempt(channel: Channel, batch: Batch, attempt: number, done: () => void): void {
     this.inFlight++;
     Promise.resolve().then(() => channel.send(batch)).then(
       () => {
         this.inFlight--;
         try { this.o.onDelivered?.(channel.name, batch); } catch { /* the caller's hook must not stop delivery */ }
-        this.wake();
+        done();
       },
       (err: unknown) => {
         this.inFlight--;
         const e = err as { message?: string; retryable?: boolean };
         const message = e?.message ?? String(err);
         const base: FailureReport = { reason: 'failed', channel: channel.name, userId: batch.recipient?.userId, notifications: batch.notifications, attempts: attempt, error: message };
-        if (e?.retryable === false || attempt >= this.maxAttempts || this.closed) this.report(base);
-        else if (this.retryBatches.size >= this.maxRetrying) this.report({ ...base, reason: 'queue-full', error: `${message}; ${this.maxRetrying} messages already await a retry, so this one is not retried` });
-        else {
-          const delay = Math.min(this.baseDelayMs * 2 ** (attempt - 1), this.maxDelayMs);
-          const h: unknown = this.clock.setTimeout(() => {
-            this.retryBatches.delete(h);
-            this.deliver(channel, batch, attempt + 1);
-          }, delay);
-          this.retryBatches.set(h, { channel, batch, attempts: attempt });
-        }
+        if (e?.retryable === false || attempt >= this.maxAttempts || this.closed) { this.report(base); done(); return; }
+        if (this.retryBatches.size >= this.maxRetrying) { this.report({ ...base, reason: 'queue-full', error: `${message}; ${this.maxRetrying} messages already await a retry, so this one is not retried` }); done(); return; }
+        const delay = Math.min(this.baseDelayMs * 2 ** (attempt - 1), this.maxDelayMs);
+        const h: unknown = this.clock.setTimeout(() => {
+          this.retryBatches.delete(h);
+          this.attempt(channel, batch, attempt + 1, done);
+        }, delay);
+        this.retryBatches.set(h, { channel, batch, attempts: attempt, done });
         this.wake();
       },
     );
@@ -290,6 +323,7 @@ export class NotificationDispatcher {
 
   private idle(): boolean {
     if (this.inFlight > 0 || this.retryBatches.size > 0) return false;
+    for (const o of this.outboxes.values()) if (o.busy || o.queue.length > 0) return false;
     for (const l of this.lanes.values()) if (l.gather !== undefined) return false;
     return true;
   }
