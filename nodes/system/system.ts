@@ -81,6 +81,8 @@ export default function init(RED: NodeAPI): void {
       // Alarm rules see every stored reading, and the store's consumption for window and anomaly rules.
       services.alarms.setConsumption(storeConsumption(() => storeNode.getStore(), zone));
       services.alarms.setSpool(storeSpoolFill(() => storeNode.getStore()));
+      // Stale rules count from each meter's last stored reading, also across a restart.
+      storeNode.getStore().latest().then((latest) => services.alarms.noteLastReadings(latest), (err: Error) => node.warn(`alarm rules: the store's latest readings could not be read (stale rules count from now): ${err.message}`));
       stopAlarmFeed = storeNode.onWritten((readings) => {
         services.alarms.onReadings(readings).catch((err: Error) => node.warn(`alarm evaluation failed: ${err.message}`));
       });

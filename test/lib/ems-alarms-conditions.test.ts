@@ -93,6 +93,13 @@ describe('alarm conditions fire and clear', () => {
     assert.deepEqual(active().map((a) => a.meter_id), ['m3'], '3 x 60 s after its creation');
   });
 
+  it('stale across a restart: the store\'s last readings are seeded, so a meter silent for an hour is stale at the first tick', async () => {
+    rule({ name: 'Stale', subject: { meter: 'm1' }, condition: { type: 'stale', intervals: 3 } });
+    services.alarms.noteLastReadings([r('m1', '1-0:1.8.0', 5, 'kWh', { time: T0 - 3_600_000 }), r('m1', '1-0:1.7.0', 1, 'kW', { time: T0 - 7_200_000 })]);
+    await services.alarms.tick();
+    assert.deepEqual(active().map((a) => [a.meter_id, a.value, a.limit]), [['m1', 3600, 900]], 'silent since the newest of its readings, an hour ago');
+  });
+
   it('poll_failures: N failed polls in a row raise, a good poll clears', async () => {
     rule({ subject: { meter: 'm1' }, condition: { type: 'poll_failures', count: 3 } });
     services.alarms.onPollResult('m1', false);

@@ -4,8 +4,8 @@
  * stale meters, the license, window consumption and anomalies at window ends, delays running out).
  * Every transition is an event of kind "alarm" in the event log and a 'transition' event carrying an
  * AlarmNotification (types.ts). Alarms live in the database, so they survive a restart; what is only in
- * memory (pending delays, last-reading times, poll failure counts) starts afresh: a meter without a
- * reading since the start counts as stale from the start.
+ * memory (pending delays, poll failure counts) starts afresh. Last-reading times are seeded from the
+ * store at start (noteLastReadings); a meter without any reading counts as stale from the start.
  */
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -231,6 +231,11 @@ export class AlarmService extends EventEmitter {
         if (last) this.previous.set(keyOf(m.id, obis), { value: last.value, time: last.time });
       }
     }
+  }
+
+  /** Seeds when each meter last reported (the store's latest readings at start), so a meter that fell silent before a restart is not given k fresh intervals. Evaluates nothing. */
+  noteLastReadings(readings: readonly Reading[]): void {
+    for (const r of readings) if (r.time > (this.lastReading.get(r.meter) ?? -Infinity)) this.lastReading.set(r.meter, r.time);
   }
 
   /** Call after every finished poll. */
