@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MbusMaster, MbusError, TcpTransport, answerTimeoutMs, parseAddress, secondaryAddressText } from '../../lib/protocols/mbus';
+import { EventEmitter } from 'node:events';
+import { MbusMaster, MbusError, TcpTransport, answerTimeoutMs, parseAddress, secondaryAddressText, type MbusTransport } from '../../lib/protocols/mbus';
+import { frameTimeMs } from '../../lib/protocols/mbus/timing';
 import { MbusSimulator, findTelegram } from '../../lib/sim/mbus';
 
 const sample = (name: string) => findTelegram(name)!;
@@ -92,5 +94,39 @@ describe('M-Bus master over TCP (against the simulator)', () => {
     const results = await Promise.all([1, 3, 1, 3].map((a) => master.read({ primary: a })));
     assert.deepEqual(results.map((r) => r.telegram.header!.id), ['11817314', '04990254', '11817314', '04990254']);
     assert.equal(sim.stats.badFrames, 0, 'no request overlapped another on the bus');
+  });
+});
+
+describe('M-Bus master: the answer timer runs from the request\'s last character', () => {
+  /** A serial line at 300 baud as serialport presents it: write() returns at once, the bytes leave at the line rate. */
+  class SlowLine extends EventEmitter implements MbusTransport {
+    readonly endpoint = { kind: 'serial' as const, path: '/dev/ttyFAKE', baudRate: 300 };
+    isOpen = false;
+    constructor(private readonly answerAfterLastCharMs: number, private readonly telegram: Buffer) { super(); }
+    async open(): Promise<void> { this.isOpen = true; }
+    async flush(): Promise<void> { /* nothing buffered */ }
+    async close(): Promise<void> { this.isOpen = false; }
+    async write(bytes: Buffer): Promise<void> {
+      const onWire = frameTimeMs(bytes.length, 300);
+      const reset = bytes[0] === 0x10 && (bytes[1] & 0x4f) === 0x40; // SND_NKE: acknowledged at once; REQ_UD2: the telegram, slowly
+      setTimeout(() => this.emit('data', reset ? Buffer.from([0xe5]) : this.telegram), onWire + (reset ? 50 : this.answerAfterLastCharMs));
+    }
+  }
+
+  it('a meter that answers within the 1150 ms EN 13757-2 allows at 300 baud is read (the 5-byte request itself takes 184 ms)', async () => {
+    const telegram = Buffer.from(sample('efe-waterstar').hex.replace(/\s+/g, ''), 'hex');
+    const master = new MbusMaster(new SlowLine(1100, telegram), { retries: 0, baudRate: 300 });
+    try {
+      const r = await master.read({ primary: 3 });
+      assert.equal(r.telegram.header!.manufacturer, 'EFE');
+    } finally {
+      await master.close();
+    }
+    const late = new MbusMaster(new SlowLine(1400, telegram), { retries: 0, baudRate: 300 });
+    try {
+      await assert.rejects(late.read({ primary: 3 }), /no answer from primary address 3 within 1150 ms/, 'later than the standard allows is a timeout');
+    } finally {
+      await late.close();
+    }
   });
 });

@@ -199,7 +199,8 @@ export class MbusMaster extends EventEmitter {
     await this.transport.flush();
     this.splitter.reset();
     const received: Buffer[] = [];
-    const firstMs = this.answerTimeout;
+    // The slave's answer time runs from the request's last character, so the timer allows for the request on the wire too.
+    const firstMs = this.answerTimeout + frameTimeMs(request.length, this.options.baudRate);
     const totalMs = completeAnswerMs(firstMs, this.options.baudRate);
     const idleMs = this.idleMs();
     this.stats.requests++;
