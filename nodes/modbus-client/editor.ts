@@ -23,7 +23,7 @@ RED.nodes.registerType<Props>('ems-modbus-client', {
     stopBits: { value: '1' },
     timeout: { value: '1000', validate: intIn(10, 60000) },
     retries: { value: '1', validate: intIn(0, 10) },
-    interFrameGap: { value: '0', validate: intIn(0, 10000) },
+    interFrameGap: { value: '', validate: (v: string) => v === '' || intIn(0, 10000)(v) },
     queueLimit: { value: '256', validate: intIn(1, 100000) },
   },
   label() {

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
-import { acquireBus, releaseBus, describeEndpoint, type BusState, type Endpoint, type ModbusBus, type Transport } from '../../lib/protocols/modbus';
+import { acquireBus, bitsPerChar, releaseBus, describeEndpoint, type BusOptions, type BusState, type Endpoint, type ModbusBus, type Transport } from '../../lib/protocols/modbus';
 import { withoutUnsetEnv } from '../unset-env';
 
 export interface ModbusClientDef extends NodeDef {
@@ -48,11 +48,14 @@ export function parseClientConfig(def: ModbusClientDef) {
     }
     : { transport, host: (def.host || '127.0.0.1').trim(), port: int(def.port, 502, 'port', 1, 65535) };
   if (transport === 'rtu' && !endpoint.path) throw new Error('serialPath is required for Modbus RTU (e.g. /dev/ttyUSB0)');
-  const options = {
+  // A serial line paces itself by its baud rate: t3.5 between frames, each read's timeout grows with its frames.
+  const gap = def.interFrameGap === undefined || def.interFrameGap === '' ? undefined : int(def.interFrameGap, 0, 'interFrameGap', 0, 10_000);
+  const options: Partial<BusOptions> = {
     timeout: int(def.timeout, 1000, 'timeout', 10, 60_000),
     retries: int(def.retries, 1, 'retries', 0, 10),
-    interFrameGap: int(def.interFrameGap, transport === 'rtu' ? 20 : 0, 'interFrameGap', 0, 10_000),
     queueLimit: int(def.queueLimit, 256, 'queueLimit', 1, 100_000),
+    ...(transport === 'rtu' ? { baudRate: endpoint.baudRate, bitsPerChar: bitsPerChar(endpoint) } : {}),
+    ...(gap !== undefined ? { interFrameGap: gap } : {}),
   };
   return { endpoint, options };
 }

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ModbusBus } from '../../lib/protocols/modbus/bus';
 import { ModbusError } from '../../lib/protocols/modbus/errors';
+import { bitsPerChar, interFrameGapMs, readAnswerBytes, readTimeoutMs } from '../../lib/protocols/modbus/serial-timing';
 import type { RegisterIO } from '../../lib/protocols/modbus/io';
 import type { RegisterTable } from '../../lib/protocols/modbus/types';
 
@@ -134,5 +135,41 @@ describe('Modbus bus queue', () => {
     await assert.rejects(queued, /connection closed/);
     await first.catch(() => undefined);
     await assert.rejects(bus.read(1, 'holding', 0, 1), /connection closed/);
+  });
+});
+
+describe('Modbus RTU serial timing from the line settings', () => {
+  it('t3.5 and read timeouts follow the standard: 3.5 characters (1.75 ms above 19200 baud), turnaround + request + answer on the wire', () => {
+    assert.equal(bitsPerChar({ dataBits: 8, parity: 'none', stopBits: 1 }), 10);
+    assert.equal(bitsPerChar({ dataBits: 8, parity: 'even', stopBits: 1 }), 11);
+    assert.equal(interFrameGapMs(9600, 10).toFixed(2), '3.65', '8N1 at 9600 baud');
+    assert.equal(interFrameGapMs(9600, 11).toFixed(2), '4.01', '8E1 at 9600 baud');
+    assert.equal(interFrameGapMs(38400, 11), 1.75);
+    assert.equal(readAnswerBytes(2), 9);
+    // 80 registers at 1200 baud 8E1: (8 + 165) x 11 bits = 1585.8 ms on the wire, + t3.5 32.1 ms, + 1000 ms turnaround.
+    assert.equal(readTimeoutMs(80, 1200, 1000, 11), 2618);
+    assert.throws(() => interFrameGapMs(0), /baud rate 0 must be a positive number/);
+  });
+
+  it('a serial bus keeps t3.5 of silence between exchanges and gives each read a timeout for its length', async () => {
+    const io = new FakeIO();
+    const timeouts: number[] = [];
+    const spans: [number, number][] = [];
+    const read = io.read.bind(io);
+    io.read = async (unit, table, start, count, timeoutMs) => {
+      const t0 = performance.now();
+      timeouts.push(timeoutMs);
+      try { return await read(unit, table, start, count, timeoutMs); } finally { spans.push([t0, performance.now()]); }
+    };
+    const bus = new ModbusBus(io, { baudRate: 1200, bitsPerChar: 11, timeout: 500, interFrameGap: 0 });
+    assert.equal(bus.options.interFrameGap.toFixed(1), '32.1', 'a configured 0 cannot undercut t3.5 at 1200 baud');
+    await Promise.all([bus.read(1, 'holding', 0, 2), bus.read(1, 'holding', 0, 80), bus.read(2, 'input', 0, 10)]);
+    assert.deepEqual(timeouts, [readTimeoutMs(2, 1200, 500, 11), readTimeoutMs(80, 1200, 500, 11), readTimeoutMs(10, 1200, 500, 11)]);
+    for (let i = 1; i < spans.length; i++) {
+      const quiet = spans[i][0] - spans[i - 1][1];
+      assert.ok(quiet >= 32, `silence before request ${i + 1}: ${quiet.toFixed(1)} ms`);
+    }
+    const tcp = new ModbusBus(new FakeIO(), { timeout: 700 });
+    assert.deepEqual([tcp.options.interFrameGap, tcp.options.baudRate], [0, 0], 'TCP: no gap, fixed timeout');
   });
 });

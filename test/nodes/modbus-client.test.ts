@@ -17,11 +17,12 @@ describe('ems-modbus-client', () => {
   it('reads its settings with sensible defaults', () => {
     assert.deepEqual(parseClientConfig(def({})), {
       endpoint: { transport: 'tcp', host: '10.0.0.5', port: 502 },
-      options: { timeout: 1000, retries: 1, interFrameGap: 0, queueLimit: 256 },
+      options: { timeout: 1000, retries: 1, queueLimit: 256 },
     });
     const serial = parseClientConfig(def({ transport: 'rtu', serialPath: '/dev/ttyUSB0', baudRate: '2400', parity: 'even' }));
     assert.deepEqual(serial.endpoint, { transport: 'rtu', path: '/dev/ttyUSB0', baudRate: 2400, parity: 'even', dataBits: 8, stopBits: 1 });
-    assert.equal(serial.options.interFrameGap, 20, 'serial buses get a frame gap by default');
+    assert.equal(serial.options.interFrameGap, undefined, 'no fixed gap: the bus derives t3.5 from the baud rate');
+    assert.deepEqual([serial.options.baudRate, serial.options.bitsPerChar], [2400, 11], '8E1: 11 bits a character');
   });
 
   it('refuses bad settings naming the field and value', () => {

@@ -1,14 +1,19 @@
 import { EventEmitter } from 'node:events';
 import { ModbusError } from './errors';
 import type { RegisterIO } from './io';
+import { interFrameGapMs, readTimeoutMs } from './serial-timing';
 import type { RegisterTable } from './types';
 
 export interface BusOptions {
-  /** Time to wait for one answer, ms. */
+  /** Time to wait for one answer, ms; with baudRate, the device's turnaround allowance (the wire time is added per read). */
   timeout: number;
+  /** A serial RTU line's baud rate: the gap defaults to t3.5 and each read's timeout grows with its frames. 0 = not serial. */
+  baudRate: number;
+  /** Bits of one character on that line (start + data + parity + stop), default 11. */
+  bitsPerChar: number;
   /** Further attempts after a timeout (an exception answer is never retried: the unit is alive). */
   retries: number;
-  /** Silence between the end of one exchange and the next request, ms (RTU buses need it). */
+  /** Silence between the end of one exchange and the next request, ms; with baudRate at least t3.5. */
   interFrameGap: number;
   /** Requests that may wait; one more is refused at once. */
   queueLimit: number;
@@ -19,7 +24,7 @@ export interface BusOptions {
 }
 
 export const DEFAULT_BUS_OPTIONS: BusOptions = {
-  timeout: 1000, retries: 1, interFrameGap: 0, queueLimit: 256,
+  timeout: 1000, baudRate: 0, bitsPerChar: 11, retries: 1, interFrameGap: 0, queueLimit: 256,
   unitBackoff: { base: 5000, max: 300_000 }, reconnect: { base: 1000, max: 30_000 },
 };
 
@@ -52,11 +57,15 @@ export class ModbusBus extends EventEmitter {
   private nextConnectAt = 0;
   private lastConnectError = '';
   private _state: BusState = 'idle';
+  /** When the last exchange ended (performance clock, ms): the next request waits out the gap from here. */
+  private lastExchangeEnd = -Infinity;
   readonly stats = { requests: 0, timeouts: 0, exceptions: 0, reconnects: 0 };
 
   constructor(private readonly io: RegisterIO, options: Partial<BusOptions> = {}, private readonly now: () => number = Date.now) {
     super();
     this.options = { ...DEFAULT_BUS_OPTIONS, ...options };
+    // On a serial line the gap is never shorter than t3.5 (a configured gap can only add silence).
+    if (this.options.baudRate > 0) this.options.interFrameGap = Math.max(this.options.interFrameGap, interFrameGapMs(this.options.baudRate, this.options.bitsPerChar));
   }
 
   get state(): BusState {
@@ -104,7 +113,6 @@ export class ModbusBus extends EventEmitter {
           req.reject(err as Error);
         }
         this.emit('queue', this.depth - 1);
-        if (this.options.interFrameGap > 0 && this.queue.length) await sleep(this.options.interFrameGap);
       }
     } finally {
       this.busy = false;
@@ -143,8 +151,12 @@ export class ModbusBus extends EventEmitter {
     let lastError: ModbusError | undefined;
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
       this.stats.requests++;
+      const quietFor = this.lastExchangeEnd + this.options.interFrameGap - performance.now();
+      if (quietFor > 0) await sleep(Math.ceil(quietFor)); // never shorter than the gap
+      const { baudRate, bitsPerChar, timeout } = this.options;
       try {
-        const data = await this.io.read(req.unit, req.table, req.start, req.count, this.options.timeout);
+        const data = await this.io.read(req.unit, req.table, req.start, req.count, baudRate > 0 ? readTimeoutMs(req.count, baudRate, timeout, bitsPerChar) : timeout)
+          .finally(() => { this.lastExchangeEnd = performance.now(); });
         this.units.delete(req.unit);
         return data;
       } catch (err) {

@@ -7,3 +7,4 @@ export * from './io';
 export * from './bus';
 export * from './pool';
 export * from './poll';
+export * from './serial-timing';
