@@ -12,10 +12,13 @@ import { describeNetworks, isAllowedAddress, isSerialPath, parseIp, type PollNet
 
 /**
  * The protocols the shipped EMS flow polls (or receives, LoRaWAN): a meter of any other protocol is refused when
- * it is defined, never routed to a dead end. Serial Modbus RTU buses are not among them yet: their meters are
- * defined as modbus-rtu-over-tcp behind a converter.
+ * it is defined, never routed to a dead end.
  */
-export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'] as const;
+export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'] as const;
+/** Baud rates a serial_line may name. */
+export const SERIAL_BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200] as const;
+/** A serial device a serial Modbus RTU meter may name: a tty (also /dev/serial/by-id/..., Bluetooth rfcomm, a pty). */
+const SERIAL_DEVICE = /^\/dev\/(tty[A-Za-z0-9._-]*|serial\/[A-Za-z0-9._:/-]+|rfcomm\d+|pts\/\d+)$/;
 export type MeterProtocol = typeof PROTOCOLS[number];
 /** Protocols whose meters send on their own (LoRaWAN uplinks): the poll schedule never polls them. */
 export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan'];
@@ -47,22 +50,41 @@ export interface MeterDefinition {
   protocol: MeterProtocol;
   /** Register map / codec profile, e.g. a Modbus profile id "eastron-sdm630". */
   profile: string;
+  /** Serial line settings "<baud> <data bits><parity N|E|O><stop bits>", e.g. "9600 8N1" (serial device paths only; empty = the protocol's default). */
+  serial_line: string;
+}
+
+/** Parsed serial_line settings. */
+export interface SerialLine { baudRate: number; dataBits: 7 | 8; parity: 'none' | 'even' | 'odd'; stopBits: 1 | 2 }
+
+/** "9600 8N1" as line settings; throws 400 naming the field and value. */
+export function parseSerialLine(v: string): SerialLine {
+  const m = /^(\d{3,6}) ([78])([NEO])([12])$/.exec(v);
+  if (!m || !(SERIAL_BAUD_RATES as readonly number[]).includes(Number(m[1]))) {
+    bad('serial_line', v, `must be "<baud> <data bits><parity N|E|O><stop bits>" such as "9600 8N1", with a baud rate of ${SERIAL_BAUD_RATES.join(', ')}`);
+  }
+  return { baudRate: Number(m[1]), dataBits: Number(m[2]) as 7 | 8, parity: ({ N: 'none', E: 'even', O: 'odd' } as const)[m[3] as 'N' | 'E' | 'O'], stopBits: Number(m[4]) as 1 | 2 };
+}
+
+/** A serial Modbus RTU meter's line: its serial_line, else 9600 8E1 (the standard's default). */
+export function modbusSerialLine(def: Pick<MeterDefinition, 'serial_line'>): SerialLine {
+  return parseSerialLine(def.serial_line || '9600 8E1');
 }
 
 export const METER_FIELDS: readonly (keyof MeterDefinition)[] = [
   'name', 'number_meter', 'connection_address', 'password', 'ip_address', 'port', 'waiting_time', 'interval_time',
   'pause_time', 'package_size', 'time_difference', 'periodType', 'data_polling_length', 'days_of_week', 'days_of_month',
-  'protocol', 'profile',
+  'protocol', 'profile', 'serial_line',
 ];
 
 export const METER_DEFAULTS: Omit<MeterDefinition, 'name' | 'protocol'> = {
   number_meter: '', connection_address: '1', password: '', ip_address: '127.0.0.1', port: 502, waiting_time: 1000,
   interval_time: 60, pause_time: 0, package_size: 0, time_difference: 0, periodType: 'interval', data_polling_length: 0,
-  days_of_week: [], days_of_month: [], profile: '',
+  days_of_week: [], days_of_month: [], profile: '', serial_line: '',
 };
 
 /** The usual TCP port of a protocol's endpoint, when a new meter gives none (else 502). */
-const DEFAULT_PORTS: Partial<Record<MeterProtocol, number>> = { g13: 443, 'lorawan-platform': 80 };
+const DEFAULT_PORTS: Partial<Record<MeterProtocol, number>> = { g13: 443, 'lorawan-platform': 80, 'modbus-rtu': 0 };
 
 function bad(field: string, value: unknown, rule: string): never {
   throw new ApiError(400, `${field} ${JSON.stringify(value)} ${rule}`);
@@ -125,11 +147,15 @@ const CHECKS: { [K in keyof MeterDefinition]: (v: unknown) => MeterDefinition[K]
   days_of_week: (v) => dayList('days_of_week', v, 1, 7),
   days_of_month: (v) => dayList('days_of_month', v, 1, 31),
   protocol: (v) => {
-    if (v === 'modbus-rtu') bad('protocol', v, 'is not polled by the EMS yet: put the serial bus behind a Modbus RTU-over-TCP converter (protocol modbus-rtu-over-tcp) or read it with an ems-modbus-meter node on a serial ems-modbus-client');
     if (!PROTOCOLS.includes(v as MeterProtocol)) bad('protocol', v, `must be one of ${PROTOCOLS.join(', ')}`);
     return v as MeterProtocol;
   },
   profile: (v) => text('profile', v, 100),
+  serial_line: (v) => {
+    const s = text('serial_line', v, 20);
+    if (s !== '') parseSerialLine(s);
+    return s;
+  },
 };
 
 /** What a definition is checked against beyond its own fields (the registry passes its settings). */
@@ -206,6 +232,11 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
       throw new ApiError(400, (err as Error).message);
     }
   }
+  if (def.protocol === 'modbus-rtu') {
+    if (!SERIAL_DEVICE.test(def.ip_address)) bad('ip_address', def.ip_address, 'must be the serial device of the RTU bus (e.g. /dev/ttyUSB0, /dev/ttyAMA0, /dev/serial/by-id/...) for a modbus-rtu meter; a converter on the network is modbus-rtu-over-tcp');
+    def.port = 0;
+  }
+  if (def.serial_line !== '' && !def.ip_address.startsWith('/')) bad('serial_line', def.serial_line, 'applies to a serial device path only (ip_address starting with /dev/)');
   if (rules.pollNetworks && (!base || input.ip_address !== undefined)) checkPollAddress(def.ip_address, rules.pollNetworks);
   if (def.port === 0 && !def.ip_address.startsWith('/')) bad('port', def.port, 'must be 1-65535 for a TCP endpoint (0 only with a serial device path)');
   return def;

@@ -11,7 +11,7 @@
 import dns from 'node:dns';
 import type { Clock } from './schedule';
 import { realClock } from './schedule';
-import type { MeterDefinition, MeterProtocol } from './meter-definition';
+import { modbusSerialLine, type MeterDefinition, type MeterProtocol, type SerialLine } from './meter-definition';
 import type { MeterRecord } from './registry';
 import type { NewEvent } from './event-log';
 import { isAllowedAddress, isSerialPath, parseIp, parsePollNetworks, type PollNetwork } from './poll-networks';
@@ -27,7 +27,7 @@ export interface PollMessage {
   /** Modbus hints for ems-modbus-meter. */
   unit?: number;
   profile?: string;
-  endpoint?: { host: string; port: number; transport: 'tcp' | 'rtu-over-tcp' };
+  endpoint?: { host: string; port: number; transport: 'tcp' | 'rtu-over-tcp' } | ({ transport: 'rtu'; path: string } & SerialLine);
 }
 
 export interface PollResult { time: number; ok: boolean; error: string | null; durationMs: number }
@@ -53,7 +53,8 @@ export function pollMessage(record: MeterRecord, poll: PollInfo): PollMessage {
   if (def.protocol.startsWith('modbus')) {
     msg.unit = Number(def.connection_address);
     msg.profile = def.profile;
-    if (!def.ip_address.startsWith('/')) {
+    if (def.protocol === 'modbus-rtu') msg.endpoint = { transport: 'rtu', path: def.ip_address, ...modbusSerialLine(def) };
+    else if (!def.ip_address.startsWith('/')) {
       msg.endpoint = { host: def.ip_address, port: def.port, transport: def.protocol === 'modbus-rtu-over-tcp' ? 'rtu-over-tcp' : 'tcp' };
     }
   }

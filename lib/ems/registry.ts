@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import type { EmsDatabase } from './db';
 import { ApiError } from './envelope';
-import { checkMeterDefinition, publicDefinition, type DefinitionRules, type MeterDefinition } from './meter-definition';
+import { checkMeterDefinition, METER_DEFAULTS, publicDefinition, type DefinitionRules, type MeterDefinition } from './meter-definition';
 import { parsePollNetworks, type PollNetwork } from './poll-networks';
 import { DEMO_CREDENTIAL_SECRET, isSealed, SecretBox } from './secret-box';
 
@@ -244,7 +244,7 @@ export class Registry {
 
   /** A row as a record with the password opened ("" when it cannot be, told once through onCredentialError). */
   private toRecord(row: MeterRow): MeterRecord {
-    const def = JSON.parse(row.definition) as MeterDefinition;
+    const def = { ...METER_DEFAULTS, ...JSON.parse(row.definition) } as MeterDefinition; // fields added later get their default
     if (typeof def.password === 'string' && isSealed(def.password)) {
       try {
         def.password = this.box.open(def.password);
@@ -260,7 +260,7 @@ export class Registry {
   }
 
   private leaf(m: MeterRow): TreeNode {
-    const def = JSON.parse(m.definition) as MeterDefinition;
+    const def = { ...METER_DEFAULTS, ...JSON.parse(m.definition) } as MeterDefinition;
     return { _id: m.id, name: def.name, folder_type: 'meter', parent_id: m.folder_id, child_folders: [], meter: m.id, meter_detail: publicDefinition(def) };
   }
 

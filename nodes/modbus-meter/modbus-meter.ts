@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import {
-  acquireBus, releaseBus, listProfiles, loadProfile, planReads, pollMeter, validateProfile, type ModbusBus, type Profile, type ReadPlan,
+  acquireBus, bitsPerChar, describeEndpoint, releaseBus, listProfiles, loadProfile, planReads, pollMeter, validateProfile,
+  type Endpoint, type ModbusBus, type Profile, type ReadPlan,
 } from '../../lib/protocols/modbus';
 import type { ModbusClientNode } from '../modbus-client/modbus-client';
 
@@ -91,6 +92,7 @@ export default function init(RED: NodeAPI): void {
     const otherBuses = new Map<string, ModbusBus>();
     function busFor(endpoint: unknown): ModbusBus {
       if (endpoint === undefined) return client!.bus;
+      if ((endpoint as { transport?: unknown })?.transport === 'rtu') return serialBusFor(endpoint);
       const e = endpoint as { host?: unknown; port?: unknown; transport?: unknown };
       const port = Number(e?.port);
       if (typeof e?.host !== 'string' || e.host.trim() === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -107,6 +109,28 @@ export default function init(RED: NodeAPI): void {
       if (!bus) otherBuses.set(key, (bus = acquireBus({ transport, host, port })));
       return bus;
     }
+
+    /** msg.endpoint {transport: 'rtu', path, baudRate, parity, dataBits, stopBits}: a serial bus, shared by every meter naming its path. */
+    function serialBusFor(endpoint: unknown): ModbusBus {
+      const line = checkSerialEndpoint(endpoint);
+      const own = client!.endpoint;
+      if (own.transport === 'rtu' && own.path === line.path) {
+        if (describeEndpoint(own) !== describeEndpoint(line)) throw new Error(`msg.endpoint asks for ${describeEndpoint(line)}, but "${client!.name || client!.id}" runs that port as ${describeEndpoint(own)}`);
+        return client!.bus;
+      }
+      const key = `rtu ${line.path}`;
+      const open = otherBuses.get(key);
+      if (open) {
+        const settings = serialSettings.get(key)!;
+        if (settings !== describeEndpoint(line)) throw new Error(`msg.endpoint asks for ${describeEndpoint(line)}, but the port is open as ${settings}: meters on one bus share its line settings`);
+        return open;
+      }
+      const bus = acquireBus(line, { baudRate: line.baudRate, bitsPerChar: bitsPerChar(line) });
+      otherBuses.set(key, bus);
+      serialSettings.set(key, describeEndpoint(line));
+      return bus;
+    }
+    const serialSettings = new Map<string, string>();
 
     async function poll(msg: MeterMsg): Promise<MeterMsg> {
       const u = msg.unit !== undefined ? parseUnit(msg.unit, 'msg.unit') : unit;
@@ -168,4 +192,20 @@ export default function init(RED: NodeAPI): void {
       res.status(500).json({ error: (err as Error).message });
     }
   });
+}
+
+/** A serial endpoint from a message, checked field by field. */
+function checkSerialEndpoint(endpoint: unknown): Endpoint & { transport: 'rtu'; path: string; baudRate: number } {
+  const e = endpoint as Record<string, unknown>;
+  const fail = (field: string, want: string) => new Error(`msg.endpoint.${field} ${JSON.stringify(e[field])} must be ${want}`);
+  if (typeof e.path !== 'string' || !/^(\/dev\/|COM\d+$)/.test(e.path)) throw fail('path', 'a serial device (/dev/... or COMn)');
+  const baudRate = Number(e.baudRate ?? 9600);
+  if (!Number.isInteger(baudRate) || baudRate < 50 || baudRate > 4_000_000) throw fail('baudRate', 'a baud rate');
+  const parity = e.parity ?? 'even';
+  if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw fail('parity', 'none, even or odd');
+  const dataBits = Number(e.dataBits ?? 8);
+  if (dataBits !== 7 && dataBits !== 8) throw fail('dataBits', '7 or 8');
+  const stopBits = Number(e.stopBits ?? 1);
+  if (stopBits !== 1 && stopBits !== 2) throw fail('stopBits', '1 or 2');
+  return { transport: 'rtu', path: e.path, baudRate, parity, dataBits, stopBits };
 }

@@ -1,10 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
+import { findExecutable, missingPeer } from '../fixtures/sim/peers';
 import { loginApi } from './api-client';
 import { eventually, startEms, type RunningEms } from './runtime';
 
 const ENERGY = '1-0:1.8.0';
+const socat = findExecutable('socat', 'EMS_SOCAT');
 
 describe('polling the meters defined through the API (real Node-RED, flows/ems.json)', () => {
   let bus: ModbusMeterSimulator;
@@ -15,6 +18,7 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
   let ems: RunningEms;
   let api: Awaited<ReturnType<typeof loginApi>>;
   let folder: string;
+  let bridge: ChildProcess | undefined;
 
   const meter = (id: string, extra: Record<string, unknown>) => api('POST', '/api/meters', {
     _id: id, name: id, folder_id: folder, protocol: 'modbus-tcp', ip_address: '127.0.0.1', port: busPort,
@@ -40,6 +44,7 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
   });
 
   after(async () => {
+    bridge?.kill('SIGTERM');
     await ems?.stop();
     await bus?.close();
     await gateway?.close();
@@ -88,15 +93,29 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
     assert.ok(rows.every((r) => r.meter === 'e2e-gateway' && r.unit === 'kWh'));
   });
 
-  it('polls a meter behind a Modbus RTU-over-TCP converter, and refuses a serial modbus-rtu meter when it is defined', async () => {
+  it('polls a meter behind a Modbus RTU-over-TCP converter, and a serial modbus-rtu meter on a tty (socat pty)', missingPeer(socat ? undefined : 'socat not found (apt-get install socat)'), async () => {
     const converterPort = await converter.listen(0);
     const created = await meter('e2e-rtu-tcp', { protocol: 'modbus-rtu-over-tcp', port: converterPort, connection_address: '7', profile: 'abb-a44' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const rows = await eventually(15_000, async () => { const r = await readings('e2e-rtu-tcp'); return r.length >= 2 ? r : undefined; });
     assert.ok(rows.every((r) => r.meter === 'e2e-rtu-tcp' && r.unit === 'kWh' && r.value > 0));
-    const serial = await meter('e2e-rtu', { protocol: 'modbus-rtu', ip_address: '/dev/ttyEMS-none', connection_address: '5' });
-    assert.equal(serial.status, 400);
-    assert.match(serial.body.error, /^protocol "modbus-rtu" is not polled by the EMS yet: .*modbus-rtu-over-tcp/);
+
+    // A real pseudo-terminal under /dev/pts, bridged by socat to the converter: every byte crosses a tty.
+    bridge = spawn(socat!, ['-d', '-d', 'pty,raw,echo=0', `tcp:127.0.0.1:${converterPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let said = '';
+    bridge.stderr!.on('data', (d) => { said += d; });
+    const tty = await eventually(10_000, async () => /PTY is (\/dev\/pts\/\d+)/.exec(said)?.[1]);
+    const bad = await meter('e2e-rtu-bad', { protocol: 'modbus-rtu', ip_address: '10.0.0.5', connection_address: '7', profile: 'abb-a44' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /^ip_address "10\.0\.0\.5" must be the serial device of the RTU bus .* a converter on the network is modbus-rtu-over-tcp/);
+    const badLine = await meter('e2e-rtu-bad', { protocol: 'modbus-rtu', ip_address: tty, serial_line: '9600 9X1', connection_address: '7', profile: 'abb-a44' });
+    assert.match(badLine.body.error, /^serial_line "9600 9X1" must be "<baud> <data bits><parity N\|E\|O><stop bits>"/);
+    const serial = await meter('e2e-rtu', { protocol: 'modbus-rtu', ip_address: tty, serial_line: '19200 8E1', connection_address: '7', profile: 'abb-a44' });
+    assert.equal(serial.status, 201, JSON.stringify(serial.body));
+    assert.deepEqual([serial.body.data.definition.port, serial.body.data.definition.serial_line], [0, '19200 8E1']);
+    const serialRows = await eventually(15_000, async () => { const r = await readings('e2e-rtu'); return r.length >= 2 ? r : undefined; });
+    assert.ok(serialRows.every((r) => r.meter === 'e2e-rtu' && r.unit === 'kWh' && r.value > 0));
+    for (const id of ['e2e-rtu', 'e2e-rtu-tcp']) assert.equal((await api('DELETE', `/api/meters/${id}`)).status, 200); // the demo license allows 5 meters
   });
 
   it('logs poll-failed for a dead unit, stores no value, and recovers after an update', async () => {

@@ -33,6 +33,17 @@ describe('meter definitions', () => {
     throwsApi(() => checkMeterDefinition({ protocol: 'mbus' }), 400, /name is required/);
     throwsApi(() => checkMeterDefinition({ name: 'heat', protocol: 'mbus', connection_address: 'x1' }), 400, /M-Bus primary address/);
   });
+
+  it('a serial Modbus RTU meter names its tty and line settings; port 0; bad lines and paths are refused', () => {
+    const rtu = { ...sdm, protocol: 'modbus-rtu', ip_address: '/dev/ttyUSB0', port: undefined };
+    const d = checkMeterDefinition({ ...rtu, serial_line: '19200 8E1' });
+    assert.deepEqual([d.ip_address, d.port, d.serial_line], ['/dev/ttyUSB0', 0, '19200 8E1']);
+    assert.equal(checkMeterDefinition({ ...rtu, ip_address: '/dev/serial/by-id/usb-FTDI_FT232R-if00-port0' }).serial_line, '');
+    throwsApi(() => checkMeterDefinition({ ...rtu, ip_address: '/dev/sda' }), 400, /^ip_address "\/dev\/sda" must be the serial device of the RTU bus/);
+    throwsApi(() => checkMeterDefinition({ ...rtu, ip_address: '192.168.1.20' }), 400, /a converter on the network is modbus-rtu-over-tcp/);
+    throwsApi(() => checkMeterDefinition({ ...rtu, serial_line: '9601 8N1' }), 400, /^serial_line "9601 8N1" must be .* with a baud rate of 300, 600/);
+    throwsApi(() => checkMeterDefinition({ ...sdm, serial_line: '9600 8N1' }), 400, /^serial_line "9600 8N1" applies to a serial device path only/);
+  });
 });
 
 describe('folder tree and meters', () => {

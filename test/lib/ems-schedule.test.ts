@@ -111,6 +111,9 @@ describe('poll jobs (one message per poll, ended by its answer or a timeout)', (
     assert.equal(msg.profile, 'eastron-sdm630');
     assert.deepEqual(msg.endpoint, { host: '10.0.0.9', port: 1502, transport: 'tcp' });
     assert.deepEqual(pollMessage(record('r1', { protocol: 'modbus-rtu-over-tcp' }), { id: 'p3', meter: 'r1', due: MON, started: MON }).endpoint, { host: '10.0.0.9', port: 1502, transport: 'rtu-over-tcp' });
+    const serial = (line: string) => pollMessage(record('s1', { protocol: 'modbus-rtu', ip_address: '/dev/ttyUSB0', port: 0, serial_line: line }), { id: 'p4', meter: 's1', due: MON, started: MON }).endpoint;
+    assert.deepEqual(serial('19200 8N2'), { transport: 'rtu', path: '/dev/ttyUSB0', baudRate: 19200, dataBits: 8, parity: 'none', stopBits: 2 });
+    assert.deepEqual(serial(''), { transport: 'rtu', path: '/dev/ttyUSB0', baudRate: 9600, dataBits: 8, parity: 'even', stopBits: 1 }, 'the standard\'s 9600 8E1 by default');
     const mbus = pollMessage(record('h1', { protocol: 'mbus', connection_address: '12' }), { id: 'p2', meter: 'h1', due: MON, started: MON });
     assert.equal(mbus.unit, undefined);
     assert.equal(mbus.endpoint, undefined);

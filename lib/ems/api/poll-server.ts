@@ -52,6 +52,7 @@ const METER_PROPERTIES: Record<string, unknown> = {
   days_of_month: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'integer' } }], description: 'days 1-31; empty = every day' },
   protocol: { type: 'string', enum: [...PROTOCOLS] },
   profile: { type: 'string', description: 'register map / codec profile: for Modbus a known register map id (e.g. eastron-sdm630), required' },
+  serial_line: { type: 'string', description: 'serial line settings of a serial device path, "<baud> <data bits><parity N|E|O><stop bits>" such as "9600 8N1"; empty = the protocol default (Modbus RTU 9600 8E1, M-Bus 2400 8E1)', example: '19200 8E1' },
 };
 
 const METER_VIEW = {
