@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { parseAddress, telegramToReadings, describeAddress, type MbusAddress, type MbusEndpoint, type ReadResult } from '../../lib/protocols/mbus';
+import { parseSerialLine } from '../../lib/ems/meter-definition';
 import type { MbusBusNode } from '../mbus-bus/mbus-bus';
 
 export interface MbusMeterDef extends NodeDef {
@@ -10,7 +11,7 @@ export interface MbusMeterDef extends NodeDef {
 }
 
 /** The EMS poll message's meter (lib/ems/meter-definition.ts) as far as M-Bus uses it. */
-interface PollMeter { _id?: unknown; ip_address?: unknown; port?: unknown; connection_address?: unknown; waiting_time?: unknown }
+interface PollMeter { _id?: unknown; ip_address?: unknown; port?: unknown; connection_address?: unknown; waiting_time?: unknown; serial_line?: unknown }
 interface MeterMsg extends NodeMessage { meter?: PollMeter; address?: unknown; mbus?: unknown }
 
 const ENERGY_UNITS = ['kWh', 'GJ', 'MWh'] as const;
@@ -20,7 +21,9 @@ export function endpointOf(meter: PollMeter, own: MbusEndpoint): MbusEndpoint | 
   const ip = typeof meter.ip_address === 'string' ? meter.ip_address.trim() : '';
   if (!ip) return null;
   if (ip.startsWith('/')) {
-    if (own.kind === 'serial' && own.path === ip) return null;
+    const line = typeof meter.serial_line === 'string' && meter.serial_line !== '' ? parseSerialLine(meter.serial_line) : null;
+    if (own.kind === 'serial' && own.path === ip && (!line || (line.baudRate === own.baudRate && line.parity === (own.parity ?? 'even')))) return null;
+    if (line) return { kind: 'serial', path: ip, baudRate: line.baudRate, parity: line.parity, dataBits: line.dataBits, stopBits: line.stopBits };
     return { kind: 'serial', path: ip, baudRate: own.kind === 'serial' ? own.baudRate : 2400, parity: own.kind === 'serial' ? own.parity : 'even' };
   }
   const port = Number(meter.port);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import mbusBus from '../../nodes/mbus-bus/mbus-bus';
-import mbusMeter from '../../nodes/mbus-meter/mbus-meter';
+import mbusMeter, { endpointOf } from '../../nodes/mbus-meter/mbus-meter';
 import { MbusSimulator, findTelegram } from '../../lib/sim/mbus';
 import type { Reading } from '../../lib/model';
 
@@ -126,5 +126,17 @@ describe('ems-mbus-meter (simulator over TCP)', () => {
     await got;
     assert.equal(msgs[0].topic, 'water-flat-1');
     assert.equal(msgs[0].mbus.telegram.header.id, '04990254');
+  });
+});
+
+describe('ems-mbus-meter: a meter definition\'s endpoint', () => {
+  const tcpBus = { kind: 'tcp' as const, host: '10.0.0.2', port: 10001 };
+  const serialBus = { kind: 'serial' as const, path: '/dev/ttyUSB0', baudRate: 2400, parity: 'even' as const };
+  it('a serial path with serial_line uses that line; without it the bus\'s or 2400 8E1', () => {
+    assert.deepEqual(endpointOf({ ip_address: '/dev/ttyUSB1', serial_line: '9600 8E1' }, tcpBus), { kind: 'serial', path: '/dev/ttyUSB1', baudRate: 9600, parity: 'even', dataBits: 8, stopBits: 1 });
+    assert.deepEqual(endpointOf({ ip_address: '/dev/ttyUSB1' }, tcpBus), { kind: 'serial', path: '/dev/ttyUSB1', baudRate: 2400, parity: 'even' });
+    assert.equal(endpointOf({ ip_address: '/dev/ttyUSB0', serial_line: '2400 8E1' }, serialBus), null, 'the bus itself');
+    assert.equal((endpointOf({ ip_address: '/dev/ttyUSB0', serial_line: '300 8E1' }, serialBus) as { baudRate: number }).baudRate, 300, 'the same tty at another baud rate is another line');
+    assert.throws(() => endpointOf({ ip_address: '/dev/ttyUSB1', serial_line: '2400 8Q1' }, tcpBus), /serial_line "2400 8Q1" must be/);
   });
 });
