@@ -1,5 +1,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import alarmNode, { STATE_KEY } from '../../nodes/alarm/alarm';
 import type { Reading } from '../../lib/model';
@@ -173,5 +175,25 @@ describe('ems-alarm', () => {
     assert.deepEqual(bad.body, { ok: false, problem: 'rule: active.from "25:00" must be a local time "HH:MM"', rules: [] });
     const json = await helper.request().post('/ems-alarm/check').send({ ruleMode: 'json', rules: '[{"name":"a"' }).expect(200);
     assert.match(json.body.problem, /^rules must be JSON/);
+  });
+
+  it('the example flow raises, holds, acknowledges and clears the power alarm, and catches a bad ack', async () => {
+    const file = path.join(__dirname, '..', '..', '..', 'examples', 'Alarm - power threshold and stale meter.json');
+    const example = JSON.parse(fs.readFileSync(file, 'utf8')) as any[];
+    const nodes = [{ id: 'f1', type: 'tab' }, ...example.filter((n) => n.type !== 'comment').map((n) => ({ ...n, z: 'f1', ...(n.type === 'debug' ? { type: 'helper' } : {}) }))];
+    await helper.load([alarmNode, require('@node-red/nodes/core/common/20-inject.js')], nodes);
+    const seen: Record<string, any[]> = { 'ex-alarm-transitions': [], 'ex-alarm-open': [], 'ex-alarm-errors': [] };
+    for (const [debug, list] of Object.entries(seen)) helper.getNode(debug).on('input', (m: any) => list.push(m));
+    const click = async (inject: string) => { helper.getNode(inject).receive({}); await sleep(50); };
+    await click('ex-alarm-high');
+    await click('ex-alarm-band');
+    await click('ex-alarm-ack');
+    await click('ex-alarm-low');
+    assert.deepEqual(seen['ex-alarm-transitions'].map((m) => `${m.topic} ${m.payload.transition} ${m.payload.rule} ${m.payload.value}`), [
+      'alarm/raised raised Power above 50 kW 62.3', 'alarm/acknowledged acknowledged Power above 50 kW 62.3', 'alarm/cleared cleared Power above 50 kW 44',
+    ]);
+    assert.deepEqual(seen['ex-alarm-open'].at(-1).payload, []);
+    await click('ex-alarm-ack');
+    assert.match(seen['ex-alarm-errors'][0].error.message, /payload.alarm 1 is cleared; only a raised alarm can be acknowledged/);
   });
 });

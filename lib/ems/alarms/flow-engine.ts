@@ -219,7 +219,7 @@ export class FlowAlarmEngine {
       const entry = [...this.alarms].find(([, a]) => a.id === id);
       if (!entry) throw new Error(`alarm ${id} is unknown (not an open or recently cleared alarm of this node)`);
       const [key, a] = entry;
-      if (a.state !== 'raised') throw new Error(`alarm ${id} is ${a.state}${a.ackedBy ? ` (by ${a.ackedBy})` : ''}; only a raised alarm can be acknowledged`);
+      if (a.state !== 'raised') throw new Error(`alarm ${id} is ${a.state}${a.state === 'acknowledged' ? ` (by ${a.ackedBy})` : ''}; only a raised alarm can be acknowledged`);
       const acked: FlowAlarm = { ...a, state: 'acknowledged', at: now, ackedBy: by, ackNote: (note as string | undefined) || null };
       this.alarms.set(key, acked);
       return this.notification(acked, 'acknowledged');
