@@ -104,8 +104,9 @@ export default function init(RED: NodeAPI): void {
       const many = Array.isArray(payload);
       if (!many && !isObject(payload)) throw new Error(`payload must be a reading {meter, time, obis, value, unit}, an array of readings or a poll result {meter, ok}, got ${JSON.stringify(payload)}`);
       const items = many ? (payload as unknown[]) : [payload];
-      const intervalS = (msg as { interval?: unknown }).interval === undefined ? undefined : secondsOf((msg as { interval?: unknown }).interval);
-      if (Number.isNaN(intervalS)) throw new Error(`msg.interval ${JSON.stringify((msg as { interval?: unknown }).interval)} must be seconds or a duration such as "15m"`);
+      const interval = (msg as { interval?: unknown }).interval;
+      const intervalS = interval === undefined ? undefined : secondsOf(interval);
+      if (Number.isNaN(intervalS)) throw new Error(`msg.interval ${JSON.stringify(interval)} must be seconds or a duration such as "15m"`);
       const isPoll = (x: unknown) => isObject(x) && 'ok' in x;
       const readings = items.map((x, i) => [x, i] as const).filter(([x]) => !isPoll(x));
       const polls = items.map((x, i) => [x, i] as const).filter(([x]) => isPoll(x))

@@ -143,7 +143,9 @@ export class FlowAlarmEngine {
         try { obis = normaliseObis(r.obis); } catch { return void refused.push({ index, message: `reading.obis ${JSON.stringify(r.obis)} must be an OBIS code such as "1-0:1.8.0"` }); }
         if (!this.watched(r.meter)) return;
         if (!this.track(r.meter)) return void refused.push({ index, message: this.tooMany(r.meter) });
-        byMeter.set(r.meter, [...(byMeter.get(r.meter) ?? []), { ...r, obis }]);
+        let readings = byMeter.get(r.meter);
+        if (!readings) byMeter.set(r.meter, (readings = []));
+        readings.push({ ...r, obis });
       });
       for (const [meter, readings] of byMeter) {
         readings.sort((a, b) => a.time - b.time);
