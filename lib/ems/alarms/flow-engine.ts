@@ -95,10 +95,13 @@ export interface FlowEngineState {
   version: 1; since: number; nextId: number;
   /** What each rule watched (subject and condition), to drop the state of rules changed since. */
   rules: Record<string, string>;
-  meters: Record<string, MeterState>; trackers: Record<string, Tracker>; alarms: FlowAlarm[];
+  /** [meter id, state] and [rule + NUL + meter, tracker] pairs. */
+  meters: [string, MeterState][]; trackers: [string, Tracker][]; alarms: FlowAlarm[];
 }
 
 const keyOf = (rule: string, meter: string) => `${rule}\u0000${meter}`;
+/** A meter's state with its own records (their entries are replaced, never changed). */
+const copyMeter = (m: MeterState): MeterState => ({ ...m, ...(m.previous ? { previous: { ...m.previous } } : {}), ...(m.windows ? { windows: { ...m.windows } } : {}) });
 const fingerprint = (r: AlarmRule) => JSON.stringify([r.subject, r.condition]);
 
 export class FlowAlarmEngine {
@@ -233,11 +236,12 @@ export class FlowAlarmEngine {
     return [...this.alarms.values()].filter((a) => a.state !== 'cleared').sort((a, b) => a.id - b.id).map((a) => ({ ...a }));
   }
 
+  /** A snapshot of the state (JSON-safe). Trackers and alarms are replaced on every change, never changed, so it shares them. */
   toJSON(): FlowEngineState {
-    return JSON.parse(JSON.stringify({
+    return {
       version: 1, since: this.since, nextId: this.nextId, rules: Object.fromEntries([...this.rules.values()].map((r) => [r.id, fingerprint(r)])),
-      meters: Object.fromEntries(this.meters), trackers: Object.fromEntries(this.trackers), alarms: [...this.alarms.values()],
-    }));
+      meters: [...this.meters].map(([id, m]) => [id, copyMeter(m)]), trackers: [...this.trackers], alarms: [...this.alarms.values()],
+    };
   }
 
   /**
@@ -248,7 +252,7 @@ export class FlowAlarmEngine {
   restore(saved: unknown, now: number): void {
     const s = saved as FlowEngineState;
     const isMap = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
-    if (!isMap(s) || s.version !== 1 || !Number.isFinite(s.since) || !Number.isSafeInteger(s.nextId) || !isMap(s.rules) || !isMap(s.meters) || !isMap(s.trackers) || !Array.isArray(s.alarms)
+    if (!isMap(s) || s.version !== 1 || !Number.isFinite(s.since) || !Number.isSafeInteger(s.nextId) || !isMap(s.rules) || !Array.isArray(s.meters) || !Array.isArray(s.trackers) || !Array.isArray(s.alarms)
       || s.alarms.some((a) => !isMap(a) || !Number.isSafeInteger(a.id) || typeof a.rule !== 'string' || typeof a.meter !== 'string' || !['raised', 'acknowledged', 'cleared'].includes(a.state))) {
       throw new Error('the saved alarm state is not one of this engine (version 1)');
     }
@@ -258,8 +262,8 @@ export class FlowAlarmEngine {
     };
     this.since = s.since;
     this.nextId = s.nextId;
-    this.meters = new Map(Object.entries(s.meters).filter(([m]) => this.watched(m)).slice(0, this.maxMeters));
-    this.trackers = new Map(Object.entries(s.trackers).filter(([k]) => { const [r, m] = k.split('\u0000'); return same(r, m) && this.meters.has(m); }));
+    this.meters = new Map(s.meters.filter(([m]) => this.watched(m)).slice(0, this.maxMeters).map(([id, m]) => [id, copyMeter(m)]));
+    this.trackers = new Map(s.trackers.filter(([k]) => { const [r, m] = k.split('\u0000'); return same(r, m) && this.meters.has(m); }));
     this.alarms = new Map();
     for (const a of s.alarms) {
       if (same(a.rule, a.meter)) this.alarms.set(keyOf(a.rule, a.meter), a);
@@ -380,7 +384,7 @@ function feedWindow(all: Record<string, WindowSeries>, name: string, r: Reading,
   const start = windowStartOf(r.time, every, timeZone);
   if (!s || s.last.unit !== r.unit) { all[name] = { from: start, fromValue: r.time === start ? r.value : null, last }; return undefined; }
   if (r.time <= s.last.time) return undefined;
-  if (start === s.from) { s.last = last; return undefined; }
+  if (start === s.from) { all[name] = { ...s, last }; return undefined; }
   const atEnd = r.time === start ? r.value : s.last.value;
   const from = windowStartOf(start - 1, every, timeZone);
   // Several windows passed (a gap): the last reading is the value at the start of the one that just ended.
