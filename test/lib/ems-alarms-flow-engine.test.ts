@@ -184,6 +184,7 @@ describe('the flow alarm engine', () => {
     assert.deepEqual(changed.openAlarms().map((a) => a.rule), ['Peak']);
     assert.deepEqual(brief(await changed.tick(T0 + 2 * S)), ['cleared #2 b 1']);
     assert.throws(() => changed.restore({ version: 2 }, T0), /not one of this engine/);
+    assert.throws(() => changed.restore({ ...saved, nextId: 1, meters: [['a', 1]] }, T0), /not one of this engine/);
     assert.deepEqual(changed.openAlarms().map((a) => a.rule), ['Peak'], 'a bad snapshot changes nothing');
   });
 });

@@ -252,7 +252,8 @@ export class FlowAlarmEngine {
   restore(saved: unknown, now: number): void {
     const s = saved as FlowEngineState;
     const isMap = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
-    if (!isMap(s) || s.version !== 1 || !Number.isFinite(s.since) || !Number.isSafeInteger(s.nextId) || !isMap(s.rules) || !Array.isArray(s.meters) || !Array.isArray(s.trackers) || !Array.isArray(s.alarms)
+    const isPairs = (x: unknown) => Array.isArray(x) && x.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && isMap(p[1]));
+    if (!isMap(s) || s.version !== 1 || !Number.isFinite(s.since) || !Number.isSafeInteger(s.nextId) || !isMap(s.rules) || !isPairs(s.meters) || !isPairs(s.trackers) || !Array.isArray(s.alarms)
       || s.alarms.some((a) => !isMap(a) || !Number.isSafeInteger(a.id) || typeof a.rule !== 'string' || typeof a.meter !== 'string' || !['raised', 'acknowledged', 'cleared'].includes(a.state))) {
       throw new Error('the saved alarm state is not one of this engine (version 1)');
     }
