@@ -22,8 +22,8 @@ export function alarmConfigNodes(): FlowNode[] {
   return [
     uiPage('alarms', 'Alarms', 'bell-alert', 5),
     ...BADGE_PAGES.map((p) => uiGroup(`dash-grp-badge-${p}`, 'Alarm status', p, 12, 0)),
-    uiGroup('dash-grp-al-active', 'Active (raised or acknowledged)', 'alarms', 8, 1),
-    uiGroup('dash-grp-al-ack', 'Acknowledge an alarm', 'alarms', 4, 2),
+    uiGroup('dash-grp-al-active', 'Active (raised or acknowledged)', 'alarms', 12, 1),
+    uiGroup('dash-grp-al-ack', 'Acknowledge an alarm', 'alarms', 12, 2),
     uiGroup('dash-grp-al-history', 'History', 'alarms', 12, 3),
   ];
 }
@@ -123,33 +123,35 @@ if (a.ok && entry) {
 return [{ ...c, payload: a.text }, a.ok ? { ...c, payload: '' } : null, ${refresh}];`;
 
   const choices = ['dash-al-choose'];
+  /** A widget `width` columns wide, so that several share a row of their group. */
+  const sized = (node: FlowNode, width: number): FlowNode => ({ ...node, width });
   return [
     fn('dash-al-req', 'alarm requests', requests, [['dash-al-active'], ['dash-al-history'], ['dash-al-session'], ['dash-al-state'], ['dash-al-severity']], at(3, 24)),
     api('dash-al-active', 'active alarms', 'alarms.list', ['dash-al-active-shape'], at(4, 24)),
     fn('dash-al-active-shape', 'badge, active alarms', active, [
       ...BADGE_PAGES.map((p) => [`dash-al-badge-${p}`]), ['dash-al-active-table'], ['dash-al-alarm'],
     ], at(5, 24)),
-    ...BADGE_PAGES.map((p, i) => text(`dash-al-badge-${p}`, `dash-grp-badge-${p}`, '', 1, at(6, 23 + i))),
+    ...BADGE_PAGES.map((p, i) => ({ ...text(`dash-al-badge-${p}`, `dash-grp-badge-${p}`, '', 1, at(6, 23 + i)), layout: 'row-left' })),
     table('dash-al-active-table', 'dash-grp-al-active', '', 1, at(6, 28), 20),
-    api('dash-al-history', 'alarm history', 'alarms.list', ['dash-al-history-shape'], at(4, 30)),
-    fn('dash-al-history-shape', 'history page', history, [['dash-al-history-table'], ['dash-al-history-status']], at(5, 30)),
-    table('dash-al-history-table', 'dash-grp-al-history', '', 7, at(6, 30)),
-    text('dash-al-history-status', 'dash-grp-al-history', 'Showing', 4, at(6, 31), true),
-    api('dash-al-session', 'user\'s session', 'auth.session', ['dash-al-tree-req'], at(4, 32)),
-    fn('dash-al-tree-req', 'open folders', treeRequest, [['dash-al-tree']], at(5, 32)),
-    api('dash-al-tree', 'folder tree', 'folders.tree', ['dash-al-folders'], at(6, 32)),
-    fn('dash-al-folders', 'folder filter', folders, [['dash-al-folder']], at(7, 32)),
-    dropdown('dash-al-state', 'dash-grp-al-history', 'State', 1, 'dash-al-state', STATE_FILTERS, choices, at(8, 29)),
-    dropdown('dash-al-severity', 'dash-grp-al-history', 'Severity', 2, 'dash-al-severity', SEVERITY_FILTERS, choices, at(8, 30)),
-    dropdown('dash-al-folder', 'dash-grp-al-history', 'Folder', 3, 'dash-al-folder', [], choices, at(8, 32)),
-    button('dash-al-older', 'dash-grp-al-history', 'Older', 5, 'dash-al-older', 'chevron-right', `The next ${HISTORY_LIMIT} older alarms`, choices, at(8, 33)),
-    button('dash-al-newest', 'dash-grp-al-history', 'Newest', 6, 'dash-al-newest', 'chevron-double-left', 'Back to the newest alarms', choices, at(8, 34)),
-    dropdown('dash-al-alarm', 'dash-grp-al-ack', 'Raised alarm', 1, 'dash-al-alarm', [], choices, at(6, 26)),
-    textInput('dash-al-note', 'dash-grp-al-ack', 'Note', 2, 'dash-al-note', 'What was done or found (at most 1000 characters)', choices, at(8, 35)),
-    button('dash-al-ack', 'dash-grp-al-ack', 'Acknowledge', 3, 'dash-al-ack', 'check', 'Acknowledge the chosen alarm with the note (operators and admins)', choices, at(8, 36)),
+    api('dash-al-history', 'alarm history', 'alarms.list', ['dash-al-history-shape'], at(4, 31)),
+    fn('dash-al-history-shape', 'history page', history, [['dash-al-history-table'], ['dash-al-history-status']], at(5, 31)),
+    table('dash-al-history-table', 'dash-grp-al-history', '', 7, at(6, 31)),
+    sized(text('dash-al-history-status', 'dash-grp-al-history', 'Showing', 4, at(6, 32), true), 6),
+    api('dash-al-session', 'user\'s session', 'auth.session', ['dash-al-tree-req'], at(4, 33)),
+    fn('dash-al-tree-req', 'open folders', treeRequest, [['dash-al-tree']], at(5, 33)),
+    api('dash-al-tree', 'folder tree', 'folders.tree', ['dash-al-folders'], at(6, 33)),
+    fn('dash-al-folders', 'folder filter', folders, [['dash-al-folder']], at(7, 33)),
+    sized(dropdown('dash-al-state', 'dash-grp-al-history', 'State', 1, 'dash-al-state', STATE_FILTERS, choices, at(8, 30)), 4),
+    sized(dropdown('dash-al-severity', 'dash-grp-al-history', 'Severity', 2, 'dash-al-severity', SEVERITY_FILTERS, choices, at(8, 31)), 4),
+    sized(dropdown('dash-al-folder', 'dash-grp-al-history', 'Folder', 3, 'dash-al-folder', [], choices, at(8, 33)), 4),
+    sized(button('dash-al-older', 'dash-grp-al-history', 'Older', 5, 'dash-al-older', 'chevron-right', `The next ${HISTORY_LIMIT} older alarms`, choices, at(8, 32)), 3),
+    sized(button('dash-al-newest', 'dash-grp-al-history', 'Newest', 6, 'dash-al-newest', 'chevron-double-left', 'Back to the newest alarms', choices, at(8, 34)), 3),
+    sized(dropdown('dash-al-alarm', 'dash-grp-al-ack', 'Raised alarm', 1, 'dash-al-alarm', [], choices, at(6, 29)), 5),
+    sized(textInput('dash-al-note', 'dash-grp-al-ack', 'Note', 2, 'dash-al-note', 'What was done or found (at most 1000 characters)', choices, at(8, 35)), 5),
+    sized(button('dash-al-ack', 'dash-grp-al-ack', 'Acknowledge', 3, 'dash-al-ack', 'check', 'Acknowledge the chosen alarm with the note (operators and admins)', choices, at(8, 36)), 2),
     fn('dash-al-choose', 'alarm page choices', choose, [['dash-al-req'], ['dash-al-ack-api'], ['dash-al-notify']], at(9, 33)),
-    api('dash-al-ack-api', 'acknowledge', 'alarms.ack', ['dash-al-ack-result'], at(10, 34)),
-    fn('dash-al-ack-result', 'acknowledgement answer', ackResult, [['dash-al-notify'], ['dash-al-note'], ['dash-al-req']], at(11, 34)),
+    api('dash-al-ack-api', 'acknowledge', 'alarms.ack', ['dash-al-ack-result'], at(10, 35)),
+    fn('dash-al-ack-result', 'acknowledgement answer', ackResult, [['dash-al-notify'], ['dash-al-note'], ['dash-al-req']], at(11, 35)),
     notification('dash-al-notify', 'answer to the user', at(12, 34)),
   ];
 }

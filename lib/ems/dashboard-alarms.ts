@@ -144,15 +144,16 @@ export function ackOptions(envelope: AlarmEnvelope): DashOption[] {
 }
 
 /**
- * The message for the alarm dropdown: its options and the choice (kept while still raised, else none), or null when
- * neither changed since the last one sent (a timer refresh must not disturb a choice being made); `sync` sends anyway.
+ * The message for the alarm dropdown: its options and the choice (kept while still raised, else none: an empty list,
+ * which clears a Dashboard 2.0 dropdown), or null when neither changed since the last one sent (a timer refresh must not
+ * disturb a choice being made); `sync` sends anyway.
  */
-export function ackDropdown(choices: AlarmChoices, options: DashOption[], sync: boolean): { options: DashOption[]; payload: string } | null {
+export function ackDropdown(choices: AlarmChoices, options: DashOption[], sync: boolean): { options: DashOption[]; payload: string | string[] } | null {
   const key = JSON.stringify(options);
   if (!sync && key === choices.options) return null;
   choices.options = key;
   if (choices.alarm !== null && !options.some((o) => o.value === String(choices.alarm))) choices.alarm = null;
-  return { options, payload: choices.alarm === null ? '' : String(choices.alarm) };
+  return { options, payload: choices.alarm === null ? [] : String(choices.alarm) };
 }
 
 /**

@@ -193,11 +193,11 @@ describe('dashboard alarm refreshes and choices', () => {
   it('the alarm dropdown is sent when its alarms change or on sync, and keeps the choice while it is still raised', () => {
     const choices: AlarmChoices = alarmChoices({} as AlarmClient);
     const opts = [{ value: '7', label: '#7 critical - M: R' }, { value: '5', label: '#5 info - M: S' }];
-    assert.deepEqual(ackDropdown(choices, opts, false), { options: opts, payload: '' });
+    assert.deepEqual(ackDropdown(choices, opts, false), { options: opts, payload: [] }, 'nothing chosen: an empty list clears the dropdown');
     assert.equal(ackDropdown(choices, opts, false), null, 'unchanged');
     chooseAlarmView(choices, { topic: 'dash-al-alarm', payload: '5' });
     assert.deepEqual(ackDropdown(choices, opts, true), { options: opts, payload: '5' });
-    assert.deepEqual(ackDropdown(choices, opts.slice(0, 1), false), { options: opts.slice(0, 1), payload: '' });
+    assert.deepEqual(ackDropdown(choices, opts.slice(0, 1), false), { options: opts.slice(0, 1), payload: [] });
     assert.equal(choices.alarm, null);
     chooseAlarmView(choices, { topic: 'dash-al-alarm', payload: 'DROP TABLE' });
     assert.equal(choices.alarm, null);
@@ -241,7 +241,7 @@ describe('dashboard alarm function nodes', () => {
     const out = run('dash-al-active-shape', ctx, { ...active, payload: list, statusCode: 200 });
     assert.equal(out[4].payload, '2 active alarms, worst critical, 1 not acknowledged');
     assert.deepEqual(out[5].payload.map((r: Record<string, string>) => [r.Alarm, r.Since, r.Value]), [['#7', '07/12/2026, 11:00:00', '62.3 kW (limit 50 kW)'], ['#5', '07/12/2026, 11:00:00', '62.3 kW (limit 50 kW)']]);
-    assert.deepEqual(out[6], { _client: vera, options: [{ value: '7', label: '#7 critical - HVAC: Peak' }], payload: '' });
+    assert.deepEqual(out[6], { _client: vera, options: [{ value: '7', label: '#7 critical - HVAC: Peak' }], payload: [] });
     assert.equal(run('dash-al-active-shape', ctx, { ...active, dash: { ...active.dash, sync: false }, payload: list, statusCode: 200 })[6], null, 'unchanged: not sent again');
 
     const [table, status] = run('dash-al-history-shape', ctx, { ...history, payload: list, statusCode: 200 });
