@@ -44,6 +44,17 @@ async function until<T>(what: string, ms: number, probe: () => Promise<{ value?:
   }
 }
 
+/** `work`, or a failure naming it after `ms`. */
+async function within<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Waits until the text of `selector` (every match, joined) matches `pattern`; fails naming what it waited for and the text seen. */
 async function textOf(page: Page, what: string, selector: string, pattern: RegExp, ms = 20_000): Promise<string> {
   const read = () => page.evaluate((sel) => Array.from(document.querySelectorAll(sel)).map((e) => (e as HTMLElement).innerText).join(' | '), selector);
@@ -70,14 +81,17 @@ describe('the dashboard\'s alarms in Chromium', missingPeer(chromiumAbsent), () 
   let ems: RunningEms;
   let browser: Browser;
   let dir: string;
-  let admin: Awaited<ReturnType<typeof loginApi>>;
+  let adminApi: Awaited<ReturnType<typeof loginApi>>;
+  /** The admin's API call, failing after 10 s with its method and path. */
+  const admin = (method: string, url: string, body?: unknown) => within(`${method} ${url}`, 10_000, adminApi(method, url, body));
   const alarms: Record<string, ApiAlarm> = {};
   const contexts: BrowserContext[] = [];
 
   /** A browser of its own for a user, signed in through the dashboard's login page, every socket.io message recorded. */
-  async function signIn(user: { login: string; password: string }): Promise<{ page: Page; frames: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: TZ });
+  async function signIn(user: { login: string; password: string }, browserZone = TZ): Promise<{ page: Page; frames: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: browserZone });
     contexts.push(context);
+    context.setDefaultTimeout(15_000); // every page action fails naming its target after 15 s
     const page = await context.newPage();
     const frames: string[] = [];
     page.on('websocket', (ws) => {
@@ -122,7 +136,7 @@ describe('the dashboard\'s alarms in Chromium', missingPeer(chromiumAbsent), () 
     }
     services.close();
     ems = await startEms({ EMS_MODBUS_PORT: String(port), EMS_SQLITE_PATH: path.join(dir, 'readings.sqlite'), EMS_DB_PATH: path.join(dir, 'ems.db'), EMS_TIME_ZONE: TZ });
-    admin = await loginApi(ems.url);
+    adminApi = await within('the admin\'s API login', 10_000, loginApi(ems.url));
     for (const [user, role, folder] of [[OPERATOR, 'operator', 'plant'], [VIEWER, 'viewer', 'plant'], [ANNEX_OPERATOR, 'operator', 'annex']] as const) {
       const r = await admin('POST', '/api/users', { login: user.login, name: user.login, password: user.password, role, open_folders: [folders[folder]] });
       assert.equal(r.status, 201, `creating ${user.login}: ${JSON.stringify(r.body)}`);
@@ -156,7 +170,8 @@ describe('the dashboard\'s alarms in Chromium', missingPeer(chromiumAbsent), () 
   });
 
   it('an operator sees the badge on every page and the alarms on the Alarms page, and acknowledges one with a note', async () => {
-    const { page } = await signIn(OPERATOR);
+    // A browser in another zone: times are shown in the EMS time zone all the same.
+    const { page } = await signIn(OPERATOR, 'America/New_York');
     await textOf(page, 'the operator\'s badge on the overview', '.ems-dash-al-badge-overview', /2 active alarms, worst critical, 2 not acknowledged/);
     await page.screenshot({ path: path.join(dir, 'overview.png'), fullPage: true });
     await page.goto(`${ems.url}/dashboard/reports`);
