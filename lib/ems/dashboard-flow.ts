@@ -1,8 +1,9 @@
 /**
  * The "EMS Dashboard" tab of flows/ems.json: Dashboard 2.0 config nodes (base, theme, pages, groups) and the
- * flows behind the four pages. Function nodes embed the compiled source of lib/ems/dashboard.ts's shaping
- * functions, so the flow runs what the unit tests check (test/lib/ems-dashboard.test.ts fails when the shipped
- * tab differs).
+ * flows behind the five pages (the Alarms page and every page's alarm badge: lib/ems/dashboard-alarms-flow.ts;
+ * node builders: lib/ems/dashboard-nodes.ts). Function nodes embed the compiled source of lib/ems/dashboard.ts's and
+ * lib/ems/dashboard-alarms.ts's shaping functions, so the flow runs what the unit tests check
+ * (test/lib/ems-dashboard.test.ts fails when the shipped tab differs).
  *
  * Every widget message answers one client: a page view (ui-event), a choice (dropdown, button) or the timer
  * (per connected client, see trackClient/dueRefreshes) starts a computation that carries msg._client through,
@@ -18,62 +19,17 @@
  */
 import { mainRegister } from '../model/obis';
 import {
-  chartPoints, dueRefreshes, emsTimeZone, eventRows, liveValues, localDate, meterRequests, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult,
+  chartPoints, dueRefreshes, eventRows, liveValues, localDate, meterRequests, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult,
   quantityOf, RANGES, readingsRequest, reportRows, trackClient, visibleMeters,
 } from './dashboard';
+import { alarmRefreshes } from './dashboard-alarms';
+import { alarmConfigNodes, alarmNodes } from './dashboard-alarms-flow';
+import { api, at, dropdown, fn, inject, STORE, TAB, table, text, TZ, uiGroup, uiPage, type FlowNode } from './dashboard-nodes';
 
-type FlowNode = Record<string, unknown> & { id: string; type: string };
-
-const TAB = 'ems-dash-tab';
-const SYSTEM = 'ems-system-main';
-const STORE = 'ems-store-main';
 /** Widget types that receive per-client data (all of the tab's): Dashboard 2.0 sends their client-targeted messages to that client only. */
-export const CLIENT_TYPES = ['ui-notification', 'ui-control', 'ui-text', 'ui-table', 'ui-dropdown', 'ui-chart', 'ui-button'];
-/** The EMS time zone in a function node: EMS_TIME_ZONE, else (unset, or an unreplaced "${EMS_TIME_ZONE}") the system's, as the EMS does. */
-const TZ = `${emsTimeZone}
-const tz = emsTimeZone(env.get('EMS_TIME_ZONE'));`;
-
-/** Column x positions and row y of a node on the tab. */
-const at = (col: number, row: number) => ({ x: 390 + col * 230, y: 60 + row * 60 });
-
-function fn(id: string, name: string, body: string, wires: string[][], pos: { x: number; y: number }): FlowNode {
-  return { id, type: 'function', z: TAB, name, func: body, outputs: wires.length, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], ...pos, wires };
-}
-function inject(id: string, name: string, seconds: number, delay: number, topic: string, wires: string[], pos: { x: number; y: number }): FlowNode {
-  return { id, type: 'inject', z: TAB, name, props: [{ p: 'topic', vt: 'str' }], repeat: String(seconds), crontab: '', once: true, onceDelay: String(delay), topic, ...pos, wires: [wires] };
-}
-function api(id: string, name: string, operation: string, wires: string[], pos: { x: number; y: number }): FlowNode {
-  return { id, type: 'ems-api', z: TAB, name, system: SYSTEM, operation, identity: 'dashboard', user: '', ...pos, wires: [wires] };
-}
-function text(id: string, group: string, label: string, order: number, pos: { x: number; y: number }, wrapText = false): FlowNode {
-  return {
-    id, type: 'ui-text', z: TAB, group, order, width: 0, height: 0, name: '', label, format: '{{msg.payload}}', layout: 'row-spread',
-    style: false, font: '', fontSize: 16, color: '#717171', wrapText, className: `ems-${id}`, value: 'payload', valueType: 'msg', ...pos, wires: [],
-  };
-}
-function table(id: string, group: string, label: string, order: number, pos: { x: number; y: number }): FlowNode {
-  return {
-    id, type: 'ui-table', z: TAB, group, name: '', label, order, width: 0, height: 0, maxrows: 0, passthru: false, autocols: true, showSearch: false,
-    deselect: true, selectionType: 'none', columns: [], mobileBreakpoint: 'sm', mobileBreakpointType: 'defaults', action: 'replace', className: `ems-${id}`, ...pos, wires: [[]],
-  };
-}
-function dropdown(id: string, group: string, label: string, order: number, topic: string, options: { value: string; label: string }[], wires: string[], pos: { x: number; y: number }): FlowNode {
-  return {
-    id, type: 'ui-dropdown', z: TAB, group, name: '', label, tooltip: '', order, width: 0, height: 0, passthru: false, multiple: false, chips: false,
-    clearable: false, options: options.map((o) => ({ ...o, type: 'str' })), payload: '', topic, topicType: 'str', className: `ems-${id}`, typeIsComboBox: false,
-    msgTrigger: 'onChange', ...pos, wires: [wires],
-  };
-}
+export const CLIENT_TYPES = ['ui-notification', 'ui-control', 'ui-text', 'ui-table', 'ui-dropdown', 'ui-chart', 'ui-button', 'ui-text-input'];
 
 function configNodes(): FlowNode[] {
-  const page = (key: string, name: string, icon: string, order: number): FlowNode => ({
-    id: `dash-page-${key}`, type: 'ui-page', name, ui: 'dash-base', path: `/${key}`, icon, layout: 'grid', theme: 'dash-theme', order,
-    breakpoints: [{ name: 'Default', px: 0, cols: 3 }, { name: 'Tablet', px: 576, cols: 6 }, { name: 'Small Desktop', px: 768, cols: 9 }, { name: 'Desktop', px: 1024, cols: 12 }],
-    className: '', visible: 'true', disabled: 'false',
-  });
-  const group = (id: string, name: string, page: string, width: number, order: number): FlowNode => ({
-    id, type: 'ui-group', name, page: `dash-page-${page}`, width, height: 1, order, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default',
-  });
   return [
     {
       id: 'dash-base', type: 'ui-base', name: 'EMS', path: '/dashboard', appIcon: '', includeClientData: true, acceptsClientConfig: CLIENT_TYPES,
@@ -85,37 +41,42 @@ function configNodes(): FlowNode[] {
       colors: { surface: '#1f4e3d', primary: '#2e8b57', bgPage: '#f4f7f5', groupBg: '#ffffff', groupOutline: '#cfd8d3' },
       sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '6px', widgetGap: '12px' },
     },
-    page('overview', 'Overview', 'view-dashboard', 1),
-    page('meter', 'Meter', 'meter-electric', 2),
-    page('reports', 'Reports', 'file-table', 3),
-    page('events', 'Events', 'alert', 4),
-    group('dash-grp-ov-energy', 'Energy', 'overview', 4, 1),
-    group('dash-grp-ov-meters', 'Meters', 'overview', 8, 2),
-    group('dash-grp-ov-alarms', 'Active alarms', 'overview', 12, 3),
-    group('dash-grp-mt-pick', 'Meter and range', 'meter', 4, 1),
-    group('dash-grp-mt-chart', 'Consumption per window', 'meter', 8, 2),
-    group('dash-grp-mt-live', 'Live values', 'meter', 4, 3),
-    group('dash-grp-mt-poll', 'Poll', 'meter', 4, 4),
-    group('dash-grp-rp', 'Consumption and cost by tariff', 'reports', 12, 1),
-    group('dash-grp-ev', 'Event log (last 7 days)', 'events', 12, 1),
+    uiPage('overview', 'Overview', 'view-dashboard', 1),
+    uiPage('meter', 'Meter', 'meter-electric', 2),
+    uiPage('reports', 'Reports', 'file-table', 3),
+    uiPage('events', 'Events', 'alert', 4),
+    uiGroup('dash-grp-ov-energy', 'Energy', 'overview', 4, 1),
+    uiGroup('dash-grp-ov-meters', 'Meters', 'overview', 8, 2),
+    uiGroup('dash-grp-ov-alarms', 'Stale meters', 'overview', 12, 3),
+    uiGroup('dash-grp-mt-pick', 'Meter and range', 'meter', 4, 1),
+    uiGroup('dash-grp-mt-chart', 'Consumption per window', 'meter', 8, 2),
+    uiGroup('dash-grp-mt-live', 'Live values', 'meter', 4, 3),
+    uiGroup('dash-grp-mt-poll', 'Poll', 'meter', 4, 4),
+    uiGroup('dash-grp-rp', 'Consumption and cost by tariff', 'reports', 12, 1),
+    uiGroup('dash-grp-ev', 'Event log (last 7 days)', 'events', 12, 1),
+    ...alarmConfigNodes(),
   ];
 }
 
-/** The clients: page views, choices and lost connections, and the timer refreshing each client's page. */
+/** The clients: page views, choices and lost connections, and the timer refreshing each client's page and alarm badge. */
 function clients(): FlowNode[] {
   const track = `${trackClient}
 ${dueRefreshes}
+${alarmRefreshes}
 const clients = flow.get('dash_clients') || {};
 const now = Date.now();
+const tick = msg.topic === 'dash-tick';
 let out;
-if (msg.topic === 'dash-tick') out = dueRefreshes(clients, now);
+if (tick) out = dueRefreshes(clients, now);
 else {
   const r = trackClient(clients, msg, now);
   out = r ? [r] : [];
 }
+// The alarms (every page's badge, the Alarms page) at their own pace; the other pages start from the user's meters.
+const alarms = alarmRefreshes(clients, out, now, tick);
 flow.set('dash_clients', clients);
 node.status({ fill: 'green', shape: 'dot', text: Object.keys(clients).length + ' clients' });
-return [out.map((r) => Object.assign(r, { params: {}, query: {}, payload: {} }))];`;
+return [out.filter((r) => r.dash.page !== 'alarms').map((r) => Object.assign(r, { params: {}, query: {}, payload: {} })), alarms];`;
   const page = `${visibleMeters}
 ${localDate}
 ${pageMessages}
@@ -139,7 +100,7 @@ return pageMessages(msg.dash, v.ids, Date.now(), tz, v.intervals).map((m) => m &
     { id: 'dash-view', type: 'ui-event', z: TAB, ui: 'dash-base', name: 'page views', ...at(-1, 0), wires: [['dash-clients']] },
     { id: 'dash-conn', type: 'ui-control', z: TAB, ui: 'dash-base', name: 'connections', events: 'all', ...at(-1, 1), wires: [['dash-clients']] },
     inject('dash-tick', 'every 5 s', 5, 3, 'dash-tick', ['dash-clients'], at(-1, 2)),
-    fn('dash-clients', 'clients', track, [['dash-meters']], at(0, 1)),
+    fn('dash-clients', 'clients', track, [['dash-meters'], ['dash-al-req']], at(0, 1)),
     api('dash-meters', 'meters of the user', 'meters.list', ['dash-page'], at(1, 1)),
     fn('dash-page', 'page data', page, [
       ['dash-ov-latest'], ['dash-mt-meter'], ['dash-mt-range'], ['dash-mt-latest'], ['dash-rp-meter'], ['dash-rp-step'], ['dash-rp-report'], ['dash-ev-list'],
@@ -324,10 +285,10 @@ return [{ ...c, payload: rows }, { ...c, payload: String(rows.length) }];`;
 export function dashboardFlow(): FlowNode[] {
   const tab: FlowNode = {
     id: TAB, type: 'tab', label: 'EMS Dashboard', disabled: false,
-    info: 'The EMS dashboard (Dashboard 2.0) at /dashboard: overview, meter, reports and events pages, behind the EMS login.\n\n'
+    info: 'The EMS dashboard (Dashboard 2.0) at /dashboard: overview, meter, reports, events and alarms pages, each with the user\'s alarm badge, behind the EMS login.\n\n'
       + 'Every widget message answers one client (msg._client): page views, choices and a timer per connected client start the '
       + 'computations, and the ems-api nodes act as the EMS user of that client (identity "dashboard"), so each user sees only '
-      + 'the meters of their folders.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts; regenerate this tab from there.',
+      + 'the meters of their folders.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts and lib/ems/dashboard-alarms.ts; regenerate this tab from there.',
   };
-  return [tab, ...configNodes(), ...clients(), ...overview(), ...meterPage(), ...reportsPage(), ...eventsPage()];
+  return [tab, ...configNodes(), ...clients(), ...overview(), ...meterPage(), ...reportsPage(), ...eventsPage(), ...alarmNodes()];
 }

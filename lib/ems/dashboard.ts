@@ -326,7 +326,7 @@ export function trackClient(clients: Record<string, DashClient>, msg: { topic?: 
   let reason: 'view' | 'change';
   if (msg.topic === '$pageview') {
     const page = String(msg.payload?.page?.path ?? '').replace(/^\//, '');
-    if (!['overview', 'meter', 'reports', 'events'].includes(page)) return null;
+    if (!['overview', 'meter', 'reports', 'events', 'alarms'].includes(page)) return null;
     if (!entry) {
       // The choices of the same session's latest client (a reloaded page), else the defaults.
       const same = Object.values(clients).filter((c) => info.emsSessionId && c.client.emsSessionId === info.emsSessionId).sort((a, b) => b.seen - a.seen)[0];

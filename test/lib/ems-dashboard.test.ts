@@ -224,10 +224,10 @@ describe('dashboard flow', () => {
     assert.deepEqual(shipped, JSON.parse(JSON.stringify(flow)));
   });
 
-  it('has the four pages under /dashboard, every widget in a group of a page, every wire to a node of the tab', () => {
+  it('has the five pages under /dashboard, every widget in a group of a page, every wire to a node of the tab', () => {
     const byId = new Map(flow.map((n) => [n.id, n]));
     assert.equal(byId.get('dash-base')!.path, '/dashboard');
-    assert.deepEqual(flow.filter((n) => n.type === 'ui-page').map((n) => n.path), ['/overview', '/meter', '/reports', '/events']);
+    assert.deepEqual(flow.filter((n) => n.type === 'ui-page').map((n) => n.path), ['/overview', '/meter', '/reports', '/events', '/alarms']);
     for (const n of flow.filter((x) => String(x.type).startsWith('ui-') && 'group' in x)) {
       const group = byId.get(n.group as string);
       assert.equal(group?.type, 'ui-group', `${n.id}'s group`);
@@ -268,8 +268,10 @@ describe('dashboard flow', () => {
     let t = NOW;
     const clients = runner('dash-clients', flowContext, () => t);
     const vera = { socketId: 's-vera', emsSessionId: 'sess-v', emsLogin: 'vera', emsRole: 'viewer' };
-    const [[refresh]] = clients({ topic: '$pageview', payload: { page: { path: '/overview' } }, _client: vera });
+    const [[refresh], [alarms]] = clients({ topic: '$pageview', payload: { page: { path: '/overview' } }, _client: vera });
     assert.deepEqual(refresh, { _client: vera, dash: { page: 'overview', meter: null, range: '24h', step: 'day', reason: 'view', sync: true }, params: {}, query: {}, payload: {} });
+    // The page view also computes her alarm badge.
+    assert.deepEqual(alarms, { _client: vera, dash: refresh.dash });
     // The ems-api node (meters.list as vera) answers her meters; the page function asks for the overview of those.
     const page = runner('dash-page', flowContext);
     const out = page({ ...refresh, payload: { data: [{ _id: 'hvac', definition: { interval_time: 300 } }], error: null, status: 200 }, statusCode: 200 });
@@ -282,13 +284,15 @@ describe('dashboard flow', () => {
     assert.deepEqual(ov[0].payload.map((r: any) => r.Meter), ['hvac']);
     assert.deepEqual(ov[3].map((m: any) => [m.query.meter, m._client.socketId]), [['hvac', 's-vera']]);
     for (const m of [ov[0], ov[1], ov[2]]) assert.equal(m._client.socketId, 's-vera');
-    // Nothing due before 10 s; then the timer refreshes her page; a lost connection stops it.
-    assert.deepEqual(clients({ topic: 'dash-tick' }), [[]]);
+    // Nothing due before 10 s; then the timer refreshes her page and badge; a lost connection stops both.
+    assert.deepEqual(clients({ topic: 'dash-tick' }), [[], []]);
     t += 10_000;
-    assert.deepEqual(clients({ topic: 'dash-tick' })[0].map((r: any) => [r._client.socketId, r.dash.reason, r.dash.sync]), [['s-vera', 'tick', true]]);
+    const [pages, badges] = clients({ topic: 'dash-tick' });
+    assert.deepEqual(pages.map((r: any) => [r._client.socketId, r.dash.reason, r.dash.sync]), [['s-vera', 'tick', true]]);
+    assert.deepEqual(badges.map((r: any) => [r._client.socketId, r.dash.reason, r.dash.sync]), [['s-vera', 'tick', false]]);
     clients({ payload: 'lost', _client: vera });
     t += 60_000;
-    assert.deepEqual(clients({ topic: 'dash-tick' }), [[]]);
+    assert.deepEqual(clients({ topic: 'dash-tick' }), [[], []]);
     // A session that ended (the API answers 401) drops the client.
     page({ ...refresh, payload: { data: null, error: 'log in again', status: 401 }, statusCode: 401 });
     assert.equal((flowContext.get('dash_clients') as Record<string, unknown>)['s-vera'], undefined);

@@ -1,0 +1,266 @@
+// The dashboard's Alarms page and alarm badge (issue 19) in Debian's Chromium (headless), against the shipped EMS
+// polling the Modbus simulator: alarm rules made through the API raise alarms from the polled readings; an operator
+// sees them (badge on every page, the Alarms page) and acknowledges one with a note; a viewer is refused; a user of
+// another folder sees none, in the page and over socket.io.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { openEmsServices } from '../../lib/ems/services';
+import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
+import { missingPeer } from '../fixtures/sim/peers';
+import { loginApi } from './api-client';
+import { chromiumAbsent, launchChromium } from './browser';
+import { startEms, TEST_LICENSE_KEYS, type RunningEms } from './runtime';
+
+const TZ = 'Europe/Berlin';
+const START_KWH = 5000;
+const PLANT_METER = { id: 'main-incomer', name: 'Main incomer', unit: 1, profile: 'eastron-sdm630' };
+const ANNEX_METER = { id: 'annex-meter', name: 'Annex meter', unit: 2, profile: 'eastron-sdm630' };
+/** Energy import above these limits (the simulator starts at START_KWH): both rules raise at the first poll. */
+const RULES = [
+  { name: 'Energy high', severity: 'critical', value: 100 },
+  { name: 'Energy watch', severity: 'warning', value: 200 },
+];
+const OPERATOR = { login: 'olga', password: 'chief-pass-0417' };
+const VIEWER = { login: 'vera', password: 'Vq7-sunflower-92' };
+const ANNEX_OPERATOR = { login: 'otto', password: 'Annex-pass-5531' };
+const NOTE = 'Checked the main breaker, load is fine';
+
+interface ApiAlarm { id: number; rule_name: string; state: string; severity: string; raised_at: number; acked_by: string | null; ack_note: string | null }
+
+/** Polls `probe` until it answers a value; fails after `ms` naming what it waited for and the last thing seen. */
+async function until<T>(what: string, ms: number, probe: () => Promise<{ value?: T; seen: unknown }>): Promise<T> {
+  const deadline = Date.now() + ms;
+  let seen: unknown;
+  for (;;) {
+    const r = await probe();
+    if (r.value !== undefined) return r.value;
+    seen = r.seen;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(seen)}`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
+/** `work`, or a failure naming it after `ms`. */
+async function within<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits until the text of `selector` (every match, joined) matches `pattern`; fails naming what it waited for and the text seen. */
+async function textOf(page: Page, what: string, selector: string, pattern: RegExp, ms = 20_000): Promise<string> {
+  const read = () => page.evaluate((sel) => Array.from(document.querySelectorAll(sel)).map((e) => (e as HTMLElement).innerText).join(' | '), selector);
+  return until(what, ms, async () => {
+    const seen = await read().catch((e: Error) => `(${e.message})`);
+    return { value: pattern.test(seen) ? seen : undefined, seen };
+  });
+}
+
+/** The cells of a table widget's body rows (an empty table has none; Vuetify's "no data" row is left out). */
+function rowsOf(page: Page, table: string): Promise<string[][]> {
+  return page.evaluate((sel) => Array.from(document.querySelectorAll(`${sel} tbody tr`))
+    .map((r) => Array.from(r.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim()))
+    .filter((cells) => cells.length > 1), table);
+}
+
+/** Text a person should never see: undefined, NaN, [object Object], an unfilled template. */
+function assertReadable(text: string, where: string): void {
+  for (const bad of [/\bundefined\b/, /\bNaN\b/, /\[object Object\]/, /\{\{.*\}\}/]) assert.doesNotMatch(text, bad, `${where}`);
+}
+
+describe('the dashboard\'s alarms in Chromium', missingPeer(chromiumAbsent), () => {
+  let sim: ModbusMeterSimulator;
+  let ems: RunningEms;
+  let browser: Browser;
+  let dir: string;
+  let adminApi: Awaited<ReturnType<typeof loginApi>>;
+  /** The admin's API call, failing after 10 s with its method and path. */
+  const admin = (method: string, url: string, body?: unknown) => within(`${method} ${url}`, 10_000, adminApi(method, url, body));
+  const alarms: Record<string, ApiAlarm> = {};
+  const contexts: BrowserContext[] = [];
+
+  /** A browser of its own for a user, signed in through the dashboard's login page, every socket.io message recorded. */
+  async function signIn(user: { login: string; password: string }, browserZone = TZ): Promise<{ page: Page; frames: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: browserZone });
+    contexts.push(context);
+    context.setDefaultTimeout(15_000); // every page action fails naming its target after 15 s
+    const page = await context.newPage();
+    const frames: string[] = [];
+    page.on('websocket', (ws) => {
+      if (ws.url().includes('/dashboard/socket.io/')) ws.on('framereceived', (f) => frames.push(String(f.payload)));
+    });
+    page.on('response', (r) => {
+      if (r.url().includes('/dashboard/socket.io/') && r.request().method() === 'GET') r.text().then((t) => frames.push(t), () => undefined);
+    });
+    await page.goto(`${ems.url}/dashboard/overview`);
+    await page.waitForURL(/dashboard-login/, { timeout: 10_000 });
+    await page.fill('#ems-username', user.login);
+    await page.fill('#ems-password', user.password);
+    await page.click('#ems-submit');
+    await page.waitForURL(/\/dashboard\/overview$/, { timeout: 15_000 }).catch((e: Error) => { throw new Error(`${user.login}'s login did not reach the overview: ${e.message}`); });
+    return { page, frames };
+  }
+
+  /** Opens a dropdown widget (by its class) and clicks the option whose text contains `option`, as a person does. */
+  async function pick(page: Page, dropdown: string, option: string): Promise<void> {
+    await page.locator(`.${dropdown} .v-field`).click({ timeout: 10_000 });
+    await page.locator('.v-overlay-container .v-list-item', { hasText: option }).click({ timeout: 10_000 })
+      .catch(async (e: Error) => {
+        const items = await page.locator('.v-overlay-container .v-list-item').allTextContents();
+        throw new Error(`option "${option}" of ${dropdown} not offered (${items.join(' | ')}): ${e.message}`);
+      });
+  }
+
+  const local = (t: number) => new Intl.DateTimeFormat('en-GB', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-dash-alarms-'));
+    sim = new ModbusMeterSimulator({ units: [PLANT_METER, ANNEX_METER].map((m) => ({ unit: m.unit, profile: m.profile, model: { initialImportKWh: START_KWH } })) });
+    const port = await sim.listen(0);
+    // Two sites, one meter each, polled every 10 s.
+    const services = await openEmsServices({ file: path.join(dir, 'ems.db'), licensePublicKey: TEST_LICENSE_KEYS.publicKey });
+    const folders: Record<string, string> = {};
+    for (const [key, name, meter] of [['plant', 'Plant', PLANT_METER], ['annex', 'Annex', ANNEX_METER]] as const) {
+      folders[key] = services.registry.createFolder({ name, folder_type: 'site' })._id;
+      services.registry.createMeter({
+        folder_id: folders[key], name: meter.name, protocol: 'modbus-tcp', profile: meter.profile, ip_address: '127.0.0.1', port: String(port), connection_address: String(meter.unit), interval_time: '10',
+      }, undefined, meter.id);
+    }
+    services.close();
+    ems = await startEms({ EMS_MODBUS_PORT: String(port), EMS_SQLITE_PATH: path.join(dir, 'readings.sqlite'), EMS_DB_PATH: path.join(dir, 'ems.db'), EMS_TIME_ZONE: TZ });
+    adminApi = await within('the admin\'s API login', 10_000, loginApi(ems.url));
+    for (const [user, role, folder] of [[OPERATOR, 'operator', 'plant'], [VIEWER, 'viewer', 'plant'], [ANNEX_OPERATOR, 'operator', 'annex']] as const) {
+      const r = await admin('POST', '/api/users', { login: user.login, name: user.login, password: user.password, role, open_folders: [folders[folder]] });
+      assert.equal(r.status, 201, `creating ${user.login}: ${JSON.stringify(r.body)}`);
+    }
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await ems?.stop();
+    await sim?.close();
+    if (dir && !process.env.EMS_KEEP_SCREENSHOTS) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('alarm rules made through the API raise alarms from the polled readings', async () => {
+    for (const rule of RULES) {
+      const r = await admin('POST', '/api/alarm-rules', {
+        name: rule.name, subject: { meter: PLANT_METER.id }, severity: rule.severity,
+        condition: { type: 'threshold', obis: '1-0:1.8.0', direction: 'above', value: rule.value, unit: 'kWh' },
+      });
+      assert.equal(r.status, 201, `rule ${rule.name}: ${JSON.stringify(r.body)}`);
+    }
+    const raised = await until('two raised alarms on main-incomer (GET /api/alarms?state=raised)', 40_000, async () => {
+      const r = await admin('GET', '/api/alarms?state=raised');
+      const list = (r.body.data ?? []) as ApiAlarm[];
+      return { value: list.length === 2 ? list : undefined, seen: r.body };
+    });
+    for (const a of raised) alarms[a.severity] = a;
+    assert.deepEqual(raised.map((a) => a.rule_name).sort(), ['Energy high', 'Energy watch']);
+  });
+
+  it('an operator sees the badge on every page and the alarms on the Alarms page, and acknowledges one with a note', async () => {
+    // A browser in another zone: times are shown in the EMS time zone all the same.
+    const { page } = await signIn(OPERATOR, 'America/New_York');
+    await textOf(page, 'the operator\'s badge on the overview', '.ems-dash-al-badge-overview', /2 active alarms, worst critical, 2 not acknowledged/);
+    await page.screenshot({ path: path.join(dir, 'overview.png'), fullPage: true });
+    await page.goto(`${ems.url}/dashboard/reports`);
+    await textOf(page, 'the operator\'s badge on the reports page', '.ems-dash-al-badge-reports', /2 active alarms, worst critical/);
+
+    await page.goto(`${ems.url}/dashboard/alarms`);
+    const crit = alarms.critical;
+    const warn = alarms.warning;
+    // Columns: Alarm, Severity, Since, Meter, Message, Value, State, Acknowledged by, Note.
+    const activeRows = await until('both alarms in the active table', 20_000, async () => {
+      const rows = await rowsOf(page, '.ems-dash-al-active-table');
+      return { value: rows.length === 2 ? rows : undefined, seen: rows };
+    });
+    const head = await page.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-al-active-table thead th')).map((th) => (th.textContent ?? '').trim()));
+    assert.deepEqual(head, ['Alarm', 'Severity', 'Since', 'Meter', 'Message', 'Value', 'State', 'Acknowledged by', 'Note']);
+    const row = activeRows.find((r) => r[0] === `#${crit.id}`);
+    assert.ok(row, `#${crit.id} in ${JSON.stringify(activeRows)}`);
+    assert.deepEqual([row[1], row[2], row[3], row[6], row[7]], ['Critical', local(crit.raised_at), PLANT_METER.name, 'raised', '']);
+    assert.match(row[4], /Energy high/);
+    assert.match(row[5], /^\d+(\.\d+)? kWh \(limit 100 kWh\)$/);
+    await textOf(page, 'the badge on the Alarms page', '.ems-dash-al-badge-alarms', /2 active alarms, worst critical, 2 not acknowledged/);
+    assertReadable(await page.locator('body').innerText(), 'alarms page');
+
+    // Acknowledge the critical alarm with a note.
+    await pick(page, 'ems-dash-al-alarm', `#${crit.id} critical`);
+    // Typed and clicked at once, as a person does: the note goes out as the field loses focus, before the click.
+    await page.locator('.ems-dash-al-note input').fill(NOTE);
+    await page.locator('.ems-dash-al-ack button').click();
+    await textOf(page, 'the acknowledgement\'s notification', '.nrdb-ui-notification', new RegExp(`Alarm #${crit.id} acknowledged`), 15_000);
+    const acked = (await admin('GET', `/api/alarms/${crit.id}`)).body.data as ApiAlarm;
+    assert.deepEqual([acked.state, acked.acked_by, acked.ack_note], ['acknowledged', OPERATOR.login, NOTE]);
+    await until('the acknowledged alarm in the active table', 20_000, async () => {
+      const rows = await rowsOf(page, '.ems-dash-al-active-table');
+      const r = rows.find((x) => x[0] === `#${crit.id}`);
+      return { value: r && r[6] === 'acknowledged' && r[7] === OPERATOR.login && r[8] === NOTE ? r : undefined, seen: rows };
+    });
+    await textOf(page, 'the badge after the acknowledgement', '.ems-dash-al-badge-alarms', /2 active alarms, worst critical, 1 not acknowledged/);
+    assert.equal(await page.locator('.ems-dash-al-note input').inputValue(), '', 'the note field is emptied');
+    await until('the alarm dropdown emptied (the acknowledged alarm is no longer offered)', 15_000, async () => {
+      const chosen = await page.locator('.ems-dash-al-alarm .v-select__selection').allInnerTexts();
+      return { value: chosen.length === 0 ? true : undefined, seen: chosen };
+    });
+    await page.screenshot({ path: path.join(dir, 'acknowledged.png'), fullPage: true });
+
+    // History: newest first; filtered by state, then by severity; nothing older.
+    const history = async (what: string, ids: number[]) => until(`history: ${what}`, 20_000, async () => {
+      const rows = await rowsOf(page, '.ems-dash-al-history-table');
+      return { value: JSON.stringify(rows.map((r) => r[0])) === JSON.stringify(ids.map((id) => `#${id}`)) ? rows : undefined, seen: rows };
+    });
+    await history('all alarms, newest first', [Math.max(crit.id, warn.id), Math.min(crit.id, warn.id)]);
+    await pick(page, 'ems-dash-al-state', 'Acknowledged');
+    await history('acknowledged only', [crit.id]);
+    await pick(page, 'ems-dash-al-state', 'All states');
+    await pick(page, 'ems-dash-al-severity', 'Warning');
+    const warnRows = await history('warnings only', [warn.id]);
+    assert.equal(warnRows[0][6], 'raised');
+    await textOf(page, 'the history\'s status', '.ems-dash-al-history-status', /1 alarm, newest first/);
+    await page.locator('.ems-dash-al-older button').click();
+    await textOf(page, 'the notice that there is nothing older', '.nrdb-ui-notification', /No older alarms/, 15_000);
+    await page.screenshot({ path: path.join(dir, 'alarms.png'), fullPage: true });
+  });
+
+  it('a viewer sees the alarms but is refused the acknowledgement, with a visible message; the alarm stays raised', async () => {
+    const { page } = await signIn(VIEWER);
+    await page.goto(`${ems.url}/dashboard/alarms`);
+    await textOf(page, 'the viewer\'s badge', '.ems-dash-al-badge-alarms', /2 active alarms, worst critical, 1 not acknowledged/);
+    await pick(page, 'ems-dash-al-alarm', `#${alarms.warning.id} warning`);
+    await page.locator('.ems-dash-al-note input').fill('I looked at it');
+    await page.locator('.ems-dash-al-ack button').click();
+    await textOf(page, 'the refusal shown to the viewer', '.nrdb-ui-notification', /Refused: this needs the operator role; "vera" is a viewer/, 15_000);
+    await page.screenshot({ path: path.join(dir, 'refused.png'), fullPage: true });
+    const still = (await admin('GET', `/api/alarms/${alarms.warning.id}`)).body.data as ApiAlarm;
+    assert.deepEqual([still.state, still.acked_by, still.ack_note], ['raised', null, null]);
+  });
+
+  it('a user of another folder sees no alarm: count 0, no row, nothing of the plant over socket.io', async () => {
+    const { page, frames } = await signIn(ANNEX_OPERATOR);
+    await textOf(page, 'the annex user\'s badge on the overview', '.ems-dash-al-badge-overview', /^\s*No active alarms\s*$/);
+    await page.goto(`${ems.url}/dashboard/alarms`);
+    await textOf(page, 'the annex user\'s badge on the Alarms page', '.ems-dash-al-badge-alarms', /^\s*No active alarms\s*$/);
+    await textOf(page, 'the annex user\'s history status', '.ems-dash-al-history-status', /No alarms match/);
+    assert.deepEqual(await rowsOf(page, '.ems-dash-al-active-table'), []);
+    assert.deepEqual(await rowsOf(page, '.ems-dash-al-history-table'), []);
+    await page.waitForTimeout(11_000); // a timer refresh of the page and its badge
+    await textOf(page, 'the annex user\'s badge after a refresh', '.ems-dash-al-badge-alarms', /^\s*No active alarms\s*$/);
+    assert.ok(frames.some((f) => f.includes('No active alarms')), 'the socket.io messages were recorded');
+    for (const secret of [PLANT_METER.id, PLANT_METER.name, 'Energy high', 'Energy watch']) {
+      const leak = frames.find((f) => f.includes(secret));
+      assert.equal(leak, undefined, `a socket.io message to the annex user names ${secret}`);
+    }
+  });
+});
