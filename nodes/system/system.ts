@@ -82,7 +82,12 @@ export default function init(RED: NodeAPI): void {
       services.alarms.setConsumption(storeConsumption(() => storeNode.getStore(), zone));
       services.alarms.setSpool(storeSpoolFill(() => storeNode.getStore()));
       // Stale rules count from each meter's last stored reading, also across a restart.
-      storeNode.getStore().latest().then((latest) => services.alarms.noteLastReadings(latest), (err: Error) => node.warn(`alarm rules: the store's latest readings could not be read (stale rules count from now): ${err.message}`));
+      const cannotSeed = (err: Error) => node.warn(`alarm rules: the store's latest readings could not be read (stale rules count from now): ${err.message}`);
+      try {
+        storeNode.getStore().latest().then((latest) => services.alarms.noteLastReadings(latest), cannotSeed);
+      } catch (err) {
+        cannotSeed(err as Error); // a store that cannot open must not keep the EMS closed
+      }
       stopAlarmFeed = storeNode.onWritten((readings) => {
         services.alarms.onReadings(readings).catch((err: Error) => node.warn(`alarm evaluation failed: ${err.message}`));
       });
