@@ -6,11 +6,12 @@
  * The tab's client function sends an alarm refresh (msg._client, msg.dash) on every page view, every refresh of the
  * Alarms page and every 10 s per client (alarmRefreshes); "alarm requests" asks the API, as the client's EMS user
  * (ems-api identity "dashboard"), for the active alarms (the badge, the table, the alarm to acknowledge) and, on the
- * Alarms page, the history and the user's folders. Every widget message answers that client only.
+ * Alarms page, the history and the user's folders; and for the user's dashboard notifications (the dashboard channel
+ * of their subscription), shown as a toast when new ones arrived. Every widget message answers that client only.
  */
 import {
   ackAnswer, ackDropdown, ackOptions, ACTIVE_LIMIT, alarmBadge, alarmChoices, alarmRequests, alarmRows, chooseAlarmView, folderOptions, HISTORY_LIMIT,
-  historyPage, historyQuery, SEVERITY_FILTERS, STATE_FILTERS,
+  historyPage, historyQuery, inboxToast, SEVERITY_FILTERS, STATE_FILTERS,
 } from './dashboard-alarms';
 import { api, at, button, dropdown, fn, notification, table, text, textInput, TZ, uiGroup, uiPage, type FlowNode } from './dashboard-nodes';
 
@@ -79,6 +80,14 @@ if (entry) {
 }
 node.status({ fill: msg.statusCode < 400 ? 'green' : 'red', shape: msg.statusCode < 400 ? 'dot' : 'ring', text: h.status });
 return [{ ...c, payload: h.rows }, { ...c, payload: h.status }];`;
+  const inbox = `${inboxToast}
+${alarmChoices}
+${client}
+if (!entry || msg.statusCode >= 400) return null;
+const toast = inboxToast(msg.payload, alarmChoices(entry));
+flow.set('dash_clients', clients);
+if (toast) node.status({ fill: 'yellow', shape: 'dot', text: (msg._client.emsLogin || '?') + ': ' + toast.slice(0, 60) });
+return toast ? { ...c, payload: toast } : null;`;
   const treeRequest = `// The user's open_folders (empty: every folder) from their session, carried to the folder tree's answer.
 const user = msg.payload && msg.payload.data && msg.payload.data.user;
 if (!user) {
@@ -126,7 +135,9 @@ return [{ ...c, payload: a.text }, a.ok ? { ...c, payload: '' } : null, ${refres
   /** A widget `width` columns wide, so that several share a row of their group. */
   const sized = (node: FlowNode, width: number): FlowNode => ({ ...node, width });
   return [
-    fn('dash-al-req', 'alarm requests', requests, [['dash-al-active'], ['dash-al-history'], ['dash-al-session'], ['dash-al-state'], ['dash-al-severity']], at(3, 24)),
+    fn('dash-al-req', 'alarm requests', requests, [['dash-al-active'], ['dash-al-history'], ['dash-al-session'], ['dash-al-state'], ['dash-al-severity'], ['dash-al-inbox']], at(3, 24)),
+    api('dash-al-inbox', 'my notifications', 'notifications.inbox', ['dash-al-inbox-toast'], at(4, 22)),
+    fn('dash-al-inbox-toast', 'new notifications', inbox, [['dash-al-notify']], at(5, 22)),
     api('dash-al-active', 'active alarms', 'alarms.list', ['dash-al-active-shape'], at(4, 24)),
     fn('dash-al-active-shape', 'badge, active alarms', active, [
       ...BADGE_PAGES.map((p) => [`dash-al-badge-${p}`]), ['dash-al-active-table'], ['dash-al-alarm'],

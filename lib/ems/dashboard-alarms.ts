@@ -22,6 +22,8 @@ export interface AlarmChoices {
   lastId: number | null; full: boolean;
   /** The raised alarm chosen for acknowledging, the note typed, and the choices last sent to the alarm dropdown. */
   alarm: number | null; note: string; options: string;
+  /** The newest dashboard notification seen (GET /api/notifications/inbox); null until the first answer. */
+  inboxAfter?: number | null;
 }
 export interface AlarmClient extends DashClient { alarms?: AlarmChoices; alarmsAt?: number }
 
@@ -38,7 +40,7 @@ export const ACTIVE_LIMIT = 1000;
 
 /** The client's Alarms page choices, the defaults (everything, newest first) on first use. */
 export function alarmChoices(client: AlarmClient): AlarmChoices {
-  if (!client.alarms) client.alarms = { state: 'all', severity: 'all', folder: 'all', before: null, lastId: null, full: false, alarm: null, note: '', options: '' };
+  if (!client.alarms) client.alarms = { state: 'all', severity: 'all', folder: 'all', before: null, lastId: null, full: false, alarm: null, note: '', options: '', inboxAfter: null };
   return client.alarms;
 }
 
@@ -94,7 +96,27 @@ export function alarmRequests(dash: DashRefresh['dash'], choices: AlarmChoices, 
     sync ? { query: {}, params: {}, payload: {} } : null,
     sync ? { payload: choices.state } : null,
     sync ? { payload: choices.severity } : null,
+    { query: { after: String(choices.inboxAfter ?? 0), limit: '20' }, params: {}, payload: {} },
   ];
+}
+
+/**
+ * The toast for the dashboard notifications that arrived since the last look (a GET /api/notifications/inbox
+ * envelope, newest first), or null. The first answer only marks where the client stands: what came before the page
+ * was opened is on the Alarms page, not a toast. Updates choices.inboxAfter.
+ */
+export function inboxToast(envelope: AlarmEnvelope, choices: AlarmChoices): string | null {
+  const entries = envelope && !envelope.error && Array.isArray(envelope.data) ? envelope.data as { id: number; digest: boolean; notifications: { state: string; rule: string; meterName: string; severity: string; value?: number; unit?: string }[] }[] : null;
+  if (!entries) return null;
+  const first = choices.inboxAfter === null || choices.inboxAfter === undefined;
+  const newest = entries.reduce((m, e) => Math.max(m, e.id), choices.inboxAfter ?? 0);
+  choices.inboxAfter = newest;
+  if (first || entries.length === 0) return null;
+  const all = entries.slice().reverse().flatMap((e) => e.notifications);
+  const line = (n: typeof all[number]) => `${n.state.charAt(0).toUpperCase()}${n.state.slice(1)}: ${n.rule} at ${n.meterName}${n.state === 'raised' && typeof n.value === 'number' ? ` (${n.value} ${n.unit || ''})`.replace(' )', ')') : ''}`;
+  if (all.length === 1) return `${all[0].severity === 'critical' ? 'Critical alarm. ' : ''}${line(all[0])}`;
+  const critical = all.filter((n) => n.severity === 'critical').length;
+  return `${all.length} alarm notifications${critical ? ` (${critical} critical)` : ''}: ${all.slice(0, 3).map(line).join('; ')}${all.length > 3 ? '; ...' : ''}`;
 }
 
 /**

@@ -263,4 +263,18 @@ describe('the dashboard\'s alarms in Chromium', missingPeer(chromiumAbsent), () 
       assert.equal(leak, undefined, `a socket.io message to the annex user names ${secret}`);
     }
   });
+  it('a user subscribed to the dashboard channel is told of a new alarm by a toast, in their browser only', async () => {
+    const olga = await within('the operator\'s API login', 10_000, loginApi(ems.url, OPERATOR.login, OPERATOR.password));
+    const sub = await within('PUT /api/notifications/subscription', 10_000, olga('PUT', '/api/notifications/subscription', { channels: ['dashboard'] }));
+    assert.equal(sub.status, 200, JSON.stringify(sub.body));
+    const { page } = await signIn(OPERATOR);
+    await textOf(page, 'the operator\'s badge before the new alarm', '.ems-dash-al-badge-overview', /active alarms/);
+    await page.waitForTimeout(1000); // the first look at the inbox marks where she stands: older notifications are no toast
+    const r = await admin('POST', '/api/alarm-rules', {
+      name: 'Energy notice', subject: { meter: PLANT_METER.id }, severity: 'info',
+      condition: { type: 'threshold', obis: '1-0:1.8.0', direction: 'above', value: 1, unit: 'kWh' },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    await textOf(page, 'the toast of the new alarm', '.nrdb-ui-notification', new RegExp(`Raised: Energy notice at ${PLANT_METER.name}`), 40_000);
+  });
 });

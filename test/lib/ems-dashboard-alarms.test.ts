@@ -6,7 +6,7 @@ import { BillStore } from '../../lib/billing/bill-store';
 import { operationByName, runOperation, type ApiContext } from '../../lib/ems/api';
 import { dueRefreshes, trackClient } from '../../lib/ems/dashboard';
 import {
-  ackAnswer, ackDropdown, ackOptions, alarmBadge, alarmChoices, alarmRefreshes, alarmRequests, alarmRows, chooseAlarmView, folderOptions, historyPage, historyQuery,
+  ackAnswer, ackDropdown, ackOptions, alarmBadge, alarmChoices, alarmRefreshes, alarmRequests, alarmRows, chooseAlarmView, folderOptions, historyPage, historyQuery, inboxToast,
   type AlarmChoices, type AlarmClient, type AlarmEnvelope,
 } from '../../lib/ems/dashboard-alarms';
 import { dashboardFlow } from '../../lib/ems/dashboard-flow';
@@ -180,14 +180,29 @@ describe('dashboard alarm refreshes and choices', () => {
   it('requests: the active alarms on every page; the history, folders and filters only on the Alarms page, the filters when syncing', () => {
     const choices = alarmChoices({} as AlarmClient);
     const d = { page: 'overview', meter: null, range: '24h', step: 'day', reason: 'view' as const, sync: true };
-    assert.deepEqual(alarmRequests(d, choices), [{ query: { state: 'active', limit: '1000' }, params: {}, payload: {} }, null, null, null, null]);
+    const inbox = { query: { after: '0', limit: '20' }, params: {}, payload: {} };
+    assert.deepEqual(alarmRequests(d, choices), [{ query: { state: 'active', limit: '1000' }, params: {}, payload: {} }, null, null, null, null, inbox]);
     choices.severity = 'warning';
     const page = alarmRequests({ ...d, page: 'alarms' }, choices);
     assert.deepEqual(page.slice(1), [
       { query: { severity: 'warning', limit: '100' }, alarmQuery: { severity: 'warning', limit: '100' }, params: {}, payload: {} }, { query: {}, params: {}, payload: {} },
-      { payload: 'all' }, { payload: 'warning' },
+      { payload: 'all' }, { payload: 'warning' }, inbox,
     ]);
-    assert.deepEqual(alarmRequests({ ...d, page: 'alarms', sync: false }, choices).slice(2), [null, null, null]);
+    assert.deepEqual(alarmRequests({ ...d, page: 'alarms', sync: false }, choices).slice(2), [null, null, null, inbox]);
+  });
+
+  it('dashboard notifications: the first answer marks where the client stands; later ones become one toast', () => {
+    const choices = alarmChoices({} as AlarmClient);
+    const n = (state: string, severity = 'warning', value?: number) => ({ state, rule: 'Peak power', meterName: 'Hall 2 main', severity, ...(value !== undefined ? { value, unit: 'kW' } : {}) });
+    assert.equal(inboxToast({ data: [{ id: 4, digest: false, notifications: [n('raised')] }] }, choices), null, 'what came before the page opened is no toast');
+    assert.equal(choices.inboxAfter, 4);
+    assert.equal(inboxToast({ data: [] }, choices), null);
+    assert.equal(inboxToast({ data: [{ id: 5, digest: false, notifications: [n('raised', 'critical', 62.3)] }] }, choices), 'Critical alarm. Raised: Peak power at Hall 2 main (62.3 kW)');
+    assert.equal(inboxToast({ data: [{ id: 7, digest: true, notifications: [n('cleared'), n('raised')] }, { id: 6, digest: false, notifications: [n('acknowledged')] }] }, choices),
+      '3 alarm notifications: Acknowledged: Peak power at Hall 2 main; Cleared: Peak power at Hall 2 main; Raised: Peak power at Hall 2 main');
+    assert.equal(choices.inboxAfter, 7);
+    assert.equal(inboxToast({ data: null, error: 'log in first' }, choices), null);
+    assert.equal(choices.inboxAfter, 7, 'an error changes nothing');
   });
 
   it('the alarm dropdown is sent when its alarms change or on sync, and keeps the choice while it is still raised', () => {
@@ -223,7 +238,8 @@ describe('dashboard alarm function nodes', () => {
     const ctx = new Map<string, unknown>();
     const [, [refresh]] = run('dash-clients', ctx, view('/meter'));
     const req = run('dash-al-req', ctx, refresh);
-    assert.deepEqual(req, [{ _client: vera, dash: refresh.dash, query: { state: 'active', limit: '1000' }, params: {}, payload: {} }, null, null, null, null]);
+    assert.deepEqual(req.slice(0, 5), [{ _client: vera, dash: refresh.dash, query: { state: 'active', limit: '1000' }, params: {}, payload: {} }, null, null, null, null]);
+    assert.deepEqual(req[5].query, { after: '0', limit: '20' }, 'and the user\'s dashboard notifications');
     const out = run('dash-al-active-shape', ctx, { ...req[0], payload: { data: [alarm(7, 'raised', 'critical'), alarm(5, 'acknowledged', 'info')], error: null }, statusCode: 200 });
     assert.deepEqual(out, [null, { _client: vera, payload: '2 active alarms, worst critical, 1 not acknowledged' }, null, null, null, null, null]);
     // A session that ended (401) stops that client's refreshes.
