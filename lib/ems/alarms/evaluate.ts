@@ -119,9 +119,14 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
     const a = await query(m, obis, w.from, w.to);
     return a ? convertTo(a, unit) : null;
   };
-  for (const meter of list) {
+  // The parts of the texts that are the same for every meter, made once.
+  const thresholdHead = c.type === 'threshold' ? `${c.obis} ` : '';
+  const thresholdTail = c.type === 'threshold' ? ` ${c.unit} ${c.direction} ${c.value} ${c.unit}` : '';
+  const staleTails = new Map<number, string>();
+  let meter = list[0]; // the meter the loop is at (one push closure for them all)
+  const push = (state: ConditionState, value: number | null, limit: number | null, unit: string, text: string) => results.push({ meter: meter.id, state, value, limit, unit, text });
+  for (meter of list) {
     const readings = inputs.readings?.get(meter.id);
-    const push = (state: ConditionState, value: number | null, limit: number | null, unit: string, text: string) => results.push({ meter: meter.id, state, value, limit, unit, text });
     switch (c.type) {
       case 'threshold': {
         let last: Reading | undefined;
@@ -131,7 +136,8 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
         if (v === null) break; // a reading of another dimension (a misconfigured rule): nothing to say
         const beyond = c.direction === 'above' ? v > c.value : v < c.value;
         const band = c.direction === 'above' ? v > c.value - rule.hysteresis : v < c.value + rule.hysteresis;
-        push(beyond ? 'true' : rule.hysteresis > 0 && band ? 'hold' : 'false', r3(v), c.value, c.unit, `${c.obis} ${r3(v)} ${c.unit} ${c.direction} ${c.value} ${c.unit}`);
+        const shown = r3(v);
+        push(beyond ? 'true' : rule.hysteresis > 0 && band ? 'hold' : 'false', shown, c.value, c.unit, thresholdHead + shown + thresholdTail);
         break;
       }
       case 'stale': {
@@ -140,7 +146,9 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
         if (!inputs.tick) break;
         const last = inputs.lastReadingAt?.(meter.id) ?? Math.max(inputs.since ?? inputs.now, meter.created_at ?? -Infinity);
         const age = Math.max(0, Math.round((inputs.now - last) / 1000));
-        push(age >= limitS ? 'true' : 'false', age, limitS, 's', `no reading for ${age} s (${c.intervals} x interval ${meter.interval_s} s = ${limitS} s)`);
+        let tail = staleTails.get(meter.interval_s);
+        if (tail === undefined) staleTails.set(meter.interval_s, (tail = ` s (${c.intervals} x interval ${meter.interval_s} s = ${limitS} s)`));
+        push(age >= limitS ? 'true' : 'false', age, limitS, 's', `no reading for ${age}${tail}`);
         break;
       }
       case 'poll_failures': {

@@ -42,9 +42,23 @@ export function isActive(active: ActiveHours | null, now: number, timeZone: stri
   return minute < to && active.days.includes(weekday === 1 ? 7 : weekday - 1);
 }
 
-/** Folds a new evaluation into the tracker. */
+/**
+ * Whether a tracker's last result may still be acted on: while the condition holds (raise), or while it
+ * does not and an alarm is open (clear). Otherwise recheck answers 'none' whatever the rule and time,
+ * until an evaluation in another state replaces the tracker (an alarm opens only on a 'true' one).
+ */
+export function mayAct(t: Tracker, open: boolean): boolean {
+  return t.state === 'true' || (t.state === 'false' && open);
+}
+
+/**
+ * Folds a new evaluation into the tracker. A result in the same state that cannot be acted on (mayAct)
+ * leaves the tracker as it is: nothing would read it, and keeping it spares the memory of one per meter.
+ */
 export function step(t: Tracker | undefined, r: ConditionResult, ctx: StepContext): { tracker: Tracker; action: Action } {
-  const tracker: Tracker = t && t.state === r.state ? { ...t, last: r } : { state: r.state, since: ctx.now, last: r };
+  let tracker: Tracker = t!;
+  if (!t || t.state !== r.state) tracker = { state: r.state, since: ctx.now, last: r };
+  else if (mayAct(t, ctx.open)) tracker = { state: t.state, since: t.since, last: r };
   return { tracker, action: decide(tracker, ctx) };
 }
 

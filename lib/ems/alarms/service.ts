@@ -16,7 +16,7 @@ import { ApiError } from '../envelope';
 import type { EventLevel, EventLog } from '../event-log';
 import type { Registry } from '../registry';
 import { evaluateRule, lastWindow, type ConditionResult, type ConsumptionFn, type EvalInputs, type MeterInfo } from './evaluate';
-import { recheck, step, type Tracker } from './lifecycle';
+import { mayAct, recheck, step, type StepContext, type Tracker } from './lifecycle';
 import { checkRule, type RuleInput } from './rules';
 import { queryAlarms, toAlarm, type AlarmReader, type AlarmRow } from './query';
 import { EMS_SUBJECT, type Alarm, type AlarmNotification, type AlarmRule, type AlarmTransition, type Severity } from './types';
@@ -54,8 +54,10 @@ export class AlarmService extends EventEmitter {
   private consumption?: ConsumptionFn;
   private rules = new Map<string, AlarmRule>();
   private subjects = new Map<string, MeterInfo[]>();
+  private subjectIds = new Map<string, Set<string>>();
   private byMeter: Map<string, AlarmRule[]> | null = null;
   private meterInfo: Map<string, MeterInfo> | null = null;
+  /** By keyOf(rule, meter), in the order pairs were first evaluated; every change also goes to the pair's entry in `pairs`. */
   private readonly trackers = new Map<string, Tracker>();
   /** Open (raised or acknowledged) alarm ids by rule and meter. */
   private readonly open = new Map<string, number>();
@@ -63,6 +65,11 @@ export class AlarmService extends EventEmitter {
   private readonly failures = new Map<string, number>();
   private readonly previous = new Map<string, { value: number; time: number }>();
   private readonly windowDone = new Map<string, number>();
+  /**
+   * keyOf(a, b) kept per a and b (a Map lookup with the same string skips concatenating and hashing a
+   * new one) and, for a (rule, meter) pair, its tracker: the hot paths skip the lookup in `trackers`.
+   */
+  private readonly pairs = new Map<string, Map<string, { key: string; tracker: Tracker | undefined }>>();
   private readonly since: number;
   private timer?: NodeJS.Timeout;
   private ticking = false;
@@ -85,7 +92,9 @@ export class AlarmService extends EventEmitter {
 
   /** Folders or meters changed: subjects are resolved again. */
   invalidate(): void {
+    this.pairs.clear();
     this.subjects.clear();
+    this.subjectIds.clear();
     this.byMeter = null;
     this.meterInfo = null;
   }
@@ -140,8 +149,20 @@ export class AlarmService extends EventEmitter {
     this.events.add({ kind: 'config', event: `alarm rule deleted: ${rule.name}`, value: id, source: by });
   }
 
+  private pair(a: string, b: string | null): { key: string; tracker: Tracker | undefined } {
+    let byB = this.pairs.get(a);
+    if (!byB) this.pairs.set(a, (byB = new Map()));
+    let entry = byB.get(b ?? '');
+    if (!entry) {
+      const key = keyOf(a, b);
+      byB.set(b ?? '', (entry = { key, tracker: this.trackers.get(key) }));
+    }
+    return entry;
+  }
+
   private forgetRule(id: string): void {
     for (const k of [...this.trackers.keys()]) if (k.startsWith(`${id}\u0000`)) this.trackers.delete(k);
+    this.pairs.delete(id);
     this.windowDone.delete(id);
   }
 
@@ -190,12 +211,22 @@ export class AlarmService extends EventEmitter {
     return list;
   }
 
+  private watches(rule: AlarmRule, meter: string): boolean {
+    let ids = this.subjectIds.get(rule.id);
+    if (!ids) this.subjectIds.set(rule.id, (ids = new Set(this.subjectOf(rule).map((m) => m.id))));
+    return ids.has(meter);
+  }
+
   private rulesOf(meter: string): AlarmRule[] {
     if (!this.byMeter) {
       this.byMeter = new Map();
       for (const r of this.rules.values()) {
         if (!r.enabled) continue;
-        for (const m of this.subjectOf(r)) this.byMeter.set(m.id, [...(this.byMeter.get(m.id) ?? []), r]);
+        for (const m of this.subjectOf(r)) {
+          const list = this.byMeter.get(m.id);
+          if (list) list.push(r);
+          else this.byMeter.set(m.id, [r]);
+        }
       }
     }
     return this.byMeter.get(meter) ?? [];
@@ -215,20 +246,28 @@ export class AlarmService extends EventEmitter {
     const work = new Map<AlarmRule, MeterInfo[]>();
     for (const [meter, list] of byMeter) {
       list.sort((a, b) => a.time - b.time);
+      const info = this.meters().get(meter);
+      if (!info) continue;
       for (const rule of this.rulesOf(meter)) {
         if (!['threshold', 'stale', 'register_sanity'].includes(rule.condition.type)) continue;
-        const info = this.meters().get(meter);
-        if (info) work.set(rule, [...(work.get(rule) ?? []), info]);
+        const meters = work.get(rule);
+        if (meters) meters.push(info);
+        else work.set(rule, [info]);
       }
     }
-    const inputs: EvalInputs = { now: this.now(), timeZone: this.timeZone, readings: byMeter, previous: (m, o) => this.previous.get(keyOf(m, o)) };
+    const inputs: EvalInputs = { now: this.now(), timeZone: this.timeZone, readings: byMeter, previous: (m, o) => this.previous.get(this.pair(m, o).key) };
     for (const [rule, meters] of work) await this.evaluate(rule, meters, inputs);
     for (const [rule, meters] of work) {
       if (rule.condition.type !== 'register_sanity') continue;
       const obis = rule.condition.obis;
       for (const m of meters) {
-        const last = byMeter.get(m.id)!.filter((r) => r.obis === obis).pop();
-        if (last) this.previous.set(keyOf(m.id, obis), { value: last.value, time: last.time });
+        const list = byMeter.get(m.id)!;
+        let last: Reading | undefined;
+        for (let i = list.length - 1; i >= 0 && !last; i--) if (list[i].obis === obis) last = list[i];
+        if (!last) continue;
+        const key = this.pair(m.id, obis).key;
+        const before = this.previous.get(key);
+        if (before) { before.value = last.value; before.time = last.time; } else this.previous.set(key, { value: last.value, time: last.time });
       }
     }
   }
@@ -282,16 +321,20 @@ export class AlarmService extends EventEmitter {
       for (const [key, alarmId] of [...this.open]) {
         const [ruleId, meter] = key.split('\u0000');
         const rule = this.rules.get(ruleId);
-        if (meter && rule && !this.subjectOf(rule).some((m) => m.id === meter)) {
+        if (meter && rule && !this.watches(rule, meter)) {
           this.trackers.delete(key);
+          this.pairs.get(ruleId)?.delete(meter);
           this.clear(alarmId, 'the meter is no longer watched by the rule (deleted or moved)');
         }
       }
       for (const [key, t] of this.trackers) {
+        const open = this.open.has(key);
+        if (!mayAct(t, open)) continue;
         const ruleId = key.slice(0, key.indexOf('\u0000'));
         const rule = this.rules.get(ruleId);
         if (!rule || !rule.enabled) continue;
-        this.act(rule, t.last, recheck(t, { rule, open: this.open.has(key), now, timeZone: this.timeZone }));
+        const action = recheck(t, { rule, open, now, timeZone: this.timeZone });
+        if (action !== 'none') this.act(rule, t.last, action);
       }
     } finally {
       this.ticking = false;
@@ -329,13 +372,14 @@ export class AlarmService extends EventEmitter {
       this.truncatedTold.add(rule.id);
       this.events.add({ kind: 'system', level: 'warning', event: `alarm rule "${rule.name}" covers more than one evaluation may do; only part of its meters is evaluated`, value: rule.id });
     }
-    const now = this.now();
+    const ctx: StepContext = { rule, open: false, now: this.now(), timeZone: this.timeZone };
     for (const r of results) {
       if (!this.rules.has(rule.id)) return; // deleted meanwhile
-      const key = keyOf(rule.id, r.meter);
-      const { tracker, action } = step(this.trackers.get(key), r, { rule, open: this.open.has(key), now, timeZone: this.timeZone });
-      this.trackers.set(key, tracker);
-      this.act(rule, r, action);
+      const pair = this.pair(rule.id, r.meter);
+      ctx.open = this.open.has(pair.key);
+      const { tracker, action } = step(pair.tracker, r, ctx);
+      if (tracker !== pair.tracker) this.trackers.set(pair.key, (pair.tracker = tracker));
+      if (action !== 'none') this.act(rule, r, action);
     }
   }
 
