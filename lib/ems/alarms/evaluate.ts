@@ -13,6 +13,8 @@ import type { AlarmRule, Condition } from './types';
 
 export const MAX_METERS_PER_EVALUATION = 10_000;
 export const MAX_STORE_QUERIES_PER_EVALUATION = 2_000;
+/** Store queries between two turns of the event loop. */
+const YIELD_EVERY_QUERIES = 20;
 
 export interface MeterInfo {
   id: string; name: string; folder_id: string;
@@ -111,6 +113,8 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
   let queries = 0;
   const query = async (m: string, obis: string, from: number, to: number): Promise<Amount | null | undefined> => {
     if (++queries > MAX_STORE_QUERIES_PER_EVALUATION) { truncated = true; return undefined; }
+    // The embedded store answers synchronously: let the rest of the process (polls, API) run between queries.
+    if (queries % YIELD_EVERY_QUERIES === 0) await new Promise<void>((r) => setImmediate(r));
     return inputs.consumption!(m, obis, from, to);
   };
   /** Consumption of `obis` in a window, in `unit`; null without a store, data or a convertible unit. */
