@@ -250,6 +250,11 @@ export class AlarmService extends EventEmitter {
       if (!info) continue;
       for (const rule of this.rulesOf(meter)) {
         if (!['threshold', 'stale', 'register_sanity'].includes(rule.condition.type)) continue;
+        if (rule.condition.type === 'stale') {
+          // A reading makes "stale" false: that matters only to an open alarm or a pending raise (the clock raises).
+          const p = this.pair(rule.id, meter);
+          if (!this.open.has(p.key) && p.tracker?.state !== 'true') continue;
+        }
         const meters = work.get(rule);
         if (meters) meters.push(info);
         else work.set(rule, [info]);
