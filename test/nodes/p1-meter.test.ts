@@ -1,5 +1,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import p1Node from '../../nodes/p1-meter/p1-meter';
 import { P1Simulator } from '../../lib/sim/p1';
@@ -128,5 +130,22 @@ describe('ems-p1-meter', () => {
     await helper.load(p1Node, flow);
     const n1 = helper.getNode('n1') as any;
     assert.ok(n1.error.calledWithMatch(/port "99999" must be 1..65535/));
+  });
+
+  it('runs the shipped example: the change node picks power, tariff and gas', async () => {
+    const file = path.resolve(__dirname, '../../../examples/P1 - DSMR smart meter over a TCP bridge.json');
+    const flow: any[] = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const meter = flow.find((n) => n.type === 'ems-p1-meter');
+    Object.assign(meter, { port: String(port), interval: '0' });
+    flow.find((n) => n.id === 'p1x-summary').wires = [['p1x-summary-debug', 'probe']];
+    flow.push({ id: 'probe', z: 'p1x-tab', type: 'helper' });
+    const change = require('@node-red/nodes/core/function/15-change.js');
+    const debug = require('@node-red/nodes/core/common/21-debug.js');
+    await helper.load([p1Node, change, debug], flow);
+    const msg = await new Promise<any>((r) => helper.getNode('probe').on('input', r));
+    assert.equal(typeof msg.payload.power_kW, 'number');
+    assert.ok([1, 2].includes(msg.payload.tariff));
+    assert.ok(msg.payload.gas_m3 > 1500);
+    assert.equal(msg.payload.dsmr, '5.0');
   });
 });

@@ -7,7 +7,7 @@
  * next line).
  */
 import type { Reading } from '../../model/reading';
-import { isKnownUnit, toCanonical } from '../../model/units';
+import { isKnownUnit, toCanonical, unitInfo } from '../../model/units';
 import { normaliseObis } from '../../model/obis';
 import type { DataSet } from '../iec62056-21/datasets';
 import type { P1Telegram } from './telegram';
@@ -75,6 +75,9 @@ const MEDIA: Record<number, { medium: P1Channel['medium']; obis: (n: number) => 
 };
 const PHASES: Record<string, string> = { 32: 'l1', 52: 'l2', 72: 'l3' };
 const NUMBER = /^[+-]?\d+(?:\.\d+)?$/;
+const OBIS_PARTS = /^(\d+)-(\d+):(\d+)\.(\d+)\.(\d+)$/;
+
+const ORDER: (keyof P1Summary)[] = ['version', 'equipmentId', 'time', 'tariff', 'crc', 'powerFailures', 'longPowerFailures', 'powerFailureLog', 'voltageSags', 'voltageSwells', 'textMessage', 'channels'];
 
 /** Hex-coded text ("4B3845..." -> "K8E..."); undefined when it is not printable text. */
 export function hexText(hex: string | undefined): string | undefined {
@@ -102,6 +105,7 @@ export function toP1Readings(t: P1Telegram, opts: P1ReadingOptions): { readings:
   const summary: P1Summary = { header: t.header, manufacturer: t.manufacturer, powerFailureLog: [], voltageSags: {}, voltageSwells: {}, channels: [] };
   if (t.crc) summary.crc = t.crc;
   const channels = new Map<number, P1Channel>();
+  const stamps = new Map<number, number | null>();
   const channel = (n: number) => {
     let c = channels.get(n);
     if (!c) channels.set(n, (c = { channel: n }));
@@ -118,7 +122,7 @@ export function toP1Readings(t: P1Telegram, opts: P1ReadingOptions): { readings:
   if (clock !== null) summary.time = iso(clock)!;
   const readings: Reading[] = [];
   const push = (obis: string, value: number, unit: string, at: number) => {
-    const c = toCanonical(value, unit);
+    const c = unitInfo(unit).canonical === unit ? { value, unit } : toCanonical(value, unit);
     readings.push({ meter: opts.meter, time: at, obis, value: c.value, unit: c.unit });
   };
 
@@ -126,8 +130,9 @@ export function toP1Readings(t: P1Telegram, opts: P1ReadingOptions): { readings:
     const set = t.sets[i];
     const code = codes[i];
     const v = set.values;
-    if (!code) continue;
-    const [a, b, c, d, e] = code.split(/[-:.]/).map(Number);
+    const parts = code ? OBIS_PARTS.exec(code) : null;
+    if (!code || !parts) continue;
+    const a = +parts[1], b = +parts[2], c = +parts[3], d = +parts[4], e = +parts[5];
     const first = v[0]?.value ?? '';
     if (code === '1-3:0.2.8') summary.version = first.length === 2 ? `${first[0]}.${first[1]}` : first;
     else if (code === '0-0:96.1.4' && !summary.version) summary.version = `e-MUCS ${first}`;
@@ -150,13 +155,13 @@ export function toP1Readings(t: P1Telegram, opts: P1ReadingOptions): { readings:
       // 0-n:24.2.1 / 24.2.3 (stamp)(value*unit)
       const ch = channel(b);
       const value = numberOf(v[1]?.value);
-      if (value !== undefined && v[1].unit && isKnownUnit(v[1].unit)) Object.assign(ch, { value, unit: v[1].unit, at: parseP1Timestamp(first, tz) });
+      if (value !== undefined && v[1].unit && isKnownUnit(v[1].unit)) { ch.value = value; ch.unit = v[1].unit; stamps.set(b, parseP1Timestamp(first, tz)); }
     } else if (a === 0 && b > 0 && c === 24 && d === 3 && e === 0) {
       // DSMR 2.2/3.0: (stamp)(status)(period)(count)(OBIS)(unit), the value alone on the next line
       const next = t.sets[i + 1];
       const value = next && next.address === '' ? numberOf(next.values[0]?.value) : undefined;
       const unit = v[5]?.value;
-      if (value !== undefined && unit && isKnownUnit(unit)) Object.assign(channel(b), { value, unit, at: parseP1Timestamp(first, tz) });
+      if (value !== undefined && unit && isKnownUnit(unit)) { const ch = channel(b); ch.value = value; ch.unit = unit; stamps.set(b, parseP1Timestamp(first, tz)); }
     } else if (a === 1 && c > 0 && c < 96) {
       // Electricity: the first value with a unit; a timestamp before it (maximum demand) is its time.
       const k = v.findIndex((x) => x.unit !== undefined && isKnownUnit(x.unit) && NUMBER.test(x.value.trim()));
@@ -168,8 +173,7 @@ export function toP1Readings(t: P1Telegram, opts: P1ReadingOptions): { readings:
   if (!summary.version && !t.crc) summary.version = '2.2/3.0';
 
   for (const ch of [...channels.values()].sort((x, y) => x.channel - y.channel)) {
-    const at = (ch as P1Channel & { at?: number | null }).at;
-    delete (ch as { at?: unknown }).at;
+    const at = stamps.get(ch.channel);
     const media = ch.deviceType !== undefined ? MEDIA[ch.deviceType] : undefined;
     if (media) ch.medium = media.medium;
     if (ch.value !== undefined && ch.unit) {
@@ -181,12 +185,7 @@ export function toP1Readings(t: P1Telegram, opts: P1ReadingOptions): { readings:
     summary.channels.push(ch);
   }
   // The fields in reading order; absent ones left out.
-  const ordered: P1Summary = {
-    header: summary.header, manufacturer: summary.manufacturer, version: summary.version, equipmentId: summary.equipmentId,
-    time: summary.time, tariff: summary.tariff, crc: summary.crc, powerFailures: summary.powerFailures,
-    longPowerFailures: summary.longPowerFailures, powerFailureLog: summary.powerFailureLog, voltageSags: summary.voltageSags,
-    voltageSwells: summary.voltageSwells, textMessage: summary.textMessage, channels: summary.channels,
-  };
-  for (const k of Object.keys(ordered) as (keyof P1Summary)[]) if (ordered[k] === undefined) delete ordered[k];
+  const ordered = { header: summary.header, manufacturer: summary.manufacturer } as P1Summary;
+  for (const k of ORDER) if (summary[k] !== undefined) (ordered as unknown as Record<string, unknown>)[k] = summary[k];
   return { readings, telegram: ordered };
 }
