@@ -13,16 +13,17 @@ RED.nodes.registerType<Props, { key: string; aad: string }>('ems-p1-meter', {
   color: '#E2D96E',
   icon: 'font-awesome/fa-bolt',
   paletteLabel: 'P1 meter',
-  inputs: 0,
+  inputs: 1,
   outputs: 1,
   defaults: {
     name: { value: '' },
     meterId: { value: '' },
-    host: { value: '127.0.0.1', required: true, validate: (v: unknown) => /^[A-Za-z0-9._:\-/[\]\\]+$/.test(String(v ?? '')) },
+    host: { value: '127.0.0.1', validate: (v: unknown) => /^[A-Za-z0-9._:\-/[\]\\]*$/.test(String(v ?? '')) },
     port: {
       value: '2001',
       validate(this: Props, v: unknown) {
-        if (serialPath(String(this.host ?? ''))) return true;
+        const host = String(this.host ?? '').trim();
+        if (host === '' || serialPath(host)) return true;
         const n = Number(v);
         return Number.isInteger(n) && n >= 1 && n <= 65535;
       },
@@ -33,7 +34,7 @@ RED.nodes.registerType<Props, { key: string; aad: string }>('ems-p1-meter', {
   },
   credentials: { key: { type: 'password', validate: hexKey }, aad: { type: 'password', validate: hexKey } },
   label() {
-    return this.name || this.meterId || `P1 ${this.host}${serialPath(this.host) ? '' : `:${this.port}`}`;
+    return this.name || this.meterId || (this.host ? `P1 ${this.host}${serialPath(this.host) ? '' : `:${this.port}`}` : 'P1 meter');
   },
   labelStyle() {
     return this.name ? 'node_label_italic' : '';

@@ -148,4 +148,40 @@ describe('ems-p1-meter', () => {
     assert.ok(msg.payload.gas_m3 > 1500);
     assert.equal(msg.payload.dsmr, '5.0');
   });
+
+  it('answers an EMS poll (msg.meter) with the latest telegram of the port it names', async () => {
+    const flow: any[] = [{ id: 't', type: 'tab' }, node(0, { host: '', port: '' }), { id: 'out', z: 't', type: 'helper' }];
+    await helper.load(p1Node, flow);
+    const got = new Promise<any>((r) => helper.getNode('out').on('input', r));
+    const pollMsg = { id: 'p1', meter: 'flat-7' };
+    helper.getNode('n1').receive({ meter: { _id: 'flat-7', protocol: 'p1', ip_address: '127.0.0.1', port, waiting_time: 5000 }, poll: pollMsg } as any);
+    const msg = await got;
+    assert.deepEqual(msg.poll, pollMsg);
+    assert.equal(msg.topic, 'flat-7');
+    assert.ok(msg.payload.every((r: Reading) => r.meter === 'flat-7'));
+    assert.ok(msg.payload.some((r: Reading) => r.obis === '7-1:3.0.0'));
+    // A second poll reuses the open connection and its latest telegram.
+    const again = new Promise<any>((r) => helper.getNode('out').on('input', r));
+    helper.getNode('n1').receive({ meter: { _id: 'flat-7', ip_address: '127.0.0.1', port } } as any);
+    assert.equal((await again).topic, 'flat-7');
+    assert.equal(sim.clients, 1);
+  });
+
+  it('a poll that gets no telegram goes to Catch naming the port and why', async () => {
+    const dead = new P1Simulator({ intervalMs: 1000 });
+    const deadPort = await dead.listen(0);
+    await dead.close();
+    const flow: any[] = [
+      { id: 't', type: 'tab' }, node(0, { host: '', port: '' }),
+      { id: 'c1', z: 't', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 't', type: 'helper' },
+    ];
+    await helper.load(p1Node, flow);
+    const caught = new Promise<any>((r) => helper.getNode('caught').on('input', r));
+    helper.getNode('n1').receive({ meter: { _id: 'gone', ip_address: '127.0.0.1', port: deadPort, waiting_time: 600 } } as any);
+    const err = (await caught).error.message;
+    assert.match(err, new RegExp(`meter "gone": no telegram from 127.0.0.1:${deadPort} within 600 ms \\(.*ECONNREFUSED`));
+    const bad = new Promise<any>((r) => helper.getNode('caught').on('input', r));
+    helper.getNode('n1').receive({ meter: { _id: 'x', ip_address: '127.0.0.1', port: 'abc' } } as any);
+    assert.match((await bad).error.message, /meter "x": port \(msg.meter.port\) "abc" must be 1..65535/);
+  });
 });

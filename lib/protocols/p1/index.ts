@@ -6,4 +6,5 @@ export * from './encrypted';
 export * from './extractor';
 export * from './decode';
 export * from './reader';
+export * from './source';
 export * from './decode-cli';

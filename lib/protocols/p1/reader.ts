@@ -30,6 +30,9 @@ export interface P1ReaderOptions extends ExtractorOptions {
   maxBackoffMs?: number;
 }
 
+/** This many bytes without a telegram means the stream is not what we expect (several telegrams' worth). */
+const NO_TELEGRAM_BYTES = 32 * 1024;
+
 export type P1ReaderState = 'connecting' | 'connected' | 'waiting' | 'closed';
 
 interface Connection { destroy(): void }
@@ -44,6 +47,8 @@ export class P1Reader extends EventEmitter {
   private idle?: NodeJS.Timeout;
   private backoff: number;
   private closed = false;
+  /** Bytes received since the last complete telegram. */
+  private unframed = 0;
   private extractor: TelegramExtractor;
   state: P1ReaderState = 'waiting';
 
@@ -70,6 +75,7 @@ export class P1Reader extends EventEmitter {
   private connect(): void {
     this.timer = undefined;
     this.extractor = new TelegramExtractor(this.o);
+    this.unframed = 0;
     this.setState('connecting');
     try {
       this.conn = isSerialDevice(this.o.host) ? this.openSerial() : this.openTcp();
@@ -80,7 +86,13 @@ export class P1Reader extends EventEmitter {
 
   private received(d: Buffer): void {
     this.armIdle();
-    for (const frame of this.extractor.push(d)) {
+    const frames = this.extractor.push(d);
+    this.unframed = frames.length ? 0 : this.unframed + d.length;
+    if (this.unframed > NO_TELEGRAM_BYTES) {
+      this.unframed = -Infinity; // once until the next telegram
+      this.emit('error', new Error(`${this.name}: ${NO_TELEGRAM_BYTES / 1024} KiB received without a complete ${this.o.encrypted ? 'encrypted frame (0xDB)' : 'telegram ("/" ... "!")'}: ${this.o.encrypted ? 'is the meter really encrypted?' : 'an encrypted meter needs its key;'} check the serial speed and that this is a P1 port`));
+    }
+    for (const frame of frames) {
       this.backoff = this.o.backoffMs ?? 1000; // a whole telegram: the link works
       this.emit('frame', frame);
     }
