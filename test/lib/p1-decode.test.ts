@@ -175,6 +175,9 @@ describe('P1 published telegrams', () => {
     const peak = reading(readings, '1-0:1.6.0');
     assert.deepEqual([peak.value, iso(peak.time)], [2.589, '2020-05-09T11:45:58.000Z']);
     assert.equal(value(readings, '1-0:1.4.0'), 2.351);
+    assert.equal(telegram.monthlyPeaks?.length, 3);
+    assert.deepEqual(telegram.monthlyPeaks?.[0], { month: '2020-04-30T22:00:00.000Z', at: '2020-04-23T17:25:38.000Z', value: 3.695, unit: 'kW' });
+    assert.deepEqual(telegram.monthlyPeaks?.[2], { month: '2020-02-29T23:00:00.000Z', at: '2020-02-10T02:54:21.000Z', value: 4.318, unit: 'kW' });
     assert.deepEqual([value(readings, '7-1:3.0.0'), iso(reading(readings, '7-1:3.0.0').time)], [112.384, '2020-05-12T11:45:58.000Z']);
     assert.deepEqual([value(readings, '8-2:1.0.0'), reading(readings, '8-2:1.0.0').unit], [872.234, 'm3']);
   });
@@ -191,6 +194,7 @@ describe('P1 telegram errors', () => {
     assert.throws(() => parseTelegram('/ISk5\\2MT382\r\n\r\n1-0:1.8.1(1*kWh)\r\n'), /no "!"/);
     assert.throws(() => parseTelegram('/ISk5\\2MT382\r\n\r\n1-0:1.8.1(1*kWh)\r\n!ZZ'), /neither a 4-digit hex CRC/);
     assert.throws(() => parseTelegram('/ISk5\\2MT382\r\n\r\n1-0:1.8.1(1*kWh\r\n!'), /"\(" without "\)"|has no "\(value\)"/);
+    assert.throws(() => parseTelegram(Buffer.from([0x2f, 0x41, 0xdb, 0x0d, 0x0a, 0x21])), /binary byte 0xdb at offset 2; an encrypted meter .* needs its decryption key/);
   });
   it('keeps a telegram of another meter family readable (no version, values without unit left out)', () => {
     const t = parseTelegram('/ABC5 TEST\r\n\r\n1-0:1.8.0(000441879*Wh)\r\n1-0:96.5.5(80)\r\n!\r\n');

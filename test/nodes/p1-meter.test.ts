@@ -95,6 +95,16 @@ describe('ems-p1-meter', () => {
     assert.match(caught.error.message, /meter "home": decryption failed for system title SIMP1MTR: the GCM tag does not match, so the key is wrong/);
   });
 
+  it('an encrypted meter read without a key: the error says the key is missing', async () => {
+    const flow: any[] = [
+      { id: 't', type: 'tab' }, node(encPort), { id: 'out', z: 't', type: 'helper' },
+      { id: 'c1', z: 't', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 't', type: 'helper' },
+    ];
+    await helper.load(p1Node, flow);
+    const caught = await new Promise<any>((r) => helper.getNode('caught').on('input', r));
+    assert.match(caught.error.message, /meter "home": (not a plain telegram: binary byte .* needs its decryption key|32 KiB received without a complete telegram .* needs its key)/);
+  });
+
   it('sends at most one message per interval', async () => {
     const flow: any[] = [{ id: 't', type: 'tab' }, node(port, { interval: '60' }), { id: 'out', z: 't', type: 'helper' }];
     await helper.load(p1Node, flow);

@@ -52,6 +52,8 @@ export interface P1Summary {
   voltageSags: Record<string, number>;
   voltageSwells: Record<string, number>;
   textMessage?: string;
+  /** Belgian capacity tariff: each past month's peak quarter-hour demand (0-0:98.1.0). */
+  monthlyPeaks?: { month: string | null; at: string | null; value: number; unit: string }[];
   channels: P1Channel[];
 }
 
@@ -77,7 +79,7 @@ const PHASES: Record<string, string> = { 32: 'l1', 52: 'l2', 72: 'l3' };
 const NUMBER = /^[+-]?\d+(?:\.\d+)?$/;
 const OBIS_PARTS = /^(\d+)-(\d+):(\d+)\.(\d+)\.(\d+)$/;
 
-const ORDER: (keyof P1Summary)[] = ['version', 'equipmentId', 'time', 'tariff', 'crc', 'powerFailures', 'longPowerFailures', 'powerFailureLog', 'voltageSags', 'voltageSwells', 'textMessage', 'channels'];
+const ORDER: (keyof P1Summary)[] = ['version', 'equipmentId', 'time', 'tariff', 'crc', 'powerFailures', 'longPowerFailures', 'powerFailureLog', 'voltageSags', 'voltageSwells', 'textMessage', 'monthlyPeaks', 'channels'];
 
 /** Hex-coded text ("4B3845..." -> "K8E..."); undefined when it is not printable text. */
 export function hexText(hex: string | undefined): string | undefined {
@@ -145,6 +147,13 @@ export function toP1Readings(t: P1Telegram, opts: P1ReadingOptions): { readings:
       for (let k = 2; k + 1 < v.length; k += 2) {
         const end = parseP1Timestamp(v[k].value, tz);
         summary.powerFailureLog.push({ end: iso(end), endRaw: v[k].value, durationSeconds: Number(v[k + 1].value) });
+      }
+    } else if (code === '0-0:98.1.0') {
+      // (count)(1-0:1.6.0)(1-0:1.6.0) then per month: (start of month)(time of the peak)(value*kW)
+      summary.monthlyPeaks = [];
+      for (let k = 3; k + 2 < v.length; k += 3) {
+        const value = numberOf(v[k + 2].value);
+        if (value !== undefined && v[k + 2].unit) summary.monthlyPeaks.push({ month: iso(parseP1Timestamp(v[k].value, tz)), at: iso(parseP1Timestamp(v[k + 1].value, tz)), value, unit: v[k + 2].unit! });
       }
     } else if (a === 1 && b === 0 && d === 32 && c in PHASES) summary.voltageSags[PHASES[c]] = numberOf(first) ?? 0;
     else if (a === 1 && b === 0 && d === 36 && c in PHASES) summary.voltageSwells[PHASES[c]] = numberOf(first) ?? 0;

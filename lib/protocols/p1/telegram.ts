@@ -31,6 +31,12 @@ export function parseTelegram(input: Buffer | string, opts: ParseOptions = {}): 
   if (start < 0) throw new Error('no telegram: "/" (start of the identification line) not found');
   const bang = bytes.indexOf(0x21, start);
   if (bang < 0) throw new Error('incomplete telegram: no "!" ends the data lines');
+  for (let i = start; i <= bang; i++) {
+    const b = bytes[i];
+    if (b >= 0x80 || (b < 0x20 && b !== 0x0d && b !== 0x0a && b !== 0x09)) {
+      throw new Error(`not a plain telegram: binary byte 0x${b.toString(16).padStart(2, '0')} at offset ${i - start}; an encrypted meter (Luxembourg, Austria) needs its decryption key, else check the serial speed`);
+    }
+  }
   const eol = bytes.indexOf(0x0a, start);
   if (eol < 0 || eol > bang) throw new Error('the identification line is not ended by CR LF before "!"');
   const header = bytes.toString('latin1', start + 1, eol).replace(/\r$/, '');
