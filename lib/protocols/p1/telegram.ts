@@ -34,7 +34,7 @@ export function parseTelegram(input: Buffer | string, opts: ParseOptions = {}): 
   for (let i = start; i <= bang; i++) {
     const b = bytes[i];
     if (b >= 0x80 || (b < 0x20 && b !== 0x0d && b !== 0x0a && b !== 0x09)) {
-      throw new Error(`not a plain telegram: binary byte 0x${b.toString(16).padStart(2, '0')} at offset ${i - start}; an encrypted meter (Luxembourg, Austria) needs its decryption key, else check the serial speed`);
+      throw new Error(`not a plain telegram: binary byte 0x${b.toString(16).padStart(2, '0')} at offset ${i - start}; an encrypted meter (Luxembourg, Austria) needs its decryption key, else check the serial settings (DSMR 2.2/3.0 send 9600 7E1)`);
     }
   }
   const eol = bytes.indexOf(0x0a, start);
