@@ -178,8 +178,9 @@ describe('DIFE, VIF extensions and special functions', () => {
     assert.equal(t.records[0].value, 0.005);
   });
   it('fixed data structure (CI 0x73): heat meter in kWh and m3', () => {
-    // id 12345678, access 1, status 0 (BCD, current), unit1 0x05 kWh + medium bits 01, unit2 0x2C m3 + medium bits 00 -> medium 0100 heat
-    const t = decodeUserData(0x73, parseHex('78 56 34 12 01 00 45 2C 34 12 00 00 78 56 00 00'));
+    // id 12345678, access 1, status 0 (BCD, current), unit1 0x05 kWh + medium low bits 00, unit2 0x2C m3 + medium high bits 01
+    // -> medium 0100 heat (the bit order of libmbus and of the real Sensus PolluSonic 2 telegram in test/fixtures/mbus/real)
+    const t = decodeUserData(0x73, parseHex('78 56 34 12 01 00 05 6C 34 12 00 00 78 56 00 00'));
     assert.equal(t.header!.id, '12345678');
     assert.equal(t.header!.mediumName, 'Heat');
     assert.deepEqual(t.records.map((r) => [r.quantity, r.unit, r.value]), [['energy', 'Wh', 1234000], ['volume', 'm3', 5678]]);
