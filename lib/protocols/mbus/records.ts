@@ -289,7 +289,10 @@ function decodeValue(rec: MbusRecord, coding: number, lvar: number, data: Uint8A
   const info = vib.info;
   if (!info) {
     rec.unknown = vib.unknown ?? 'unknown VIF';
-    rec.value = data.length ? Buffer.from(data).reverse().toString('hex').toUpperCase() : null;
+    // The DIF still says what the data is: LVAR text is text (ABB sends its type name this way), the rest hex.
+    const shown = Buffer.from(data).reverse();
+    if (!data.length) rec.value = null;
+    else rec.value = coding === 0x0d && lvar <= 0xbf ? shown.toString('latin1') : shown.toString('hex').toUpperCase();
     return;
   }
   if (coding === 0x00 || coding === 0x08) return; // no data / selection for readout
