@@ -52,8 +52,8 @@ const FUNCTIONS: Record<string, MbusFunction> = {
   InstantaneousValue: 'instantaneous',
 };
 
-const S = [['s', 1], ['min', 60], ['h', 3600], ['d', 86400]] as [string, number][];
-const H = S.map(([u, f]) => [u, f / 3600]) as [string, number][];
+const TO_SECONDS = [['s', 1], ['min', 60], ['h', 3600], ['d', 86400]] as [string, number][];
+const TO_HOURS = TO_SECONDS.map(([u, f]) => [u, f / 3600]) as [string, number][];
 /**
  * The sources' unit spellings -> our unit and the factor that turns our value into theirs. libmbus
  * normalised (m^3, s), libmbus raw ("Energy (10 Wh)": the unit text carries the scale), pyMeterBus
@@ -61,13 +61,13 @@ const H = S.map(([u, f]) => [u, f / 3600]) as [string, number][];
  */
 const UNITS: Record<string, [string, number][]> = {
   Wh: [['Wh', 1]], kWh: [['Wh', 1e-3]], J: [['J', 1]], W: [['W', 1]], V: [['V', 1]], A: [['A', 1]], K: [['K', 1]], '°C': [['°C', 1]],
-  'm^3': [['m3', 1]], l: [['m3', 1e3]], 'm^3/h': [['m3/h', 1]], 'Units for H.C.A.': [['HCA', 1]], '': [['', 1]], s: S,
+  'm^3': [['m3', 1]], l: [['m3', 1e3]], 'm^3/h': [['m3/h', 1]], 'Units for H.C.A.': [['HCA', 1]], '': [['', 1]], s: TO_SECONDS,
   'Energy (kWh)': [['Wh', 1e-3]], 'Energy (10 Wh)': [['Wh', 0.1]], 'Volume ( m^3)': [['m3', 1]], 'Volume (m m^3)': [['m3', 1e3]],
   'Power (W)': [['W', 1]], 'Volume flow (m m^3/h)': [['m3/h', 1e3]], 'Flow temperature (deg C)': [['°C', 1]], 'Return temperature (deg C)': [['°C', 1]],
-  'External temperature (1e-1  deg C)': [['°C', 10]], 'Temperature Difference ( deg C)': [['K', 1]], '1e-1  V': [['V', 10]], 'On time (hours)': H,
+  'External temperature (1e-1  deg C)': [['°C', 10]], 'Temperature Difference ( deg C)': [['K', 1]], '1e-1  V': [['V', 10]], 'On time (hours)': TO_HOURS,
   'Fabrication number': [['', 1]], Customer: [['', 1]], 'Firmware version': [['', 1]], 'Hardware version': [['', 1]],
   WH: [['Wh', 1]], C: [['°C', 1]], none: [['', 1]],
-  kwh: [['Wh', 1e-3], ['J', 1 / 3.6e6]], kw: [['W', 1e-3]], m3: [['m3', 1]], m3h: [['m3/h', 1]], c: [['°C', 1], ['K', 1]], h: H, rh: [['%', 1]],
+  kwh: [['Wh', 1e-3], ['J', 1 / 3.6e6]], kw: [['W', 1e-3]], m3: [['m3', 1]], m3h: [['m3/h', 1]], c: [['°C', 1], ['K', 1]], h: TO_HOURS, rh: [['%', 1]],
   v: [['V', 1]], a: [['A', 1]], hca: [['HCA', 1]], txt: [['', 1]],
   'Watt Hour': [['Wh', 1]], 'ReactiveWatt Hour': [['varh', 1]], Watt: [['W', 1]], ReactiveWatt: [['var', 1]], ApparentWatt: [['VA', 1]],
   Volt: [['V', 1]], Ampere: [['A', 1]],
