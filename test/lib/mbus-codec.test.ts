@@ -164,6 +164,32 @@ describe('DIFE, VIF extensions and special functions', () => {
     assert.match(record('02 7F 01 00').unknown!, /manufacturer-specific VIF/);
     assert.equal(record('02 7F 01 00').value, '0001');
   });
+  it('LVAR text under a manufacturer-specific VIF stays text', () => {
+    assert.equal(record('0D FF AA 00 03 43 42 41').value, 'ABC');
+  });
+  it('plain-text VIF: text after the VIFEs (EN 13757-3) or right after VIF 0xFC (Elvaco)', () => {
+    const standard = record('03 FC 20 03 43 42 41 15 31 00'); // VIFE 0x20 per second, then "ABC" sent last character first
+    assert.deepEqual([standard.unit, standard.value], ['ABC/s', 12565]);
+    const elvaco = record('02 FC 03 48 52 25 74 22 15'); // "%RH", then VIFE 0x74 (x 10^-2)
+    assert.deepEqual([elvaco.unit, elvaco.value], ['%RH', 54.1]);
+    assert.equal(record('02 7C 02 43 B0 0A 00').unit, '°C'); // VIF 0x7C: no VIFE, Latin-1 text
+  });
+  it('plain-text VIF that fits neither placement names its offset', () => {
+    // VIFE 0x74 then a length of 0x40, or a length of 0x74 right after the VIF: both run past the data.
+    assert.throws(() => decodeUserData(0x78, parseHex('02 FC 74 40 41 42')),
+      (e: MbusDecodeError) => e.offset === 4 && /record at 0 truncated: plain text VIF of 64 characters/.test(e.message));
+  });
+  it('decoding leaves the input bytes as they were (MSB-first data, plain text, fixed structure)', () => {
+    const header = '78 56 34 12 24 40 01 07 55 00 00 00';
+    const cases: [number, string][] = [[0x76, `${header} 04 13 00 00 01 02`], [0x72, `${header} 03 FC 20 03 43 42 41 15 31 00`],
+      [0x77, '12 34 56 78 01 00 05 6C 00 00 12 34 00 00 56 78']];
+    for (const [ci, hex] of cases) {
+      const data = parseHex(hex);
+      const before = Buffer.from(data);
+      decodeUserData(ci, data);
+      assert.deepEqual(data, before, `CI 0x${ci.toString(16)}`);
+    }
+  });
   it('manufacturer data (0x0F) and more records follow (0x1F)', () => {
     const a = decodeUserData(0x78, parseHex('01 13 05 0F AA BB'));
     assert.equal(a.records.length, 1);
@@ -178,8 +204,9 @@ describe('DIFE, VIF extensions and special functions', () => {
     assert.equal(t.records[0].value, 0.005);
   });
   it('fixed data structure (CI 0x73): heat meter in kWh and m3', () => {
-    // id 12345678, access 1, status 0 (BCD, current), unit1 0x05 kWh + medium bits 01, unit2 0x2C m3 + medium bits 00 -> medium 0100 heat
-    const t = decodeUserData(0x73, parseHex('78 56 34 12 01 00 45 2C 34 12 00 00 78 56 00 00'));
+    // id 12345678, access 1, status 0 (BCD, current), unit1 0x05 kWh + medium low bits 00, unit2 0x2C m3 + medium high bits 01
+    // -> medium 0100 heat (the bit order of libmbus and of the real Sensus PolluSonic 2 telegram in test/fixtures/mbus/real)
+    const t = decodeUserData(0x73, parseHex('78 56 34 12 01 00 05 6C 34 12 00 00 78 56 00 00'));
     assert.equal(t.header!.id, '12345678');
     assert.equal(t.header!.mediumName, 'Heat');
     assert.deepEqual(t.records.map((r) => [r.quantity, r.unit, r.value]), [['energy', 'Wh', 1234000], ['volume', 'm3', 5678]]);

@@ -1,7 +1,8 @@
 /**
  * The fixed data structure (CI 0x73 LSB first / 0x77 MSB first; EN 1434-3, EN 13757-3 annex): id,
- * access number, status, two 6-bit unit codes whose top bits together give the medium, and two
- * counters (BCD, or binary when status bit 7 is set; historic values when status bit 6 is set).
+ * access number, status, two 6-bit unit codes whose top bits together give the medium (low bits in
+ * the first), and two counters (BCD, or binary when status bit 7 is set; historic values when status
+ * bit 6 is set).
  */
 import { idDigits } from './ids';
 import { MbusDecodeError, type MbusRecord, type MbusTelegram } from './types';
@@ -33,7 +34,8 @@ export function decodeFixed(ci: number, d: Uint8Array): MbusTelegram {
   const msb = ci === 0x77;
   const status = d[5];
   const t1 = d[6], t2 = d[7];
-  const medium = ((t1 & 0xc0) >> 4) | ((t2 & 0xc0) >> 6);
+  // Medium: bits 7-6 of the first unit byte are its low bits, those of the second its high bits.
+  const medium = ((t1 & 0xc0) >> 6) | ((t2 & 0xc0) >> 4);
   const binary = (status & 0x80) !== 0;
   const historic = (status & 0x40) !== 0;
   const header = {
@@ -43,7 +45,7 @@ export function decodeFixed(ci: number, d: Uint8Array): MbusTelegram {
   const records: MbusRecord[] = [];
   for (let k = 0; k < 2; k++) {
     const o = 8 + 4 * k;
-    const bytes = d.slice(o, o + 4);
+    const bytes = Uint8Array.from(d.subarray(o, o + 4)); // a copy: reversed below for CI 0x77
     if (msb) bytes.reverse();
     let code = (k === 0 ? t1 : t2) & 0x3f;
     let storage = historic ? 1 : 0;

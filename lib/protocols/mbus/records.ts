@@ -26,9 +26,12 @@ function hex(b: Uint8Array, from: number, to: number): string {
   return s;
 }
 
+/** A copy of d[from..to): Buffer's slice() is a view, and reversing a view would change the caller's bytes. */
+const copyOf = (d: Uint8Array, from: number, to: number): Uint8Array => Uint8Array.from(d.subarray(from, to));
+
 /** Reads `n` bytes at `o` in transmission order, LSB first unless msbFirst (CI 0x76/0x77). */
 function ordered(d: Uint8Array, o: number, n: number, msbFirst: boolean): Uint8Array {
-  const out = d.slice(o, o + n);
+  const out = copyOf(d, o, o + n);
   return msbFirst ? out.reverse() : out;
 }
 
@@ -81,9 +84,30 @@ interface Vib {
   plainText?: string;
 }
 
+/** A plain-text unit at `at`: a length byte, then the characters, last one first. */
+interface PlainText { text: string; next: number; printable: boolean }
+
+function plainTextAt(d: Uint8Array, at: number, end: number): PlainText | undefined {
+  if (at >= end) return undefined;
+  const n = d[at];
+  if (at + 1 + n > end) return undefined;
+  const chars = copyOf(d, at + 1, at + 1 + n).reverse();
+  // Printable ASCII or Latin-1 ("°C"); control codes mean these bytes are not the text.
+  const printable = n > 0 && chars.every((c) => (c >= 0x20 && c < 0x7f) || c >= 0xa0);
+  return { text: Buffer.from(chars).toString('latin1'), next: at + 1 + n, printable };
+}
+
+/** Position after the VIFE chain starting at `i` (each VIFE with bit 7 set announces another), or -1 if it runs past `end`. */
+function afterVifes(d: Uint8Array, i: number, end: number): number {
+  while (i < end) if ((d[i++] & 0x80) === 0) return i;
+  return -1;
+}
+
 /**
  * Reads the VIF/VIFE chain starting at `i`; returns the new position. Plain text VIFs (0x7C/0xFC)
- * carry their unit as a length-prefixed ASCII string after the last VIFE, last character first.
+ * carry their unit as a length-prefixed string, last character first: EN 13757-3 puts it after the
+ * last VIFE; some devices (Elvaco CMa10/CMa11) send it right after VIF 0xFC, before the VIFEs.
+ * The standard placement is taken unless only the other one gives printable text.
  */
 function readVib(d: Uint8Array, i: number, end: number, vif: number, vife: number[], vib: Vib, recStart: number): number {
   const need = (what: string) => {
@@ -107,6 +131,15 @@ function readVib(d: Uint8Array, i: number, end: number, vif: number, vife: numbe
     table = null;
   }
   let ext = (vif & 0x80) !== 0;
+  if (plain && ext) {
+    const vifesEnd = afterVifes(d, i, end);
+    const standard = vifesEnd < 0 ? undefined : plainTextAt(d, vifesEnd, end);
+    const beforeVifes = standard?.printable ? undefined : plainTextAt(d, i, end);
+    if (beforeVifes?.printable) {
+      vib.plainText = beforeVifes.text;
+      i = beforeVifes.next;
+    }
+  }
   if (table === 'FB' || table === 'FD') {
     need(`VIFE of table ${table}`);
     const e = d[i++];
@@ -147,12 +180,13 @@ function readVib(d: Uint8Array, i: number, end: number, vif: number, vife: numbe
     if (v.error !== undefined) vib.error = v.error;
   }
   if (plain) {
-    // The unit text follows the last VIFE: a length byte, then the characters, last one first.
-    need('plain text VIF length');
-    const n = d[i++];
-    if (i + n > end) throw new MbusDecodeError(`record at ${recStart} truncated: plain text VIF of ${n} characters`, i);
-    vib.plainText = Buffer.from(d.slice(i, i + n).reverse()).toString('latin1');
-    i += n;
+    if (vib.plainText === undefined) {
+      need('plain text VIF length');
+      const text = plainTextAt(d, i, end);
+      if (!text) throw new MbusDecodeError(`record at ${recStart} truncated: plain text VIF of ${d[i]} characters`, i + 1);
+      vib.plainText = text.text;
+      i = text.next;
+    }
     vib.info = { quantity: 'plain-text', description: `Plain text unit "${vib.plainText}"`, unit: vib.plainText + vib.unitSuffix, exponent: 0, kind: 'number' };
     vib.unitSuffix = '';
   }
@@ -255,7 +289,10 @@ function decodeValue(rec: MbusRecord, coding: number, lvar: number, data: Uint8A
   const info = vib.info;
   if (!info) {
     rec.unknown = vib.unknown ?? 'unknown VIF';
-    rec.value = data.length ? Buffer.from(data).reverse().toString('hex').toUpperCase() : null;
+    // The DIF still says what the data is: LVAR text is text (ABB sends its type name this way), the rest hex.
+    const shown = Buffer.from(data).reverse();
+    if (!data.length) rec.value = null;
+    else rec.value = coding === 0x0d && lvar <= 0xbf ? shown.toString('latin1') : shown.toString('hex').toUpperCase();
     return;
   }
   if (coding === 0x00 || coding === 0x08) return; // no data / selection for readout
