@@ -6,6 +6,7 @@ import { g13Cli } from './g13/cli';
 import { mbusCli } from './mbus/cli';
 import { iec62056Cli } from './iec62056/cli';
 import { hexCli } from './hex/cli';
+import { smlCli } from './sml/cli';
 import { lorawanPlatformCli } from './lorawan-platform/cli';
 import type { SimulatorEntry } from './registry';
 import { utilitarianCli } from './utilitarian/cli';
@@ -24,6 +25,7 @@ export const SIMULATORS: readonly AnySimulator[] = [
   mbusCli,
   iec62056Cli,
   hexCli,
+  smlCli,
 ];
 
 export function findSimulator(name: string): AnySimulator | undefined {

@@ -21,7 +21,7 @@ function json(v: SmlValue): unknown {
 
 const timeJson = (t: SmlTime | null) => (t === null ? null : { ...t, ...(t.kind !== 'secIndex' ? { iso: new Date(t.value * 1000).toISOString() } : {}) });
 
-function entryJson(e: SmlListEntry): unknown {
+export function entryJson(e: SmlListEntry): unknown {
   const u = dlmsUnit(e.unit);
   return {
     objName: e.objName.toString('hex'), obis: e.obis,

@@ -5,4 +5,6 @@ export * from './messages';
 export * from './units';
 export * from './readings';
 export * from './telegram';
+export * from './encode';
 export * from './decode-cli';
+export * from './stream';
