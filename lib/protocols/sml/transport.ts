@@ -67,6 +67,11 @@ export class SmlFrameExtractor {
 
   constructor(readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
 
+  /** Bytes held while waiting for the rest of a frame. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
   /** Adds received bytes; returns the frames completed and the errors found, in stream order. */
   push(chunk: Uint8Array): FrameEvent[] {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
