@@ -85,17 +85,17 @@ function fields(r: SmlReader, what: string, n: number): void {
   if (got !== n) r.fail(`${what} must be a list of ${n}, found ${got} elements`, at);
 }
 
-function listEntry(r: SmlReader, i: number): SmlListEntry {
-  const what = `valList entry ${i}`;
-  fields(r, what, 7);
-  const objName = r.octets(`${what} objName`);
-  if (!objName) r.fail(`${what} has no objName`);
-  const status = r.number(`${what} status`);
-  const valTime = time(r, `${what} valTime`);
-  const unit = num(r.number(`${what} unit`));
-  const scaler = num(r.number(`${what} scaler`));
+function listEntry(r: SmlReader): SmlListEntry {
+  // Constant field names: no string is built per entry unless it fails (the error has the offset).
+  fields(r, 'valList entry', 7);
+  const objName = r.octets('valList entry objName');
+  if (!objName) r.fail('valList entry has no objName');
+  const status = r.number('valList entry status');
+  const valTime = time(r, 'valList entry valTime');
+  const unit = num(r.number('valList entry unit'));
+  const scaler = num(r.number('valList entry scaler'));
   const value = r.value();
-  const valueSignature = r.octets(`${what} valueSignature`);
+  const valueSignature = r.octets('valList entry valueSignature');
   return { objName, obis: obisOf(objName), status, valTime, unit, scaler, value, valueSignature };
 }
 
@@ -121,7 +121,7 @@ function body(r: SmlReader, tag: number): SmlBody {
       const actSensorTime = time(r, 'actSensorTime');
       const n = r.list('valList');
       const valList: SmlListEntry[] = [];
-      for (let i = 0; i < n; i++) valList.push(listEntry(r, i));
+      for (let i = 0; i < n; i++) valList.push(listEntry(r));
       return { kind: 'getListResponse', clientId, serverId, listName, actSensorTime, valList, listSignature: r.octets('listSignature'), actGatewayTime: time(r, 'actGatewayTime') };
     }
     default:

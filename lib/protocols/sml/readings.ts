@@ -6,9 +6,8 @@
  * sends one (valTime, actGatewayTime, actSensorTime of kind timestamp), else the receive time.
  */
 import type { Reading } from '../../model/reading';
-import { isKnownUnit, toCanonical, roundNoise } from '../../model/units';
 import type { GetListResponse, SmlListEntry, SmlMessage, SmlTime } from './messages';
-import { dlmsUnit } from './units';
+import { canonicalUnit } from './units';
 
 export interface ReadingOptions {
   /** EMS meter id; default: the server id in hex. */
@@ -23,24 +22,22 @@ export function scaledValue(e: SmlListEntry): number | null {
   if (typeof v !== 'number' && typeof v !== 'bigint') return null;
   const raw = Number(v);
   const s = e.scaler ?? 0;
-  return roundNoise(s < 0 ? raw / 10 ** -s : raw * 10 ** s);
+  return s < 0 ? raw / 10 ** -s : raw * 10 ** s;
 }
 
 const utc = (t: SmlTime | null) => (t && t.kind !== 'secIndex' ? t.value * 1000 : null);
 
-function measured(obis: string | null): boolean {
-  if (!obis) return false;
-  const g = obis.split(/[-:.]/).map(Number);
-  return g.every((x) => x < 128) && g[2] !== 0 && g[2] < 96;
+function measured(name: Buffer): boolean {
+  return name.length === 6 && name[0] < 128 && name[1] < 128 && name[2] !== 0 && name[2] < 96 && name[3] < 128 && name[4] < 128;
 }
 
 export function entryReading(e: SmlListEntry, list: GetListResponse, meter: string, now: number): Reading | null {
+  const unit = canonicalUnit(e.unit);
+  if (!unit || !measured(e.objName)) return null;
   const value = scaledValue(e);
-  const unit = dlmsUnit(e.unit);
-  if (value === null || !unit?.unit || !isKnownUnit(unit.unit) || !measured(e.obis)) return null;
-  const c = toCanonical(value * (unit.factor ?? 1), unit.unit);
+  if (value === null) return null;
   const time = utc(e.valTime) ?? utc(list.actGatewayTime) ?? utc(list.actSensorTime) ?? now;
-  return { meter, time, obis: e.obis!, value: c.value, unit: c.unit };
+  return { meter, time, obis: e.obis!, value: unit.convert(value), unit: unit.unit };
 }
 
 /** The server id as hex (the meter id used when none is configured). */

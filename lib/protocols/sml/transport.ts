@@ -53,7 +53,7 @@ const isStartWord = (b: Buffer, i: number) => b[i] === 1 && b[i + 1] === 1 && b[
  * `maxFrameBytes` (plus the chunk being added) is held; garbage between frames is skipped and counted.
  */
 export class SmlFrameExtractor {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   /** Stream offset of buf[0]. */
   private base = 0;
   /** Index in buf of the current frame's start sequence, -1 while hunting. */
@@ -72,9 +72,13 @@ export class SmlFrameExtractor {
     return this.buf.length;
   }
 
-  /** Adds received bytes; returns the frames completed and the errors found, in stream order. */
+  /**
+   * Adds received bytes; returns the frames completed and the errors found, in stream order. Frames
+   * are views of the bytes pushed: do not change a chunk after pushing it.
+   */
   push(chunk: Uint8Array): FrameEvent[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
+    const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.buf = this.buf.length ? Buffer.concat([this.buf, c]) : c;
     const out: FrameEvent[] = [];
     for (;;) {
       if (this.start < 0 && !this.hunt(0)) break;
@@ -171,7 +175,7 @@ export class SmlFrameExtractor {
 
   /** Checks padding and CRC of the frame ending at buf index `end` and unescapes its payload. */
   private finish(out: FrameEvent[], end: number): void {
-    const raw = Buffer.from(this.buf.subarray(this.start, end));
+    const raw = this.buf.subarray(this.start, end); // a view: the caller's chunk is not copied
     const n = raw.length;
     const padding = raw[n - 3];
     const received = raw[n - 2] | (raw[n - 1] << 8);
@@ -183,7 +187,7 @@ export class SmlFrameExtractor {
     } else {
       const words = raw.subarray(8, n - 8);
       let payload: Buffer;
-      if (this.escapes.length === 0) payload = Buffer.from(words.subarray(0, words.length - padding));
+      if (this.escapes.length === 0) payload = words.subarray(0, words.length - padding);
       else {
         const parts: Buffer[] = [];
         let from = 0;

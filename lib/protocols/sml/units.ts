@@ -2,6 +2,8 @@
  * DLMS/COSEM unit codes (IEC 62056-62, the table SML uses) -> symbols. `unit` is the name in the EMS
  * unit table (lib/model/units) when it has one; values of other units stay in msg.sml only.
  */
+import { isKnownUnit, roundNoise, toCanonical, unitInfo } from '../../model/units';
+
 export interface DlmsUnit { symbol: string; unit?: string; factor?: number }
 
 const U = (symbol: string, unit?: string, factor?: number): DlmsUnit => ({ symbol, unit, factor });
@@ -22,4 +24,29 @@ export const DLMS_UNITS: Record<number, DlmsUnit> = {
 
 export function dlmsUnit(code: number | null): DlmsUnit | undefined {
   return code === null ? undefined : DLMS_UNITS[code];
+}
+
+export interface Canonical { unit: string; convert(v: number): number }
+const canonical = new Map<number, Canonical | null>();
+
+/**
+ * The EMS canonical unit of a DLMS unit code and its conversion (null: not in the EMS table). Power of
+ * ten factors divide or multiply (14798112.9 Wh / 1000 is exactly the nearest double of 14798.1129).
+ */
+export function canonicalUnit(code: number | null): Canonical | null {
+  if (code === null) return null;
+  let c = canonical.get(code);
+  if (c !== undefined) return c;
+  const u = DLMS_UNITS[code];
+  c = null;
+  if (u?.unit && isKnownUnit(u.unit)) {
+    const info = unitInfo(u.unit);
+    const f = info.factor * (u.factor ?? 1);
+    const inv = Math.round(1 / f);
+    if (!info.offset && Number.isInteger(f) && f >= 1) c = { unit: info.canonical, convert: (v) => v * f };
+    else if (!info.offset && Math.abs(1 / f - inv) < 1e-9 && inv > 1) c = { unit: info.canonical, convert: (v) => roundNoise(v / inv) };
+    else { const name = u.unit; const k = u.factor ?? 1; c = { unit: info.canonical, convert: (v) => toCanonical(v * k, name).value }; }
+  }
+  canonical.set(code, c);
+  return c;
 }
