@@ -24,7 +24,13 @@ function corpus(): Buffer[] {
   const frames: Buffer[] = [];
   for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.hex')).sort()) {
     const bytes = Buffer.from(fs.readFileSync(path.join(dir, f), 'utf8').replace(/\s/g, ''), 'hex');
-    for (const e of decodeCapture(bytes)) if (e.telegram) frames.push(e.telegram.frame.raw);
+    for (const e of decodeCapture(bytes)) {
+      if (!e.telegram) continue;
+      // A buffer of its own at byteOffset 0: open-sml reads Buffer#offset (the byteOffset) as its own cursor.
+      const own = Buffer.alloc(e.telegram.frame.raw.length);
+      e.telegram.frame.raw.copy(own);
+      frames.push(own);
+    }
   }
   return frames;
 }
