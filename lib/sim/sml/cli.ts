@@ -5,6 +5,7 @@ import { SmlSimulator, type SmlSimulatorOptions } from './server';
 export interface SmlCliOptions extends SmlSimulatorOptions {
   host: string;
   port: number;
+  serial?: string;
 }
 
 export const smlCli: SimulatorEntry<SmlCliOptions> = {
@@ -16,11 +17,14 @@ export const smlCli: SimulatorEntry<SmlCliOptions> = {
     { name: 'interval', type: 'string', arg: 'SECONDS', description: 'seconds between telegrams (0.1..3600)', default: '2' },
     { name: 'server-id', type: 'string', arg: 'HEX', description: 'the meter\'s server id, 1..32 bytes as hex', default: '0a01454d480000bc614e' },
     { name: 'speed', type: 'string', arg: 'N', description: 'simulated hours per real hour for power and registers', default: '1' },
+    { name: 'serial', type: 'string', arg: 'PATH', description: 'also send on this serial device or pty (9600 8N1)' },
   ],
   help: [
     'Power 16.7.0 runs a 4-hour cycle between -600 W (export) and 1200 W; 1.8.0 and 2.8.0 (Wh) integrate it.',
     'Examples:',
     '  ems-sim sml --port 7259 --interval 1',
+    '  socat pty,raw,echo=0,link=/tmp/ttyIR pty,raw,echo=0,link=/tmp/ttyMETER &',
+    '  ems-sim sml --serial /tmp/ttyMETER          # an IR head on /tmp/ttyIR',
     '  ems-decode sml "$(nc -q 3 127.0.0.1 7259 | xxd -p)"',
   ].join('\n'),
 
@@ -33,15 +37,17 @@ export const smlCli: SimulatorEntry<SmlCliOptions> = {
     if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed: ${JSON.stringify(str(values, 'speed'))} is not a positive number`);
     const id = (str(values, 'server-id') ?? '0a01454d480000bc614e').replace(/\s/g, '');
     if (!/^([0-9a-fA-F]{2}){1,32}$/.test(id)) throw new UsageError(`--server-id: ${JSON.stringify(id)} is not 1..32 bytes of hex`);
-    return { host, port, intervalMs: Math.round(interval * 1000), speed, serverId: Buffer.from(id, 'hex') };
+    const serial = str(values, 'serial');
+    return { host, port, intervalMs: Math.round(interval * 1000), speed, serverId: Buffer.from(id, 'hex'), ...(serial ? { serial } : {}) };
   },
 
   async start(o) {
     const sim = new SmlSimulator(o);
     const port = await sim.listen(o.port, o.host);
+    if (o.serial) await sim.openSerial(o.serial);
     return {
       close: () => sim.close(),
-      describe: () => `sml listening on ${o.host}:${port}, server id ${sim.meter.serverId.toString('hex')}, a telegram every ${(o.intervalMs ?? 2000) / 1000} s`,
+      describe: () => `sml listening on ${o.host}:${port}${o.serial ? ` and sending on ${o.serial}` : ''}, server id ${sim.meter.serverId.toString('hex')}, a telegram every ${(o.intervalMs ?? 2000) / 1000} s`,
     };
   },
 };
