@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
-  SmlFrameExtractor, SmlReader, SmlTelegramReader, crc16x25, decodeCapture, encodeFrame, encodeMessage, extractFrames, list, num, octets, Tag, NOT_SET,
+  SmlFrameExtractor, SmlReader, SmlTelegramReader, crc16x25, decodeCapture, encodeFrame, encodeMessage, encodeTelegram, extractFrames, list, num, obisBytes, octets,
+  toReadings, Tag, NOT_SET,
 } from '../../lib/protocols/sml';
 import { ROOT, fixtureBytes } from './sml-fixtures';
 
@@ -41,6 +42,22 @@ describe('SML transport', () => {
     const body = t.telegram.messages[0].body;
     assert.equal(body.kind, 'closeResponse');
     assert.deepEqual(body.kind === 'closeResponse' && body.globalSignature, eight1b);
+  });
+
+  it('a telegram whose server id and register hold 1b1b1b1b decodes to the values encoded (smartmeter-obis cannot frame it)', () => {
+    const entry = (obis: string, value: Buffer) => ({ objName: obisBytes(obis), unit: 30, scaler: -1, value });
+    const t = encodeTelegram({ serverId: Buffer.alloc(10, 0x1b), transaction: 1, secIndex: 5, entries: [entry('1-0:1.8.0', num(0x1b1b1b1b, 4)), entry('1-0:2.8.0', num(12345, 4))] });
+    const [e] = decodeCapture(t);
+    if (!e.telegram) throw e.error;
+    assert.ok(e.telegram.frame.escapes.length >= 2);
+    assert.equal(e.telegram.serverId, '1b'.repeat(10));
+    assert.deepEqual(toReadings(e.telegram.messages, { now: 0 }).map((r) => [r.obis, r.value]), [['1-0:1.8.0', 0x1b1b1b1b / 10_000], ['1-0:2.8.0', 1.2345]]);
+    // smartmeter-obis's framing regex ends the frame at the first escaped 1b1b1b1b: its parse fails.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const SmlProtocol = require('smartmeter-obis/lib/protocols/SmlProtocol');
+    let failure: unknown;
+    new SmlProtocol({ debug: 0, logger: () => undefined }, (err: unknown) => { failure = err; }).handleMessage(t);
+    assert.match(String(failure), /Error while parsing SML message/);
   });
 
   it('reports a CRC error naming the frame offset and goes on with the next frame', () => {
