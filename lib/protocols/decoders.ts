@@ -18,12 +18,14 @@ export interface DecoderEntry {
 import { iec62056Decoder } from './iec62056-21/decode';
 import { LORAWAN_DECODER } from './lorawan/decode-cli';
 import { P1_DECODER } from './p1/decode-cli';
+import { SML_DECODER } from './sml/decode-cli';
 
 export const DECODERS: DecoderEntry[] = [];
 DECODERS.push(MBUS_DECODER);
 DECODERS.push(iec62056Decoder);
 DECODERS.push(LORAWAN_DECODER);
 DECODERS.push(P1_DECODER);
+DECODERS.push(SML_DECODER);
 
 export function findDecoder(name: string): DecoderEntry | undefined {
   return DECODERS.find((d) => d.name === name);

@@ -7,6 +7,7 @@ import { mbusCli } from './mbus/cli';
 import { iec62056Cli } from './iec62056/cli';
 import { hexCli } from './hex/cli';
 import { p1Cli } from './p1/cli';
+import { smlCli } from './sml/cli';
 import { lorawanPlatformCli } from './lorawan-platform/cli';
 import type { SimulatorEntry } from './registry';
 import { utilitarianCli } from './utilitarian/cli';
@@ -26,6 +27,7 @@ export const SIMULATORS: readonly AnySimulator[] = [
   iec62056Cli,
   hexCli,
   p1Cli,
+  smlCli,
 ];
 
 export function findSimulator(name: string): AnySimulator | undefined {

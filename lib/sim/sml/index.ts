@@ -1,0 +1,3 @@
+export * from './meter';
+export * from './server';
+export * from './cli';
