@@ -14,7 +14,7 @@ import { describeNetworks, isAllowedAddress, isSerialPath, parseIp, type PollNet
  * The protocols the shipped EMS flow polls (or receives, LoRaWAN): a meter of any other protocol is refused when
  * it is defined, never routed to a dead end.
  */
-export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1'] as const;
+export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml'] as const;
 /** Baud rates a serial_line may name. */
 export const SERIAL_BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200] as const;
 /** A serial device a serial Modbus RTU meter may name: a tty (also /dev/serial/by-id/..., Bluetooth rfcomm, a pty). */
@@ -84,7 +84,7 @@ export const METER_DEFAULTS: Omit<MeterDefinition, 'name' | 'protocol'> = {
 };
 
 /** The usual TCP port of a protocol's endpoint, when a new meter gives none (else 502). */
-const DEFAULT_PORTS: Partial<Record<MeterProtocol, number>> = { g13: 443, 'lorawan-platform': 80, 'modbus-rtu': 0, p1: 2001 };
+const DEFAULT_PORTS: Partial<Record<MeterProtocol, number>> = { g13: 443, 'lorawan-platform': 80, 'modbus-rtu': 0, p1: 2001, sml: 7259 };
 
 function bad(field: string, value: unknown, rule: string): never {
   throw new ApiError(400, `${field} ${JSON.stringify(value)} ${rule}`);
@@ -239,6 +239,10 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
       bad('connection_address', def.connection_address, 'must be empty or the 32-hex-digit authentication key (or the full AAD) of an encrypted P1 meter');
     }
     if (def.profile !== '') bad('profile', def.profile, 'must be empty for a p1 meter (the telegram says what it holds)');
+  }
+  if (def.protocol === 'sml') {
+    if (input.connection_address === undefined && def.connection_address === METER_DEFAULTS.connection_address) def.connection_address = ''; // no bus address on SML
+    if (def.profile !== '') bad('profile', def.profile, 'must be empty for an sml meter (the telegram says what it holds)');
   }
   if (def.protocol === 'modbus-rtu') {
     if (!SERIAL_DEVICE.test(def.ip_address)) bad('ip_address', def.ip_address, 'must be the serial device of the RTU bus (e.g. /dev/ttyUSB0, /dev/ttyAMA0, /dev/serial/by-id/...) for a modbus-rtu meter; a converter on the network is modbus-rtu-over-tcp');

@@ -15,18 +15,19 @@ RED.nodes.registerType<Props>('ems-sml-meter', {
   color: '#E2D96E',
   icon: 'font-awesome/fa-eye',
   paletteLabel: 'SML meter',
-  inputs: 0,
+  inputs: 1,
   outputs: 1,
   defaults: {
     name: { value: '' },
     meterId: { value: '' },
-    host: { value: '127.0.0.1', required: true, validate: (v: unknown) => /^[A-Za-z0-9._:\-/[\]]+$/.test(String(v ?? '')) },
+    host: { value: '127.0.0.1', validate: (v: unknown) => /^[A-Za-z0-9._:\-/[\]]*$/.test(String(v ?? '')) },
     port: { value: '7259', validate: intIn(1, 65535, true) },
     baud: { value: '9600' },
     silence: { value: '60', validate: intIn(0, 86400) },
   },
   label() {
-    return this.name || this.meterId || `SML ${this.host}${this.host.startsWith('/') ? '' : `:${this.port}`}`;
+    if (this.name || this.meterId) return this.name || this.meterId;
+    return this.host ? `SML ${this.host}${this.host.startsWith('/') ? '' : `:${this.port}`}` : 'SML meters (EMS polls)';
   },
   labelStyle() {
     return this.name ? 'node_label_italic' : '';
