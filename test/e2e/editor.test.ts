@@ -61,7 +61,7 @@ describe('the editor in Chromium', missingPeer(absent), () => {
     const groups = await page.locator('.red-ui-flow-group-label').allTextContents();
     assert.ok(groups.some((g) => g.includes('Poll the meters defined in the EMS')), groups.join(' | '));
     const labels = await page.locator('.red-ui-flow-node-label').allTextContents();
-    for (const l of ["poll the EMS's meters", 'Modbus meters (TCP, RTU over TCP)', 'M-Bus meters', 'IEC 62056-21 optical meters', 'HEX poll server',
+    for (const l of ["poll the EMS's meters", 'Modbus meters (TCP, RTU over TCP, serial RTU)', 'M-Bus meters', 'IEC 62056-21 optical meters', 'DSMR P1 meters', 'SML meters', 'HEX poll server',
       'G13 gateway meters', 'read LoRaWAN platform meter', 'lorawan meters', 'store readings', 'push readings to Utilitarian']) {
       assert.ok(labels.some((x) => x.includes(l)), `${l} in ${labels.join(', ')}`);
     }
