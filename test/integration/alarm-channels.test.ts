@@ -135,9 +135,9 @@ describe('alarm conditions through real channels (SMTP, Mosquitto, webhook)', mi
       // 1. anomaly (03:00-04:00 against the same hour's median) and 2. window_consumption (> 5 kWh in an hour)
       rule('Night base load', { subject: { meter: 'anom' }, condition: { type: 'anomaly', window: '1h', weeks: 4, factor: 1.5, min: 0.5 } });
       rule('Hourly limit', { subject: { meter: 'win' }, condition: { type: 'window_consumption', window: '1h', above: 5 } });
-      clock = night + 2 * H + 60_000;
+      clock = night + 2 * H + 360_000;
       await services.alarms.tick();
-      clock = night + 3 * H + 60_000;
+      clock = night + 3 * H + 360_000;
       await services.alarms.tick();
       // 3. threshold
       rule('Peak power', { subject: { meter: 'thr' }, condition: { type: 'threshold', obis: '1-0:1.7.0', direction: 'above', value: 50, unit: 'kW' } });
@@ -183,7 +183,7 @@ describe('alarm conditions through real channels (SMTP, Mosquitto, webhook)', mi
       services.alarms.setSpool(() => ({ bytes: 10, maxBytes: 1000 }));
       await services.alarms.tick();
       // The anomaly and the hourly limit clear on the next normal hour.
-      clock = night + 4 * H + 60_000;
+      clock = night + 4 * H + 360_000;
       await services.alarms.tick();
 
       const names = ['Night base load', 'Hourly limit', 'Peak power', 'Meter silent', 'Polls failing', 'Register sanity', 'Prepaid low', 'License', 'Spool filling'];

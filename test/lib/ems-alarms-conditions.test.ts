@@ -176,20 +176,20 @@ describe('alarm conditions fire and clear', () => {
     let v = 100;
     for (let t = T0 - 2 * H; t <= T0 + H; t += 900_000) { rows.push({ meter: 'm1', time: t, obis: '1-0:1.8.0', value: v, unit: 'kWh' }); v += t < T0 ? 2 : 4; }
     await store.write(rows);
-    clock = T0 + 60_000; // 10:01: the hour 09:00-10:00 used 8 kWh
+    clock = T0 + 360_000; // 10:06 (windows settle 5 min): the hour 09:00-10:00 used 8 kWh
     await services.alarms.tick();
     assert.equal(active().length, 0);
-    clock = T0 + H + 60_000; // 11:01: 10:00-11:00 used 16 kWh
+    clock = T0 + H + 360_000; // 11:06: 10:00-11:00 used 16 kWh
     await services.alarms.tick();
     const [a] = active();
     assert.deepEqual([a.value, a.limit, a.unit], [16, 10, 'kWh']);
     await services.alarms.tick();
     assert.equal(services.alarms.list({}).length, 1, 'one evaluation per window end');
-    clock = T0 + 2 * H + 60_000; // 12:01: no readings in 11:00-12:00: no data, no change
+    clock = T0 + 2 * H + 360_000; // 12:06: no readings in 11:00-12:00: no data, no change
     await services.alarms.tick();
     assert.equal(active().length, 1);
     await store.write([{ meter: 'm1', time: T0 + 2 * H + 1000, obis: '1-0:1.8.0', value: v - 4 + 5, unit: 'kWh' }]);
-    clock = T0 + 3 * H + 60_000;
+    clock = T0 + 3 * H + 360_000;
     await services.alarms.tick(); // 12:00-13:00 used 5 kWh: normal, clears
     assert.equal(active().length, 0);
     await store.close();
@@ -209,10 +209,10 @@ describe('alarm conditions fire and clear', () => {
       v += thisWeek && t === night + H ? 6 : thisWeek ? 2.1 : 1.8 + (Math.floor((night - t) / (7 * 24 * H)) % 3) * 0.2;
     }
     await store.write(rows);
-    clock = night + H + 60_000; // 03:01 local: 02:00-03:00 used 2.1 kWh, the past median about 2
+    clock = night + H + 360_000; // 03:06 local: 02:00-03:00 used 2.1 kWh, the past median about 2
     await services.alarms.tick();
     assert.equal(active().length, 0, 'a normal night raises nothing');
-    clock = night + 2 * H + 60_000; // 04:01 local: 03:00-04:00 used 6 kWh
+    clock = night + 2 * H + 360_000; // 04:06 local: 03:00-04:00 used 6 kWh
     await services.alarms.tick();
     const [a] = active();
     assert.equal(a.value, 6);

@@ -65,11 +65,20 @@ export interface ConditionResult {
   unit: string;
   /** What the value is, for the message ("power import 1-0:1.7.0 62.3 kW above 50 kW"). */
   text: string;
+  /** The time the result is about when that is not now (a window's start): active hours are judged at it. */
+  at?: number;
 }
 
 export interface Evaluation { results: ConditionResult[]; truncated: boolean }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A local time in the EMS zone for messages: "2026-07-09 02:00". */
+function localStamp(t: number, timeZone: string): string {
+  const l = toLocal(t, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${l.year}-${two(l.month)}-${two(l.day)} ${two(l.hour)}:${two(l.minute)}`;
+}
 
 /** The last complete window [from, to) at `now` for a window length in the EMS zone. */
 export function lastWindow(window: keyof typeof WINDOWS, now: number, timeZone: string): { from: number; to: number } {
@@ -128,7 +137,7 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
   const thresholdTail = c.type === 'threshold' ? ` ${c.unit} ${c.direction} ${c.value} ${c.unit}` : '';
   const staleTails = new Map<number, string>();
   let meter = list[0]; // the meter the loop is at (one push closure for them all)
-  const push = (state: ConditionState, value: number | null, limit: number | null, unit: string, text: string) => results.push({ meter: meter.id, state, value, limit, unit, text });
+  const push = (state: ConditionState, value: number | null, limit: number | null, unit: string, text: string, at?: number) => results.push({ meter: meter.id, state, value, limit, unit, text, ...(at !== undefined ? { at } : {}) });
   for (meter of list) {
     const readings = inputs.readings?.get(meter.id);
     switch (c.type) {
@@ -194,7 +203,7 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
         const high = c.above !== undefined && v > c.above;
         const low = c.below !== undefined && v < c.below;
         const limit = high ? c.above! : low ? c.below! : (c.above ?? c.below!);
-        push(high || low ? 'true' : 'false', r3(v), limit, c.unit, `consumption ${r3(v)} ${c.unit} in ${c.window} from ${new Date(w.from).toISOString()}${high ? ` above ${c.above}` : low ? ` below ${c.below}` : ''}`);
+        push(high || low ? 'true' : 'false', r3(v), limit, c.unit, `consumption ${r3(v)} ${c.unit} in ${c.window} from ${localStamp(w.from, inputs.timeZone)}${high ? ` above ${c.above}` : low ? ` below ${c.below}` : ''}`, w.from);
         break;
       }
       case 'anomaly': {
@@ -209,7 +218,7 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
         if (past.length < Math.ceil(c.weeks / 2)) break; // no baseline yet
         const base = median(past);
         const limit = r3(Math.max(base * c.factor, base + c.min));
-        push(v > limit ? 'true' : 'false', r3(v), limit, c.unit, `consumption ${r3(v)} ${c.unit} in the hour from ${new Date(w.from).toISOString()} against a median of ${r3(base)} ${c.unit} over ${past.length} week(s)`);
+        push(v > limit ? 'true' : 'false', r3(v), limit, c.unit, `consumption ${r3(v)} ${c.unit} in the hour from ${localStamp(w.from, inputs.timeZone)} against a median of ${r3(base)} ${c.unit} over ${past.length} week(s)`, w.from);
         break;
       }
     }

@@ -70,7 +70,8 @@ export function recheck(t: Tracker, ctx: StepContext): Action {
 function decide(t: Tracker, ctx: StepContext): Action {
   if (t.state === 'true') {
     if (ctx.open) return 'none';
-    if (!isActive(ctx.rule.active, ctx.now, ctx.timeZone)) return 'none';
+    // A window's result is judged at the window's start: the hour 05:00-06:00 belongs to a rule active until 06:00.
+    if (!isActive(ctx.rule.active, t.last.at ?? ctx.now, ctx.timeZone)) return 'none';
     return ctx.now - t.since >= ctx.rule.delay_s * 1000 ? 'raise' : 'none';
   }
   if (t.state === 'false' && ctx.open) return ctx.now - t.since >= ctx.rule.clear_after_s * 1000 ? 'clear' : 'none';

@@ -26,6 +26,8 @@ export { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT, type AlarmReader } from './query'
 export const MAX_RULES = 1000;
 export const MAX_ACK_NOTE = 1000;
 export const TICK_INTERVAL_MS = 30_000;
+/** How long after a window's end it is evaluated (readings stamped at the edge come with the next poll or a late gateway). */
+export const WINDOW_SETTLE_MS = 5 * 60_000;
 
 export interface AlarmServiceOptions {
   now?: () => number;
@@ -316,10 +318,12 @@ export class AlarmService extends EventEmitter {
         else if (c.type === 'license_expiring') await this.evaluate(rule, [], { ...inputs, licenseExpiresAt: this.opts.licenseExpiresAt?.() ?? null });
         else if (c.type === 'spool_filling') await this.evaluate(rule, [], { ...inputs, spool: this.opts.spool?.() ?? null });
         else if ((c.type === 'window_consumption' || c.type === 'anomaly') && this.consumption) {
-          const end = lastWindow(c.window, now, this.timeZone).to;
+          // A window is evaluated once, WINDOW_SETTLE_MS after its end, so the readings stamped on its edge have arrived.
+          const settled = now - WINDOW_SETTLE_MS;
+          const end = lastWindow(c.window, settled, this.timeZone).to;
           if (this.windowDone.get(rule.id) === end) continue;
           this.windowDone.set(rule.id, end);
-          await this.evaluate(rule, this.subjectOf(rule), { ...inputs, tick: false, consumption: this.consumption });
+          await this.evaluate(rule, this.subjectOf(rule), { ...inputs, now: settled, tick: false, consumption: this.consumption });
         }
       }
       // A meter deleted or moved out of a rule's subject leaves no alarm of that rule open.
