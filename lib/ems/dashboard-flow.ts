@@ -1,9 +1,10 @@
 /**
  * The "EMS Dashboard" tab of flows/ems.json: Dashboard 2.0 config nodes (base, theme, pages, groups) and the
- * flows behind the five pages (the Alarms page and every page's alarm badge: lib/ems/dashboard-alarms-flow.ts;
- * node builders: lib/ems/dashboard-nodes.ts). Function nodes embed the compiled source of lib/ems/dashboard.ts's and
- * lib/ems/dashboard-alarms.ts's shaping functions, so the flow runs what the unit tests check
- * (test/lib/ems-dashboard.test.ts fails when the shipped tab differs).
+ * flows behind the five pages (the Alarms page and every page's alarm badge: lib/ems/dashboard-alarms-flow.ts; its
+ * alarm rules: lib/ems/dashboard-rules-flow.ts; node builders: lib/ems/dashboard-nodes.ts). Function nodes embed the
+ * compiled source of lib/ems/dashboard.ts's, lib/ems/dashboard-alarms.ts's and lib/ems/dashboard-rules.ts's shaping
+ * functions, so the flow runs what the unit tests check (test/lib/ems-dashboard.test.ts fails when the shipped tab
+ * differs).
  *
  * Every widget message answers one client: a page view (ui-event), a choice (dropdown, button) or the timer
  * (per connected client, see trackClient/dueRefreshes) starts a computation that carries msg._client through,
@@ -24,6 +25,7 @@ import {
 } from './dashboard';
 import { alarmRefreshes } from './dashboard-alarms';
 import { alarmConfigNodes, alarmNodes } from './dashboard-alarms-flow';
+import { ruleConfigNodes, ruleNodes } from './dashboard-rules-flow';
 import { api, at, dropdown, fn, inject, STORE, TAB, table, text, TZ, uiGroup, uiPage, type FlowNode } from './dashboard-nodes';
 
 /** Widget types that receive per-client data (all of the tab's): Dashboard 2.0 sends their client-targeted messages to that client only. */
@@ -55,6 +57,7 @@ function configNodes(): FlowNode[] {
     uiGroup('dash-grp-rp', 'Consumption and cost by tariff', 'reports', 12, 1),
     uiGroup('dash-grp-ev', 'Event log (last 7 days)', 'events', 12, 1),
     ...alarmConfigNodes(),
+    ...ruleConfigNodes(),
   ];
 }
 
@@ -100,7 +103,7 @@ return pageMessages(msg.dash, v.ids, Date.now(), tz, v.intervals).map((m) => m &
     { id: 'dash-view', type: 'ui-event', z: TAB, ui: 'dash-base', name: 'page views', ...at(-1, 0), wires: [['dash-clients']] },
     { id: 'dash-conn', type: 'ui-control', z: TAB, ui: 'dash-base', name: 'connections', events: 'all', ...at(-1, 1), wires: [['dash-clients']] },
     inject('dash-tick', 'every 5 s', 5, 3, 'dash-tick', ['dash-clients'], at(-1, 2)),
-    fn('dash-clients', 'clients', track, [['dash-meters'], ['dash-al-req']], at(0, 1)),
+    fn('dash-clients', 'clients', track, [['dash-meters'], ['dash-al-req', 'dash-ru-req']], at(0, 1)),
     api('dash-meters', 'meters of the user', 'meters.list', ['dash-page'], at(1, 1)),
     fn('dash-page', 'page data', page, [
       ['dash-ov-latest'], ['dash-mt-meter'], ['dash-mt-range'], ['dash-mt-latest'], ['dash-rp-meter'], ['dash-rp-step'], ['dash-rp-report'], ['dash-ev-list'],
@@ -288,7 +291,7 @@ export function dashboardFlow(): FlowNode[] {
     info: 'The EMS dashboard (Dashboard 2.0) at /dashboard: overview, meter, reports, events and alarms pages, each with the user\'s alarm badge, behind the EMS login.\n\n'
       + 'Every widget message answers one client (msg._client): page views, choices and a timer per connected client start the '
       + 'computations, and the ems-api nodes act as the EMS user of that client (identity "dashboard"), so each user sees only '
-      + 'the meters of their folders.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts and lib/ems/dashboard-alarms.ts; regenerate this tab from there.',
+      + 'the meters of their folders.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts, lib/ems/dashboard-alarms.ts and lib/ems/dashboard-rules.ts; regenerate this tab from there.',
   };
-  return [tab, ...configNodes(), ...clients(), ...overview(), ...meterPage(), ...reportsPage(), ...eventsPage(), ...alarmNodes()];
+  return [tab, ...configNodes(), ...clients(), ...overview(), ...meterPage(), ...reportsPage(), ...eventsPage(), ...alarmNodes(), ...ruleNodes()];
 }

@@ -1,7 +1,8 @@
 // The dashboard's Alarms page and alarm badge (issue 19) in Debian's Chromium (headless), against the shipped EMS
 // polling the Modbus simulator: alarm rules made through the API raise alarms from the polled readings; an operator
-// sees them (badge on every page, the Alarms page) and acknowledges one with a note; a viewer is refused; a user of
-// another folder sees none, in the page and over socket.io.
+// sees them (badge on every page, the Alarms page) and acknowledges one with a note; a viewer is refused; the rules
+// table with each rule's condition, whose Disable is refused to an operator and to an admin (the dashboard never acts
+// with admin rights); a user of another folder sees none, in the page and over socket.io.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -247,6 +248,56 @@ describe('the dashboard\'s alarms in Chromium', missingPeer(chromiumAbsent), () 
     assert.deepEqual([still.state, still.acked_by, still.ack_note], ['raised', null, null]);
   });
 
+  /** The rules table's rows once `ok` holds for them (columns: Rule, Subject, Condition, Severity, Delay / clear / hold-off, Active hours, Enabled). */
+  const ruleTable = (page: Page, what: string, ok: (rows: string[][]) => boolean) => until(`rules table: ${what}`, 25_000, async () => {
+    const rows = await rowsOf(page, '.ems-dash-ru-table');
+    return { value: ok(rows) ? rows : undefined, seen: rows };
+  });
+  const ruleId = async (name: string) => ((await admin('GET', '/api/alarm-rules')).body.data as { id: string; name: string }[]).find((r) => r.name === name)!.id;
+  const ruleEnabled = async (name: string) => ((await admin('GET', `/api/alarm-rules/${await ruleId(name)}`)).body.data as { enabled: boolean }).enabled;
+
+  it('an operator sees the alarm rules with a summary of each condition; her Disable is refused with a visible message', async () => {
+    const { page } = await signIn(OPERATOR);
+    await page.goto(`${ems.url}/dashboard/alarms`);
+    const rows = await ruleTable(page, 'the two rules', (r) => r.length === 2);
+    const head = await page.evaluate(() => Array.from(document.querySelectorAll('.ems-dash-ru-table thead th')).map((th) => (th.textContent ?? '').trim()));
+    assert.deepEqual(head, ['Rule', 'Subject', 'Condition', 'Severity', 'Delay / clear / hold-off', 'Active hours', 'Enabled']);
+    assert.deepEqual(rows, [
+      ['Energy high', PLANT_METER.name, '1-0:1.8.0 above 100 kWh', 'Critical', '0 s / 0 s / 5 min', 'always', 'yes'],
+      ['Energy watch', PLANT_METER.name, '1-0:1.8.0 above 200 kWh', 'Warning', '0 s / 0 s / 5 min', 'always', 'yes'],
+    ]);
+    await textOf(page, 'the rules\' status', '.ems-dash-ru-status', /2 rules, all enabled/);
+    await pick(page, 'ems-dash-ru-rule', 'Energy watch');
+    await page.locator('.ems-dash-ru-disable button').click();
+    await textOf(page, 'the refusal shown to the operator', '.nrdb-ui-notification', /Refused: this needs the admin role; "olga" is an operator/, 15_000);
+    await page.screenshot({ path: path.join(dir, 'rules-refused.png'), fullPage: true });
+    assert.equal(await ruleEnabled('Energy watch'), true, 'still enabled');
+  });
+
+  it('an admin\'s dashboard never acts with admin rights: Disable is refused, saying where to do it; a rule disabled and enabled through the API shows so', async () => {
+    const { page } = await signIn({ login: 'admin', password: 'ems-admin' });
+    await page.goto(`${ems.url}/dashboard/alarms`);
+    await ruleTable(page, 'the admin sees both rules enabled', (r) => r.length === 2 && r.every((x) => x[6] === 'yes'));
+    await pick(page, 'ems-dash-ru-rule', 'Energy watch');
+    await page.locator('.ems-dash-ru-disable button').click();
+    await textOf(page, 'the refusal shown to the admin', '.nrdb-ui-notification', /Refused: this needs the admin role; "admin" is an operator \(the dashboard never acts with admin rights; use PUT \/api\/alarm-rules\/:id\)/, 15_000);
+    assert.equal(await ruleEnabled('Energy watch'), true, 'still enabled after the admin\'s dashboard');
+
+    // Through the API: disabled (its open alarm cleared), the table says so at its next refresh; then enabled again.
+    const id = await ruleId('Energy watch');
+    const off = await admin('PUT', `/api/alarm-rules/${id}`, { enabled: false });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    await ruleTable(page, 'Energy watch disabled', (r) => r.some((x) => x[0] === 'Energy watch' && x[6] === 'no') && r.some((x) => x[0] === 'Energy high' && x[6] === 'yes'));
+    await textOf(page, 'the rules\' status with one disabled', '.ems-dash-ru-status', /2 rules, 1 disabled/);
+    assert.equal(await ruleEnabled('Energy watch'), false);
+    assert.equal(((await admin('GET', `/api/alarms/${alarms.warning.id}`)).body.data as ApiAlarm).state, 'cleared', 'the disabled rule\'s alarm is cleared');
+    await page.screenshot({ path: path.join(dir, 'rules-disabled.png'), fullPage: true });
+    const on = await admin('PUT', `/api/alarm-rules/${id}`, { enabled: true });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    await ruleTable(page, 'Energy watch enabled again', (r) => r.length === 2 && r.every((x) => x[6] === 'yes'));
+    assert.equal(await ruleEnabled('Energy watch'), true);
+  });
+
   it('a user of another folder sees no alarm: count 0, no row, nothing of the plant over socket.io', async () => {
     const { page, frames } = await signIn(ANNEX_OPERATOR);
     await textOf(page, 'the annex user\'s badge on the overview', '.ems-dash-al-badge-overview', /^\s*No active alarms\s*$/);
@@ -255,6 +306,8 @@ describe('the dashboard\'s alarms in Chromium', missingPeer(chromiumAbsent), () 
     await textOf(page, 'the annex user\'s history status', '.ems-dash-al-history-status', /No alarms match/);
     assert.deepEqual(await rowsOf(page, '.ems-dash-al-active-table'), []);
     assert.deepEqual(await rowsOf(page, '.ems-dash-al-history-table'), []);
+    await textOf(page, 'the annex user\'s rules status', '.ems-dash-ru-status', /No alarm rules in your folders/);
+    assert.deepEqual(await rowsOf(page, '.ems-dash-ru-table'), []);
     await page.waitForTimeout(11_000); // a timer refresh of the page and its badge
     await textOf(page, 'the annex user\'s badge after a refresh', '.ems-dash-al-badge-alarms', /^\s*No active alarms\s*$/);
     assert.ok(frames.some((f) => f.includes('No active alarms')), 'the socket.io messages were recorded');

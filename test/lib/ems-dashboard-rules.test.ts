@@ -1,0 +1,265 @@
+/** The alarm rules on the dashboard's Alarms page: condition summaries, rows and enable / disable, from the alarm API's real answers; and the tab's rule function nodes. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import vm from 'node:vm';
+import { BillStore } from '../../lib/billing/bill-store';
+import { operationByName, runOperation, type ApiContext } from '../../lib/ems/api';
+import type { AlarmEnvelope } from '../../lib/ems/dashboard-alarms';
+import { dashboardFlow } from '../../lib/ems/dashboard-flow';
+import {
+  activeHours, chooseRule, conditionSummary, ruleChoices, ruleDropdown, ruleOptions, ruleRows, rulesRequest, rulesStatus, ruleUpdateAnswer, ruleUpdateRequest,
+  shortDuration, subjectNames, subjectText, type RuleClient,
+} from '../../lib/ems/dashboard-rules';
+import { openEmsServices, type EmsServices } from '../../lib/ems/services';
+import { SqliteStore } from '../../lib/store/sqlite';
+
+const T0 = Date.parse('2026-12-07T10:00:00Z');
+const TZ = 'Europe/Berlin';
+
+describe('condition summaries', () => {
+  it('one line for every condition type', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ type: 'threshold', obis: '1-0:1.7.0', direction: 'above', value: 50, unit: 'kW' }, '1-0:1.7.0 above 50 kW'],
+      [{ type: 'threshold', obis: '1-0:32.7.0', direction: 'below', value: 207, unit: 'V' }, '1-0:32.7.0 below 207 V'],
+      [{ type: 'stale', intervals: 3 }, 'no reading for 3 intervals'],
+      [{ type: 'stale', intervals: 1 }, 'no reading for 1 interval'],
+      [{ type: 'poll_failures', count: 3 }, '3 failed polls in a row'],
+      [{ type: 'window_consumption', obis: '1-0:1.8.0', window: '1h', above: 10, unit: 'kWh' }, '1h consumption above 10 kWh'],
+      [{ type: 'window_consumption', obis: '1-0:2.8.0', window: '1d', above: 500, below: 20, unit: 'kWh' }, '1d consumption of 1-0:2.8.0 above 500 kWh or below 20 kWh'],
+      [{ type: 'window_consumption', obis: '8-0:1.0.0', window: '15m', below: 0.1, unit: 'm3' }, '15m consumption of 8-0:1.0.0 below 0.1 m3'],
+      [{ type: 'anomaly', obis: '1-0:1.8.0', window: '1h', weeks: 4, factor: 1.5, min: 0, unit: 'kWh' }, '1h above 1.5 x median of 4 weeks'],
+      [{ type: 'anomaly', obis: '1-0:1.8.0', window: '1h', weeks: 1, factor: 2, min: 3, unit: 'kWh' }, '1h above 2 x median of 1 week and at least 3 kWh more'],
+      [{ type: 'register_sanity', obis: '1-0:1.8.0', kinds: ['backwards', 'reset'] }, 'register backwards/reset'],
+      [{ type: 'register_sanity', obis: '8-0:1.0.0', kinds: ['spike'] }, '8-0:1.0.0 spike'],
+      [{ type: 'prepaid_balance_below', amount: 5 }, 'prepaid balance below 5'],
+      [{ type: 'license_expiring', days: 30 }, 'license expires within 30 days'],
+      [{ type: 'spool_filling', percent: 80 }, 'store spool 80 % full'],
+    ];
+    for (const [condition, text] of cases) assert.equal(conditionSummary(condition), text, JSON.stringify(condition));
+    assert.equal(conditionSummary({ type: 'threshold', obis: '1-0:1.7.0', direction: 'above', value: 50, unit: 'kW' }, 2.5), '1-0:1.7.0 above 50 kW (hysteresis 2.5 kW)');
+    assert.equal(conditionSummary({ type: 'virtual_thing' }), 'virtual_thing', 'a type this dashboard does not know yet is named');
+    assert.equal(conditionSummary(null), 'unknown condition');
+  });
+
+  it('active hours, durations and subjects in a few words', () => {
+    assert.equal(activeHours(null), 'always');
+    assert.equal(activeHours({ days: [1, 2, 3, 4, 5], from: '07:00', to: '18:00' }), 'Mon-Fri 07:00-18:00');
+    assert.equal(activeHours({ days: [7, 1, 2, 3, 4, 5, 6], from: '22:00', to: '06:00' }), 'every day 22:00-06:00');
+    assert.equal(activeHours({ days: [1, 3, 6, 7], from: '08:00', to: '12:00' }), 'Mon, Wed, Sat, Sun 08:00-12:00');
+    assert.deepEqual([0, 45, 300, 7200, 86_400, 5400, 90].map(shortDuration), ['0 s', '45 s', '5 min', '2 h', '1 d', '90 min', '90 s']);
+    const names = subjectNames([{ _id: 'f1', name: 'Plant', child_folders: [{ _id: 'f2', name: 'Hall 2', child_folders: [{ _id: 'm1', name: 'Main incomer', meter: 'm1', child_folders: [] }] }] }]);
+    assert.deepEqual(names, { meters: { m1: 'Main incomer' }, folders: { f1: 'Plant', f2: 'Plant / Hall 2' } });
+    assert.equal(subjectText({ meter: 'm1' }, names), 'Main incomer');
+    assert.equal(subjectText({ meter: 'gone' }, names), 'gone', 'an id where no name is known');
+    assert.equal(subjectText({ folder: 'f2', scope: 'subtree' }, names), 'Plant / Hall 2 and below');
+    assert.equal(subjectText({ folder: 'f1', scope: 'folder' }, names), 'Plant (its own meters)');
+    assert.equal(subjectText(null, names), 'EMS');
+  });
+});
+
+describe('dashboard rules from the alarm API', () => {
+  let services: EmsServices;
+  let base: Omit<ApiContext, 'caller' | 'request'>;
+  const sessions: Record<string, string> = {};
+  const folders: Record<string, string> = {};
+  const rules: Record<string, string> = {};
+  /** An operation as the dashboard runs it: as the EMS user of a session (identity "dashboard"); answers the envelope. */
+  const dash = async (who: string, name: string, req: { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown } = {}): Promise<AlarmEnvelope> => {
+    const answer = await runOperation(operationByName(name)!, {
+      ...base, request: { params: req.params ?? {}, query: req.query ?? {}, body: req.body, headers: {}, cookies: {} },
+    }, { mode: 'dashboard', sessionId: sessions[who] });
+    return answer.body as AlarmEnvelope;
+  };
+  /** An operation as the admin "boss" (identity "user"). */
+  const asAdmin = async (name: string, req: { params?: Record<string, string>; body?: unknown }): Promise<AlarmEnvelope> => {
+    const answer = await runOperation(operationByName(name)!, {
+      ...base, request: { params: req.params ?? {}, query: {}, body: req.body, headers: {}, cookies: {} },
+    }, { mode: 'user', login: 'boss' });
+    return answer.body as AlarmEnvelope;
+  };
+
+  before(async () => {
+    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, now: () => T0, alarmTickMs: 0 });
+    folders.a = services.registry.createFolder({ name: 'Plant A' })._id;
+    folders.b = services.registry.createFolder({ name: 'Plant B' })._id;
+    folders.hall = services.registry.createFolder({ name: 'Hall 1', parent_id: folders.a })._id;
+    const meter = (id: string, folder: string) => services.registry.createMeter({ name: `Meter ${id}`, folder_id: folder, protocol: 'modbus-tcp', profile: 'eastron-sdm630', interval_time: 60 }, undefined, id);
+    meter('a1', folders.hall);
+    meter('b1', folders.b);
+    base = { services, store: new SqliteStore({ path: ':memory:' }), bills: new BillStore(':memory:'), timeZone: 'UTC', now: () => T0 };
+    sessions.boss = (await services.auth.login('boss', 'chief-pass-0417')).session.id;
+    for (const [login, role, open] of [['op-a', 'operator', [folders.a]], ['op-b', 'operator', [folders.b]]] as const) {
+      await services.users.create({ login, name: login, password: 'Vq7-sunflower-92', role, open_folders: [...open] });
+      sessions[login] = (await services.auth.login(login, 'Vq7-sunflower-92')).session.id;
+    }
+    const make = (body: Record<string, unknown>) => { rules[body.name as string] = services.alarms.createRule(body, 'boss').id; };
+    make({
+      name: 'Peak', subject: { meter: 'a1' }, severity: 'critical', condition: { type: 'threshold', obis: '1-0:1.7.0', direction: 'above', value: 50, unit: 'kW' },
+      hysteresis: 2, delay_s: 0, clear_after_s: 90, hold_off_s: 3600, active: { days: [1, 2, 3, 4, 5], from: '07:00', to: '18:00' },
+    });
+    make({ name: 'Silent hall', subject: { folder: folders.hall, scope: 'folder' }, condition: { type: 'stale', intervals: 3 } });
+    make({ name: 'Night use', subject: { folder: folders.a }, condition: { type: 'window_consumption', window: '1h', above: 10 } });
+    make({ name: 'Odd hour', subject: { meter: 'a1' }, condition: { type: 'anomaly', weeks: 4, factor: 1.5 } });
+    make({ name: 'Register', subject: { meter: 'a1' }, condition: { type: 'register_sanity', kinds: ['backwards', 'reset'] }, severity: 'info' });
+    make({ name: 'Failing', subject: { meter: 'b1' }, condition: { type: 'poll_failures', count: 3 } });
+    make({ name: 'Credit', subject: { meter: 'b1' }, condition: { type: 'prepaid_balance_below', amount: 5 } });
+    make({ name: 'License', subject: null, condition: { type: 'license_expiring', days: 30 } });
+    make({ name: 'Spool', subject: null, condition: { type: 'spool_filling' }, enabled: false });
+    // A raised alarm, cleared when its rule is disabled.
+    await services.alarms.onReadings([{ meter: 'a1', time: T0, obis: '1-0:1.7.0', value: 75, unit: 'kW' }]);
+  });
+  after(() => services.close());
+
+  it('rows: each user sees the rules of their folders with subjects named, conditions summed up, timing, hours and state', async () => {
+    const list = await dash('boss', 'alarmrules.list');
+    const tree = (await dash('boss', 'folders.tree')).data;
+    const rows = ruleRows(list, tree);
+    assert.deepEqual(rows.map((r) => [r.Rule, r.Subject, r.Condition]), [
+      ['Credit', 'Meter b1', 'prepaid balance below 5'],
+      ['Failing', 'Meter b1', '3 failed polls in a row'],
+      ['License', 'EMS', 'license expires within 30 days'],
+      ['Night use', 'Plant A and below', '1h consumption above 10 kWh'],
+      ['Odd hour', 'Meter a1', '1h above 1.5 x median of 4 weeks'],
+      ['Peak', 'Meter a1', '1-0:1.7.0 above 50 kW (hysteresis 2 kW)'],
+      ['Register', 'Meter a1', 'register backwards/reset'],
+      ['Silent hall', 'Plant A / Hall 1 (its own meters)', 'no reading for 3 intervals'],
+      ['Spool', 'EMS', 'store spool 80 % full'],
+    ]);
+    assert.deepEqual(rows.find((r) => r.Rule === 'Peak'), {
+      Rule: 'Peak', Subject: 'Meter a1', Condition: '1-0:1.7.0 above 50 kW (hysteresis 2 kW)', Severity: 'Critical', 'Delay / clear / hold-off': '0 s / 90 s / 1 h',
+      'Active hours': 'Mon-Fri 07:00-18:00', Enabled: 'yes',
+    });
+    assert.deepEqual(rows.find((r) => r.Rule === 'Spool'), {
+      Rule: 'Spool', Subject: 'EMS', Condition: 'store spool 80 % full', Severity: 'Warning', 'Delay / clear / hold-off': '0 s / 0 s / 5 min', 'Active hours': 'always', Enabled: 'no',
+    });
+    assert.equal(rulesStatus(list), '9 rules, 1 disabled');
+    // op-a sees Plant A's rules only (no EMS rules: not every folder is open to her), op-b Plant B's.
+    const opA = await dash('op-a', 'alarmrules.list');
+    assert.deepEqual(ruleRows(opA, (await dash('op-a', 'folders.tree')).data).map((r) => r.Rule), ['Night use', 'Odd hour', 'Peak', 'Register', 'Silent hall']);
+    assert.equal(rulesStatus(opA), '5 rules, all enabled');
+    assert.deepEqual(ruleOptions(await dash('op-b', 'alarmrules.list'), (await dash('op-b', 'folders.tree')).data), [
+      { value: rules.Credit, label: 'Credit - Meter b1, enabled' }, { value: rules.Failing, label: 'Failing - Meter b1, enabled' },
+    ]);
+    // Without the tree (its answer failed) the ids are shown.
+    assert.equal(ruleRows(opA, undefined).find((r) => r.Rule === 'Peak')!.Subject, 'a1');
+    assert.deepEqual(ruleRows({ data: null, error: 'log in first', status: 401 }, tree), []);
+    assert.equal(rulesStatus({ data: null, error: 'log in first', status: 401 }), 'Rules unavailable: log in first');
+    assert.equal(rulesStatus({ data: [], error: null }), 'No alarm rules in your folders');
+  });
+
+  it('enable / disable: an operator is refused; an admin disables (its open alarm cleared) and enables again', async () => {
+    const choices = ruleChoices({} as RuleClient);
+    const list = await dash('op-a', 'alarmrules.list');
+    const names = Object.fromEntries((list.data as { id: string; name: string }[]).map((r) => [r.id, r.name]));
+    ruleDropdown(choices, ruleOptions(list, undefined), names, true);
+    assert.deepEqual(chooseRule(choices, { topic: 'dash-ru-disable', payload: 'dash-ru-disable' }), { update: null, notice: 'Choose a rule first' });
+    chooseRule(choices, { topic: 'dash-ru-rule', payload: rules.Peak });
+    const { update } = chooseRule(choices, { topic: 'dash-ru-disable', payload: 'dash-ru-disable' });
+    assert.deepEqual(update, { id: rules.Peak, name: 'Peak', enabled: false });
+    const request = ruleUpdateRequest(update!);
+    assert.deepEqual(request, { topic: rules.Peak, params: { id: rules.Peak }, query: {}, payload: { enabled: false }, rule: update });
+
+    const refused = await dash('op-a', 'alarmrules.update', { params: request.params, body: request.payload });
+    assert.deepEqual(ruleUpdateAnswer(refused, update!), { ok: false, text: 'Refused: this needs the admin role; "op-a" is an operator' });
+    assert.equal(((await dash('boss', 'alarmrules.get', { params: { id: rules.Peak } })).data as { enabled: boolean }).enabled, true, 'still enabled after the operator');
+    assert.equal(((await dash('boss', 'alarms.list', { query: { state: 'active' } })).data as unknown[]).length, 1);
+
+    // The dashboard never acts with admin rights: an admin's dashboard is refused too, and told where to do it.
+    const capped = await dash('boss', 'alarmrules.update', { params: request.params, body: request.payload });
+    assert.deepEqual(ruleUpdateAnswer(capped, update!, 'admin'), {
+      ok: false, text: 'Refused: this needs the admin role; "boss" is an operator (the dashboard never acts with admin rights; use PUT /api/alarm-rules/:id)',
+    });
+    assert.equal(((await dash('boss', 'alarmrules.get', { params: { id: rules.Peak } })).data as { enabled: boolean }).enabled, true, 'still enabled after the admin\'s dashboard');
+
+    // The same request as the admin himself (an ems-api node with identity "user"), and its answers.
+    const done = await asAdmin('alarmrules.update', { params: request.params, body: request.payload });
+    assert.deepEqual(ruleUpdateAnswer(done, update!, 'admin'), { ok: true, text: 'Rule "Peak" disabled (its open alarms cleared)' });
+    assert.equal(((await dash('boss', 'alarms.list', { query: { state: 'active' } })).data as unknown[]).length, 0, 'its open alarm is cleared');
+    const peak = (await dash('boss', 'alarmrules.get', { params: { id: rules.Peak } })).data as { enabled: boolean; severity: string; hold_off_s: number };
+    assert.deepEqual([peak.enabled, peak.severity, peak.hold_off_s], [false, 'critical', 3600], 'only enabled changed');
+    const after = await dash('op-a', 'alarmrules.list');
+    assert.equal(ruleRows(after, undefined).find((r) => r.Rule === 'Peak')!.Enabled, 'no');
+    // The dropdown is sent again (the label says disabled), keeping the choice.
+    assert.deepEqual(ruleDropdown(choices, ruleOptions(after, undefined), names, false)!.payload, rules.Peak);
+    assert.equal(ruleDropdown(choices, ruleOptions(after, undefined), names, false), null, 'unchanged: not sent again');
+
+    const enable = chooseRule(choices, { topic: 'dash-ru-enable', payload: 'dash-ru-enable' }).update!;
+    const enabled = await asAdmin('alarmrules.update', { params: { id: enable.id }, body: ruleUpdateRequest(enable).payload });
+    assert.deepEqual(ruleUpdateAnswer(enabled, enable), { ok: true, text: 'Rule "Peak" enabled' });
+    const missing = await asAdmin('alarmrules.update', { params: { id: 'no-such-rule' }, body: { enabled: true } });
+    assert.deepEqual(ruleUpdateAnswer(missing, { id: 'no-such-rule', name: 'no-such-rule', enabled: true }), { ok: false, text: 'Rule "no-such-rule" not enabled: unknown alarm rule "no-such-rule"' });
+  });
+
+  it('choices: a rule no longer listed is forgotten; nonsense is no choice', () => {
+    const choices = ruleChoices({} as RuleClient);
+    const opts = [{ value: 'r1', label: 'A - m, enabled' }, { value: 'r2', label: 'B - m, enabled' }];
+    assert.deepEqual(ruleDropdown(choices, opts, { r1: 'A', r2: 'B' }, false), { options: opts, payload: [] });
+    chooseRule(choices, { topic: 'dash-ru-rule', payload: 'r2' });
+    assert.deepEqual(ruleDropdown(choices, opts.slice(0, 1), { r1: 'A' }, false), { options: opts.slice(0, 1), payload: [] });
+    assert.equal(choices.rule, null);
+    chooseRule(choices, { topic: 'dash-ru-rule', payload: '<script>' });
+    assert.equal(choices.rule, null);
+    assert.deepEqual(chooseRule(choices, { topic: 'dash-al-ack' }), { update: null, notice: null }, 'not a rule topic');
+    assert.equal(rulesRequest({ page: 'overview', meter: null, range: '24h', step: 'day', reason: 'tick', sync: false }), null, 'rules only on the Alarms page');
+  });
+});
+
+describe('dashboard rule function nodes', () => {
+  const flow = dashboardFlow();
+  const vera = { socketId: 's-vera', emsSessionId: 'sess-v', emsLogin: 'vera', emsRole: 'viewer' };
+  /** Runs a function node of the tab as Node-RED would (flow context, env, node.status); answers its outputs as JSON. */
+  const run = (id: string, flowContext: Map<string, unknown>, msg: unknown) => {
+    const node = flow.find((n) => n.id === id)!;
+    return JSON.parse(JSON.stringify(vm.runInNewContext(`(function () {\n${node.func as string}\n})()`, {
+      msg, env: { get: (k: string) => (k === 'EMS_TIME_ZONE' ? TZ : undefined) }, node: { status: () => undefined },
+      flow: { get: (k: string) => flowContext.get(k), set: (k: string, v: unknown) => flowContext.set(k, v) },
+    }) ?? null));
+  };
+  const view = (path: string) => ({ topic: '$pageview', payload: { page: { path } }, _client: vera });
+  const rule = (id: string, name: string, enabled: boolean) => ({
+    id, name, subject: { meter: 'hvac' }, condition: { type: 'poll_failures', count: 3 }, severity: 'warning', delay_s: 0, hysteresis: 0, clear_after_s: 0, hold_off_s: 300, active: null, enabled,
+  });
+
+  it('the Alarms page asks for the rules (other pages do not), names their subjects and fills the table, status and dropdown', () => {
+    const ctx = new Map<string, unknown>();
+    const [, [elsewhere]] = run('dash-clients', ctx, view('/meter'));
+    assert.equal(run('dash-ru-req', ctx, elsewhere), null, 'no rules on the meter page');
+    const [, [refresh]] = run('dash-clients', ctx, view('/alarms'));
+    const req = run('dash-ru-req', ctx, refresh);
+    assert.deepEqual(req, { _client: vera, dash: refresh.dash, params: {}, query: {}, payload: {} });
+    const list = { data: [rule('r1', 'Failing', true), rule('r2', 'Quiet', false)], error: null, status: 200 };
+    const treeReq = run('dash-ru-tree-req', ctx, { ...req, payload: list, statusCode: 200 });
+    assert.deepEqual(treeReq, { _client: vera, dash: refresh.dash, rules: list, params: {}, query: {}, payload: {} });
+    assert.equal(run('dash-ru-tree-req', ctx, { ...req, payload: { data: null, error: 'log in first', status: 401 }, statusCode: 401 }), null);
+    const tree = { data: [{ _id: 'f1', name: 'Plant', child_folders: [{ _id: 'hvac', name: 'HVAC', meter: 'hvac', child_folders: [] }] }], error: null };
+    const [table, status, dropdown] = run('dash-ru-rows', ctx, { ...treeReq, payload: tree, statusCode: 200 });
+    assert.deepEqual(table.payload.map((r: Record<string, string>) => [r.Rule, r.Subject, r.Condition, r.Enabled]), [['Failing', 'HVAC', '3 failed polls in a row', 'yes'], ['Quiet', 'HVAC', '3 failed polls in a row', 'no']]);
+    assert.deepEqual(status, { _client: vera, payload: '2 rules, 1 disabled' });
+    assert.deepEqual(dropdown, { _client: vera, options: [{ value: 'r1', label: 'Failing - HVAC, enabled' }, { value: 'r2', label: 'Quiet - HVAC, disabled' }], payload: [] });
+    assert.equal(run('dash-ru-rows', ctx, { ...treeReq, dash: { ...refresh.dash, sync: false }, payload: tree, statusCode: 200 })[2], null, 'unchanged: not sent again');
+  });
+
+  it('Disable asks the API for { enabled: false }; the answer goes to that client, and its page is computed again', () => {
+    const ctx = new Map<string, unknown>();
+    const [, [refresh]] = run('dash-clients', ctx, view('/alarms'));
+    const req = run('dash-ru-req', ctx, refresh);
+    const list = { data: [rule('r1', 'Failing', true)], error: null, status: 200 };
+    run('dash-ru-rows', ctx, { ...req, rules: list, payload: { data: [], error: null }, statusCode: 200 });
+    assert.deepEqual(run('dash-ru-choose', ctx, { topic: 'dash-ru-disable', payload: 'dash-ru-disable', _client: vera }), [null, { _client: vera, payload: 'Choose a rule first' }]);
+    run('dash-ru-choose', ctx, { topic: 'dash-ru-rule', payload: 'r1', _client: vera });
+    const [update] = run('dash-ru-choose', ctx, { topic: 'dash-ru-disable', payload: 'dash-ru-disable', _client: vera });
+    assert.deepEqual(update, { _client: vera, topic: 'r1', params: { id: 'r1' }, query: {}, payload: { enabled: false }, rule: { id: 'r1', name: 'Failing', enabled: false } });
+    const refused = run('dash-ru-answer', ctx, { ...update, statusCode: 403, payload: { data: null, error: 'this needs the admin role; "vera" is a viewer', status: 403 } });
+    assert.deepEqual(refused[0], { _client: vera, payload: 'Refused: this needs the admin role; "vera" is a viewer' });
+    assert.equal(refused[1].dash.page, 'alarms', 'the rules again');
+    assert.equal(refused[2], null, 'no alarm changed');
+    const admin = { ...vera, emsLogin: 'ada', emsRole: 'admin' };
+    assert.match(run('dash-ru-answer', ctx, { ...update, _client: admin, statusCode: 403, payload: { data: null, error: 'this needs the admin role; "ada" is an operator', status: 403 } })[0].payload,
+      /^Refused: this needs the admin role; "ada" is an operator \(the dashboard never acts with admin rights; use PUT \/api\/alarm-rules\/:id\)$/);
+    const done = run('dash-ru-answer', ctx, { ...update, statusCode: 200, payload: { data: rule('r1', 'Failing', false), error: null, status: 200 } });
+    assert.deepEqual(done[0], { _client: vera, payload: 'Rule "Failing" disabled (its open alarms cleared)' });
+    assert.deepEqual([done[1]._client, done[1].dash.page, done[2].dash.page], [vera, 'alarms', 'alarms'], 'the rules and the alarms again');
+    const wires = flow.find((n) => n.id === 'dash-ru-answer')!.wires;
+    assert.deepEqual(wires, [['dash-al-notify'], ['dash-ru-req'], ['dash-al-req']]);
+  });
+});
