@@ -1,27 +1,18 @@
 /**
  * The alarm rules on the dashboard's Alarms page (issue 19): a table of the rules the signed-in user sees
- * (GET /api/alarm-rules, scoped to their folders) with a one-line summary of each condition, and enable / disable
- * (PUT /api/alarm-rules/:id { enabled }, admins only). Pure functions; like lib/ems/dashboard-alarms.ts, each is
+ * (GET /api/alarm-rules, scoped to their folders) with a one-line summary of each condition. Read only: the dashboard
+ * never acts with admin rights (lib/ems/api/dispatch.ts DASHBOARD_MAX_ROLE), and rules are an admin's, changed
+ * through the API (PUT /api/alarm-rules/:id). Pure functions; like lib/ems/dashboard-alarms.ts, each is
  * self-contained (its compiled source becomes part of a function node, see lib/ems/dashboard-rules-flow.ts) and one
  * that calls another says so.
  */
 import type { DashRefresh } from './dashboard';
-import type { AlarmClient, AlarmEnvelope, DashOption } from './dashboard-alarms';
+import type { AlarmEnvelope } from './dashboard-alarms';
 
 /** An alarm rule as GET /api/alarm-rules answers it (lib/ems/alarms/types.ts AlarmRule), as far as the dashboard reads it. */
 export interface DashRule {
   id: string; name: string; subject: { meter?: string; folder?: string; scope?: string } | null; condition: { type: string; [k: string]: unknown };
   severity: string; delay_s: number; hysteresis: number; clear_after_s: number; hold_off_s: number; active: { days: number[]; from: string; to: string } | null; enabled: boolean;
-}
-
-/** A client's choices in the Rules group: the rule chosen, the options last sent to the dropdown and the rules' names by id. */
-export interface RuleChoices { rule: string | null; options: string; names: Record<string, string> }
-export interface RuleClient extends AlarmClient { rules?: RuleChoices }
-
-/** The client's Rules choices, none on first use. */
-export function ruleChoices(client: RuleClient): RuleChoices {
-  if (!client.rules) client.rules = { rule: null, options: '', names: {} };
-  return client.rules;
 }
 
 /** The GET /api/alarm-rules request (without _client) of an alarm refresh: on the Alarms page only, else null. */
@@ -148,62 +139,4 @@ export function rulesStatus(envelope: AlarmEnvelope): string {
   if (list.length === 0) return 'No alarm rules in your folders';
   const off = list.filter((r) => r.enabled === false).length;
   return `${list.length} rule${list.length === 1 ? '' : 's'}${off ? `, ${off} disabled` : ', all enabled'}`;
-}
-
-/** The rule dropdown's options ("Peak - Main incomer, enabled"), by name as the API lists them. Uses subjectNames and subjectText. */
-export function ruleOptions(envelope: AlarmEnvelope, tree: unknown): DashOption[] {
-  const list = envelope && !envelope.error && Array.isArray(envelope.data) ? envelope.data as DashRule[] : [];
-  const names = subjectNames(tree);
-  return list.map((r) => ({ value: String(r.id), label: `${r.name} - ${subjectText(r.subject, names)}, ${r.enabled === false ? 'disabled' : 'enabled'}` }));
-}
-
-/**
- * The message for the rule dropdown: its options and the choice (kept while the rule is still listed, else none: an
- * empty list clears a Dashboard 2.0 dropdown), or null when the options did not change since the last one sent (a
- * timer refresh must not disturb a choice being made); `sync` sends anyway. Remembers the rules' names for the answers.
- */
-export function ruleDropdown(choices: RuleChoices, options: DashOption[], names: Record<string, string>, sync: boolean): { options: DashOption[]; payload: string | string[] } | null {
-  choices.names = names;
-  const key = JSON.stringify(options);
-  if (!sync && key === choices.options) return null;
-  choices.options = key;
-  if (choices.rule !== null && !options.some((o) => o.value === choices.rule)) choices.rule = null;
-  return { options, payload: choices.rule === null ? [] : choices.rule };
-}
-
-/**
- * A choice in the Rules group (topic dash-ru-*) applied to the client's choices: the rule (dropdown), Enable or
- * Disable. Answers the change to ask for ({ id, name, enabled }) and a notice for the user (why nothing happens).
- */
-export function chooseRule(choices: RuleChoices, msg: { topic?: unknown; payload?: unknown }): { update: { id: string; name: string; enabled: boolean } | null; notice: string | null } {
-  const topic = String(msg && msg.topic);
-  const v = msg ? msg.payload : undefined;
-  if (topic === 'dash-ru-rule') {
-    choices.rule = typeof v === 'string' && /^[\w.:-]{1,100}$/.test(v) ? v : null;
-    return { update: null, notice: null };
-  }
-  if (topic !== 'dash-ru-enable' && topic !== 'dash-ru-disable') return { update: null, notice: null };
-  if (choices.rule === null) return { update: null, notice: 'Choose a rule first' };
-  return { update: { id: choices.rule, name: (choices.names && choices.names[choices.rule]) || choices.rule, enabled: topic === 'dash-ru-enable' }, notice: null };
-}
-
-/** The PUT /api/alarm-rules/:id request (without _client) that enables or disables a rule: only { enabled } changes. */
-export function ruleUpdateRequest(update: { id: string; name: string; enabled: boolean }): { topic: string; params: { id: string }; query: Record<string, string>; payload: { enabled: boolean }; rule: { id: string; name: string; enabled: boolean } } {
-  return { topic: update.id, params: { id: update.id }, query: {}, payload: { enabled: update.enabled }, rule: update };
-}
-
-/**
- * The text the answer to an enable / disable shows: done (a disabled rule's open alarms are cleared), refused (403:
- * not an admin) or why not. The dashboard acts at most as an operator (lib/ems/api/dispatch.ts DASHBOARD_MAX_ROLE),
- * so an admin (`role`) is refused too, and told where to do it instead.
- */
-export function ruleUpdateAnswer(envelope: AlarmEnvelope, asked: { id: string; name: string; enabled: boolean }, role?: unknown): { ok: boolean; text: string } {
-  const r = envelope && !envelope.error ? envelope.data as DashRule | null : null;
-  const name = `Rule "${(r && r.name) || asked.name}"`;
-  if (r && r.enabled === asked.enabled) return { ok: true, text: asked.enabled ? `${name} enabled` : `${name} disabled (its open alarms cleared)` };
-  const why = (envelope && envelope.error) || 'no answer';
-  if (envelope && envelope.status === 403) {
-    return { ok: false, text: `Refused: ${why}${role === 'admin' ? ' (the dashboard never acts with admin rights; use PUT /api/alarm-rules/:id)' : ''}` };
-  }
-  return { ok: false, text: `${name} not ${asked.enabled ? 'enabled' : 'disabled'}: ${why}` };
 }

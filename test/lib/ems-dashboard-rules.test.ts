@@ -1,4 +1,4 @@
-/** The alarm rules on the dashboard's Alarms page: condition summaries, rows and enable / disable, from the alarm API's real answers; and the tab's rule function nodes. */
+/** The alarm rules on the dashboard's Alarms page (read only): condition summaries and rows from the alarm API's real answers; and the tab's rule function nodes. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import vm from 'node:vm';
@@ -6,10 +6,7 @@ import { BillStore } from '../../lib/billing/bill-store';
 import { operationByName, runOperation, type ApiContext } from '../../lib/ems/api';
 import type { AlarmEnvelope } from '../../lib/ems/dashboard-alarms';
 import { dashboardFlow } from '../../lib/ems/dashboard-flow';
-import {
-  activeHours, chooseRule, conditionSummary, ruleChoices, ruleDropdown, ruleOptions, ruleRows, rulesRequest, rulesStatus, ruleUpdateAnswer, ruleUpdateRequest,
-  shortDuration, subjectNames, subjectText, type RuleClient,
-} from '../../lib/ems/dashboard-rules';
+import { activeHours, conditionSummary, ruleRows, rulesRequest, rulesStatus, shortDuration, subjectNames, subjectText } from '../../lib/ems/dashboard-rules';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { SqliteStore } from '../../lib/store/sqlite';
 
@@ -137,70 +134,12 @@ describe('dashboard rules from the alarm API', () => {
     const opA = await dash('op-a', 'alarmrules.list');
     assert.deepEqual(ruleRows(opA, (await dash('op-a', 'folders.tree')).data).map((r) => r.Rule), ['Night use', 'Odd hour', 'Peak', 'Register', 'Silent hall']);
     assert.equal(rulesStatus(opA), '5 rules, all enabled');
-    assert.deepEqual(ruleOptions(await dash('op-b', 'alarmrules.list'), (await dash('op-b', 'folders.tree')).data), [
-      { value: rules.Credit, label: 'Credit - Meter b1, enabled' }, { value: rules.Failing, label: 'Failing - Meter b1, enabled' },
-    ]);
+    assert.deepEqual(ruleRows(await dash('op-b', 'alarmrules.list'), (await dash('op-b', 'folders.tree')).data).map((r) => `${r.Rule} - ${r.Subject}`), ['Credit - Meter b1', 'Failing - Meter b1']);
     // Without the tree (its answer failed) the ids are shown.
     assert.equal(ruleRows(opA, undefined).find((r) => r.Rule === 'Peak')!.Subject, 'a1');
     assert.deepEqual(ruleRows({ data: null, error: 'log in first', status: 401 }, tree), []);
     assert.equal(rulesStatus({ data: null, error: 'log in first', status: 401 }), 'Rules unavailable: log in first');
     assert.equal(rulesStatus({ data: [], error: null }), 'No alarm rules in your folders');
-  });
-
-  it('enable / disable: an operator is refused; an admin disables (its open alarm cleared) and enables again', async () => {
-    const choices = ruleChoices({} as RuleClient);
-    const list = await dash('op-a', 'alarmrules.list');
-    const names = Object.fromEntries((list.data as { id: string; name: string }[]).map((r) => [r.id, r.name]));
-    ruleDropdown(choices, ruleOptions(list, undefined), names, true);
-    assert.deepEqual(chooseRule(choices, { topic: 'dash-ru-disable', payload: 'dash-ru-disable' }), { update: null, notice: 'Choose a rule first' });
-    chooseRule(choices, { topic: 'dash-ru-rule', payload: rules.Peak });
-    const { update } = chooseRule(choices, { topic: 'dash-ru-disable', payload: 'dash-ru-disable' });
-    assert.deepEqual(update, { id: rules.Peak, name: 'Peak', enabled: false });
-    const request = ruleUpdateRequest(update!);
-    assert.deepEqual(request, { topic: rules.Peak, params: { id: rules.Peak }, query: {}, payload: { enabled: false }, rule: update });
-
-    const refused = await dash('op-a', 'alarmrules.update', { params: request.params, body: request.payload });
-    assert.deepEqual(ruleUpdateAnswer(refused, update!), { ok: false, text: 'Refused: this needs the admin role; "op-a" is an operator' });
-    assert.equal(((await dash('boss', 'alarmrules.get', { params: { id: rules.Peak } })).data as { enabled: boolean }).enabled, true, 'still enabled after the operator');
-    assert.equal(((await dash('boss', 'alarms.list', { query: { state: 'active' } })).data as unknown[]).length, 1);
-
-    // The dashboard never acts with admin rights: an admin's dashboard is refused too, and told where to do it.
-    const capped = await dash('boss', 'alarmrules.update', { params: request.params, body: request.payload });
-    assert.deepEqual(ruleUpdateAnswer(capped, update!, 'admin'), {
-      ok: false, text: 'Refused: this needs the admin role; "boss" is an operator (the dashboard never acts with admin rights; use PUT /api/alarm-rules/:id)',
-    });
-    assert.equal(((await dash('boss', 'alarmrules.get', { params: { id: rules.Peak } })).data as { enabled: boolean }).enabled, true, 'still enabled after the admin\'s dashboard');
-
-    // The same request as the admin himself (an ems-api node with identity "user"), and its answers.
-    const done = await asAdmin('alarmrules.update', { params: request.params, body: request.payload });
-    assert.deepEqual(ruleUpdateAnswer(done, update!, 'admin'), { ok: true, text: 'Rule "Peak" disabled (its open alarms cleared)' });
-    assert.equal(((await dash('boss', 'alarms.list', { query: { state: 'active' } })).data as unknown[]).length, 0, 'its open alarm is cleared');
-    const peak = (await dash('boss', 'alarmrules.get', { params: { id: rules.Peak } })).data as { enabled: boolean; severity: string; hold_off_s: number };
-    assert.deepEqual([peak.enabled, peak.severity, peak.hold_off_s], [false, 'critical', 3600], 'only enabled changed');
-    const after = await dash('op-a', 'alarmrules.list');
-    assert.equal(ruleRows(after, undefined).find((r) => r.Rule === 'Peak')!.Enabled, 'no');
-    // The dropdown is sent again (the label says disabled), keeping the choice.
-    assert.deepEqual(ruleDropdown(choices, ruleOptions(after, undefined), names, false)!.payload, rules.Peak);
-    assert.equal(ruleDropdown(choices, ruleOptions(after, undefined), names, false), null, 'unchanged: not sent again');
-
-    const enable = chooseRule(choices, { topic: 'dash-ru-enable', payload: 'dash-ru-enable' }).update!;
-    const enabled = await asAdmin('alarmrules.update', { params: { id: enable.id }, body: ruleUpdateRequest(enable).payload });
-    assert.deepEqual(ruleUpdateAnswer(enabled, enable), { ok: true, text: 'Rule "Peak" enabled' });
-    const missing = await asAdmin('alarmrules.update', { params: { id: 'no-such-rule' }, body: { enabled: true } });
-    assert.deepEqual(ruleUpdateAnswer(missing, { id: 'no-such-rule', name: 'no-such-rule', enabled: true }), { ok: false, text: 'Rule "no-such-rule" not enabled: unknown alarm rule "no-such-rule"' });
-  });
-
-  it('choices: a rule no longer listed is forgotten; nonsense is no choice', () => {
-    const choices = ruleChoices({} as RuleClient);
-    const opts = [{ value: 'r1', label: 'A - m, enabled' }, { value: 'r2', label: 'B - m, enabled' }];
-    assert.deepEqual(ruleDropdown(choices, opts, { r1: 'A', r2: 'B' }, false), { options: opts, payload: [] });
-    chooseRule(choices, { topic: 'dash-ru-rule', payload: 'r2' });
-    assert.deepEqual(ruleDropdown(choices, opts.slice(0, 1), { r1: 'A' }, false), { options: opts.slice(0, 1), payload: [] });
-    assert.equal(choices.rule, null);
-    chooseRule(choices, { topic: 'dash-ru-rule', payload: '<script>' });
-    assert.equal(choices.rule, null);
-    assert.deepEqual(chooseRule(choices, { topic: 'dash-al-ack' }), { update: null, notice: null }, 'not a rule topic');
-    assert.equal(rulesRequest({ page: 'overview', meter: null, range: '24h', step: 'day', reason: 'tick', sync: false }), null, 'rules only on the Alarms page');
   });
 });
 
@@ -220,7 +159,7 @@ describe('dashboard rule function nodes', () => {
     id, name, subject: { meter: 'hvac' }, condition: { type: 'poll_failures', count: 3 }, severity: 'warning', delay_s: 0, hysteresis: 0, clear_after_s: 0, hold_off_s: 300, active: null, enabled,
   });
 
-  it('the Alarms page asks for the rules (other pages do not), names their subjects and fills the table, status and dropdown', () => {
+  it('the Alarms page asks for the rules (other pages do not), names their subjects and fills the table and status', () => {
     const ctx = new Map<string, unknown>();
     const [, [elsewhere]] = run('dash-clients', ctx, view('/meter'));
     assert.equal(run('dash-ru-req', ctx, elsewhere), null, 'no rules on the meter page');
@@ -232,34 +171,10 @@ describe('dashboard rule function nodes', () => {
     assert.deepEqual(treeReq, { _client: vera, dash: refresh.dash, rules: list, params: {}, query: {}, payload: {} });
     assert.equal(run('dash-ru-tree-req', ctx, { ...req, payload: { data: null, error: 'log in first', status: 401 }, statusCode: 401 }), null);
     const tree = { data: [{ _id: 'f1', name: 'Plant', child_folders: [{ _id: 'hvac', name: 'HVAC', meter: 'hvac', child_folders: [] }] }], error: null };
-    const [table, status, dropdown] = run('dash-ru-rows', ctx, { ...treeReq, payload: tree, statusCode: 200 });
+    const [table, status] = run('dash-ru-rows', ctx, { ...treeReq, payload: tree, statusCode: 200 });
     assert.deepEqual(table.payload.map((r: Record<string, string>) => [r.Rule, r.Subject, r.Condition, r.Enabled]), [['Failing', 'HVAC', '3 failed polls in a row', 'yes'], ['Quiet', 'HVAC', '3 failed polls in a row', 'no']]);
     assert.deepEqual(status, { _client: vera, payload: '2 rules, 1 disabled' });
-    assert.deepEqual(dropdown, { _client: vera, options: [{ value: 'r1', label: 'Failing - HVAC, enabled' }, { value: 'r2', label: 'Quiet - HVAC, disabled' }], payload: [] });
-    assert.equal(run('dash-ru-rows', ctx, { ...treeReq, dash: { ...refresh.dash, sync: false }, payload: tree, statusCode: 200 })[2], null, 'unchanged: not sent again');
-  });
-
-  it('Disable asks the API for { enabled: false }; the answer goes to that client, and its page is computed again', () => {
-    const ctx = new Map<string, unknown>();
-    const [, [refresh]] = run('dash-clients', ctx, view('/alarms'));
-    const req = run('dash-ru-req', ctx, refresh);
-    const list = { data: [rule('r1', 'Failing', true)], error: null, status: 200 };
-    run('dash-ru-rows', ctx, { ...req, rules: list, payload: { data: [], error: null }, statusCode: 200 });
-    assert.deepEqual(run('dash-ru-choose', ctx, { topic: 'dash-ru-disable', payload: 'dash-ru-disable', _client: vera }), [null, { _client: vera, payload: 'Choose a rule first' }]);
-    run('dash-ru-choose', ctx, { topic: 'dash-ru-rule', payload: 'r1', _client: vera });
-    const [update] = run('dash-ru-choose', ctx, { topic: 'dash-ru-disable', payload: 'dash-ru-disable', _client: vera });
-    assert.deepEqual(update, { _client: vera, topic: 'r1', params: { id: 'r1' }, query: {}, payload: { enabled: false }, rule: { id: 'r1', name: 'Failing', enabled: false } });
-    const refused = run('dash-ru-answer', ctx, { ...update, statusCode: 403, payload: { data: null, error: 'this needs the admin role; "vera" is a viewer', status: 403 } });
-    assert.deepEqual(refused[0], { _client: vera, payload: 'Refused: this needs the admin role; "vera" is a viewer' });
-    assert.equal(refused[1].dash.page, 'alarms', 'the rules again');
-    assert.equal(refused[2], null, 'no alarm changed');
-    const admin = { ...vera, emsLogin: 'ada', emsRole: 'admin' };
-    assert.match(run('dash-ru-answer', ctx, { ...update, _client: admin, statusCode: 403, payload: { data: null, error: 'this needs the admin role; "ada" is an operator', status: 403 } })[0].payload,
-      /^Refused: this needs the admin role; "ada" is an operator \(the dashboard never acts with admin rights; use PUT \/api\/alarm-rules\/:id\)$/);
-    const done = run('dash-ru-answer', ctx, { ...update, statusCode: 200, payload: { data: rule('r1', 'Failing', false), error: null, status: 200 } });
-    assert.deepEqual(done[0], { _client: vera, payload: 'Rule "Failing" disabled (its open alarms cleared)' });
-    assert.deepEqual([done[1]._client, done[1].dash.page, done[2].dash.page], [vera, 'alarms', 'alarms'], 'the rules and the alarms again');
-    const wires = flow.find((n) => n.id === 'dash-ru-answer')!.wires;
-    assert.deepEqual(wires, [['dash-al-notify'], ['dash-ru-req'], ['dash-al-req']]);
+    assert.deepEqual(flow.find((n) => n.id === 'dash-ru-rows')!.wires, [['dash-ru-table'], ['dash-ru-status']], 'read only: no rule control on the dashboard');
+    assert.equal(flow.some((n) => n.type === 'ems-api' && n.operation === 'alarmrules.update'), false, 'the dashboard never changes rules (it never acts as admin)');
   });
 });
