@@ -15,6 +15,7 @@ import { decodeValue, registerCount } from '../../lib/protocols/modbus/datatypes
 import type { ResolvedValue } from '../../lib/protocols/modbus/types';
 import { convert, unitInfo } from '../../lib/model/units';
 import { FIXTURE_PROFILES, ROOT } from '../fixtures/sim/peers';
+import { within } from '../fixtures/within';
 
 const DIRS = [FIXTURE_PROFILES];
 const sims: ModbusMeterSimulator[] = [];
@@ -164,6 +165,50 @@ test('meter model: deterministic for a seed however often it is read; counters o
   const sum = (s: typeof noon, c: 'A+' | 'A-') => s.counters[c].flat().reduce((x, y) => x + y, 0);
   assert.ok(noon.power.reduce((x, y) => x + y, 0) < 0, 'net export at noon');
   assert.ok(sum(noon, 'A-') > sum(before, 'A-'), 'export counter rose');
+});
+
+test('meter model: setBaseLoad changes the load from now on; energy counted before keeps the old load', () => {
+  const start = Date.UTC(2024, 6, 1, 0, 0); // 00:00 at UTC+0: night, the daily peaks far away
+  let now = 0;
+  const opts = { seed: 5, clock: () => now, start, utcOffsetMinutes: 0, baseLoadW: 400, peakW: 2500 };
+  const a = new MeterModel(opts);
+  const b = new MeterModel(opts);
+  const imp = (s: ReturnType<MeterModel['snapshot']>) => s.counters['A+'].flat().reduce((x, y) => x + y, 0);
+  const H = 3_600_000;
+  now = 2 * H; // 02:00
+  const at2 = imp(b.snapshot());
+  b.setBaseLoad(2500);
+  assert.equal(b.baseLoad, 2500);
+  assert.equal(a.baseLoad, 400);
+  assert.equal(imp(b.snapshot()), at2, 'the change does not touch what was counted');
+  assert.equal(imp(a.snapshot()), at2, 'same seed and start: equal up to the change');
+  const total = (s: ReturnType<MeterModel['snapshot']>) => s.power.reduce((x, y) => x + y, 0);
+  assert.ok(Math.abs(total(b.snapshot()) - 2500) < 2500 * 0.05, `power right after the jump ${total(b.snapshot())} W`);
+  now = 3 * H; // 03:00
+  const usedA = imp(a.snapshot()) - at2;
+  const usedB = imp(b.snapshot()) - at2;
+  assert.ok(Math.abs(usedA - 400) < 400 * 0.01, `an hour at 400 W base load: ${usedA} Wh`);
+  assert.ok(Math.abs(usedB - 2500) < 2500 * 0.01, `an hour at 2500 W base load: ${usedB} Wh`);
+  b.setBaseLoad(400);
+  now = 4 * H;
+  assert.ok(Math.abs(imp(b.snapshot()) - imp(a.snapshot()) - (usedB - usedA)) < 1e-3, 'back to 400 W: both count the same again');
+  for (const bad of [-1, NaN, Infinity]) assert.throws(() => a.setBaseLoad(bad), /base load must be a number of watts >= 0/);
+});
+
+test('simulator: setBaseLoad(unit, W) shows on the wire; an unknown unit is an error', async () => {
+  let now = Date.UTC(2024, 6, 1, 1, 0);
+  const [sim, port] = await within(start({ units: [{ unit: 1, profile: 'eastron-sdm630', model: { baseLoadW: 400, peakW: 2000, utcOffsetMinutes: 0 } }], clock: () => now }), 5000, 'the simulator to listen');
+  const c = await within(connect(port), 5000, 'modbus-serial to connect');
+  const power = resolveValues(loadProfile('eastron-sdm630')).find((v) => v.obis === '1-0:16.7.0')!;
+  const before = await within(readValue(c, power), 5000, 'total power before the jump');
+  assert.ok(Math.abs(before - 400) < 400 * 0.05, `total power at 01:00 before the jump: ${before} W`);
+  sim.setBaseLoad(1, 2500);
+  now += 10_000; // the next 10 s bucket
+  const after = await within(readValue(c, power), 5000, 'total power after the jump');
+  assert.ok(Math.abs(after - 2500) < 2500 * 0.05, `total power after the jump: ${after} W`);
+  assert.equal(sim.model(1).baseLoad, 2500);
+  assert.throws(() => sim.setBaseLoad(9, 100), /unit 9 is not simulated/);
+  await within(closeClient(c), 5000, 'modbus-serial to close');
 });
 
 describe('modbus-serial reads every profile', () => {

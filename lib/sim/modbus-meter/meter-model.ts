@@ -2,9 +2,10 @@
  * A simulated electricity meter: a deterministic daily load profile per phase, voltages, currents,
  * power factor, frequency, and energy counters that integrate the power over simulated time.
  *
- * Everything is a function of (seed, simulated time) except the counters, which integrate on a fixed
- * 10 s grid so that two models with the same seed and start read the same at the same time, however
- * often they are read. Simulated time = start + (clock() - clock at construction) * speed.
+ * Everything is a function of (seed, simulated time, base-load changes made with setBaseLoad) except the
+ * counters, which integrate on a fixed 10 s grid so that two models with the same seed and start read the
+ * same at the same time, however often they are read. Simulated time = start + (clock() - clock at
+ * construction) * speed.
  */
 
 /** Counters the model integrates, in Wh / varh / VAh. */
@@ -96,7 +97,7 @@ export class MeterModel {
   private readonly clock: () => number;
   private readonly realStart: number;
   private readonly simStart: number;
-  private readonly baseLoadW: number;
+  private baseLoadW: number;
   private readonly peakW: number;
   private readonly pvPeakW: number;
   private readonly utcOffsetMinutes?: number;
@@ -145,6 +146,22 @@ export class MeterModel {
       'S-': init(exportWh * 1.01),
     };
     this.integratedTo = this.simStart;
+  }
+
+  /** The base load over all phases, W. */
+  get baseLoad(): number {
+    return this.baseLoadW;
+  }
+
+  /**
+   * Changes the base load from the simulated time now on (a scenario's load jump): the counters are
+   * integrated up to now with the old load first, so energy already counted keeps it. Two models of the
+   * same seed and start stay equal when both get the same changes at the same simulated times.
+   */
+  setBaseLoad(watts: number): void {
+    if (!(Number.isFinite(watts) && watts >= 0)) throw new Error(`base load must be a number of watts >= 0, got ${watts}`);
+    this.integrate(this.now());
+    this.baseLoadW = watts;
   }
 
   /** The simulated time now, epoch ms. */

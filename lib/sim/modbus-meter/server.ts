@@ -161,6 +161,11 @@ export class ModbusMeterSimulator {
     this.get(unit).map.setFixed(obis, value);
   }
 
+  /** Changes a unit's base load (W over all phases) from the simulated time now on; see MeterModel.setBaseLoad. */
+  setBaseLoad(unit: number, watts: number): void {
+    this.get(unit).model.setBaseLoad(watts);
+  }
+
   setFault(unit: number, fault: Fault): void {
     this.get(unit).fault = validFault(fault);
   }
