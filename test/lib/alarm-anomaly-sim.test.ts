@@ -5,7 +5,7 @@
  * client (pollMeter on a bus from acquireBus, the profile's whole read plan) polls it over real Modbus TCP
  * on 127.0.0.1, and the readings go with the simulated time into a SqliteStore. The EMS's AlarmService
  * (openEmsServices, fake now, Europe/Berlin) reads that store through storeConsumption and ticks 5 s after
- * every hour end, as its 30 s timer would.
+ * every hour has settled (WINDOW_SETTLE_MS after its end), as its 30 s timer would.
  *
  * Why factor 1.5 and min 0.5 kWh (the README's example) are safe here: the model's daily profile is the
  * same every day (base load plus three Gaussian peaks) and its only noise is +-4 % per 10 s bucket, which
@@ -18,6 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { storeConsumption } from '../../lib/ems/alarms/consumption';
 import type { ConsumptionFn } from '../../lib/ems/alarms/evaluate';
+import { WINDOW_SETTLE_MS } from '../../lib/ems/alarms/service';
 import type { AlarmNotification } from '../../lib/ems/alarms/types';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { fromLocal, offsetAt, toLocal } from '../../lib/model/time';
@@ -32,7 +33,8 @@ import { within } from '../fixtures/within';
 const TZ = 'Europe/Berlin';
 const H = 3_600_000;
 const STEP = 15 * 60_000;
-const TICK_AFTER = 5_000;
+/** The alarm clock ticks 5 s after a window has settled (WINDOW_SETTLE_MS after its end): each hour is judged at that tick. */
+const TICK_AFTER = WINDOW_SETTLE_MS + 5_000;
 const ENERGY = '1-0:1.8.0';
 const BASE_W = 400;
 const JUMP_W = 2500;
@@ -175,7 +177,7 @@ describe('anomaly alarm against the Modbus meter simulator, five simulated weeks
     assert.ok(Math.abs(a.limit! - limit) < 0.002, `limit ${a.limit} kWh is max(1.5 x, + 0.5) of the median ${base} of the simulator's same hours ${past.join(', ')}`);
     assert.equal(a.unit, 'kWh');
     assert.equal(a.meterId, 'main');
-    assert.match(a.message, /^Night base load: consumption [\d.]+ kWh in the hour from 2026-07-09T00:00:00\.000Z against a median of [\d.]+ kWh over 4 week\(s\) at Main incomer$/);
+    assert.match(a.message, /^Night base load: consumption [\d.]+ kWh in the hour from 2026-07-09 02:00 against a median of [\d.]+ kWh over 4 week\(s\) at Main incomer$/);
     assert.equal(services.alarms.list({ state: 'active', rule: nightRule }).length, 1);
 
     await within(runTo(JUMP_TO + TICK_AFTER), 10_000, 'the second jump hour');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isActive } from '../../lib/ems/alarms/lifecycle';
+import { isActive, step } from '../../lib/ems/alarms/lifecycle';
 import { checkRule } from '../../lib/ems/alarms/rules';
 import type { AlarmNotification } from '../../lib/ems/alarms/types';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
@@ -33,6 +33,15 @@ describe('alarm lifecycle', () => {
 
   beforeEach(() => { clock = T0; seen = []; });
   afterEach(() => { try { services.close(); } catch { /* closed in the test */ } });
+
+  it('a window\'s result is judged against the active hours at the window\'s start, not at the tick that evaluates it', () => {
+    const rule = { delay_s: 0, clear_after_s: 0, active: { days: [1, 2, 3, 4, 5, 6, 7], from: '22:00', to: '06:00' } };
+    const result = (at: number) => ({ meter: 'm1', state: 'true' as const, value: 3, limit: 1, unit: 'kWh', text: 'hour', at });
+    const six = Date.parse('2026-12-08T05:05:00Z'); // 06:05 in Berlin: outside the rule's hours
+    const ctx = { rule, open: false, now: six, timeZone: 'Europe/Berlin' };
+    assert.equal(step(undefined, result(Date.parse('2026-12-08T04:00:00Z')), ctx).action, 'raise', 'the hour 05:00-06:00 lies inside 22:00-06:00');
+    assert.equal(step(undefined, result(Date.parse('2026-12-07T20:00:00Z')), { ...ctx, now: Date.parse('2026-12-07T21:05:00Z') }).action, 'none', 'the hour 21:00-22:00, judged at 22:05, lies outside');
+  });
 
   it('delay: pending until the condition held delay_s (a dip restarts it); clear_after_s: false that long before clearing', async () => {
     await setup();
