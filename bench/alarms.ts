@@ -34,6 +34,7 @@ import path from 'node:path';
 import type { Reading } from '../lib/model';
 import { storeConsumption } from '../lib/ems/alarms/consumption';
 import { lastWindow } from '../lib/ems/alarms/evaluate';
+import { WINDOW_SETTLE_MS } from '../lib/ems/alarms/service';
 import { generateLicenseKeys, signLicense } from '../lib/ems/license';
 import { openEmsServices, type EmsServices } from '../lib/ems/services';
 import { SqliteStore } from '../lib/store/sqlite';
@@ -175,9 +176,11 @@ async function openEms(dir: string, store: SqliteStore): Promise<Ems & { clock: 
 /** Calls tick() whenever the clock passed 30 s since the last; says whether it was at a window end. */
 function ticker(ems: { services: EmsServices; clock: { now: number } }) {
   let next = T0 + TICK_MS;
-  let windowEnd = lastWindow('1h', T0, TIME_ZONE).to;
+  // The service evaluates a window WINDOW_SETTLE_MS after its end: that tick is the window end's.
+  const settledEnd = () => lastWindow('1h', ems.clock.now - WINDOW_SETTLE_MS, TIME_ZONE).to;
+  let windowEnd = lastWindow('1h', T0 - WINDOW_SETTLE_MS, TIME_ZONE).to;
   const run = async (onTick: (ms: number, atWindowEnd: boolean) => void) => {
-    const end = lastWindow('1h', ems.clock.now, TIME_ZONE).to;
+    const end = settledEnd();
     const atWindowEnd = end !== windowEnd;
     windowEnd = end;
     const t = performance.now();
@@ -191,8 +194,11 @@ function ticker(ems: { services: EmsServices; clock: { now: number } }) {
       next += TICK_MS;
       await run(onTick);
     },
-    /** Ticks now, at the end of the stream: the hour that just ended is evaluated. */
-    atWindowEnd: (onTick: (ms: number) => void) => run(onTick),
+    /** Ticks at the end of the stream, once the hour that just ended has settled: that hour is evaluated. */
+    atWindowEnd: (onTick: (ms: number) => void) => {
+      ems.clock.now = Math.max(ems.clock.now, lastWindow('1h', ems.clock.now, TIME_ZONE).to + WINDOW_SETTLE_MS);
+      return run(onTick);
+    },
   };
 }
 
@@ -259,9 +265,12 @@ async function timing(dir: string) {
       `  (onReadings ${fmt(fig.onReadingsMs)} ms + ${fig.ticks.length} ticks ${fmt(fig.ticks.reduce((a, b) => a + b, 0))} ms)` +
       `  ratio ${(100 * fig.alarmsMs / fig.storeMs).toFixed(1)}% (CPU ${(100 * fig.alarmsCpuMs / fig.storeCpuMs).toFixed(1)}%)`);
   }
-  // The stream ended just after an hour's end: the tick that evaluates that hour (the store holds it).
+  // The alarms the stream left (counted before the clock jumps to the settled hour end, which makes every meter stale).
+  const open = openAlarms(services);
+  const logged = transitions(services);
+  // The stream ended just after an hour's end: the tick that evaluates that hour once it settled (the store holds it).
   await tick.atWindowEnd((ms) => windowEndTicks.push(ms));
-  const result = { reps, windowEndTicks, setupMs: ems.setupMs, ruleMix: ems.ruleMix, openAlarms: openAlarms(services), transitions: transitions(services) };
+  const result = { reps, windowEndTicks, setupMs: ems.setupMs, ruleMix: ems.ruleMix, openAlarms: open, transitions: logged };
   services.close();
   await store.close();
   return result;
