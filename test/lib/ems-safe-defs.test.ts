@@ -243,11 +243,13 @@ describe('poll networks (EMS_POLL_NETWORKS)', () => {
       lookup: async () => answers,
     });
     const record = (id: string, protocol: string) => ({ _id: id, folder_id: 'f', created_at: 0, updated_at: 0, definition: { ...sdm('f', `Meter ${id}`, { ip_address: 'gw.plant', port: 502 }), protocol, password: '' } as any });
-    const polls = [jobs.start(record('modbus', 'modbus-tcp'), NOW), jobs.start(record('hex', 'hex'), NOW), jobs.start(record('g13', 'g13'), NOW)];
+    const polls = ['modbus-tcp', 'hex', 'p1', 'sml', 'g13'].map((p) => jobs.start(record(p, p), NOW));
     await new Promise((r) => setImmediate(r));
     answers = ['93.184.216.34']; // the name now points outside: the polls already sent are not moved
-    assert.deepEqual(sent.map((m) => [m.topic, m.meter.ip_address, m.endpoint?.host ?? null]), [['modbus', '10.0.0.7', '10.0.0.7'], ['hex', '10.0.0.7', null], ['g13', 'gw.plant', null]]);
-    for (let i = 1; i <= 3; i++) jobs.answer(`q${i}`);
+    assert.deepEqual(sent.map((m) => [m.topic, m.meter.ip_address, m.endpoint?.host ?? null]), [
+      ['modbus-tcp', '10.0.0.7', '10.0.0.7'], ['hex', '10.0.0.7', null], ['p1', '10.0.0.7', null], ['sml', '10.0.0.7', null], ['g13', 'gw.plant', null],
+    ]);
+    for (let i = 1; i <= 5; i++) jobs.answer(`q${i}`);
     await Promise.all(polls);
   });
 });

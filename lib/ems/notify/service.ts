@@ -187,26 +187,23 @@ export class NotificationService {
     try {
       this.dispatcher.publish(n);
       if (t.transition === 'reopened') return;
-      const scopes = new Map<string, boolean>();
-      this.dispatcher.notify(n, (sub) => {
-        if (Array.isArray(t.notify) && !t.notify.includes(sub.userId)) return false;
-        let ok = scopes.get(sub.userId);
-        if (ok === undefined) scopes.set(sub.userId, (ok = this.mayKnow(sub.userId, t.folderId)));
-        return ok;
-      });
+      const path = t.folderId === null ? null : this.folderIdsOf(t.folderId);
+      this.dispatcher.notify(n, (sub) => (!Array.isArray(t.notify) || t.notify.includes(sub.userId)) && this.mayKnow(sub.userId, path));
     } catch (err) {
       this.logFailure(`alarm #${t.alarmId} ${t.transition}: notification not sent: ${(err as Error).message}`);
     }
   }
 
-  /** An active user whose folders include the alarm's (an alarm about the EMS itself: every folder open). */
-  private mayKnow(userId: string, folderId: string | null): boolean {
+  /**
+   * An active user whose folders include the alarm's: one of their open folders lies on the path from the alarm's
+   * folder up to the root (`path`, null for an alarm about the EMS itself, which needs every folder open).
+   */
+  private mayKnow(userId: string, path: readonly string[] | null): boolean {
     let user;
     try { user = this.users.get(userId); } catch { return false; }
     if (!user.active) return false;
-    const scope = this.registry.scopeOf(user.open_folders);
-    if (scope === undefined) return true;
-    return folderId !== null && scope.has(folderId);
+    if (user.open_folders.length === 0) return true;
+    return path !== null && user.open_folders.some((f) => path.includes(f));
   }
 
   private loginOf(userId: string): string {
