@@ -1,49 +1,29 @@
 /** The dashboard's alarms: rows, badge, acknowledge, history filters and paging, from the alarm API's real answers; and the tab's alarm function nodes. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import vm from 'node:vm';
-import { BillStore } from '../../lib/billing/bill-store';
-import { operationByName, runOperation, type ApiContext } from '../../lib/ems/api';
 import { dueRefreshes, trackClient } from '../../lib/ems/dashboard';
 import {
   ackAnswer, ackDropdown, ackOptions, alarmBadge, alarmChoices, alarmRefreshes, alarmRequests, alarmRows, chooseAlarmView, folderOptions, historyPage, historyQuery, inboxToast,
-  type AlarmChoices, type AlarmClient, type AlarmEnvelope,
+  type AlarmChoices, type AlarmClient,
 } from '../../lib/ems/dashboard-alarms';
 import { dashboardFlow } from '../../lib/ems/dashboard-flow';
-import { openEmsServices, type EmsServices } from '../../lib/ems/services';
-import { SqliteStore } from '../../lib/store/sqlite';
+import type { EmsServices } from '../../lib/ems/services';
+import { dashboardPlant, runTabFunction, type DashboardPlant, type PlantFolder } from '../fixtures/dashboard-plant';
 
 const T0 = Date.parse('2026-12-07T10:00:00Z'); // 11:00 in Berlin
 const TZ = 'Europe/Berlin';
 const POWER = { type: 'threshold', obis: '1-0:1.7.0', direction: 'above', value: 50, unit: 'kW' };
 
 describe('dashboard alarms from the alarm API', () => {
+  let plant: DashboardPlant;
   let services: EmsServices;
-  let base: Omit<ApiContext, 'caller' | 'request'>;
-  const sessions: Record<string, string> = {};
-  const folders: Record<string, string> = {};
-  /** An operation as the dashboard runs it: as the EMS user of a session (identity "dashboard"); answers the envelope. */
-  const dash = async (who: string, name: string, req: { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown } = {}): Promise<AlarmEnvelope> => {
-    const answer = await runOperation(operationByName(name)!, {
-      ...base, request: { params: req.params ?? {}, query: req.query ?? {}, body: req.body, headers: {}, cookies: {} },
-    }, { mode: 'dashboard', sessionId: sessions[who] });
-    return answer.body as AlarmEnvelope;
-  };
+  const folders = {} as Record<PlantFolder, string>;
+  const dash: DashboardPlant['dash'] = (who, name, req) => plant.dash(who, name, req);
 
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, now: () => T0, alarmTickMs: 0 });
-    folders.a = services.registry.createFolder({ name: 'Plant A' })._id;
-    folders.b = services.registry.createFolder({ name: 'Plant B' })._id;
-    folders.hall = services.registry.createFolder({ name: 'Hall 1', parent_id: folders.a })._id;
-    const meter = (id: string, folder: string) => services.registry.createMeter({ name: `Meter ${id}`, folder_id: folder, protocol: 'modbus-tcp', profile: 'eastron-sdm630', interval_time: 60 }, undefined, id);
-    meter('a1', folders.hall);
-    meter('b1', folders.b);
-    base = { services, store: new SqliteStore({ path: ':memory:' }), bills: new BillStore(':memory:'), timeZone: 'UTC', now: () => T0 };
-    sessions.boss = (await services.auth.login('boss', 'chief-pass-0417')).session.id;
-    for (const [login, role, open] of [['op-a', 'operator', [folders.a]], ['view-a', 'viewer', [folders.a]], ['op-hall', 'operator', [folders.hall]], ['op-b', 'operator', [folders.b]]] as const) {
-      await services.users.create({ login, name: login, password: 'Vq7-sunflower-92', role, open_folders: [...open] });
-      sessions[login] = (await services.auth.login(login, 'Vq7-sunflower-92')).session.id;
-    }
+    plant = await dashboardPlant(T0, [['op-a', 'operator', 'a'], ['view-a', 'viewer', 'a'], ['op-hall', 'operator', 'hall'], ['op-b', 'operator', 'b']]);
+    services = plant.services;
+    Object.assign(folders, plant.folders);
     services.alarms.createRule({ name: 'A peak', subject: { folder: folders.a }, condition: POWER, severity: 'critical' }, 'boss');
     services.alarms.createRule({ name: 'B peak', subject: { meter: 'b1' }, condition: POWER, severity: 'warning' }, 'boss');
     services.alarms.createRule({ name: 'A info', subject: { meter: 'a1' }, condition: { ...POWER, value: 60 }, severity: 'info' }, 'boss');
@@ -52,7 +32,7 @@ describe('dashboard alarms from the alarm API', () => {
       { meter: 'b1', time: T0, obis: '1-0:1.7.0', value: 80_000, unit: 'W' },
     ]);
   });
-  after(() => services.close());
+  after(() => plant.close());
 
   it('the badge counts the active alarms each user sees, with the worst severity and how many wait for an acknowledgement', async () => {
     const active = { query: { state: 'active', limit: '1000' } };
@@ -222,14 +202,7 @@ describe('dashboard alarm refreshes and choices', () => {
 describe('dashboard alarm function nodes', () => {
   const flow = dashboardFlow();
   const vera = { socketId: 's-vera', emsSessionId: 'sess-v', emsLogin: 'vera', emsRole: 'viewer' };
-  /** Runs a function node of the tab as Node-RED would (flow context, env, node.status); answers its outputs as JSON. */
-  const run = (id: string, flowContext: Map<string, unknown>, msg: unknown) => {
-    const node = flow.find((n) => n.id === id)!;
-    return JSON.parse(JSON.stringify(vm.runInNewContext(`(function () {\n${node.func as string}\n})()`, {
-      msg, env: { get: (k: string) => (k === 'EMS_TIME_ZONE' ? TZ : undefined) }, node: { status: () => undefined },
-      flow: { get: (k: string) => flowContext.get(k), set: (k: string, v: unknown) => flowContext.set(k, v) },
-    }) ?? null));
-  };
+  const run = (id: string, flowContext: Map<string, unknown>, msg: unknown) => runTabFunction(flow, id, flowContext, msg, TZ);
   const alarm = (id: number, state: string, severity: string) => ({
     id, meter_id: 'hvac', meter_name: 'HVAC', rule_name: 'Peak', state, severity, raised_at: T0, acked_by: null, ack_note: null, cleared_at: null, value: 62.3, limit: 50, unit: 'kW', message: `Peak #${id}`,
   });

@@ -1,14 +1,10 @@
 /** The alarm rules on the dashboard's Alarms page (read only): condition summaries and rows from the alarm API's real answers; and the tab's rule function nodes. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import vm from 'node:vm';
-import { BillStore } from '../../lib/billing/bill-store';
-import { operationByName, runOperation, type ApiContext } from '../../lib/ems/api';
-import type { AlarmEnvelope } from '../../lib/ems/dashboard-alarms';
 import { dashboardFlow } from '../../lib/ems/dashboard-flow';
 import { activeHours, conditionSummary, ruleRows, rulesRequest, rulesStatus, shortDuration, subjectNames, subjectText } from '../../lib/ems/dashboard-rules';
-import { openEmsServices, type EmsServices } from '../../lib/ems/services';
-import { SqliteStore } from '../../lib/store/sqlite';
+import type { EmsServices } from '../../lib/ems/services';
+import { dashboardPlant, runTabFunction, type DashboardPlant, type PlantFolder } from '../fixtures/dashboard-plant';
 
 const T0 = Date.parse('2026-12-07T10:00:00Z');
 const TZ = 'Europe/Berlin';
@@ -55,40 +51,16 @@ describe('condition summaries', () => {
 });
 
 describe('dashboard rules from the alarm API', () => {
+  let plant: DashboardPlant;
   let services: EmsServices;
-  let base: Omit<ApiContext, 'caller' | 'request'>;
-  const sessions: Record<string, string> = {};
-  const folders: Record<string, string> = {};
+  const folders = {} as Record<PlantFolder, string>;
   const rules: Record<string, string> = {};
-  /** An operation as the dashboard runs it: as the EMS user of a session (identity "dashboard"); answers the envelope. */
-  const dash = async (who: string, name: string, req: { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown } = {}): Promise<AlarmEnvelope> => {
-    const answer = await runOperation(operationByName(name)!, {
-      ...base, request: { params: req.params ?? {}, query: req.query ?? {}, body: req.body, headers: {}, cookies: {} },
-    }, { mode: 'dashboard', sessionId: sessions[who] });
-    return answer.body as AlarmEnvelope;
-  };
-  /** An operation as the admin "boss" (identity "user"). */
-  const asAdmin = async (name: string, req: { params?: Record<string, string>; body?: unknown }): Promise<AlarmEnvelope> => {
-    const answer = await runOperation(operationByName(name)!, {
-      ...base, request: { params: req.params ?? {}, query: {}, body: req.body, headers: {}, cookies: {} },
-    }, { mode: 'user', login: 'boss' });
-    return answer.body as AlarmEnvelope;
-  };
+  const dash: DashboardPlant['dash'] = (who, name, req) => plant.dash(who, name, req);
 
   before(async () => {
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, now: () => T0, alarmTickMs: 0 });
-    folders.a = services.registry.createFolder({ name: 'Plant A' })._id;
-    folders.b = services.registry.createFolder({ name: 'Plant B' })._id;
-    folders.hall = services.registry.createFolder({ name: 'Hall 1', parent_id: folders.a })._id;
-    const meter = (id: string, folder: string) => services.registry.createMeter({ name: `Meter ${id}`, folder_id: folder, protocol: 'modbus-tcp', profile: 'eastron-sdm630', interval_time: 60 }, undefined, id);
-    meter('a1', folders.hall);
-    meter('b1', folders.b);
-    base = { services, store: new SqliteStore({ path: ':memory:' }), bills: new BillStore(':memory:'), timeZone: 'UTC', now: () => T0 };
-    sessions.boss = (await services.auth.login('boss', 'chief-pass-0417')).session.id;
-    for (const [login, role, open] of [['op-a', 'operator', [folders.a]], ['op-b', 'operator', [folders.b]]] as const) {
-      await services.users.create({ login, name: login, password: 'Vq7-sunflower-92', role, open_folders: [...open] });
-      sessions[login] = (await services.auth.login(login, 'Vq7-sunflower-92')).session.id;
-    }
+    plant = await dashboardPlant(T0, [['op-a', 'operator', 'a'], ['op-b', 'operator', 'b']]);
+    services = plant.services;
+    Object.assign(folders, plant.folders);
     const make = (body: Record<string, unknown>) => { rules[body.name as string] = services.alarms.createRule(body, 'boss').id; };
     make({
       name: 'Peak', subject: { meter: 'a1' }, severity: 'critical', condition: { type: 'threshold', obis: '1-0:1.7.0', direction: 'above', value: 50, unit: 'kW' },
@@ -105,7 +77,7 @@ describe('dashboard rules from the alarm API', () => {
     // A raised alarm, cleared when its rule is disabled.
     await services.alarms.onReadings([{ meter: 'a1', time: T0, obis: '1-0:1.7.0', value: 75, unit: 'kW' }]);
   });
-  after(() => services.close());
+  after(() => plant.close());
 
   it('rows: each user sees the rules of their folders with subjects named, conditions summed up, timing, hours and state', async () => {
     const list = await dash('boss', 'alarmrules.list');
@@ -146,14 +118,7 @@ describe('dashboard rules from the alarm API', () => {
 describe('dashboard rule function nodes', () => {
   const flow = dashboardFlow();
   const vera = { socketId: 's-vera', emsSessionId: 'sess-v', emsLogin: 'vera', emsRole: 'viewer' };
-  /** Runs a function node of the tab as Node-RED would (flow context, env, node.status); answers its outputs as JSON. */
-  const run = (id: string, flowContext: Map<string, unknown>, msg: unknown) => {
-    const node = flow.find((n) => n.id === id)!;
-    return JSON.parse(JSON.stringify(vm.runInNewContext(`(function () {\n${node.func as string}\n})()`, {
-      msg, env: { get: (k: string) => (k === 'EMS_TIME_ZONE' ? TZ : undefined) }, node: { status: () => undefined },
-      flow: { get: (k: string) => flowContext.get(k), set: (k: string, v: unknown) => flowContext.set(k, v) },
-    }) ?? null));
-  };
+  const run = (id: string, flowContext: Map<string, unknown>, msg: unknown) => runTabFunction(flow, id, flowContext, msg, TZ);
   const view = (path: string) => ({ topic: '$pageview', payload: { page: { path } }, _client: vera });
   const rule = (id: string, name: string, enabled: boolean) => ({
     id, name, subject: { meter: 'hvac' }, condition: { type: 'poll_failures', count: 3 }, severity: 'warning', delay_s: 0, hysteresis: 0, clear_after_s: 0, hold_off_s: 300, active: null, enabled,
