@@ -19,7 +19,8 @@ import { evaluateRule, lastWindow, type ConditionResult, type ConsumptionFn, typ
 import { mayAct, recheck, step, type StepContext, type Tracker } from './lifecycle';
 import { checkRule, type RuleInput } from './rules';
 import { queryAlarms, toAlarm, type AlarmReader, type AlarmRow } from './query';
-import { EMS_SUBJECT, type Alarm, type AlarmNotification, type AlarmRule, type AlarmTransition, type Severity } from './types';
+import { alarmNotification, folderNames } from './notification';
+import type { Alarm, AlarmRule, AlarmTransition, Severity } from './types';
 
 export { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT, type AlarmReader } from './query';
 
@@ -461,26 +462,10 @@ export class AlarmService extends EventEmitter {
     return this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
   }
 
-  private folderPath(folderId: string | null): string[] {
-    const names: string[] = [];
-    for (let id = folderId, n = 0; id && n < 100; n++) {
-      try { const f = this.registry.folder(id); names.unshift(f.name); id = f.parent_id; } catch { break; }
-    }
-    return names;
-  }
-
   private transition(id: number, transition: AlarmTransition, level: EventLevel, text: string, by?: string): void {
     const a = toAlarm(this.row(id)!);
     this.events.add({ kind: 'alarm', level, event: `alarm #${id} ${transition}: ${text}`.slice(0, 2000), meter_id: a.meter_id, meter_name: a.meter_name, value: a.value, source: by ?? 'alarms' });
-    const rule = this.rules.get(a.rule_id);
-    const n: AlarmNotification = {
-      alarmId: String(a.id), rule: a.rule_name, severity: a.severity, state: a.state,
-      meterId: a.meter_id ?? EMS_SUBJECT.meterId, meterName: a.meter_id ? a.meter_name ?? a.meter_id : EMS_SUBJECT.meterName,
-      folderPath: this.folderPath(a.folder_id), since: a.raised_at, at: a.last_change,
-      ...(a.value !== null ? { value: a.value } : {}), ...(a.limit !== null ? { limit: a.limit } : {}), ...(a.unit ? { unit: a.unit } : {}),
-      ...(transition === 'acknowledged' ? { by: a.acked_by ?? undefined, ...(a.ack_note ? { note: a.ack_note } : {}) } : {}),
-      transition, ruleId: a.rule_id, folderId: a.folder_id, message: a.message, raiseCount: a.raise_count, notify: rule?.notify ?? 'subscribers',
-    };
+    const n = alarmNotification(a, transition, folderNames(a.folder_id, (f) => this.registry.folder(f)), this.rules.get(a.rule_id)?.notify ?? 'subscribers');
     try {
       this.emit('transition', n);
     } catch (err) {
@@ -494,7 +479,6 @@ function toRule(row: RuleRow): AlarmRule {
   const body = JSON.parse(row.body) as RuleInput;
   return { id: row.id, ...body, name: row.name, created_by: row.created_by, created_at: row.created_at, updated_at: row.updated_at };
 }
-
 
 /** The end of a license's last day (expiration_date is a UTC day, valid through that day). */
 export function licenseEnd(expirationDate: string | undefined): number | null {
