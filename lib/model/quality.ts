@@ -8,6 +8,8 @@ export const Quality = {
   OVERFLOW: 1 << 5,
   MANUAL: 1 << 6,
   HISTORIC: 1 << 7,
+  /** Read afterwards from the meter's own memory (load profile, storage numbers, log) to fill an outage. */
+  BACKFILLED: 1 << 8,
 } as const;
 
 export type QualityFlag = keyof typeof Quality;
