@@ -41,7 +41,16 @@ interface Request {
 
 interface UnitHealth { failures: number; until: number; lastError: string }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/**
+ * Waits until performance.now() reaches `t`. A timer alone may fire up to 1 ms early (libuv keeps
+ * whole-millisecond loop time) or, rounded up, up to 1 ms late, which is a whole t3.5 above 19200
+ * baud: the timer covers the whole milliseconds, setImmediate turns the rest.
+ */
+async function waitUntil(t: number): Promise<void> {
+  for (let left = t - performance.now(); left > 0; left = t - performance.now()) {
+    await new Promise<void>((r) => (left >= 1 ? setTimeout(r, Math.floor(left)) : setImmediate(r)));
+  }
+}
 
 /**
  * One Modbus bus (a serial line or one TCP connection): requests run one at a time in arrival order.
@@ -151,8 +160,7 @@ export class ModbusBus extends EventEmitter {
     let lastError: ModbusError | undefined;
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
       this.stats.requests++;
-      const quietFor = this.lastExchangeEnd + this.options.interFrameGap - performance.now();
-      if (quietFor > 0) await sleep(Math.ceil(quietFor)); // never shorter than the gap
+      await waitUntil(this.lastExchangeEnd + this.options.interFrameGap); // never shorter than the gap
       const { baudRate, bitsPerChar, timeout } = this.options;
       try {
         const data = await this.io.read(req.unit, req.table, req.start, req.count, baudRate > 0 ? readTimeoutMs(req.count, baudRate, timeout, bitsPerChar) : timeout)

@@ -310,6 +310,17 @@ export class ModbusMeterSimulator {
     }
   }
 
+  /** One RTU frame taken off a serial line: the answer frame and its delay, or undefined (bad CRC, no answer). */
+  answerRtuFrame(frame: Buffer): { frame: Buffer; delayMs: number } | undefined {
+    if (frame.length < 4 || !checkCrc(frame)) {
+      this.framingErrors++; // a device ignores a frame it cannot check
+      return undefined;
+    }
+    const unit = frame[0];
+    const a = this.answer(unit, Buffer.from(frame.subarray(1, frame.length - 2)));
+    return a && { frame: appendCrc(Buffer.concat([Buffer.from([unit]), a.pdu])), delayMs: a.delayMs };
+  }
+
   /** The response PDU for a request PDU, with its delay; undefined for no answer. */
   private answer(unitId: number, pdu: Buffer): Answer {
     const fc = pdu[0] ?? 0;
