@@ -10,7 +10,7 @@ import {
 } from './frame';
 import { decodeTelegram } from './telegram';
 import type { MbusTelegram } from './types';
-import { MAX_FRAME_BYTES, answerTimeoutMs, completeAnswerMs, frameTimeMs } from './timing';
+import { MAX_FRAME_BYTES, RECEIVE_SLACK_MS, answerTimeoutMs, completeAnswerMs, frameTimeMs } from './timing';
 import { SerialTransport, createTransport as createTransportOf, describeEndpoint, endpointKey as endpointKeyOf, type MbusEndpoint, type MbusTransport } from './transport';
 
 export interface MasterOptions {
@@ -199,8 +199,10 @@ export class MbusMaster extends EventEmitter {
     await this.transport.flush();
     this.splitter.reset();
     const received: Buffer[] = [];
-    // The slave's answer time runs from the request's last character, so the timer allows for the request on the wire too.
-    const firstMs = this.answerTimeout + frameTimeMs(request.length, this.options.baudRate);
+    // The slave's answer time runs from the request's last character to the start of its answer, so the
+    // timer allows for the request on the wire too, for the answer's first character to arrive whole and
+    // for the host's receive path.
+    const firstMs = this.answerTimeout + frameTimeMs(request.length + 1, this.options.baudRate) + (this.transport.endpoint.kind === 'serial' ? RECEIVE_SLACK_MS : 0);
     const totalMs = completeAnswerMs(firstMs, this.options.baudRate);
     const idleMs = this.idleMs();
     this.stats.requests++;

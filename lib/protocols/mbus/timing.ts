@@ -11,6 +11,14 @@ export function answerTimeoutMs(baudRate: number): number {
   return Math.ceil((330 * 1000) / baudRate) + 50;
 }
 
+/**
+ * What the master's answer timer allows beyond the standard's limit for its own receive path: USB
+ * serial adapters hold received bytes up to 16 ms (the FTDI latency timer's default) before the host
+ * sees them, and a timer may fire up to 1 ms early. Without it a slave starting its answer just
+ * inside 330 bit times + 50 ms would be timed out.
+ */
+export const RECEIVE_SLACK_MS = 20;
+
 /** Time to transmit `bytes` characters at `baudRate`, ms (rounded up). */
 export function frameTimeMs(bytes: number, baudRate: number): number {
   return Math.ceil((bytes * BITS_PER_CHAR * 1000) / baudRate);
