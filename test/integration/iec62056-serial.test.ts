@@ -12,6 +12,7 @@ import iecNode from '../../nodes/iec62056-meter/iec62056-meter';
 import { SerialLink } from '../../lib/protocols/hex/link';
 import { readout } from '../../lib/protocols/iec62056-21';
 import { Iec62056Simulator, findSimMeter } from '../../lib/sim/iec62056';
+import type { PacedLine } from '../../lib/sim/serial';
 import type { Reading } from '../../lib/model';
 import { findExecutable, missingPeer } from '../fixtures/sim/peers';
 import { within } from '../fixtures/within';
@@ -24,6 +25,7 @@ describe('IEC 62056-21 over a serial pty pair', missingPeer(socat ? undefined : 
   let bridge: ChildProcess;
   let dir: string;
   let hhu: string;
+  let line: PacedLine;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-iec-pty-'));
@@ -37,7 +39,7 @@ describe('IEC 62056-21 over a serial pty pair', missingPeer(socat ? undefined : 
     }
     sim = new Iec62056Simulator({ meters: [{ address: '12345678', profile: findSimMeter('iskra-mt174')! }, { address: '33333333', profile: findSimMeter('emh-lzqj')! }] });
     await sim.listen(0);
-    await sim.openSerial(meter);
+    line = await sim.openSerial(meter); // paced: 300 baud for the sign-on, the agreed speed after it
     await new Promise<void>((r) => helper.startServer(r));
   });
 
@@ -57,6 +59,7 @@ describe('IEC 62056-21 over a serial pty pair', missingPeer(socat ? undefined : 
     try {
       const meter = sim.meter('12345678');
       const before = meter.stats.bauds.length;
+      const spans0 = line.spans.length;
       const r = await readout(link, { address: '12345678', maxBaud: 19200 });
       assert.equal(r.identification.raw, '/ISk5MT174-0001');
       assert.equal(r.baud, 9600);
@@ -65,6 +68,12 @@ describe('IEC 62056-21 over a serial pty pair', missingPeer(socat ? undefined : 
       const sent = link.trace.filter((t) => t.dir === 'tx').map((t) => t.data.toString('latin1'));
       assert.deepEqual(sent, ['/?12345678!\r\n', '\x06050\r\n']);
       assert.ok(r.sets.some((s) => s.obis === '1-0:1.8.0'));
+      // On the meter's wire: the identification at 300 baud 7E1 (33.3 ms a character), the data at 9600 (1.04 ms).
+      const wire = line.spans.slice(spans0).filter((x) => x.dir === 'tx');
+      const perChar = wire.map((x) => (x.end - x.start) / x.bytes);
+      assert.ok(Math.abs(perChar[0] - 1000 * 10 / 300) < 1e-6, `identification: ${perChar[0]} ms a character`);
+      assert.ok(Math.abs(perChar[1] - 1000 * 10 / 9600) < 1e-6, `data message: ${perChar[1]} ms a character`);
+      assert.ok(wire[1].bytes > 100 && wire[1].start >= wire[0].end);
     } finally {
       await link.close();
     }

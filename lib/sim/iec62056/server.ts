@@ -4,6 +4,9 @@
  */
 import net from 'node:net';
 import { SimIecMeter, type SimMeterOptions } from './meter';
+import { PacedLine } from '../serial/paced-line';
+import { parseLine } from '../serial/line';
+import { openLinePort } from '../serial/port';
 
 export interface IecSimulatorOptions {
   meters: SimMeterOptions[];
@@ -49,20 +52,21 @@ export class Iec62056Simulator {
     });
   }
 
-  /** Serves on a serial device (e.g. one end of a socat pty pair) at 300 baud 7E1. */
-  async openSerial(path: string): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { SerialPort } = require('serialport') as typeof import('serialport');
-    const port = await new Promise<InstanceType<typeof SerialPort>>((resolve, reject) => {
-      const p = new SerialPort({ path, baudRate: 300, dataBits: 7, parity: 'even', stopBits: 1 }, (e) => (e ? reject(e) : resolve(p)));
-    });
+  /**
+   * Serves on a serial device (e.g. one end of a socat pty pair) at 300 baud 7E1, paced at the line
+   * rate (lib/sim/serial): the sign-on takes its real time at 300 baud, the data its time at the
+   * agreed speed after the switch-over.
+   */
+  async openSerial(path: string): Promise<PacedLine> {
+    const settings = parseLine('7E1', 300);
+    const line = new PacedLine(await openLinePort(path, settings), settings);
     const h = this.attach({
-      write: (d) => { port.write(d); },
-      setBaud: (b) => new Promise<void>((resolve) => port.drain(() => port.update({ baudRate: b }, () => resolve()))),
+      write: (d) => { line.send(d).catch(() => undefined); },
+      setBaud: (b) => line.setBaud(b),
     });
-    port.on('data', (d: Buffer) => h.input(d));
-    port.on('error', () => undefined);
-    this.closers.push(() => new Promise<void>((resolve) => { h.close(); if (port.isOpen) port.close(() => resolve()); else resolve(); }));
+    line.onData((d) => h.input(d));
+    this.closers.push(async () => { h.close(); await line.close(); });
+    return line;
   }
 
   async close(): Promise<void> {

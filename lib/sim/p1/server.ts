@@ -4,6 +4,9 @@
  */
 import net from 'node:net';
 import { P1_INTERVAL_MS, SimP1Meter, type SimP1Options } from './meter';
+import { PacedLine } from '../serial/paced-line';
+import { parseLine } from '../serial/line';
+import { openLinePort } from '../serial/port';
 
 export interface P1SimulatorOptions extends SimP1Options {
   /** Telegram interval, ms (default: 1 s for DSMR 5, 10 s for 4 and 2.2). */
@@ -16,6 +19,7 @@ export class P1Simulator {
   private server?: net.Server;
   private timer?: NodeJS.Timeout;
   private readonly sockets = new Set<net.Socket>();
+  private readonly serials: PacedLine[] = [];
   /** Telegrams sent so far (to any client). */
   sent = 0;
 
@@ -36,23 +40,38 @@ export class P1Simulator {
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('data', () => undefined); // P1 ignores anything sent to it
     });
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve((this.server!.address() as net.AddressInfo).port));
     });
   }
 
-  /** Sends one telegram now to every client. */
+  /** Sends one telegram now to every client and serial device. */
   tick(now = Date.now()): void {
     const t = this.meter.telegram(now);
     for (const s of this.sockets) if (!s.destroyed) s.write(t);
-    if (this.sockets.size) this.sent++;
+    for (const line of this.serials) line.send(t).catch(() => undefined);
+    if (this.sockets.size || this.serials.length) this.sent++;
+  }
+
+  /**
+   * Also pushes to a serial device (a P1 cable's tty, or one end of a socat pty pair), paced at the
+   * line rate: DSMR 4/5 use 115200 8N1, DSMR 2.2 9600 7E1.
+   */
+  async openSerial(path: string, format = this.meter.version === '2.2' ? '7E1' : '8N1', baudRate = this.meter.version === '2.2' ? 9600 : 115200): Promise<PacedLine> {
+    const settings = parseLine(format, baudRate);
+    const line = new PacedLine(await openLinePort(path, settings), settings);
+    line.onData(() => undefined); // P1 ignores anything sent to it
+    this.serials.push(line);
+    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
+    return line;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
     for (const s of this.sockets) s.destroy();
+    for (const line of this.serials.splice(0)) await line.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

@@ -18,10 +18,13 @@ export async function openLinePort(path: string, line: LineSettings): Promise<Li
     });
   });
   port.on('error', () => undefined); // a vanished peer: the line just falls silent
+  // A pty has no speed of its own, and changing its settings may discard bytes the peer has not read yet.
+  let pty = false;
+  try { pty = fs.realpathSync(path).startsWith('/dev/pts/'); } catch { /* keep the tty behaviour */ }
   return {
     write: (d) => { if (port.isOpen) port.write(d); },
     onData: (cb) => { port.on('data', cb); },
-    setBaud: (baudRate) => new Promise<void>((resolve) => port.drain(() => port.update({ baudRate }, () => resolve()))),
+    setBaud: (baudRate) => new Promise<void>((resolve) => (pty ? resolve() : port.drain(() => port.update({ baudRate }, () => resolve())))),
     close: () => new Promise<void>((resolve) => {
       if (!port.isOpen) return resolve();
       const t = setTimeout(resolve, 2000);

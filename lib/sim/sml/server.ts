@@ -5,6 +5,9 @@
  */
 import net from 'node:net';
 import { SimSmlMeter, type SimSmlMeterOptions } from './meter';
+import { PacedLine } from '../serial/paced-line';
+import { parseLine } from '../serial/line';
+import { openLinePort } from '../serial/port';
 
 export interface SmlSimulatorOptions extends SimSmlMeterOptions {
   intervalMs?: number;
@@ -15,7 +18,7 @@ export class SmlSimulator {
   private server?: net.Server;
   private timer?: NodeJS.Timeout;
   private readonly sockets = new Set<net.Socket>();
-  private readonly serials: { write(d: Buffer): void; close(cb: () => void): void; isOpen: boolean }[] = [];
+  private readonly serials: PacedLine[] = [];
   /** Replaces the next telegrams' bytes (tests: corrupt frames, garbage). */
   tamper?: (telegram: Buffer) => Buffer;
 
@@ -32,7 +35,7 @@ export class SmlSimulator {
     let t = this.meter.telegram();
     if (this.tamper) t = this.tamper(t);
     for (const s of this.sockets) if (!s.destroyed) s.write(t);
-    for (const p of this.serials) if (p.isOpen) p.write(t);
+    for (const line of this.serials) line.send(t).catch(() => undefined);
     return t;
   }
 
@@ -50,16 +53,14 @@ export class SmlSimulator {
     });
   }
 
-  /** Also pushes to a serial device, e.g. one end of a socat pty pair (8N1, `baudRate` default 9600). */
-  async openSerial(path: string, baudRate = 9600): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { SerialPort } = require('serialport') as typeof import('serialport');
-    const port = await new Promise<InstanceType<typeof SerialPort>>((resolve, reject) => {
-      const p = new SerialPort({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 1 }, (e) => (e ? reject(e) : resolve(p)));
-    });
-    port.on('error', () => undefined);
-    this.serials.push(port);
+  /** Also pushes to a serial device, e.g. one end of a socat pty pair (8N1, `baudRate` default 9600), paced at the line rate. */
+  async openSerial(path: string, baudRate = 9600): Promise<PacedLine> {
+    const settings = parseLine('8N1', baudRate);
+    const line = new PacedLine(await openLinePort(path, settings), settings);
+    line.onData(() => undefined); // an IR head's transmitter is not read by the meter's push output
+    this.serials.push(line);
     this.timer ??= setInterval(() => this.push(), this.o.intervalMs ?? 2000);
+    return line;
   }
 
   /** Drops every client connection (a bridge restart); the socket keeps listening. */
@@ -70,7 +71,7 @@ export class SmlSimulator {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.dropClients();
-    for (const p of this.serials.splice(0)) if (p.isOpen) await new Promise<void>((r) => p.close(() => r()));
+    for (const line of this.serials.splice(0)) await line.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
