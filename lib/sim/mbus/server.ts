@@ -158,7 +158,7 @@ export class MbusSimulator {
   }
 
   describe(): string {
-    const where = this.port !== undefined ? `tcp 127.0.0.1:${this.port}` : 'not listening';
+    const where = this.port !== undefined ? `tcp 127.0.0.1:${this.port}` : 'no TCP port';
     return `M-Bus ${where}: ${this.slaves.map((s) => `${s.primary}/${s.address.id} ${s.address.manufacturer} ${s.config.sample.name}${s.fault !== 'none' ? ` [${s.fault}]` : ''}`).join(', ')}`;
   }
 

@@ -4,11 +4,26 @@ import { listProfiles, loadProfile } from '../../protocols/modbus/profile';
 import type { Profile } from '../../protocols/modbus/types';
 import { int, list, str, UsageError, type ParsedValues, type SimulatorEntry } from '../registry';
 import { ModbusMeterSimulator, type Fault, type ModbusMeterSimulatorOptions } from './server';
+import { parseLine, type LineSettings } from '../serial/line';
+import { ModbusRtuSerial } from '../serial/modbus-rtu';
 
 export interface ModbusMeterCliOptions {
   host: string;
-  port: number;
+  /** TCP port; undefined = no TCP (a serial-only simulator). */
+  port?: number;
   sim: ModbusMeterSimulatorOptions;
+  serial?: { path: string; line: LineSettings; turnaroundMs: number };
+}
+
+/** Unit ids "1,2,5-8": single ids and ranges. */
+function parseUnits(items: string[]): number[] {
+  return items.flatMap((item) => {
+    const m = /^(\d+)-(\d+)$/.exec(item);
+    if (!m) return [int('units', item, 0, 255, 'a unit id')];
+    const [a, b] = [int('units', m[1], 0, 255, 'a unit id'), int('units', m[2], 0, 255, 'a unit id')];
+    if (b < a) throw new UsageError(`--units: range ${JSON.stringify(item)} runs backwards`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
 }
 
 function parseFault(text: string): [number, Fault] {
@@ -60,11 +75,17 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     { name: 'gaps', type: 'string', arg: 'MODE', description: 'unmapped registers inside the map: profile, zero or refuse', default: 'profile' },
     { name: 'speed', type: 'string', arg: 'N', description: 'simulated seconds per real second', default: '1' },
     { name: 'fault', type: 'string', arg: 'UNIT:KIND', multiple: true, description: 'inject a fault: UNIT:dead, UNIT:timeout, UNIT:slow:MS, UNIT:exception:CODE' },
+    { name: 'serial', type: 'string', arg: 'PATH', description: 'serve Modbus RTU on this serial device or pty instead of TCP (add --port for both), paced at the line rate' },
+    { name: 'baud', type: 'string', arg: 'BAUD', description: 'baud rate on --serial', default: '9600' },
+    { name: 'line', type: 'string', arg: 'FORMAT', description: 'frame format on --serial: data bits, parity N/E/O, stop bits', default: '8E1' },
+    { name: 'turnaround', type: 'string', arg: 'MS', description: 'on --serial: time from the end of a request (after t3.5) to the answer', default: '0' },
   ],
   help: [
     'Examples:',
     '  ems-sim modbus-meter --port 5020 --profile eastron-sdm630 --units 1,2,3',
     '  ems-sim modbus-meter --profiles 1:abb-a44,2:eastron-sdm630 --fault 3:dead --units 3 --speed 60',
+    '  socat pty,raw,echo=0,link=/tmp/ttyRS485 pty,raw,echo=0,link=/tmp/ttySIM &',
+    '  ems-sim modbus-meter --serial /tmp/ttySIM --baud 9600 --line 8E1 --units 1-32   32 meters on one RTU bus',
     '',
     'Energy counters integrate a daily load profile (tariff 1 06:00-22:00 local time, tariff 2 otherwise).',
     'Requests for unit ids not configured get no answer (or 0x0B with --gateway).',
@@ -73,7 +94,18 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
   parse(values) {
     const host = str(values, 'host') ?? '127.0.0.1';
     if (!host.trim()) throw new UsageError('--host: "" is not a host name or address');
-    const port = int('port', str(values, 'port') ?? '5020', 0, 65535, 'a port number');
+    const serialPath = str(values, 'serial');
+    const portText = str(values, 'port');
+    const port = serialPath && portText === undefined ? undefined : int('port', portText ?? '5020', 0, 65535, 'a port number');
+    let serial: ModbusMeterCliOptions['serial'];
+    if (serialPath !== undefined) {
+      if (values['rtu-over-tcp'] === true && port !== undefined) throw new UsageError('--rtu-over-tcp: not with --serial (the serial line always carries RTU frames)');
+      const baud = int('baud', str(values, 'baud') ?? '9600', 50, 4_000_000, 'a baud rate');
+      let line: LineSettings;
+      try { line = parseLine(str(values, 'line') ?? '8E1', baud); } catch (err) { throw new UsageError(`--line: ${(err as Error).message}`); }
+      const turnaroundMs = int('turnaround', str(values, 'turnaround') ?? '0', 0, 10_000, 'a time in ms');
+      serial = { path: serialPath, line, turnaroundMs };
+    }
     const speedText = str(values, 'speed') ?? '1';
     const speed = Number(speedText);
     if (!/^\s*[\d.eE+]+\s*$/.test(speedText) || !Number.isFinite(speed) || speed <= 0) {
@@ -90,7 +122,7 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
       perUnit.set(Number(m[1]), m[2]);
     }
     const unitTexts = list(values, 'units');
-    const units = new Set<number>(unitTexts.length ? unitTexts.map((u) => int('units', u, 0, 255, 'a unit id')) : perUnit.size ? [] : [1]);
+    const units = new Set<number>(unitTexts.length ? parseUnits(unitTexts) : perUnit.size ? [] : [1]);
     for (const u of perUnit.keys()) units.add(u);
     const faults = new Map<number, Fault>();
     for (const f of list(values, 'fault')) {
@@ -109,6 +141,7 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     return {
       host,
       port,
+      serial,
       sim: {
         framing: values['rtu-over-tcp'] === true ? 'rtu-over-tcp' : 'tcp',
         unknownUnit: values.gateway === true ? 'gateway-exception' : 'ignore',
@@ -123,15 +156,17 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
 
   async start(o) {
     const sim = new ModbusMeterSimulator(o.sim);
-    const port = await sim.listen(o.port, o.host);
+    const port = o.port === undefined ? undefined : await sim.listen(o.port, o.host);
+    const rtu = o.serial ? await ModbusRtuSerial.open(sim, o.serial.path, o.serial.line, { turnaroundMs: o.serial.turnaroundMs }).catch(async (err) => { await sim.close(); throw err; }) : undefined;
     const framing = o.sim.framing === 'rtu-over-tcp' ? 'RTU over TCP' : 'Modbus TCP';
+    const where = [port !== undefined ? `listening on ${o.host}:${port} (${framing})` : '', rtu ? `on ${o.serial!.path} (${rtu.describe()})` : ''].filter(Boolean).join(' and ');
     const units = sim.unitIds.map((u) => {
       const f = o.sim.units.find((x) => x.unit === u)?.fault;
       return `${u}=${sim.profile(u).id}${f ? ` (${f.kind})` : ''}`;
     });
     return {
-      close: () => sim.close(),
-      describe: () => `modbus-meter listening on ${o.host}:${port} (${framing}, speed ${o.sim.speed ?? 1}x), units ${sim.unitIds.join(',')}, profiles ${units.join(', ')}`,
+      close: async () => { await rtu?.close(); await sim.close(); },
+      describe: () => `modbus-meter ${where} (speed ${o.sim.speed ?? 1}x), units ${sim.unitIds.join(',')}, profiles ${units.join(', ')}`,
     };
   },
 

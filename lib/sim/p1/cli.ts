@@ -2,10 +2,12 @@
 import { int, str, UsageError, type SimulatorEntry } from '../registry';
 import { P1_INTERVAL_MS, type P1Version } from './meter';
 import { P1Simulator, type P1SimulatorOptions } from './server';
+import { parseLine } from '../serial/line';
 
 export interface P1CliOptions extends P1SimulatorOptions {
   host: string;
   port: number;
+  serial?: { path: string; line: string; baud: number };
 }
 
 export const p1Cli: SimulatorEntry<P1CliOptions> = {
@@ -20,6 +22,9 @@ export const p1Cli: SimulatorEntry<P1CliOptions> = {
     { name: 'time-zone', type: 'string', arg: 'TZ', description: 'time zone of the meter clock', default: 'Europe/Amsterdam' },
     { name: 'key', type: 'string', arg: 'HEX', description: 'encrypt telegrams (Luxembourg/Austria) with this 32-hex-digit key' },
     { name: 'fault', type: 'string', arg: 'KIND', description: 'inject a fault: crc (corrupt every CRC)' },
+    { name: 'serial', type: 'string', arg: 'PATH', description: 'also send on this serial device or pty, paced at the line rate' },
+    { name: 'baud', type: 'string', arg: 'BAUD', description: 'baud rate on --serial (default 115200, 9600 for 2.2)' },
+    { name: 'line', type: 'string', arg: 'FORMAT', description: 'frame format on --serial (default 8N1, 7E1 for 2.2)' },
   ],
   help: [
     'Examples:',
@@ -28,6 +33,8 @@ export const p1Cli: SimulatorEntry<P1CliOptions> = {
     '  ems-sim p1 --fault crc                       every CRC wrong (the node reports each telegram)',
     '  ems-sim p1 --key 000102030405060708090A0B0C0D0E0F   encrypted frames (0xDB) like a Smarty meter',
     '  nc 127.0.0.1 2001                            watch the telegrams',
+    '  socat pty,raw,echo=0,link=/tmp/ttyP1 pty,raw,echo=0,link=/tmp/ttyMETER &',
+    '  ems-sim p1 --serial /tmp/ttyMETER            a P1 cable on /tmp/ttyP1 (115200 8N1)',
   ].join('\n'),
 
   parse(values) {
@@ -47,15 +54,21 @@ export const p1Cli: SimulatorEntry<P1CliOptions> = {
     const fault = str(values, 'fault');
     if (fault !== undefined && fault !== 'crc') throw new UsageError(`--fault: ${JSON.stringify(fault)} is not crc`);
     if (fault === 'crc' && version === '2.2') throw new UsageError('--fault crc: DSMR 2.2 telegrams carry no CRC');
-    return { host, port, version, intervalMs: Math.round(seconds * 1000), speed, timeZone, key, fault: fault as 'crc' | undefined };
+    const path = str(values, 'serial');
+    const line = str(values, 'line') ?? (version === '2.2' ? '7E1' : '8N1');
+    const baud = int('baud', str(values, 'baud') ?? (version === '2.2' ? '9600' : '115200'), 300, 4_000_000, 'a baud rate');
+    try { parseLine(line, baud); } catch (err) { throw new UsageError(`--line: ${(err as Error).message}`); }
+    const serial = path ? { path, line, baud } : undefined;
+    return { host, port, version, intervalMs: Math.round(seconds * 1000), speed, timeZone, key, fault: fault as 'crc' | undefined, serial };
   },
 
   async start(o) {
     const sim = new P1Simulator(o);
     const port = await sim.listen(o.port, o.host);
+    if (o.serial) await sim.openSerial(o.serial.path, o.serial.line, o.serial.baud);
     return {
       close: () => sim.close(),
-      describe: () => `p1 listening on ${o.host}:${port}, DSMR ${o.version} every ${sim.intervalMs / 1000} s${o.key ? ', encrypted' : ''}${o.fault ? ` (fault ${o.fault})` : ''}`,
+      describe: () => `p1 listening on ${o.host}:${port}${o.serial ? ` and sending on ${o.serial.path} (${o.serial.baud} ${o.serial.line})` : ''}, DSMR ${o.version} every ${sim.intervalMs / 1000} s${o.key ? ', encrypted' : ''}${o.fault ? ` (fault ${o.fault})` : ''}`,
     };
   },
 };

@@ -51,7 +51,7 @@ export class P1Simulator {
   tick(now = Date.now()): void {
     const t = this.meter.telegram(now);
     for (const s of this.sockets) if (!s.destroyed) s.write(t);
-    for (const line of this.serials) line.send(t).catch(() => undefined);
+    for (const line of this.serials) if (!line.sending) line.send(t).catch(() => undefined);
     if (this.sockets.size || this.serials.length) this.sent++;
   }
 

@@ -109,6 +109,11 @@ export class PacedLine {
     return this.clock();
   }
 
+  /** A frame is still on its way out (a pushing meter skips a telegram rather than queue it behind). */
+  get sending(): boolean {
+    return this.txBusyUntil > this.clock();
+  }
+
   /** Time the line carried frames within [from, to], ms (overlapping spans counted once). */
   busyMs(from: number, to: number): number {
     let busy = 0;

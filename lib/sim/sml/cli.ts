@@ -6,6 +6,7 @@ export interface SmlCliOptions extends SmlSimulatorOptions {
   host: string;
   port: number;
   serial?: string;
+  baud?: number;
 }
 
 export const smlCli: SimulatorEntry<SmlCliOptions> = {
@@ -17,7 +18,8 @@ export const smlCli: SimulatorEntry<SmlCliOptions> = {
     { name: 'interval', type: 'string', arg: 'SECONDS', description: 'seconds between telegrams (0.1..3600)', default: '2' },
     { name: 'server-id', type: 'string', arg: 'HEX', description: 'the meter\'s server id, 1..32 bytes as hex', default: '0a01454d480000bc614e' },
     { name: 'speed', type: 'string', arg: 'N', description: 'simulated hours per real hour for power and registers', default: '1' },
-    { name: 'serial', type: 'string', arg: 'PATH', description: 'also send on this serial device or pty (9600 8N1)' },
+    { name: 'serial', type: 'string', arg: 'PATH', description: 'also send on this serial device or pty, paced at the line rate (8N1)' },
+    { name: 'baud', type: 'string', arg: 'BAUD', description: 'baud rate on --serial', default: '9600' },
   ],
   help: [
     'Power 16.7.0 runs a 4-hour cycle between -600 W (export) and 1200 W; 1.8.0 and 2.8.0 (Wh) integrate it.',
@@ -38,16 +40,17 @@ export const smlCli: SimulatorEntry<SmlCliOptions> = {
     const id = (str(values, 'server-id') ?? '0a01454d480000bc614e').replace(/\s/g, '');
     if (!/^([0-9a-fA-F]{2}){1,32}$/.test(id)) throw new UsageError(`--server-id: ${JSON.stringify(id)} is not 1..32 bytes of hex`);
     const serial = str(values, 'serial');
-    return { host, port, intervalMs: Math.round(interval * 1000), speed, serverId: Buffer.from(id, 'hex'), ...(serial ? { serial } : {}) };
+    const baud = int('baud', str(values, 'baud') ?? '9600', 300, 4_000_000, 'a baud rate');
+    return { host, port, intervalMs: Math.round(interval * 1000), speed, serverId: Buffer.from(id, 'hex'), ...(serial ? { serial, baud } : {}) };
   },
 
   async start(o) {
     const sim = new SmlSimulator(o);
     const port = await sim.listen(o.port, o.host);
-    if (o.serial) await sim.openSerial(o.serial);
+    if (o.serial) await sim.openSerial(o.serial, o.baud);
     return {
       close: () => sim.close(),
-      describe: () => `sml listening on ${o.host}:${port}${o.serial ? ` and sending on ${o.serial}` : ''}, server id ${sim.meter.serverId.toString('hex')}, a telegram every ${(o.intervalMs ?? 2000) / 1000} s`,
+      describe: () => `sml listening on ${o.host}:${port}${o.serial ? ` and sending on ${o.serial} (${o.baud ?? 9600} 8N1)` : ''}, server id ${sim.meter.serverId.toString('hex')}, a telegram every ${(o.intervalMs ?? 2000) / 1000} s`,
     };
   },
 };

@@ -35,7 +35,7 @@ export class SmlSimulator {
     let t = this.meter.telegram();
     if (this.tamper) t = this.tamper(t);
     for (const s of this.sockets) if (!s.destroyed) s.write(t);
-    for (const line of this.serials) line.send(t).catch(() => undefined);
+    for (const line of this.serials) if (!line.sending) line.send(t).catch(() => undefined);
     return t;
   }
 
