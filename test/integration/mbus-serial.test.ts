@@ -67,8 +67,10 @@ describe('M-Bus nodes on a serial port (pty, paced simulator)', missingPeer(soca
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('at 2400 baud reads a slow slave that starts its answer just inside 330 bit times + 50 ms, and one by secondary address', async () => {
-    const slowMs = latestAnswerMs(2400) - 2; // 185.5 ms after the request's last character
+  it('at 2400 baud reads a slow slave that starts its answer late but inside 330 bit times + 50 ms, and one by secondary address', async () => {
+    // 162.5 ms after the request's last character: beyond the 110 ms the master used to allow, 25 ms inside
+    // the 187.5 ms EN 13757-2 allows (the rest is room for a loaded test machine's timers).
+    const slowMs = latestAnswerMs(2400) - 25;
     const { tty, sim, serial } = await bus(2400, { delays: { 1: slowMs } });
     await helper.load([mbusBus, mbusMeter, mbusScan], flow(tty, 2400, '0'));
     const errors: string[] = [];
@@ -88,7 +90,7 @@ describe('M-Bus nodes on a serial port (pty, paced simulator)', missingPeer(soca
     // The slow slave's answer really started that late: a request, then its answer slowMs after its end.
     const spans = serial.line.spans;
     const late = spans.findIndex((x, i) => x.dir === 'tx' && i > 0 && spans[i - 1].dir === 'rx' && x.start - spans[i - 1].end >= slowMs - 0.5);
-    assert.ok(late > 0, 'an answer started at least 184 ms after its request');
+    assert.ok(late > 0, `an answer started at least ${slowMs} ms after its request`);
     await helper.unload();
   });
 

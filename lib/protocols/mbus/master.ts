@@ -290,9 +290,10 @@ export class MbusMaster extends EventEmitter {
     return a;
   }
 
-  /** Silence inside an answer that ends it: 4 characters, at least 20 ms (+30 ms for TCP gateways that forward in chunks). */
+  /** Silence inside an answer that ends it: 4 characters, at least 50 ms (+30 ms for TCP gateways that forward in chunks). */
   idleMs(): number {
-    return Math.max(20, frameTimeMs(4, this.options.baudRate)) + (this.transport.endpoint.kind === 'tcp' ? 30 : 0);
+    // 50 ms at least: USB serial adapters pass received bytes on in bursts up to 16 ms apart, and a busy host adds more.
+    return Math.max(50, frameTimeMs(4, this.options.baudRate)) + (this.transport.endpoint.kind === 'tcp' ? 30 : 0);
   }
 
   /** Short wait after a clean single-character answer for a late second answer: 2 characters, at least 10 ms. */

@@ -127,11 +127,10 @@ export class SerialTransport extends EventEmitter implements MbusTransport {
   write(bytes: Buffer): Promise<void> {
     const p = this.port;
     if (!p) return Promise.reject(new Error(`${describeEndpoint(this.endpoint)} is not open`));
+    // No drain (tcdrain) after the write: the master's timers already allow for the request's wire
+    // time, and on a pty tcdrain stalls the event loop for tens of ms, long enough to cut answers.
     return new Promise((resolve, reject) => {
-      p.write(bytes, (err) => {
-        if (err) return reject(err);
-        p.drain((derr) => (derr ? reject(derr) : resolve()));
-      });
+      p.write(bytes, (err) => (err ? reject(err) : resolve()));
     });
   }
 
