@@ -10,9 +10,9 @@
  * start and end of BENCH_SECONDS of polling on its own clock and reports what its line recorded.
  *
  *   utilisation = time the line carried frames (requests + answers) / elapsed time
- *   theoretical = the same for the same request mix with only the standard's mandatory silences:
- *                 request, t3.5 (the slave sees the request end), simulator turnaround (0), answer,
- *                 t3.5 (before the next request)
+ *   theoretical = the same frames (those recorded in the window) with only the standard's mandatory
+ *                 silences: request, t3.5 (the slave sees the request end), simulator turnaround (0),
+ *                 answer, t3.5 (before the next request)
  *   ratio       = utilisation / theoretical
  *
  * Environment: BENCH_SECONDS (10), BENCH_WARMUP (2), BENCH_UNITS (32), BENCH_BAUDS (9600,19200),
@@ -22,8 +22,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModbusBus, ModbusSerialIO, loadProfile, planReads, pollMeter, type ReadPlan } from '../lib/protocols/modbus';
-import { interFrameGapMs, readAnswerBytes, READ_REQUEST_BYTES, charTimeMs } from '../lib/protocols/modbus/serial-timing';
+import { ModbusBus, ModbusSerialIO, loadProfile, planReads, pollMeter } from '../lib/protocols/modbus';
+import { interFrameGapMs, charTimeMs } from '../lib/protocols/modbus/serial-timing';
 import { ModbusMeterSimulator } from '../lib/sim/modbus-meter';
 import { MbusSerial, ModbusRtuSerial, openPtyPair, type LineSettings, type PacedLine } from '../lib/sim/serial';
 import { MbusSimulator, parseSlave, DEFAULT_SLAVES } from '../lib/sim/mbus';
@@ -111,20 +111,6 @@ function ask<T>(child: ChildProcess, msg: string, reply: string, timeoutMs = 15_
   });
 }
 
-/** Line time of one sweep's frames and of the same sweep with only the mandatory silences, ms. */
-function theoretical(plans: ReadPlan[], baud: number): { frameMs: number; cycleMs: number } {
-  const ct = charTimeMs(baud, BITS);
-  const t35 = interFrameGapMs(baud, BITS);
-  let frameMs = 0;
-  let cycleMs = 0;
-  for (const p of plans) for (const b of p.blocks) {
-    const f = (READ_REQUEST_BYTES + readAnswerBytes(b.count)) * ct;
-    frameMs += f;
-    cycleMs += f + 2 * t35;
-  }
-  return { frameMs, cycleMs };
-}
-
 async function runBus(baud: number, units: number, seconds: number, warmup: number, socat: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-bench-serial-'));
   const pair = await openPtyPair(dir, socat);
@@ -161,11 +147,13 @@ async function runBus(baud: number, units: number, seconds: number, warmup: numb
     const requests = bus.stats.requests - req0;
     stop = true;
     await Promise.all(loops);
-    const th = theoretical(plans, baud);
+    // The same frames as recorded in the window, with only the mandatory silences: t3.5 before each answer
+    // (the slave sees the request end), none for the simulator's turnaround, t3.5 before the next request.
+    const theoretical = report.busyMs / (report.busyMs + report.requests * 2 * interFrameGapMs(baud, BITS));
     const ct = charTimeMs(baud, BITS);
     return {
       bus: `${baud} 8E1`, units, requestsPerSecond: requests / wall, pollsPerSecond: (polls - polls0) / wall,
-      utilisation: report.utilisation, theoretical: th.frameMs / th.cycleMs, ratio: report.utilisation / (th.frameMs / th.cycleMs),
+      utilisation: report.utilisation, theoretical, ratio: report.utilisation / theoretical,
       minGapChars: report.minGapMs / ct, medianGapChars: report.medianGapMs / ct, timeouts: bus.stats.timeouts,
       brokenFrames: report.brokenFrames, collisions: report.collisions, simMaxLateMs: report.maxTxLateMs,
       errors: [...errors.entries()].map(([m, n]) => `${n}x ${m}`),
@@ -181,7 +169,7 @@ async function runBus(baud: number, units: number, seconds: number, warmup: numb
 }
 
 /**
- * M-Bus at `baud` 8E1: `slaves` slaves read in turn (SND_NKE, then REQ_UD2) by our MbusMaster. The
+ * M-Bus at `baud` 8E1: `slaves` slaves read in turn by our MbusMaster (read(): REQ_UD2 and what it needs). The
  * theoretical figure keeps the recorded frames and adds only the standard's minimum silences per
  * request: the slave's 11 bit times before it answers, the master's 11 bit times before the next request.
  */
@@ -210,17 +198,19 @@ async function runMbus(baud: number, slaves: number, seconds: number, warmup: nu
     await new Promise((r) => setTimeout(r, warmup * 1000));
     await ask(child, 'mark', 'marked');
     const reads0 = reads;
+    const sent0 = master.stats.requests;
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const { report } = await ask<{ report: SimReport }>(child, 'report', 'report');
     const wall = (performance.now() - t0) / 1000;
+    const sent = master.stats.requests - sent0;
     stop = true;
     await Promise.all(loops);
     const bitMs = 1000 / baud;
     const theoretical = report.busyMs / (report.busyMs + report.requests * 2 * 11 * bitMs);
     const ct = 11 * bitMs;
     return {
-      bus: `M-Bus ${baud} 8E1`, slaves, requestsPerSecond: report.requests / (report.elapsedMs / 1000), readsPerSecond: (reads - reads0) / wall,
+      bus: `M-Bus ${baud} 8E1`, slaves, requestsPerSecond: report.requests / (report.elapsedMs / 1000), masterRequestsPerSecond: sent / wall, readsPerSecond: (reads - reads0) / wall,
       utilisation: report.utilisation, theoretical, ratio: report.utilisation / theoretical,
       minGapChars: report.minGapMs / ct, medianGapChars: report.medianGapMs / ct, timeouts: master.stats.timeouts,
       collisions: report.collisions, simMaxLateMs: report.maxTxLateMs, errors: [...errors.entries()].map(([m, n]) => `${n}x ${m}`),
@@ -254,7 +244,7 @@ async function main(): Promise<void> {
   const mbusBauds = (process.env.BENCH_MBUS_BAUDS ?? '2400').split(',').filter(Boolean).map(Number);
   const slaves = Math.round(envNumber('BENCH_MBUS_SLAVES', 8));
   const mbus = [];
-  if (mbusBauds.length) console.log(`\n${slaves} M-Bus slaves per bus, read in turn (SND_NKE + REQ_UD2 each)\nbus              requests/s  reads/s  utilisation  theoretical  ratio  min gap  median gap  timeouts  sim late`);
+  if (mbusBauds.length) console.log(`\n${slaves} M-Bus slaves per bus, read in turn by MbusMaster.read (REQ_UD2, SND_NKE when the link needs a reset)\nbus              requests/s  reads/s  utilisation  theoretical  ratio  min gap  median gap  timeouts  sim late`);
   for (const baud of mbusBauds) {
     const r = await runMbus(baud, slaves, seconds, warmup, socat);
     mbus.push(r);

@@ -252,10 +252,25 @@ export class MbusMaster extends EventEmitter {
       this.transport.write(request).catch((err: Error) => finish({ kind: 'garbled', bytes: Buffer.alloc(0), reason: `write failed: ${err.message}` }));
     });
     if (answer.kind === 'none') this.stats.timeouts++;
-    if (answer.kind === 'garbled') this.stats.garbled++;
+    if (answer.kind === 'garbled') {
+      this.stats.garbled++;
+      // A cut-off answer may still be on the line: the next request would only collide with it.
+      await this.waitQuiet(totalMs);
+    }
     const gap = this.gapMs();
     if (gap > 0) await sleep(gap);
     return answer;
+  }
+
+  /** Waits until no byte has come for idleMs (at most maxMs), dropping what comes. */
+  private waitQuiet(maxMs: number): Promise<void> {
+    const idleMs = this.idleMs();
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(quiet); clearTimeout(limit); this.listener = null; this.splitter.reset(); resolve(); };
+      let quiet = setTimeout(done, idleMs);
+      const limit = setTimeout(done, maxMs);
+      this.listener = () => { clearTimeout(quiet); quiet = setTimeout(done, idleMs); };
+    });
   }
 
   /** Sends with retries until a clean frame (or the attempts run out); the same bytes are repeated (same FCB). */
