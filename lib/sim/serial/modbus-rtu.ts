@@ -26,7 +26,12 @@ export class ModbusRtuSerial {
     this.line.onFrame((frame) => {
       const answer = sim.answerRtuFrame(frame);
       if (!answer) return;
-      const cancel = runAt(() => this.line.now(), this.line.now() + this.turnaroundMs + answer.delayMs, () => {
+      const wait = this.turnaroundMs + answer.delayMs;
+      if (wait <= 0) {
+        this.line.send(answer.frame).catch(() => undefined);
+        return;
+      }
+      const cancel = runAt(() => this.line.now(), this.line.now() + wait, () => {
         this.pending.delete(cancel);
         this.line.send(answer.frame).catch(() => undefined);
       });
