@@ -60,7 +60,9 @@ describe('IEC 62056-21 over a serial pty pair', missingPeer(socat ? undefined : 
       const meter = sim.meter('12345678');
       const before = meter.stats.bauds.length;
       const spans0 = line.spans.length;
-      const r = await readout(link, { address: '12345678', maxBaud: 19200 });
+      // 4 s for the identification: at 300 baud the sign-on alone is on the wire for 433 ms and the
+      // identification for 567 ms (the paced simulator keeps real time), more than the 1.5 s default leaves.
+      const r = await readout(link, { address: '12345678', maxBaud: 19200, timeoutMs: 4000 });
       assert.equal(r.identification.raw, '/ISk5MT174-0001');
       assert.equal(r.baud, 9600);
       assert.deepEqual(speeds, [300, 9600, 300], 'the HHU port: 300 for the sign-on, 9600 for the data, 300 again after it');
@@ -92,7 +94,7 @@ describe('IEC 62056-21 over a serial pty pair', missingPeer(socat ? undefined : 
       helper.getNode('out').on('input', resolve);
       (n1 as unknown as NodeJS.EventEmitter).on('call:error', (call: { args: unknown[] }) => reject(new Error(`ems-iec62056-meter failed: ${String(call.args[0])}`)));
     });
-    n1.receive({ meter: { _id: 'emh', ip_address: hhu, port: 0, connection_address: '33333333', waiting_time: 2000, time_difference: 0 } } as any);
+    n1.receive({ meter: { _id: 'emh', ip_address: hhu, port: 0, connection_address: '33333333', waiting_time: 4000, time_difference: 0 } } as any);
     const msg = await within(got, 60_000, 'the readout of the mode B meter on the serial pty');
     assert.equal(msg.iec62056.identification.mode, 'B');
     assert.equal(msg.iec62056.baud, 9600);
