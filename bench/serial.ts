@@ -43,6 +43,8 @@ function envNumber(name: string, fallback: number): number {
 interface SimReport {
   elapsedMs: number; busyMs: number; utilisation: number; requests: number; rxFrames: number; txFrames: number;
   brokenFrames: number; collisions: number; maxTxLateMs: number; minGapMs: number; medianGapMs: number;
+  /** Median silence from a request's end to the answer's start, ms (t3.5 + turnaround on Modbus). */
+  medianAnswerGapMs: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -70,11 +72,14 @@ async function simMain(): Promise<void> {
       const to = serial.line.now();
       const line = serial.line;
       const gaps = line.rxGapsMs.slice(spans0).filter((g) => Number.isFinite(g)).sort((a, b) => a - b);
+      const spans = line.spans.filter((x) => x.start >= from);
+      const answerGaps = spans.flatMap((x, i) => (i > 0 && x.dir === 'tx' && spans[i - 1].dir === 'rx' ? [x.start - spans[i - 1].end] : [])).sort((a, b) => a - b);
       const report: SimReport = {
         elapsedMs: to - from, busyMs: line.busyMs(from, to), utilisation: line.utilisation(from, to), requests: line.stats.rxFrames - rx0,
         rxFrames: line.stats.rxFrames, txFrames: line.stats.txFrames, brokenFrames: line.stats.brokenFrames,
         collisions: line.stats.collisions, maxTxLateMs: line.stats.maxTxLateMs,
         minGapMs: gaps[0] ?? NaN, medianGapMs: gaps[Math.floor(gaps.length / 2)] ?? NaN,
+        medianAnswerGapMs: answerGaps[Math.floor(answerGaps.length / 2)] ?? NaN,
       };
       process.send!({ type: 'report', report });
     } else if (m === 'close') {
@@ -154,7 +159,7 @@ async function runBus(baud: number, units: number, seconds: number, warmup: numb
     return {
       bus: `${baud} 8E1`, units, requestsPerSecond: requests / wall, pollsPerSecond: (polls - polls0) / wall,
       utilisation: report.utilisation, theoretical, ratio: report.utilisation / theoretical,
-      minGapChars: report.minGapMs / ct, medianGapChars: report.medianGapMs / ct, timeouts: bus.stats.timeouts,
+      minGapChars: report.minGapMs / ct, medianGapChars: report.medianGapMs / ct, medianAnswerGapChars: report.medianAnswerGapMs / ct, timeouts: bus.stats.timeouts,
       brokenFrames: report.brokenFrames, collisions: report.collisions, simMaxLateMs: report.maxTxLateMs,
       errors: [...errors.entries()].map(([m, n]) => `${n}x ${m}`),
     };
@@ -233,12 +238,12 @@ async function main(): Promise<void> {
   const bauds = (process.env.BENCH_BAUDS ?? '9600,19200').split(',').filter(Boolean).map(Number);
   const results = [];
   console.log(`32 Modbus RTU meters per bus, ${seconds} s per bus after ${warmup} s warm-up; profiles ${PROFILES.join(', ')}`);
-  console.log('bus          reads/s  polls/s  utilisation  theoretical  ratio  min gap  median gap  timeouts  broken  sim late');
+  console.log('bus          reads/s  polls/s  utilisation  theoretical  ratio  min gap  median gap  answer gap  timeouts  broken  sim late');
   for (const baud of bauds) {
     const r = await runBus(baud, units, seconds, warmup, socat);
     results.push(r);
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-    console.log(`${r.bus.padEnd(12)} ${r.requestsPerSecond.toFixed(1).padStart(7)}  ${r.pollsPerSecond.toFixed(2).padStart(7)}  ${pct(r.utilisation).padStart(11)}  ${pct(r.theoretical).padStart(11)}  ${r.ratio.toFixed(3)}  ${r.minGapChars.toFixed(2).padStart(5)} ch  ${r.medianGapChars.toFixed(2).padStart(7)} ch  ${String(r.timeouts).padStart(8)}  ${String(r.brokenFrames).padStart(6)}  ${r.simMaxLateMs.toFixed(2)} ms`);
+    console.log(`${r.bus.padEnd(12)} ${r.requestsPerSecond.toFixed(1).padStart(7)}  ${r.pollsPerSecond.toFixed(2).padStart(7)}  ${pct(r.utilisation).padStart(11)}  ${pct(r.theoretical).padStart(11)}  ${r.ratio.toFixed(3)}  ${r.minGapChars.toFixed(2).padStart(5)} ch  ${r.medianGapChars.toFixed(2).padStart(7)} ch  ${r.medianAnswerGapChars.toFixed(2).padStart(7)} ch  ${String(r.timeouts).padStart(8)}  ${String(r.brokenFrames).padStart(6)}  ${r.simMaxLateMs.toFixed(2)} ms`);
     for (const e of r.errors.slice(0, 5)) console.log(`  error: ${e}`);
   }
   const mbusBauds = (process.env.BENCH_MBUS_BAUDS ?? '2400').split(',').filter(Boolean).map(Number);

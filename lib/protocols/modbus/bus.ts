@@ -43,12 +43,12 @@ interface UnitHealth { failures: number; until: number; lastError: string }
 
 /**
  * Waits until performance.now() reaches `t`. A timer alone may fire up to 1 ms early (libuv keeps
- * whole-millisecond loop time) or, rounded up, up to 1 ms late, which is a whole t3.5 above 19200
- * baud: the timer covers the whole milliseconds, setImmediate turns the rest.
+ * whole-millisecond loop time) or 1 ms and more late, about a whole t3.5 above 19200 baud: a timer
+ * covers all but the last 1 to 2 ms, setImmediate turns (I/O keeps running) the rest.
  */
 async function waitUntil(t: number): Promise<void> {
   for (let left = t - performance.now(); left > 0; left = t - performance.now()) {
-    await new Promise<void>((r) => (left >= 1 ? setTimeout(r, Math.floor(left)) : setImmediate(r)));
+    await new Promise<void>((r) => (left > 2 ? setTimeout(r, Math.floor(left) - 1) : setImmediate(r)));
   }
 }
 
