@@ -229,6 +229,7 @@ export class MbusMaster extends EventEmitter {
       const total = setTimeout(judge, totalMs);
       let idle: NodeJS.Timeout | undefined;
       let size = 0;
+      let firstAt: number | undefined;
       this.listener = (chunk) => {
         size += chunk.length;
         if (size > MAX_ANSWER_BYTES) {
@@ -238,7 +239,13 @@ export class MbusMaster extends EventEmitter {
         received.push(chunk);
         clearTimeout(first);
         clearTimeout(idle);
-        idle = setTimeout(judge, idleMs); // the line fell silent inside an answer: judge what came
+        // The line fell silent inside an answer: judge what came. A long frame's length is known from its
+        // header, and it cannot be complete before its wire time: a host that stalled (bytes held in the
+        // driver, then delivered at once) must not cut it short.
+        firstAt ??= performance.now();
+        const bytes = size >= 2 ? all() : undefined;
+        const frameEnd = bytes && bytes[0] === 0x68 ? firstAt + frameTimeMs(bytes[1] + 6, this.options.baudRate) : 0;
+        idle = setTimeout(judge, Math.max(idleMs, frameEnd - performance.now() + idleMs));
         const out = this.splitter.push(chunk);
         garbage += out.garbage;
         if (frame && (out.frames.length || out.garbage || this.splitter.buffered)) return finish({ kind: 'garbled', bytes: all(), reason: 'several answers' });
