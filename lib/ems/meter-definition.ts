@@ -85,6 +85,15 @@ export const METER_DEFAULTS: Omit<MeterDefinition, 'name' | 'protocol'> = {
 
 /** The usual TCP port of a protocol's endpoint, when a new meter gives none (else 502). */
 const DEFAULT_PORTS: Partial<Record<MeterProtocol, number>> = { g13: 443, 'lorawan-platform': 80, 'modbus-rtu': 0, p1: 2001, sml: 7259 };
+/**
+ * How long a new meter of a pushing interface waits for a telegram, when it gives no waiting_time (else 1000 ms):
+ * a DSMR 2.2/4 meter sends every 10 s, an SML meter every 1-4 s.
+ */
+const DEFAULT_WAITING_MS: Partial<Record<MeterProtocol, number>> = { p1: 11_000, sml: 5_000 };
+
+function defaultsOf(protocol: MeterProtocol): Pick<MeterDefinition, 'port' | 'waiting_time'> {
+  return { port: DEFAULT_PORTS[protocol] ?? METER_DEFAULTS.port, waiting_time: DEFAULT_WAITING_MS[protocol] ?? METER_DEFAULTS.waiting_time };
+}
 
 function bad(field: string, value: unknown, rule: string): never {
   throw new ApiError(400, `${field} ${JSON.stringify(value)} ${rule}`);
@@ -192,7 +201,7 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
   if (!base) {
     for (const k of ['name', 'protocol'] as const) if (input[k] === undefined) throw new ApiError(400, `${k} is required`);
   }
-  const out = { ...METER_DEFAULTS, ...(base ? {} : { port: DEFAULT_PORTS[input.protocol as MeterProtocol] ?? METER_DEFAULTS.port }), ...base } as Record<string, unknown>;
+  const out = { ...METER_DEFAULTS, ...(base ? {} : defaultsOf(input.protocol as MeterProtocol)), ...base } as Record<string, unknown>;
   for (const k of METER_FIELDS) {
     if (input[k] !== undefined) out[k] = (CHECKS[k] as (v: unknown) => unknown)(input[k]);
   }
