@@ -10,6 +10,8 @@ export const Quality = {
   HISTORIC: 1 << 7,
   /** Read afterwards from the meter's own memory (load profile, storage numbers, log) to fill an outage. */
   BACKFILLED: 1 << 8,
+  /** A window's consumption whose edge value lies between two readings (linear in time). */
+  INTERPOLATED: 1 << 9,
 } as const;
 
 export type QualityFlag = keyof typeof Quality;
