@@ -10,11 +10,22 @@ helper.init(require.resolve('node-red'));
 
 const INTERVAL = 900_000;
 
-/** The next message at a helper node, or a failure naming what was awaited. */
-function next(id: string, what: string, ms = 10_000): Promise<any> {
+/** The next message at `out` or at the Catch helper `caught` (as { error }), or a failure naming what was awaited. */
+function answer(what: string, ms = 10_000): Promise<any> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-    helper.getNode(id).once('input', (m: any) => { clearTimeout(t); resolve(m); });
+    const out = helper.getNode('out');
+    const caught = helper.getNode('caught');
+    const finish = (v: unknown, err?: Error) => {
+      clearTimeout(t);
+      out.removeListener('input', onOut);
+      caught.removeListener('input', onCaught);
+      if (err) reject(err); else resolve(v);
+    };
+    const onOut = (m: any) => finish(m);
+    const onCaught = (m: any) => finish({ error: m.error, caught: m });
+    const t = setTimeout(() => finish(undefined, new Error(`no ${what} within ${ms} ms`)), ms);
+    out.on('input', onOut);
+    caught.on('input', onCaught);
   });
 }
 
@@ -50,22 +61,23 @@ describe('ems-modbus-meter backfill from the meter\'s register log', () => {
   });
 
   async function backfill(node: string, span: { from: number; to: number }, extra: Record<string, unknown> = {}) {
-    const got = next('out', 'backfill answer');
-    const caught = next('caught', 'caught error').then((m) => { throw new Error(`backfill failed: ${m.error?.message}`); });
+    const got = answer('backfill answer');
     helper.getNode(node).receive({ topic: 'logger', backfill: { ...span }, poll: { id: 'p1', kind: 'backfill' }, ...extra });
-    return Promise.race([got, caught]);
+    const m = await got;
+    if (m.error) throw new Error(`backfill failed: ${m.error.message}`);
+    return m;
   }
 
   it('a simulated outage: the gap\'s records come back with their own times, BACKFILLED, the same on repeat', async () => {
     await helper.load([modbusClient, modbusMeter], flow(port));
     now += 3 * INTERVAL;
-    const before = next('out', 'poll before the outage');
+    const before = answer('poll before the outage');
     helper.getNode('poller').receive({ topic: 'logger' });
     assert.ok((await before).payload.length > 0);
     const outageFrom = now;
     sim.setFault(1, { kind: 'dead' });
     now += 2 * 3_600_000; // eight 15-minute intervals missed
-    const failed = next('caught', 'the poll during the outage to fail');
+    const failed = answer('the poll during the outage to fail');
     helper.getNode('poller').receive({ topic: 'logger' });
     assert.match((await failed).error.message, /logger.*exception 11/);
     sim.clearFault(1);
@@ -128,7 +140,7 @@ describe('ems-modbus-meter backfill from the meter\'s register log', () => {
 
   it('a bad msg.backfill is an error naming the field', async () => {
     await helper.load([modbusClient, modbusMeter], flow(port));
-    const caught = next('caught', 'the error');
+    const caught = answer('the error');
     helper.getNode('m1').receive({ topic: 'logger', backfill: { from: 'yesterday', to: now } });
     assert.match((await caught).error.message, /msg\.backfill\.from must be a time in epoch ms, got "yesterday"/);
   });
