@@ -47,7 +47,7 @@ function meter(p: Profile, written: number, status = (_seq: number) => 0) {
       return out;
     },
   };
-  return { bus, calls };
+  return { bus, calls, put, layout };
 }
 
 describe('Modbus register log', () => {
@@ -78,6 +78,14 @@ describe('Modbus register log', () => {
       const last = start + count - 1;
       assert.ok(!(start < 20 + 5 * 7 && last >= 20 + 5 * 7), `read ${start}+${count} stays inside the ring`);
     }
+  });
+
+  test('a slot the meter overwrote during the read (a newer time than the record after it) is dropped', async () => {
+    const p = profile();
+    const { bus, put, layout } = meter(p, 5);
+    put(p.log!.firstRecord + 1 * layout.recordSize, encodeValue(T0 + 6 * 900, layout.timeEnc)); // seq 2's slot now holds a newer record (seq 6's time)
+    const r = await readLogSpan(bus, 1, p, 0, (T0 + 10 * 900) * 1000);
+    assert.deepEqual(r.records.map((x) => x.seq), [1, 3, 4, 5]);
   });
 
   test('records already overwritten are not asked for; a span before the oldest gives what is kept', async () => {

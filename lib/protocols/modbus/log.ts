@@ -158,7 +158,13 @@ export async function readLogSpan(bus: LogReader, unit: number, profile: Profile
     for (let i = 0; i < n; i++) records.push(decodeRecord(layout, data, i, seq + i));
     seq += n;
   }
-  return { records: records.filter((r) => r.time > from && r.time <= to), truncated: start > first, requests, newest: count };
+  // A slot the meter overwrote while we read holds a newer record than the one after it: keep only times rising with the sequence.
+  const rising: LogRecord[] = [];
+  for (let i = records.length - 1; i >= 0; i--) {
+    if (rising.length === 0 || records[i].time < rising[rising.length - 1].time) rising.push(records[i]);
+  }
+  rising.reverse();
+  return { records: rising.filter((r) => r.time > from && r.time <= to), truncated: start > first, requests, newest: count };
 }
 
 export interface LogBackfill { readings: Reading[]; truncated: boolean; unsupported?: string; requests: number }
