@@ -4,11 +4,14 @@ import { listProfiles, loadProfile } from '../../protocols/modbus/profile';
 import type { Profile } from '../../protocols/modbus/types';
 import { int, list, str, UsageError, type ParsedValues, type SimulatorEntry } from '../registry';
 import { ModbusMeterSimulator, type Fault, type ModbusMeterSimulatorOptions } from './server';
+import { describeWindow, scheduleFault, splitFaultWindow, type FaultWindow } from '../fault-window';
 
 export interface ModbusMeterCliOptions {
   host: string;
   port: number;
   sim: ModbusMeterSimulatorOptions;
+  /** Faults switched on (and off) while running: UNIT:KIND@AFTER[+FOR]. */
+  timed?: { unit: number; fault: Fault; window: FaultWindow }[];
 }
 
 function parseFault(text: string): [number, Fault] {
@@ -59,12 +62,13 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     { name: 'gateway', type: 'boolean', description: 'answer requests for unknown or dead units with exception 0x0B instead of silence' },
     { name: 'gaps', type: 'string', arg: 'MODE', description: 'unmapped registers inside the map: profile, zero or refuse', default: 'profile' },
     { name: 'speed', type: 'string', arg: 'N', description: 'simulated seconds per real second', default: '1' },
-    { name: 'fault', type: 'string', arg: 'UNIT:KIND', multiple: true, description: 'inject a fault: UNIT:dead, UNIT:timeout, UNIT:slow:MS, UNIT:exception:CODE' },
+    { name: 'fault', type: 'string', arg: 'UNIT:KIND[@AFTER[+FOR]]', multiple: true, description: 'inject a fault: UNIT:dead, UNIT:timeout, UNIT:slow:MS, UNIT:exception:CODE; @AFTER+FOR: from AFTER s after start for FOR s' },
   ],
   help: [
     'Examples:',
     '  ems-sim modbus-meter --port 5020 --profile eastron-sdm630 --units 1,2,3',
     '  ems-sim modbus-meter --profiles 1:abb-a44,2:eastron-sdm630 --fault 3:dead --units 3 --speed 60',
+    '  ems-sim modbus-meter --profile ems-logging-meter --speed 60 --fault 1:timeout@30+120   (an outage; the meter\'s log keeps recording)',
     '',
     'Energy counters integrate a daily load profile (tariff 1 06:00-22:00 local time, tariff 2 otherwise).',
     'Requests for unit ids not configured get no answer (or 0x0B with --gateway).',
@@ -93,10 +97,13 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     const units = new Set<number>(unitTexts.length ? unitTexts.map((u) => int('units', u, 0, 255, 'a unit id')) : perUnit.size ? [] : [1]);
     for (const u of perUnit.keys()) units.add(u);
     const faults = new Map<number, Fault>();
+    const timed: { unit: number; fault: Fault; window: FaultWindow }[] = [];
     for (const f of list(values, 'fault')) {
-      const [u, fault] = parseFault(f);
+      const { spec, window } = splitFaultWindow(f);
+      const [u, fault] = parseFault(spec);
       if (!units.has(u)) throw new UsageError(`--fault: ${JSON.stringify(f)} names unit ${u}, which is not simulated (units ${[...units].join(',')})`);
-      faults.set(u, fault);
+      if (window) timed.push({ unit: u, fault, window });
+      else faults.set(u, fault);
     }
     const cache = new Map<string, Profile>();
     const profileOf = (u: number): Profile => {
@@ -109,6 +116,7 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     return {
       host,
       port,
+      timed,
       sim: {
         framing: values['rtu-over-tcp'] === true ? 'rtu-over-tcp' : 'tcp',
         unknownUnit: values.gateway === true ? 'gateway-exception' : 'ignore',
@@ -124,14 +132,16 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
   async start(o) {
     const sim = new ModbusMeterSimulator(o.sim);
     const port = await sim.listen(o.port, o.host);
+    const cancels = (o.timed ?? []).map((t) => scheduleFault(t.window, () => sim.setFault(t.unit, t.fault), () => sim.clearFault(t.unit)));
+    const timed = (o.timed ?? []).map((t) => `${t.unit} ${t.fault.kind}${describeWindow(t.window)}`).join(', ');
     const framing = o.sim.framing === 'rtu-over-tcp' ? 'RTU over TCP' : 'Modbus TCP';
     const units = sim.unitIds.map((u) => {
       const f = o.sim.units.find((x) => x.unit === u)?.fault;
       return `${u}=${sim.profile(u).id}${f ? ` (${f.kind})` : ''}`;
     });
     return {
-      close: () => sim.close(),
-      describe: () => `modbus-meter listening on ${o.host}:${port} (${framing}, speed ${o.sim.speed ?? 1}x), units ${sim.unitIds.join(',')}, profiles ${units.join(', ')}`,
+      close: () => { cancels.forEach((c) => c()); return sim.close(); },
+      describe: () => `modbus-meter listening on ${o.host}:${port} (${framing}, speed ${o.sim.speed ?? 1}x), units ${sim.unitIds.join(',')}, profiles ${units.join(', ')}${timed ? `; timed faults ${timed}` : ''}`,
     };
   },
 
