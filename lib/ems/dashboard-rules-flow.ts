@@ -19,12 +19,12 @@ import {
 } from './dashboard-rules';
 import { api, at, button, dropdown, fn, table, text, textInput, uiGroup, type FlowNode } from './dashboard-nodes';
 
-/** The hidden group of the rule form, shown per client to operators and admins. */
+/** The hidden group of the rule form (visible: false, a boolean: the dashboard's client takes any string as shown), shown per client to operators and admins. */
 export const MANAGE_GROUP = 'dash-grp-al-manage';
 
 /** The Rules group of the Alarms page (below the history) and the form's group (hidden until shown to a client). */
 export function ruleConfigNodes(): FlowNode[] {
-  return [uiGroup('dash-grp-al-rules', 'Alarm rules', 'alarms', 12, 4), { ...uiGroup(MANAGE_GROUP, 'Manage alarm rules', 'alarms', 12, 5), visible: 'false' }];
+  return [uiGroup('dash-grp-al-rules', 'Alarm rules', 'alarms', 12, 4), { ...uiGroup(MANAGE_GROUP, 'Manage alarm rules', 'alarms', 12, 5), visible: false }];
 }
 
 const client = `const clients = flow.get('dash_clients') || {};
