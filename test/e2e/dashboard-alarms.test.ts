@@ -1,8 +1,8 @@
 // The dashboard's Alarms page and alarm badge (issue 19) in Debian's Chromium (headless), against the shipped EMS
 // polling the Modbus simulator: alarm rules made through the API raise alarms from the polled readings; an operator
 // sees them (badge on every page, the Alarms page) and acknowledges one with a note; a viewer is refused; the rules
-// table with each rule's condition, read only (the dashboard never acts with admin rights; rules change through the
-// API and the table follows); a user of another folder sees none, in the page and over socket.io.
+// table with each rule's condition (rules changed through the API show at its next refresh; the dashboard's own rule
+// form: test/e2e/dashboard-rules.test.ts); a user of another folder sees none, in the page and over socket.io.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
