@@ -17,7 +17,7 @@ import {
   parseActiveHours, RULE_FIELDS, RULE_SEVERITIES, RULE_WINDOWS, ruleAnswer, ruleBody, ruleChoices, ruleOptions, ruleRows, rulesRequest, rulesStatus,
   shortDuration, subjectNames, subjectOptions, subjectText,
 } from './dashboard-rules';
-import { api, at, button, dropdown, fn, table, text, textInput, uiGroup, type FlowNode } from './dashboard-nodes';
+import { api, at, button, dropdown, fn, TAB, table, text, textInput, uiGroup, type FlowNode } from './dashboard-nodes';
 
 /** The hidden group of the rule form (visible: false, a boolean: the dashboard's client takes any string as shown), shown per client to operators and admins. */
 export const MANAGE_GROUP = 'dash-grp-al-manage';
@@ -158,7 +158,7 @@ return [{ ...c, payload: a.text }, a.ok ? refresh : null, reset ? { ...c, topic:
     fn('dash-ru-rows', 'rule rows and form', rows, [['dash-ru-table'], ['dash-ru-status'], ['dash-ru-show'], ['dash-ru-rule'], ['dash-ru-subject'], ['dash-ru-choose']], at(9, 38)),
     sized(text('dash-ru-status', g, 'Rules', 1, at(10, 38)), 12),
     table('dash-ru-table', g, '', 2, at(10, 37)),
-    { id: 'dash-ru-show', type: 'ui-control', z: 'ems-dash-tab', ui: 'dash-base', name: 'show the rule form', events: 'none', ...at(10, 39), wires: [[]] },
+    { id: 'dash-ru-show', type: 'ui-control', z: TAB, ui: 'dash-base', name: 'show the rule form', events: 'change', ...at(10, 39), wires: [[]] },
     sized(dropdown('dash-ru-rule', m, 'Rule', 1, 'dash-ru-rule', [], form, at(9, 40)), 4),
     ...RULE_FIELDS.map((k) => fieldWidgets[k]),
     sized(text('dash-ru-hint', m, 'Uses', 16, at(11, 44), true), 12),
