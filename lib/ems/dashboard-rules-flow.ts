@@ -76,7 +76,8 @@ choices.rules = (Array.isArray(msg.rules.data) ? msg.rules.data : []).slice(0, 1
 const subjects = subjectOptions(tree, msg.openFolders);
 choices.subjects = subjects.map((o) => o.value);
 const sync = !!(msg.dash && msg.dash.sync);
-let refill = sync;
+// The fields again on a sync of the page (a widget mounting late missed them), unless the user has begun typing.
+let refill = sync && !choices.edited;
 if (choices.rule !== 'new' && !choices.rules.some((r) => r.id === choices.rule)) {
   // The rule being edited is gone (deleted elsewhere): a new rule's form.
   Object.assign(choices, { rule: 'new', form: newRuleForm(), confirm: null });

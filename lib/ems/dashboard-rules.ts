@@ -27,6 +27,8 @@ export interface RuleChoices {
   rule: string; form: RuleForm; rules: DashRule[]; subjects: string[]; ruleOptions: string; subjectOptions: string;
   /** A Delete pressed once (the rule and when): a second press within RULE_DELETE_CONFIRM_MS deletes it. */
   confirm: { id: string; at: number } | null;
+  /** The user chose or typed something since the page view: a later sync of the page leaves the fields alone. */
+  edited?: boolean;
 }
 export interface RuleClient extends AlarmClient { ruleForm?: RuleChoices }
 
@@ -220,6 +222,7 @@ export function chooseRuleForm(choices: RuleChoices, msg: { topic?: unknown; pay
     direction: ['above', 'below'], window: ['15m', '1h', '1d'], severity: ['info', 'warning', 'critical'], enabled: ['yes', 'no'],
   };
   const field = topic.startsWith('dash-ru-') ? topic.slice('dash-ru-'.length) : '';
+  if (['rule', 'subject', 'type', 'direction', 'window', 'severity', 'enabled', 'name', 'obis', 'value', 'unit', 'hysteresis', 'weeks', 'delay', 'active'].includes(field)) choices.edited = true;
   if (field === 'rule') {
     if (typeof v !== 'string' || v === '') return none;
     const rule = choices.rules.find((r) => r.id === v);

@@ -155,7 +155,12 @@ describe('the dashboard\'s alarm rule form in Chromium', missingPeer(chromiumAbs
     await page.goto(`${ems.url}/dashboard/alarms`);
     await page.locator('.ems-dash-ru-save button').waitFor({ state: 'visible', timeout: 20_000 });
     await textOf(page, 'the rules\' status', '.ems-dash-ru-status', /No alarm rules in your folders/);
-    await page.waitForTimeout(6000); // the page's second sync (a widget mounting late gets the form again)
+    // A new rule's form: a threshold on active power.
+    await until('the new rule\'s form in the fields', 15_000, async () => {
+      const seen = [await page.locator('.ems-dash-ru-obis input').inputValue(), await page.locator('.ems-dash-ru-unit input').inputValue(),
+        (await page.locator('.ems-dash-ru-type').innerText()).trim(), (await page.locator('.ems-dash-ru-rule').innerText()).trim()];
+      return { value: seen[0] === '1-0:1.7.0' && seen[1] === 'kW' && /Threshold on a value/.test(seen[2]) && /New rule/.test(seen[3]) ? seen : undefined, seen };
+    });
 
     // Only her site is offered as a subject.
     const subjects = await optionsOf(page, 'ems-dash-ru-subject');
