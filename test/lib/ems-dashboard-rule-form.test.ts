@@ -141,12 +141,16 @@ describe('the tab\'s rule form against the alarm API', () => {
   it('an operator creates a rule on a meter of hers, sees a bad value refused as the API words it, disables and deletes it', async () => {
     const ctx = new Map<string, unknown>();
     const { c, out } = await page('op-a', 'operator', ctx);
-    const [, , show, ruleDropdown, subjectDropdown] = out;
+    const [, , show, ruleDropdown, subjectDropdown, refill] = out;
+    assert.equal(refill.topic, 'dash-ru-show-form', 'the page view fills the form');
     assert.deepEqual(show.payload, { groups: { show: [MANAGE_GROUP] } });
     assert.deepEqual(ruleDropdown.options, [{ value: 'new', label: 'New rule' }]);
     assert.deepEqual(subjectDropdown.options.map((o: { value: string }) => o.value), [`folder:${plant.folders.a}`, `folder:${plant.folders.hall}`, 'meter:a1'], 'Plant A only');
     assert.equal((await form('op-a', ctx, c, 'dash-ru-subject', `folder:${plant.folders.b}`)).notice, 'Choose a meter or folder of your folders as the subject');
     await form('op-a', ctx, c, 'dash-ru-name', 'Hall power');
+    // A later sync of the page (the timer's) leaves what she began typing alone.
+    const sync = { _client: c, dash: { page: 'alarms', meter: null, range: '24h', step: 'day', reason: 'tick', sync: true } };
+    assert.equal((await page('op-a', 'operator', ctx, sync)).out[5], null, 'no refill of the fields');
     await form('op-a', ctx, c, 'dash-ru-subject', 'meter:a1');
     await form('op-a', ctx, c, 'dash-ru-value', 'lots');
     const bad = await form('op-a', ctx, c, 'dash-ru-save');
