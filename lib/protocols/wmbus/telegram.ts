@@ -30,7 +30,11 @@ export interface DecodedWmbus {
   tpl: WmbusTpl;
   /** The meter the data is about: the long header's when there is one, else the link layer's. */
   meter: { id: string; manufacturer: string; version: number; deviceType: number };
-  security: { mode: number; encryptedBlocks: number; decrypted: boolean; macChecked: boolean; ellEncrypted: boolean };
+  security: {
+    mode: number; encryptedBlocks: number; decrypted: boolean; macChecked: boolean; ellEncrypted: boolean;
+    /** The data came already decrypted (2F2F where the encrypted blocks should be) and no key was given. */
+    receiverDecrypted: boolean;
+  };
   /** The application data (after decryption), hex. */
   payload: string;
   /** Records as the wired M-Bus decoder reads them; `header` holds the meter's id, manufacturer and device type. */
@@ -104,9 +108,16 @@ export function decodeWmbus(input: Uint8Array, opts: DecodeOptions = {}): Decode
   let app: Uint8Array = body.subarray(next);
   let decrypted = false;
   let macChecked = false;
+  // Receivers that hold the key (wmbusmeters logs, Amber/IMST sticks) pass the data on decrypted with the CF unchanged.
+  const preDecrypted = tpl.securityMode !== 0 && app[0] === 0x2f && app[1] === 0x2f;
+  let receiverDecrypted = false;
   if (tpl.securityMode !== 0) {
     const key = lookup(opts.key, meter.id, meter.manufacturer, name);
-    if (!key) throw new WmbusDecodeError(`encrypted (security mode ${tpl.securityMode}) and no key given for this meter`, name, 'no-key');
+    if (!key && preDecrypted) receiverDecrypted = true;
+    else if (!key) throw new WmbusDecodeError(`encrypted (security mode ${tpl.securityMode}) and no key given for this meter`, name, 'no-key');
+  }
+  if (tpl.securityMode !== 0 && !receiverDecrypted) {
+    const key = lookup(opts.key, meter.id, meter.manufacturer, name)!;
     const r = decryptTpl({
       meter: name, key, mode: tpl.securityMode, blocks: tpl.encryptedBlocks, data: app,
       manufacturerBytes: tpl.kind === 'long' ? tpl.addressBytes!.subarray(4, 6) : d.subarray(2, 4),
@@ -134,7 +145,7 @@ export function decodeWmbus(input: Uint8Array, opts: DecodeOptions = {}): Decode
   };
   return {
     link, ell, afl, tpl, meter,
-    security: { mode: tpl.securityMode, encryptedBlocks: tpl.encryptedBlocks, decrypted, macChecked, ellEncrypted },
+    security: { mode: tpl.securityMode, encryptedBlocks: tpl.encryptedBlocks, decrypted, macChecked, ellEncrypted, receiverDecrypted },
     payload: Buffer.from(app).toString('hex').toUpperCase(),
     application,
   };
