@@ -8,3 +8,4 @@ export * from './telegram';
 export * from './readings';
 export * from './encode';
 export * from './input';
+export * from './meters';
