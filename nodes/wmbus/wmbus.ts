@@ -21,6 +21,8 @@ type Msg = NodeMessageInFlow & { meter?: MeterDef };
 interface Known { address: WmbusAddress; name?: string; key?: string }
 
 const MAX_METERS = 10_000;
+/** A meter whose telegrams keep failing (wrong key ...) logs its first failure, a changed cause, then one reminder an hour. */
+const EVENT_REMINDER_MS = 3_600_000;
 
 export default function init(RED: NodeAPI): void {
   function EmsWmbus(this: Node, def: WmbusDef): void {
@@ -30,6 +32,17 @@ export default function init(RED: NodeAPI): void {
     const intervalMs = Math.max(0, Number(def.interval) || 0) * 1000;
     const system = def.system ? RED.nodes.getNode(def.system) as SystemConfigNode | null : null;
     const lastSent = new Map<string, number>();
+    const lastEvent = new Map<string, { at: number; text: string }>();
+
+    /** An EMS meter's failed telegram as an event of the EMS log (poll-failed, like a failed poll). */
+    async function logFailure(meterId: string, name: string, err: Error): Promise<void> {
+      const now = Date.now();
+      const last = lastEvent.get(meterId);
+      if (last && last.text === err.message && now - last.at < EVENT_REMINDER_MS) return;
+      if (lastEvent.size < MAX_METERS || lastEvent.has(meterId)) lastEvent.set(meterId, { at: now, text: err.message });
+      const s = await system!.ready();
+      s.events.add({ kind: 'poll-failed', level: 'error', event: `telegram failed: ${err.message}`, meter_id: meterId, meter_name: name, source: node.id, time: now });
+    }
     const counts = { telegrams: 0, unknown: 0, lastUnknown: '' };
     let problem: string | undefined;
     const known: Known[] = [];
@@ -56,7 +69,7 @@ export default function init(RED: NodeAPI): void {
     }
 
     /** The meter of a telegram and its key: msg.meter, then the EMS registry, then the node's list; undefined = unknown meter. */
-    async function resolve(msg: Msg, who: { id: string; manufacturer: string }): Promise<{ meterId: string; key?: string } | undefined> {
+    async function resolve(msg: Msg, who: { id: string; manufacturer: string }): Promise<{ meterId: string; key?: string; emsName?: string } | undefined> {
       const m = msg.meter && typeof msg.meter === 'object' ? msg.meter : undefined;
       if (m && m.connection_address !== undefined) {
         const a = parseWmbusAddress(String(m.connection_address), 'msg.meter.connection_address');
@@ -67,7 +80,7 @@ export default function init(RED: NodeAPI): void {
       if (system) {
         const s = await system.ready();
         const found = findWmbusMeter(s.registry.meters(), who);
-        if (found) return { meterId: found._id, key: (found.definition as { password?: string }).password || undefined };
+        if (found) return { meterId: found._id, key: (found.definition as { password?: string }).password || undefined, emsName: String(found.definition.name ?? found._id) };
       }
       const k = known.find((x) => addressMatches(x.address, who));
       if (k) return { meterId: k.name ?? `${who.manufacturer}-${who.id}`, key: k.key };
@@ -90,7 +103,14 @@ export default function init(RED: NodeAPI): void {
           if (known.length + counts.unknown <= MAX_METERS) showCounts();
           return;
         }
-        const d: DecodedWmbus = decodeWmbus(bytes, { key: meter.key });
+        let d: DecodedWmbus;
+        try {
+          d = decodeWmbus(bytes, { key: meter.key });
+        } catch (err) {
+          if (meter.emsName !== undefined) await logFailure(meter.meterId, meter.emsName, err as Error).catch((e: Error) => node.warn(`cannot log event: ${e.message}`));
+          throw err;
+        }
+        if (meter.emsName !== undefined) lastEvent.delete(meter.meterId);
         const now = Date.now();
         if (intervalMs && now - (lastSent.get(meter.meterId) ?? 0) < intervalMs) return;
         if (lastSent.size < MAX_METERS || lastSent.has(meter.meterId)) lastSent.set(meter.meterId, now);
