@@ -92,6 +92,7 @@ export function stripLinkCrc(bytes: Uint8Array, format: FrameFormat | 'auto' = '
   if (bytes.length !== l + 1 && !(format === 'auto' && (l + 1 === bytes.length + 2 || l + 1 === bytes.length + 4))) {
     throw new WmbusDecodeError(`L-field ${l} does not fit a telegram of ${bytes.length} bytes (${l + 1} without CRCs, ${formatALength(l)} as format A with CRCs)`);
   }
+  if (bytes[0] === bytes.length - 1) return { data: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes), format: 'none' };
   const data = Buffer.from(bytes);
   data[0] = data.length - 1;
   return { data, format: 'none' };

@@ -69,11 +69,11 @@ export function decryptTpl(c: DecryptContext): { data: Buffer; macChecked: boole
     const idBytes = c.addressBytes.subarray(0, 4);
     if (afl.mac !== undefined) {
       const kmac = deriveKey(c.key, 0x01, afl.messageCounter, idBytes);
-      const mac = aesCmac(kmac, modeSevenMacInput(afl, c.fromTpl!)).subarray(0, afl.mac.length / 2).toString('hex').toUpperCase();
+      const mac = aesCmac(kmac, modeSevenMacInput(afl, c.fromTpl!), false).subarray(0, afl.mac.length / 2).toString('hex').toUpperCase();
       if (mac !== afl.mac) throw new WmbusDecodeError(`wrong key (MAC ${afl.mac} does not match, computed ${mac})`, c.meter, 'wrong-key');
       macChecked = true;
     }
-    plain = aesCbcDecrypt(deriveKey(c.key, 0x00, afl.messageCounter, idBytes), Buffer.alloc(16), enc);
+    plain = aesCbcDecrypt(deriveKey(c.key, 0x00, afl.messageCounter, idBytes), Buffer.alloc(16), enc, false);
   } else {
     throw new WmbusDecodeError(`security mode ${c.mode} is not supported (only 0, 5 and 7)`, c.meter, 'unsupported');
   }

@@ -143,12 +143,15 @@ export function decodeWmbus(input: Uint8Array, opts: DecodeOptions = {}): Decode
     },
     ...records,
   };
-  return {
+  const result = {
     link, ell, afl, tpl, meter,
     security: { mode: tpl.securityMode, encryptedBlocks: tpl.encryptedBlocks, decrypted, macChecked, ellEncrypted, receiverDecrypted },
-    payload: Buffer.from(app).toString('hex').toUpperCase(),
+    payload: '',
     application,
   };
+  // The hex of the application data is made when asked for (ems-decode, JSON), not for every telegram.
+  Object.defineProperty(result, 'payload', { enumerable: true, get: () => Buffer.from(app).toString('hex').toUpperCase() });
+  return result;
 }
 
 /** The meter's id and manufacturer without decrypting (to look a meter up before its key is known). */
