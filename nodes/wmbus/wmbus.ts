@@ -69,7 +69,7 @@ export default function init(RED: NodeAPI): void {
     }
 
     /** The meter of a telegram and its key: msg.meter, then the EMS registry, then the node's list; undefined = unknown meter. */
-    async function resolve(msg: Msg, who: { id: string; manufacturer: string }): Promise<{ meterId: string; key?: string; emsName?: string } | undefined> {
+    async function resolve(msg: Msg, who: { id: string; manufacturer: string }): Promise<{ meterId: string; key?: string; emsName?: string; anyMeter?: boolean } | undefined> {
       const m = msg.meter && typeof msg.meter === 'object' ? msg.meter : undefined;
       if (m && m.connection_address !== undefined) {
         const a = parseWmbusAddress(String(m.connection_address), 'msg.meter.connection_address');
@@ -84,7 +84,7 @@ export default function init(RED: NodeAPI): void {
       }
       const k = known.find((x) => addressMatches(x.address, who));
       if (k) return { meterId: k.name ?? `${who.manufacturer}-${who.id}`, key: k.key };
-      if (!system && known.length === 0) return { meterId: `${who.manufacturer}-${who.id}` };
+      if (!system && known.length === 0) return { meterId: `${who.manufacturer}-${who.id}`, anyMeter: true };
       return undefined;
     }
 
@@ -97,16 +97,18 @@ export default function init(RED: NodeAPI): void {
         try { who = peekMeter(bytes); } catch (e) { throw e instanceof WmbusDecodeError ? e : new WmbusDecodeError(String(e)); }
         const meter = await resolve(msg, who);
         counts.telegrams++;
-        if (!meter) {
+        const unknown = () => {
           counts.unknown++;
           counts.lastUnknown = `${who.manufacturer} ${who.id}`;
-          if (known.length + counts.unknown <= MAX_METERS) showCounts();
-          return;
-        }
+          showCounts();
+        };
+        if (!meter) { unknown(); return; }
         let d: DecodedWmbus;
         try {
           d = decodeWmbus(bytes, { key: meter.key });
         } catch (err) {
+          // Without a meter list every meter heard is tried: an encrypted neighbour without a key is unknown, not an error.
+          if (meter.anyMeter && err instanceof WmbusDecodeError && err.code === 'no-key') { unknown(); return; }
           if (meter.emsName !== undefined) await logFailure(meter.meterId, meter.emsName, err as Error).catch((e: Error) => node.warn(`cannot log event: ${e.message}`));
           throw err;
         }

@@ -81,6 +81,17 @@ describe('ems-wmbus', () => {
     assert.match(statuses.at(-1).text, /2 telegrams, 2 unknown \(last ELS 99997777\)/);
   });
 
+  it('without a meter list, an encrypted neighbour without a key is counted as unknown, not an error', async () => {
+    await helper.load(wmbus, flow({}));
+    const n1 = helper.getNode('n1');
+    const statuses: any[] = [];
+    (n1 as any).on('call:status', (c: any) => statuses.push(c.args[0]));
+    const caught = quiet('caught', 300);
+    n1.receive({ payload: water('55556666', 1, 5) });
+    assert.equal(await caught, true);
+    assert.match(statuses.at(-1).text, /1 telegrams, 1 unknown \(last ELS 55556666\)/);
+  });
+
   it('a wrong key reaches Catch naming the meter, and the key never appears in the error', async () => {
     await helper.load(wmbus, flow({ meters: '11112222 flat-3' }), { n1: { keys: '11112222=FFEEDDCCBBAA99887766554433221100' } });
     const caught = next('caught', 'the wrong-key error');
