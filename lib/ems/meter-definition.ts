@@ -14,14 +14,14 @@ import { describeNetworks, isAllowedAddress, isSerialPath, parseIp, type PollNet
  * The protocols the shipped EMS flow polls (or receives, LoRaWAN): a meter of any other protocol is refused when
  * it is defined, never routed to a dead end.
  */
-export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml'] as const;
+export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml', 'wmbus'] as const;
 /** Baud rates a serial_line may name. */
 export const SERIAL_BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200] as const;
 /** A serial device a serial Modbus RTU meter may name: a tty (also /dev/serial/by-id/..., Bluetooth rfcomm, a pty). */
 const SERIAL_DEVICE = /^\/dev\/(tty[A-Za-z0-9._-]*|serial\/[A-Za-z0-9._:/-]+|rfcomm\d+|pts\/\d+)$/;
 export type MeterProtocol = typeof PROTOCOLS[number];
-/** Protocols whose meters send on their own (LoRaWAN uplinks): the poll schedule never polls them. */
-export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan'];
+/** Protocols whose meters send on their own (LoRaWAN uplinks, wireless M-Bus telegrams): the poll schedule never polls them. */
+export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan', 'wmbus'];
 export const PERIOD_TYPES = ['interval', 'hourly', 'daily', 'weekly', 'monthly'] as const;
 export type PeriodType = typeof PERIOD_TYPES[number];
 
@@ -252,6 +252,13 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
   if (def.protocol === 'sml') {
     if (input.connection_address === undefined && def.connection_address === METER_DEFAULTS.connection_address) def.connection_address = ''; // no bus address on SML
     if (def.profile !== '') bad('profile', def.profile, 'must be empty for an sml meter (the telegram says what it holds)');
+  }
+  if (def.protocol === 'wmbus') {
+    if (!/^(?:[A-Za-z]{3}[-\s]?)?\d{8}$/.test(def.connection_address)) {
+      bad('connection_address', def.connection_address, 'must be the wireless M-Bus meter\'s 8-digit id, optionally after its manufacturer code (e.g. 12345678 or ELS12345678)');
+    }
+    if (def.password !== '' && !/^[0-9A-Fa-f]{32}$/.test(def.password)) bad('password', '(hidden)', 'must be empty (unencrypted meter) or the meter\'s 32-hex-digit AES-128 key');
+    if (def.profile !== '') bad('profile', def.profile, 'must be empty for a wmbus meter (the telegram says what it holds)');
   }
   if (def.protocol === 'modbus-rtu') {
     if (!SERIAL_DEVICE.test(def.ip_address)) bad('ip_address', def.ip_address, 'must be the serial device of the RTU bus (e.g. /dev/ttyUSB0, /dev/ttyAMA0, /dev/serial/by-id/...) for a modbus-rtu meter; a converter on the network is modbus-rtu-over-tcp');
