@@ -12,6 +12,7 @@
  * poll_failures alarm rules.
  */
 import type { Reading } from '../model/reading';
+import { MAX_BACKFILL_READINGS } from '../model/backfill';
 import { toLocal } from '../model/time';
 import type { NewEvent } from './event-log';
 import type { MeterRecord } from './registry';
@@ -28,8 +29,6 @@ export function supportsBackfill(protocol: string): boolean {
 export const DEFAULT_BACKFILL_MAX_DAYS = 31;
 export const DEFAULT_BACKFILL_RUNNING = 2;
 export const BACKFILL_MAX_ATTEMPTS = 3;
-/** The most readings one backfill answers (more: the oldest are dropped, msg.backfill.truncated). */
-export const MAX_BACKFILL_READINGS = 10_000;
 
 /** EMS_BACKFILL_MAX_DAYS: whole days 1..366; anything else is an error naming the variable. */
 export function backfillMaxDays(env: Record<string, string | undefined>): number {

@@ -1,7 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { Quality, type Reading } from '../../lib/model';
 import { openLink, isSerialPath, serialise, withDeadline, type Link } from '../../lib/protocols/hex';
-import { checkClock, readout, toReadings, type ClockCheck, type Mode } from '../../lib/protocols/iec62056-21';
+import { checkClock, parseLoadProfile, program, profileReadings, readout, toReadings, type ClockCheck, type Mode } from '../../lib/protocols/iec62056-21';
+import { backfillAnswer, backfillSpan, MAX_BACKFILL_READINGS } from '../../lib/model/backfill';
 import type { SystemConfigNode } from '../system/system';
 
 /** A whole session (sign-on, readout, clock check) ends within this, however slowly the meter trickles. */
@@ -74,7 +75,44 @@ export default function init(RED: NodeAPI): void {
       });
     }
 
-    async function poll(msg: NodeMessage & { meter?: MeterDef }): Promise<NodeMessage> {
+    /** msg.backfill: load profile 1 (R5 P.01) for the span, in programming mode (P1 when a password is set). */
+    async function backfill(msg: NodeMessage & { meter?: MeterDef; backfill?: unknown }): Promise<NodeMessage> {
+      const span = backfillSpan(msg.backfill);
+      const t = target(msg);
+      const key = isSerialPath(t.host) ? t.host : `${t.host}:${t.port}`;
+      node.status({ fill: 'yellow', shape: 'ring', text: 'ems-iec62056-meter.status.backfilling' });
+      return serialise(key, async () => {
+        let link: Link | undefined;
+        try {
+          link = await openLink({ host: t.host, port: t.port, serial: { baudRate: 300, dataBits: 7, parity: 'even', stopBits: 1 }, sevenBit: true, connectTimeoutMs: t.timeoutMs + 2000 });
+          open.add(link);
+          const l = link;
+          const opts = { address: t.address, maxBaud, timeoutMs: t.timeoutMs, timeZone: timeZone(), mode };
+          const text = await withDeadline(l, Math.max(SESSION_DEADLINE_MS, 10 * t.timeoutMs), 'the load profile readout', async () => {
+            const s = await program(l, t.password, opts);
+            try {
+              return await s.loadProfile(span.from, span.to, timeZone(), Math.max(30_000, 4 * t.timeoutMs));
+            } finally {
+              await s.close().catch(() => undefined);
+            }
+          });
+          const blocks = parseLoadProfile(text, timeZone(), 10 * MAX_BACKFILL_READINGS);
+          const { readings, truncated } = backfillAnswer(profileReadings(blocks, { meter: t.meter, from: span.from, to: span.to }), span);
+          node.status({ fill: 'green', shape: 'dot', text: `backfill: ${readings.length} readings` });
+          return Object.assign(msg, {
+            topic: t.meter,
+            payload: readings,
+            backfill: { ...span, truncated, records: blocks.reduce((n, b) => n + b.records.length, 0) },
+            iec62056: { profile: blocks.map((b) => ({ start: new Date(b.start).toISOString(), status: b.statusText, periodMs: b.periodMs, channels: b.channels, records: b.records.length })) },
+          });
+        } finally {
+          if (link) { open.delete(link); await link.close().catch(() => undefined); }
+        }
+      });
+    }
+
+    async function poll(msg: NodeMessage & { meter?: MeterDef; backfill?: unknown }): Promise<NodeMessage> {
+      if (msg.backfill !== undefined) return backfill(msg);
       const t = target(msg);
       const key = isSerialPath(t.host) ? t.host : `${t.host}:${t.port}`;
       node.status({ fill: 'yellow', shape: 'ring', text: 'ems-iec62056-meter.status.reading' });
