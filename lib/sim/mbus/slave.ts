@@ -21,7 +21,7 @@ export interface SlaveConfig {
   /**
    * Historic values: the counter at the last `count` period ends (storage numbers from
    * HISTORY_FIRST_STORAGE, the newest first, each with a type I date/time), kept also while faulted.
-   * Sent in further telegrams after an application reset with subcode 0x3_ (enhanced billing).
+   * Sent in further telegrams after an application reset with subcode 0x3_ (enhanced billing), until SND_NKE.
    */
   history?: { periodSeconds: number; count: number };
 }
@@ -199,8 +199,9 @@ export class SimSlave {
     return out;
   }
 
-  /** SND_NKE or a new selection: the link restarts (next REQ_UD2 is new whatever its FCB). */
+  /** SND_NKE or a new selection: the link restarts (next REQ_UD2 is new whatever its FCB) and the standard readout returns. */
   reset(): void {
+    this.selection = 0;
     this.lastFcb = null;
     this.last = null;
     this.part = 0;
