@@ -121,9 +121,10 @@ describe('backfill after a simulated outage (real Node-RED, flows/ems.json)', ()
     assert.deepEqual(again.filter((r) => r.time >= first.window.from && r.time < first.window.to), inFirst, 'the first outage\'s readings unchanged');
     assert.equal(new Set(again.map((r) => r.time)).size, again.length, 'one reading per time');
     // The backfills are not polls: the poll status shows no failure now.
-    const status = await api('GET', '/api/polling');
-    const mine = (status.body.data?.meters ?? status.body.data ?? []).find?.((m: any) => m.meter === 'bf-iec');
-    if (mine) assert.equal(mine.failures, 0, JSON.stringify(mine));
+    const status = await api('GET', '/api/polling?meter=bf-iec');
+    assert.equal(status.status, 200, JSON.stringify(status.body));
+    assert.equal(status.body.data[0].failures, 0, JSON.stringify(status.body.data));
+    assert.equal(status.body.data[0].last.ok, true);
   });
 
   it('M-Bus: historic storage numbers fill the outage, the gap closes, a second outage adds no duplicate', async () => {
