@@ -180,3 +180,26 @@ describe('backfill orchestration', () => {
     assert.throws(() => backfillMaxDays({ EMS_BACKFILL_MAX_DAYS: '0.5' }), /EMS_BACKFILL_MAX_DAYS must be a whole number of days 1\.\.366, got "0\.5"/);
   });
 });
+
+describe('the backfill message contract (lib/model/backfill)', () => {
+  it('checks msg.backfill naming the field and the value', async () => {
+    const { backfillSpan } = await import('../../lib/model/backfill');
+    assert.deepEqual(backfillSpan({ from: 1, to: 2 }), { from: 1, to: 2 });
+    assert.throws(() => backfillSpan('yesterday'), /msg\.backfill must be \{ from, to \} in epoch ms, got "yesterday"/);
+    assert.throws(() => backfillSpan({ from: '2026-12-01', to: 2 }), /msg\.backfill\.from must be epoch milliseconds, got "2026-12-01"/);
+    assert.throws(() => backfillSpan({ from: 5, to: 5 }), /msg\.backfill\.from \(5\) must be before msg\.backfill\.to \(5\)/);
+  });
+
+  it('keeps from < time <= to, adds BACKFILLED to the readings\' own flags and keeps the newest 10000', async () => {
+    const { backfillAnswer, MAX_BACKFILL_READINGS } = await import('../../lib/model/backfill');
+    const r = (time: number, quality?: number) => ({ meter: 'm', obis: '1-0:1.8.0', time, value: time, unit: 'kWh', ...(quality ? { quality } : {}) });
+    const a = backfillAnswer([r(30, 4), r(10), r(20), r(40)], { from: 10, to: 30 });
+    assert.deepEqual(a.readings.map((x) => [x.time, x.quality]), [[20, 256], [30, 256 | 4]]);
+    assert.equal(a.truncated, false);
+    const many = Array.from({ length: MAX_BACKFILL_READINGS + 5 }, (_, i) => r(i + 1));
+    const b = backfillAnswer(many, { from: 0, to: 1e9 });
+    assert.equal(b.truncated, true);
+    assert.equal(b.readings.length, MAX_BACKFILL_READINGS);
+    assert.equal(b.readings[0].time, 6, 'the oldest are dropped');
+  });
+});
