@@ -1,12 +1,14 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { Quality, type Reading } from '../../lib/model';
 import { openLink, isSerialPath, serialise, withDeadline, type Link } from '../../lib/protocols/hex';
-import { checkClock, parseLoadProfile, program, profileReadings, readout, toReadings, type ClockCheck, type Mode } from '../../lib/protocols/iec62056-21';
+import { checkClock, parseLoadProfile, program, profileReadings, readout, toReadings, type ClockCheck, type Mode, type ProfileBlock } from '../../lib/protocols/iec62056-21';
 import { backfillAnswer, backfillSpan, MAX_BACKFILL_READINGS } from '../../lib/model/backfill';
 import type { SystemConfigNode } from '../system/system';
 
 /** A whole session (sign-on, readout, clock check) ends within this, however slowly the meter trickles. */
 export const SESSION_DEADLINE_MS = 120_000;
+/** A backfill reads the load profile one day per session. */
+export const BACKFILL_CHUNK_MS = 86_400_000;
 
 export interface Iec62056MeterDef extends NodeDef {
   meterId: string;
@@ -75,12 +77,8 @@ export default function init(RED: NodeAPI): void {
       });
     }
 
-    /** msg.backfill: load profile 1 (R5 P.01) for the span, in programming mode (P1 when a password is set). */
-    async function backfill(msg: NodeMessage & { meter?: MeterDef; backfill?: unknown }): Promise<NodeMessage> {
-      const span = backfillSpan(msg.backfill);
-      const t = target(msg);
-      const key = isSerialPath(t.host) ? t.host : `${t.host}:${t.port}`;
-      node.status({ fill: 'yellow', shape: 'ring', text: 'ems-iec62056-meter.status.backfilling' });
+    /** One programming-mode session reading load profile 1 for [from, to] (P1 when a password is set). */
+    async function profileSession(t: Target, key: string, from: number, to: number): Promise<ProfileBlock[]> {
       return serialise(key, async () => {
         let link: Link | undefined;
         try {
@@ -91,23 +89,42 @@ export default function init(RED: NodeAPI): void {
           const text = await withDeadline(l, Math.max(SESSION_DEADLINE_MS, 10 * t.timeoutMs), 'the load profile readout', async () => {
             const s = await program(l, t.password, opts);
             try {
-              return await s.loadProfile(span.from, span.to, timeZone(), Math.max(30_000, 4 * t.timeoutMs));
+              return await s.loadProfile(from, to, timeZone(), Math.max(30_000, 4 * t.timeoutMs));
             } finally {
               await s.close().catch(() => undefined);
             }
           });
-          const blocks = parseLoadProfile(text, timeZone(), 10 * MAX_BACKFILL_READINGS);
-          const { readings, truncated } = backfillAnswer(profileReadings(blocks, { meter: t.meter, from: span.from, to: span.to }), span);
-          node.status({ fill: 'green', shape: 'dot', text: `backfill: ${readings.length} readings` });
-          return Object.assign(msg, {
-            topic: t.meter,
-            payload: readings,
-            backfill: { ...span, truncated, records: blocks.reduce((n, b) => n + b.records.length, 0) },
-            iec62056: { profile: blocks.map((b) => ({ start: new Date(b.start).toISOString(), status: b.statusText, periodMs: b.periodMs, channels: b.channels, records: b.records.length })) },
-          });
+          return parseLoadProfile(text, timeZone(), 10 * MAX_BACKFILL_READINGS);
         } finally {
           if (link) { open.delete(link); await link.close().catch(() => undefined); }
         }
+      });
+    }
+
+    /**
+     * msg.backfill: load profile 1 (R5 P.01) for the span, one session per day of it, the newest first,
+     * so polls of other meters on the port get their turn between sessions; stops once enough readings are in.
+     */
+    async function backfill(msg: NodeMessage & { meter?: MeterDef; backfill?: unknown }): Promise<NodeMessage> {
+      const span = backfillSpan(msg.backfill);
+      const t = target(msg);
+      const key = isSerialPath(t.host) ? t.host : `${t.host}:${t.port}`;
+      node.status({ fill: 'yellow', shape: 'ring', text: 'ems-iec62056-meter.status.backfilling' });
+      const blocks: ProfileBlock[] = [];
+      const found: Reading[] = [];
+      for (let to = span.to; to > span.from && found.length <= MAX_BACKFILL_READINGS; to -= BACKFILL_CHUNK_MS) {
+        const from = Math.max(span.from, to - BACKFILL_CHUNK_MS);
+        const got = await profileSession(t, key, from, to);
+        blocks.push(...got);
+        found.push(...profileReadings(got, { meter: t.meter, from, to }));
+      }
+      const { readings, truncated } = backfillAnswer(found, span);
+      node.status({ fill: 'green', shape: 'dot', text: `backfill: ${readings.length} readings` });
+      return Object.assign(msg, {
+        topic: t.meter,
+        payload: readings,
+        backfill: { ...span, truncated: truncated || found.length > MAX_BACKFILL_READINGS, records: blocks.reduce((n, b) => n + b.records.length, 0) },
+        iec62056: { profile: blocks.map((b) => ({ start: new Date(b.start).toISOString(), status: b.statusText, periodMs: b.periodMs, channels: b.channels, records: b.records.length })) },
       });
     }
 

@@ -16,8 +16,8 @@ export interface MbusMeterDef extends NodeDef {
 interface PollMeter { _id?: unknown; ip_address?: unknown; port?: unknown; connection_address?: unknown; waiting_time?: unknown; serial_line?: unknown }
 interface MeterMsg extends NodeMessage { meter?: PollMeter; address?: unknown; mbus?: unknown; backfill?: unknown }
 
-/** Telegrams a backfill reads at most (the history of a meter can span many). */
-export const BACKFILL_MAX_TELEGRAMS = 64;
+/** Telegrams a backfill reads at most (a history spans several; the bus is held while they come, about 1 s each at 2400 baud). */
+export const BACKFILL_MAX_TELEGRAMS = 32;
 /** EN 13757-3 application reset subcode "enhanced billing": the readout holds the historic values. */
 export const HISTORY_SUBCODE = 0x30;
 
