@@ -19,6 +19,7 @@ describe('backfill after a simulated outage (real Node-RED, flows/ems.json)', ()
   let ems: RunningEms;
   let api: Awaited<ReturnType<typeof loginApi>>;
   let folder: string;
+  let env: Record<string, string>;
 
   /** Waits for `probe`, failing with what was awaited and the EMS log's tail. */
   const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> => {
@@ -87,7 +88,8 @@ describe('backfill after a simulated outage (real Node-RED, flows/ems.json)', ()
     const iecPort = await iec.listen(0);
     mbus = new MbusSimulator({ speed: 3600, slaves: [{ primary: 1, sample: findTelegram('slb-cf-integral')!, history: { periodSeconds: 1, count: 120 } }] });
     const mbusPort = await mbus.listen(0);
-    ems = await startEms({ EMS_MBUS_HOST: '127.0.0.1', EMS_MBUS_PORT: String(mbusPort), EMS_TIME_ZONE: 'UTC', EMS_DEMO_SEED: '0' });
+    env = { EMS_MBUS_HOST: '127.0.0.1', EMS_MBUS_PORT: String(mbusPort), EMS_TIME_ZONE: 'UTC', EMS_DEMO_SEED: '0' };
+    ems = await startEms(env);
     api = await loginApi(ems.url);
     const f = await api('POST', '/api/folders', { name: 'Backfill plant' });
     assert.equal(f.status, 201, JSON.stringify(f.body));
@@ -142,6 +144,22 @@ describe('backfill after a simulated outage (real Node-RED, flows/ems.json)', ()
     const again = await readings('bf-mbus', obis);
     assert.deepEqual(again.filter((r) => r.time >= first.window.from && r.time < first.window.to).map((r) => [r.time, r.value]), inFirst.map((r) => [r.time, r.value]));
     assert.equal(new Set(again.map((r) => r.time)).size, again.length, 'one reading per time');
+  });
+
+  it('after an EMS restart, a meter whose newest stored reading is older than 2 intervals is backfilled on its first poll', async () => {
+    const obis = '1-0:1.8.0';
+    const before = (await events('bf-iec', 'backfill')).filter((x) => x.level === 'info').length;
+    const userDir = ems.userDir;
+    const stoppedAt = Date.now();
+    await ems.stop({ keepUserDir: true });
+    await sleep(4000); // the meter keeps recording; nobody polls it
+    ems = await startEms(env, userDir);
+    api = await loginApi(ems.url);
+    await waitFor('a backfill event of bf-iec after the restart', 40_000, async () => {
+      const e = (await events('bf-iec', 'backfill')).filter((x) => x.level === 'info');
+      return e.length > before ? e : undefined;
+    });
+    await checkBackfilled('bf-iec', obis, { from: stoppedAt + 1000, to: stoppedAt + 4000 });
   });
 
   it('GET /api/meters/:id/gaps is bounded and scoped', async () => {
