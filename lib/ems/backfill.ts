@@ -12,7 +12,7 @@
  * poll_failures alarm rules.
  */
 import type { Reading } from '../model/reading';
-import { MAX_BACKFILL_READINGS } from '../model/backfill';
+import { BACKFILL_CAP as MAX_BACKFILL_READINGS } from '../model/backfill-span';
 import { toLocal } from '../model/time';
 import type { NewEvent } from './event-log';
 import type { MeterRecord } from './registry';
@@ -47,7 +47,8 @@ export function backfillTimeout(def: { waiting_time: number }): number {
 /** The answer of a protocol node to a backfill message (as it comes back to the schedule node). */
 export interface BackfillAnswer {
   payload?: unknown;
-  backfill?: { truncated?: unknown };
+  /** truncated: more than the cap, the oldest dropped; unsupported: why this meter keeps no memory that could be read. */
+  backfill?: { truncated?: unknown; unsupported?: unknown };
 }
 
 export interface BackfillOptions {
@@ -78,7 +79,11 @@ interface MeterState {
   gap: Gap | null;
   /** The open backfill's id, or 'queued'. */
   running: string | null;
+  /** The definition (protocol and profile) whose node answered that it cannot backfill: none is sent again until it changes. */
+  unsupported?: string;
 }
+
+const signature = (r: MeterRecord) => `${r.definition.protocol}|${r.definition.profile ?? ''}`;
 
 interface Open { id: string; record: MeterRecord; gap: Gap; timer: unknown }
 
@@ -131,14 +136,15 @@ export class Backfiller {
     }
     const interval = record.definition.interval_time * 1000;
     const stale = s.seeded && s.lastGood !== undefined && info.started - s.lastGood > 2 * interval;
-    if (supportsBackfill(record.definition.protocol) && s.lastGood !== undefined && (failuresBefore > 0 || stale) && s.lastGood < info.started) {
+    const able = supportsBackfill(record.definition.protocol) && s.unsupported !== signature(record);
+    if (able && s.lastGood !== undefined && (failuresBefore > 0 || stale) && s.lastGood < info.started) {
       const floor = info.started - (this.opts.maxDays ?? DEFAULT_BACKFILL_MAX_DAYS) * 86_400_000;
       const from = Math.max(floor, s.gap ? Math.min(s.gap.from, s.lastGood) : s.lastGood);
       s.gap = { from, to: info.started, attempts: s.gap?.attempts ?? 0 };
     }
     s.lastGood = Math.max(s.lastGood ?? -Infinity, info.started);
     s.seeded = false;
-    if (s.gap && s.running === null && supportsBackfill(record.definition.protocol)) {
+    if (s.gap && s.running === null && able) {
       s.running = 'queued';
       this.queue.push(record);
       this.pump();
@@ -215,7 +221,11 @@ export class Backfiller {
     const base = { kind: 'backfill' as const, meter_id: meter, meter_name: o.record.definition.name, source: this.opts.source ?? null, time: this.clock.now() };
     const max = this.opts.maxAttempts ?? BACKFILL_MAX_ATTEMPTS;
     try {
-      if (error === null) {
+      if (error === null && typeof msg.backfill?.unsupported === 'string') {
+        this.opts.addEvent({ ...base, level: 'info', event: `backfill: ${meter}: not possible: ${msg.backfill.unsupported}`, value: 0 });
+        s.unsupported = signature(o.record);
+        if (s.gap === o.gap) s.gap = null;
+      } else if (error === null) {
         const n = Array.isArray(msg.payload) ? msg.payload.length : 0;
         const cut = msg.backfill?.truncated === true ? ` (more than ${MAX_BACKFILL_READINGS}: the oldest were dropped)` : '';
         this.opts.addEvent({ ...base, level: 'info', event: `backfill: ${meter}: ${n} readings ${span}${cut}`, value: n });

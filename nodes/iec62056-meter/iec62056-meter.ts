@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { Quality, type Reading } from '../../lib/model';
 import { openLink, isSerialPath, serialise, withDeadline, type Link } from '../../lib/protocols/hex';
 import { checkClock, parseLoadProfile, program, profileReadings, readout, toReadings, type ClockCheck, type Mode, type ProfileBlock } from '../../lib/protocols/iec62056-21';
-import { backfillAnswer, backfillSpan, MAX_BACKFILL_READINGS } from '../../lib/model/backfill';
+import { backfillAnswer, isBackfill, parseBackfill as backfillSpan, BACKFILL_CAP as MAX_BACKFILL_READINGS } from '../../lib/model/backfill-span';
 import type { SystemConfigNode } from '../system/system';
 
 /** A whole session (sign-on, readout, clock check) ends within this, however slowly the meter trickles. */
@@ -129,7 +129,7 @@ export default function init(RED: NodeAPI): void {
     }
 
     async function poll(msg: NodeMessage & { meter?: MeterDef; backfill?: unknown }): Promise<NodeMessage> {
-      if (msg.backfill !== undefined) return backfill(msg);
+      if (isBackfill(msg)) return backfill(msg);
       const t = target(msg);
       const key = isSerialPath(t.host) ? t.host : `${t.host}:${t.port}`;
       node.status({ fill: 'yellow', shape: 'ring', text: 'ems-iec62056-meter.status.reading' });

@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { parseAddress, telegramToReadings, describeAddress, type MbusAddress, type MbusEndpoint, type ReadResult } from '../../lib/protocols/mbus';
 import { parseSerialLine } from '../../lib/ems/meter-definition';
 import { Quality } from '../../lib/model/quality';
-import { backfillAnswer, backfillSpan } from '../../lib/model/backfill';
+import { backfillAnswer, isBackfill, parseBackfill as backfillSpan } from '../../lib/model/backfill-span';
 import type { MbusBusNode } from '../mbus-bus/mbus-bus';
 
 export interface MbusMeterDef extends NodeDef {
@@ -73,7 +73,7 @@ export default function init(RED: NodeAPI): void {
       const master = other ? bus!.masterFor(other) : bus!.master;
       const id = typeof m._id === 'string' && m._id ? m._id : typeof msg.topic === 'string' && msg.topic ? msg.topic : meterId;
       const started = Date.now();
-      const span = msg.backfill !== undefined ? backfillSpan(msg.backfill) : null;
+      const span = isBackfill(msg) ? backfillSpan(msg.backfill) : null;
       let result: ReadResult;
       try {
         result = await master.read(addr, span ? { timeout, applicationReset: HISTORY_SUBCODE, maxTelegrams: BACKFILL_MAX_TELEGRAMS } : { timeout });

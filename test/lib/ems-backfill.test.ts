@@ -119,6 +119,20 @@ describe('backfill orchestration', () => {
       ['iec62056-21', 'mbus', 'g13', 'lorawan-platform', 'modbus-tcp', 'modbus-rtu', 'modbus-rtu-over-tcp']);
   });
 
+  it('a node that answers msg.backfill.unsupported gets no further backfill until the definition changes', async () => {
+    const s = setup();
+    const m = record('mb-log', 'modbus-tcp', { port: 502 });
+    const outage = async (r: MeterRecord) => { s.clock.advance(900_000); await s.poll(r, 'timeout'); s.clock.advance(900_000); await s.poll(r); };
+    await s.poll(m);
+    await outage(m);
+    s.backfill.answer(s.backfills[0].poll.id, null, { payload: [], backfill: { unsupported: 'the register map has no log' } });
+    assert.equal(s.events.filter((e) => e.kind === 'backfill')[0].event, 'backfill: mb-log: not possible: the register map has no log');
+    await outage(m);
+    assert.equal(s.backfills.length, 1);
+    await outage(record('mb-log', 'modbus-tcp', { port: 502, profile: 'abb-a44' }));
+    assert.equal(s.backfills.length, 2, 'another register map is tried');
+  });
+
   it('a failed backfill is a warning, tried again on the next good poll, at most 3 times', async () => {
     const s = setup();
     const m = record('iec-2', 'iec62056-21');
@@ -181,25 +195,18 @@ describe('backfill orchestration', () => {
   });
 });
 
-describe('the backfill message contract (lib/model/backfill)', () => {
-  it('checks msg.backfill naming the field and the value', async () => {
-    const { backfillSpan } = await import('../../lib/model/backfill');
-    assert.deepEqual(backfillSpan({ from: 1, to: 2 }), { from: 1, to: 2 });
-    assert.throws(() => backfillSpan('yesterday'), /msg\.backfill must be \{ from, to \} in epoch ms, got "yesterday"/);
-    assert.throws(() => backfillSpan({ from: '2026-12-01', to: 2 }), /msg\.backfill\.from must be epoch milliseconds, got "2026-12-01"/);
-    assert.throws(() => backfillSpan({ from: 5, to: 5 }), /msg\.backfill\.from \(5\) must be before msg\.backfill\.to \(5\)/);
-  });
-
+describe('the backfill message contract (lib/model/backfill-span) as the EMS relies on it', () => {
   it('keeps from < time <= to, adds BACKFILLED to the readings\' own flags and keeps the newest 10000', async () => {
-    const { backfillAnswer, MAX_BACKFILL_READINGS } = await import('../../lib/model/backfill');
+    const { backfillAnswer, parseBackfill, BACKFILL_CAP } = await import('../../lib/model/backfill-span');
+    assert.throws(() => parseBackfill({ from: '2026-12-01', to: 2 }), /msg\.backfill\.from must be a time in epoch ms, got "2026-12-01"/);
     const r = (time: number, quality?: number) => ({ meter: 'm', obis: '1-0:1.8.0', time, value: time, unit: 'kWh', ...(quality ? { quality } : {}) });
     const a = backfillAnswer([r(30, 4), r(10), r(20), r(40)], { from: 10, to: 30 });
     assert.deepEqual(a.readings.map((x) => [x.time, x.quality]), [[20, 256], [30, 256 | 4]]);
     assert.equal(a.truncated, false);
-    const many = Array.from({ length: MAX_BACKFILL_READINGS + 5 }, (_, i) => r(i + 1));
+    const many = Array.from({ length: BACKFILL_CAP + 5 }, (_, i) => r(i + 1));
     const b = backfillAnswer(many, { from: 0, to: 1e9 });
     assert.equal(b.truncated, true);
-    assert.equal(b.readings.length, MAX_BACKFILL_READINGS);
+    assert.equal(b.readings.length, BACKFILL_CAP);
     assert.equal(b.readings[0].time, 6, 'the oldest are dropped');
   });
 });

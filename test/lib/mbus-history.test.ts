@@ -9,7 +9,7 @@ import { MbusSimulator, findTelegram } from '../../lib/sim/mbus';
 import { HISTORY_FIRST_STORAGE, encodeTypeI, storageDif } from '../../lib/sim/mbus/slave';
 import { decodeTypeI } from '../../lib/protocols/mbus/dates';
 import { Quality } from '../../lib/model/quality';
-import { backfillAnswer } from '../../lib/model/backfill';
+import { backfillAnswer } from '../../lib/model/backfill-span';
 
 describe('M-Bus historic values for a backfill', () => {
   let sim: MbusSimulator;

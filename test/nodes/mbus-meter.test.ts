@@ -119,7 +119,7 @@ describe('ems-mbus-meter (simulator over TCP)', () => {
     assert.equal(msg.poll.id, 'b1');
     const caught = nextMessage('caught');
     helper.getNode('m1').receive({ backfill: { from: 'last week', to: 1 } } as any);
-    assert.match((await caught).error.message, /msg\.backfill\.from must be epoch milliseconds, got "last week"/);
+    assert.match((await caught).error.message, /msg\.backfill\.from must be a time in epoch ms, got "last week"/);
   });
 
   it('ships example flows whose M-Bus nodes load and read the simulator', async () => {
