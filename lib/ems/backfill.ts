@@ -140,7 +140,7 @@ export class Backfiller {
     if (able && s.lastGood !== undefined && (failuresBefore > 0 || stale) && s.lastGood < info.started) {
       const floor = info.started - (this.opts.maxDays ?? DEFAULT_BACKFILL_MAX_DAYS) * 86_400_000;
       const from = Math.max(floor, s.gap ? Math.min(s.gap.from, s.lastGood) : s.lastGood);
-      s.gap = { from, to: info.started, attempts: s.gap?.attempts ?? 0 };
+      s.gap = { from, to: info.started, attempts: 0 }; // a new outage (merged with a gap still open) gets its own attempts
     }
     s.lastGood = Math.max(s.lastGood ?? -Infinity, info.started);
     s.seeded = false;
