@@ -13,7 +13,7 @@ export interface IecCliOptions {
 
 export const iec62056Cli: SimulatorEntry<IecCliOptions> = {
   name: 'iec62056',
-  description: 'IEC 62056-21 optical meters (modes A/B/C readout, programming mode with P1, R1/W1 clock) on TCP or a serial port/pty.',
+  description: 'IEC 62056-21 optical meters (modes A/B/C readout, programming mode with P1, R1/W1 clock, R5 P.01 load profile) on TCP or a serial port/pty.',
   options: [
     { name: 'port', type: 'string', arg: 'PORT', description: 'TCP port (0 = any free port)', default: '6210' },
     { name: 'host', type: 'string', arg: 'HOST', description: 'address to listen on', default: '127.0.0.1' },
