@@ -58,8 +58,9 @@ export interface BackfillOptions {
   clock?: Clock;
   /** How far back a backfill reaches, days (default 31). */
   maxDays?: number;
-  /** Backfills running at once across the EMS (default 2). */
+  /** Backfills running at once (default 2), unless `slots` (shared across the EMS's schedule nodes) is given. */
   maxRunning?: number;
+  slots?: BackfillSlots;
   /** Attempts per gap (default 3). */
   maxAttempts?: number;
   /** Time zone of the event texts (default UTC). */
@@ -67,6 +68,29 @@ export interface BackfillOptions {
   source?: string;
   /** Checks (and pins) the target as a poll would; throws when the target is not allowed. */
   prepare?(record: MeterRecord): Promise<MeterRecord>;
+}
+
+/**
+ * The backfills one EMS runs at once, shared by all its schedule nodes: a Backfiller takes a slot to
+ * send one and gives it back when it ends; whoever waits is told when a slot frees.
+ */
+export class BackfillSlots {
+  private used = 0;
+  private readonly waiting = new Set<() => void>();
+  constructor(readonly max = DEFAULT_BACKFILL_RUNNING) {}
+  get running(): number { return this.used; }
+  take(): boolean {
+    if (this.used >= this.max) return false;
+    this.used++;
+    return true;
+  }
+  give(): void {
+    this.used = Math.max(0, this.used - 1);
+    for (const wake of [...this.waiting]) wake();
+  }
+  onFree(wake: () => void, on: boolean): void {
+    if (on) this.waiting.add(wake); else this.waiting.delete(wake);
+  }
 }
 
 interface Gap { from: number; to: number; attempts: number }
@@ -93,7 +117,13 @@ export class Backfiller {
   private readonly queue: MeterRecord[] = [];
   private stopped = false;
 
-  constructor(private readonly opts: BackfillOptions) {}
+  private readonly slots: BackfillSlots;
+  private readonly wake = () => this.pump();
+
+  constructor(private readonly opts: BackfillOptions) {
+    this.slots = opts.slots ?? new BackfillSlots(opts.maxRunning ?? DEFAULT_BACKFILL_RUNNING);
+    this.slots.onFree(this.wake, true);
+  }
 
   private get clock(): Clock {
     return this.opts.clock ?? realClock;
@@ -168,16 +198,19 @@ export class Backfiller {
   /** Ends every open backfill without an event (the node is closing). */
   stop(): void {
     this.stopped = true;
-    for (const o of this.open.values()) this.clock.clearTimeout(o.timer);
+    this.slots.onFree(this.wake, false);
+    for (const o of this.open.values()) { this.clock.clearTimeout(o.timer); this.slots.give(); }
     this.open.clear();
     this.queue.length = 0;
   }
 
   private pump(): void {
-    while (!this.stopped && this.queue.length > 0 && this.open.size < (this.opts.maxRunning ?? DEFAULT_BACKFILL_RUNNING)) {
-      const record = this.queue.shift()!;
+    while (!this.stopped && this.queue.length > 0) {
+      const record = this.queue[0];
       const s = this.stateOf(record._id);
-      if (!s.gap) { s.running = null; continue; }
+      if (!s.gap) { this.queue.shift(); s.running = null; continue; }
+      if (!this.slots.take()) return;
+      this.queue.shift();
       this.dispatch(record, s, s.gap);
     }
   }
@@ -239,7 +272,7 @@ export class Backfiller {
         if (last && s.gap === o.gap) s.gap = null;
       }
     } finally {
-      this.pump();
+      this.slots.give(); // wakes every Backfiller waiting for a slot, this one too
     }
   }
 }

@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { PollNowAnswer, Poller } from '../../lib/ems/api/types';
 import { PROTOCOLS, PUSHED_PROTOCOLS } from '../../lib/ems/meter-definition';
 import { PollJobs, type MeterPollState } from '../../lib/ems/poll-jobs';
-import { Backfiller, backfillMaxDays } from '../../lib/ems/backfill';
+import { Backfiller, BackfillSlots, backfillMaxDays } from '../../lib/ems/backfill';
 import type { MeterRecord } from '../../lib/ems/registry';
 import { PollScheduler } from '../../lib/ems/schedule';
 import type { EmsServices } from '../../lib/ems/services';
@@ -35,6 +35,9 @@ export function parseProtocols(text: string | undefined): string[] {
   }
   return list;
 }
+
+/** The backfills running at once are counted per EMS, over all its schedule nodes. */
+const backfillSlots = new Map<string, BackfillSlots>();
 
 /** Several schedule nodes (one per protocol group) may serve one system: the API sees them as one poller. */
 const bySystem = new Map<string, Set<SchedulePoller>>();
@@ -94,6 +97,7 @@ export default function init(RED: NodeAPI): void {
       newId: () => RED.util.generateId(),
       source: node.id,
       maxDays,
+      slots: system ? (backfillSlots.get(system.id) ?? backfillSlots.set(system.id, new BackfillSlots()).get(system.id)!) : undefined,
       timeZone: system?.timeZone,
       prepare: (record) => jobs.prepare(record),
     });

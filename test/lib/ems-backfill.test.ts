@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Clock } from '../../lib/ems/schedule';
 import { checkMeterDefinition } from '../../lib/ems/meter-definition';
 import { PollJobs, type PollMessage } from '../../lib/ems/poll-jobs';
-import { Backfiller, backfillMaxDays, supportsBackfill } from '../../lib/ems/backfill';
+import { Backfiller, BackfillSlots, backfillMaxDays, supportsBackfill } from '../../lib/ems/backfill';
 import type { NewEvent } from '../../lib/ems/event-log';
 import type { MeterRecord } from '../../lib/ems/registry';
 
@@ -189,6 +189,20 @@ describe('backfill orchestration', () => {
     assert.equal(s.backfills[1].topic, 'b');
     assert.equal(s.backfills[1].unit, 1, 'a Modbus backfill carries the poll hints');
     assert.match(s.events.find((e) => e.kind === 'backfill')!.event, /0 readings .* \(more than 10000: the oldest were dropped\)$/);
+    // Two schedule nodes of one EMS share its slots.
+    const slots = new BackfillSlots(1);
+    const sent: string[] = [];
+    const mk = (name: string) => new Backfiller({ send: (m) => sent.push(`${name}:${m.topic}`), addEvent: () => undefined, newId: () => `${name}${sent.length}`, clock: new FakeClock(T0), slots });
+    const one = mk('one');
+    const two = mk('two');
+    const ok = { time: T0, ok: true, error: null, durationMs: 1 };
+    one.noteLastReadings([{ meter: 'x', time: T0 - 86_400_000 }]);
+    two.noteLastReadings([{ meter: 'y', time: T0 - 86_400_000 }]);
+    one.onPoll(record('x', 'mbus'), { id: 'p', meter: 'x', due: T0, started: T0 }, ok, 0);
+    two.onPoll(record('y', 'mbus'), { id: 'q', meter: 'y', due: T0, started: T0 }, ok, 0);
+    assert.deepEqual(sent, ['one:x']);
+    one.answer('one0', null, { payload: [] });
+    assert.deepEqual(sent, ['one:x', 'two:y'], 'the freed slot goes to the other node');
     assert.equal(backfillMaxDays({}), 31);
     assert.equal(backfillMaxDays({ EMS_BACKFILL_MAX_DAYS: '7' }), 7);
     assert.throws(() => backfillMaxDays({ EMS_BACKFILL_MAX_DAYS: '0.5' }), /EMS_BACKFILL_MAX_DAYS must be a whole number of days 1\.\.366, got "0\.5"/);
