@@ -41,6 +41,7 @@ export const mbusCli: SimulatorEntry<MbusCliOptions> = {
     { name: 'pty', type: 'string', arg: 'PATH', description: 'also create a pseudo-terminal at PATH bridged to the bus (needs socat)' },
     { name: 'speed', type: 'string', arg: 'N', description: 'simulated seconds per real second for the counters', default: '1' },
     { name: 'delay', type: 'string', arg: 'MS', description: 'answer delay', default: '5' },
+    { name: 'history', type: 'string', arg: 'SECONDS:COUNT', description: 'every slave keeps its counter at the last COUNT period ends as historic values (sent after an application reset 0x30), e.g. 3600:48' },
   ],
   help: [
     'Examples:',
@@ -69,6 +70,12 @@ export const mbusCli: SimulatorEntry<MbusCliOptions> = {
     const speed = Number(speedText);
     if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed: ${JSON.stringify(speedText)} is not a positive number`);
     const answerDelay = int('delay', str(values, 'delay') ?? '5', 0, 10_000, 'a delay in ms');
+    const historyText = str(values, 'history');
+    if (historyText !== undefined) {
+      const m = /^(\d{1,6}):(\d{1,4})$/.exec(historyText);
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[2]) > 1000) throw new UsageError(`--history: ${JSON.stringify(historyText)} is not SECONDS:COUNT (period 1..999999 s, 1..1000 values)`);
+      for (const sl of slaves) sl.history = { periodSeconds: Number(m[1]), count: Number(m[2]) };
+    }
     return { host, port, pty: str(values, 'pty'), sim: { slaves, speed, answerDelay } };
   },
 
