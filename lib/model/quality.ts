@@ -24,3 +24,12 @@ export function qualityFlags(quality: number | undefined): QualityFlag[] {
 export function qualityOf(...flags: QualityFlag[]): number {
   return flags.reduce((q, f) => q | Quality[f], 0);
 }
+
+/**
+ * Whether a reading tells the meter's state when it was read (a poll, an uplink), rather than a value read
+ * afterwards from its memory: a backfilled load profile or log entry, or a billing-period (historic) value.
+ * Live rules (thresholds, register sanity, stale meters) look at present readings only.
+ */
+export function isPresentReading(r: { quality?: number }): boolean {
+  return ((r.quality ?? 0) & (Quality.BACKFILLED | Quality.HISTORIC)) === 0;
+}
