@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Reading } from '../../model';
 import { DAY_MS } from '../../model/time';
+import type { Statement } from 'better-sqlite3';
 import type { EmsDatabase } from '../db';
 import { ApiError } from '../envelope';
 import type { EventLevel, EventLog } from '../event-log';
@@ -20,11 +21,11 @@ import { evaluateBatch, evaluateStale, type PendingAction } from './hot-paths';
 import { mayAct, recheck, step, type StepContext } from './lifecycle';
 import { buildPlans, keyOf, newSlot, PairStates, type MeterSlot, type Plans, type Previous } from './pairs';
 import { checkRule, type RuleInput } from './rules';
-import { queryAlarms, toAlarm, type AlarmReader, type AlarmRow } from './query';
+import { alarmSummary, queryAlarms, toAlarm, type AlarmReader, type AlarmRow, type AlarmSummary } from './query';
 import { alarmNotification, folderNames } from './notification';
 import type { Alarm, AlarmRule, AlarmTransition, Severity } from './types';
 
-export { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT, type AlarmReader } from './query';
+export { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT, type AlarmReader, type AlarmSummary } from './query';
 
 export const MAX_RULES = 1000;
 export const MAX_ACK_NOTE = 1000;
@@ -391,18 +392,18 @@ export class AlarmService extends EventEmitter {
     const now = this.now();
     const meter = r.meter ? this.meters().get(r.meter) : undefined;
     const message = `${rule.name}: ${r.text}${meter ? ` at ${meter.name}` : ''}`;
-    const recent = this.db.prepare("SELECT id FROM alarms WHERE rule_id = ? AND meter_id = ? AND state = 'cleared' AND cleared_at >= ? ORDER BY id DESC LIMIT 1")
+    const recent = this.statement("SELECT id FROM alarms WHERE rule_id = ? AND meter_id = ? AND state = 'cleared' AND cleared_at >= ? ORDER BY id DESC LIMIT 1")
       .get(rule.id, r.meter ?? '', now - rule.hold_off_s * 1000) as { id: number } | undefined;
     let id: number;
     let transition: AlarmTransition;
     if (recent) {
       id = recent.id;
       transition = 'reopened';
-      this.db.prepare("UPDATE alarms SET state = 'raised', severity = ?, cleared_at = NULL, acked_at = NULL, acked_by = NULL, ack_note = NULL, value = ?, limit_value = ?, unit = ?, message = ?, raise_count = raise_count + 1, last_change = ? WHERE id = ?")
+      this.statement("UPDATE alarms SET state = 'raised', severity = ?, cleared_at = NULL, cleared_value = NULL, acked_at = NULL, acked_by = NULL, ack_note = NULL, value = ?, limit_value = ?, unit = ?, message = ?, raise_count = raise_count + 1, last_change = ? WHERE id = ?")
         .run(rule.severity, r.value, r.limit, r.unit, message, now, id);
     } else {
       transition = 'raised';
-      id = Number(this.db.prepare(`INSERT INTO alarms (rule_id, rule_name, meter_id, meter_name, folder_id, state, severity, raised_at, value, limit_value, unit, message, raise_count, last_change)
+      id = Number(this.statement(`INSERT INTO alarms (rule_id, rule_name, meter_id, meter_name, folder_id, state, severity, raised_at, value, limit_value, unit, message, raise_count, last_change)
         VALUES (?, ?, ?, ?, ?, 'raised', ?, ?, ?, ?, ?, ?, 1, ?)`).run(rule.id, rule.name, r.meter ?? '', meter?.name ?? null, meter?.folder_id ?? null, rule.severity, now, r.value, r.limit, r.unit, message, now).lastInsertRowid);
     }
     this.setOpen(keyOf(rule.id, r.meter), id);
@@ -413,7 +414,7 @@ export class AlarmService extends EventEmitter {
     const a = this.row(id);
     if (!a || a.state === 'cleared') return;
     const now = this.now();
-    this.db.prepare("UPDATE alarms SET state = 'cleared', cleared_at = ?, last_change = ?, value = COALESCE(?, value) WHERE id = ?").run(now, now, r?.value ?? null, id);
+    this.statement("UPDATE alarms SET state = 'cleared', cleared_at = ?, last_change = ?, cleared_value = ? WHERE id = ?").run(now, now, r?.value ?? null, id);
     this.setOpen(keyOf(a.rule_id, a.meter_id || null), undefined);
     this.transition(id, 'cleared', 'info', `${a.rule_name}: ${why}${a.meter_name ? ` at ${a.meter_name}` : ''}`);
   }
@@ -448,16 +449,32 @@ export class AlarmService extends EventEmitter {
     return queryAlarms(this.db, this.registry, query, reader);
   }
 
+  /** Counts of the active alarms the reader sees, per severity (query.ts). */
+  summary(reader: AlarmReader = {}): AlarmSummary {
+    return alarmSummary(this.db, reader);
+  }
+
   private alarmVisible(a: AlarmRow, reader: AlarmReader): boolean {
     return reader.meters === undefined || (a.meter_id !== '' && reader.meters.has(a.meter_id));
   }
 
+  private readonly statements = new Map<string, Statement<unknown[]>>();
+
+  /** A prepared statement, made once (raising and clearing run them for every transition). */
+  private statement(sql: string): Statement<unknown[]> {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   private row(id: number): AlarmRow | undefined {
-    return this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
+    return this.statement('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
   }
 
   private transition(id: number, transition: AlarmTransition, level: EventLevel, text: string, by?: string): void {
-    const a = toAlarm(this.row(id)!);
+    const stored = toAlarm(this.row(id)!);
+    // A clear tells the value that cleared it (the alarm keeps the value that raised it).
+    const a = transition === 'cleared' && stored.cleared_value !== null ? { ...stored, value: stored.cleared_value } : stored;
     this.events.add({ kind: 'alarm', level, event: `alarm #${id} ${transition}: ${text}`.slice(0, 2000), meter_id: a.meter_id, meter_name: a.meter_name, value: a.value, source: by ?? 'alarms' });
     const n = alarmNotification(a, transition, folderNames(a.folder_id, (f) => this.registry.folder(f)), this.rules.get(a.rule_id)?.notify ?? 'subscribers');
     try {
