@@ -6,6 +6,9 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AlarmNotification } from '../../lib/ems/alarms/types';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import type { Reading } from '../../lib/model';
@@ -30,17 +33,21 @@ describe('alarm pairs: idle, pending, moved, reordered', () => {
   const active = () => services.alarms.list({ state: 'active' }).reverse().map((a) => `${a.rule_name}/${a.meter_id}`);
   const log = () => seen.map((n) => `${n.transition} ${n.rule}/${n.meterId}`);
 
+  const open = async (file: string) => {
+    services = await openEmsServices({ file, env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, now: () => clock, alarmTickMs: 0 });
+    services.alarms.on('transition', (n: AlarmNotification) => seen.push(n));
+  };
+
   beforeEach(async () => {
     clock = T0;
     seen = [];
-    services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' }, now: () => clock, alarmTickMs: 0 });
+    await open(':memory:');
     const plant = services.registry.createFolder({ name: 'Plant' })._id;
     hallA = services.registry.createFolder({ name: 'Hall A', parent_id: plant })._id;
     hallB = services.registry.createFolder({ name: 'Hall B', parent_id: plant })._id;
     meter('m1', hallA);
     meter('m2', hallA);
     meter('m3', hallB);
-    services.alarms.on('transition', (n: AlarmNotification) => seen.push(n));
   });
   afterEach(() => services.close());
 
@@ -156,5 +163,29 @@ describe('alarm pairs: idle, pending, moved, reordered', () => {
       { active: 1, unacknowledged: 1, by_severity: { info: { active: 0, unacknowledged: 0 }, warning: { active: 1, unacknowledged: 1 }, critical: { active: 0, unacknowledged: 0 } } });
     await feed(kw('m1', 10));
     assert.equal(services.alarms.summary().active, 2, 'a cleared alarm is no longer counted');
+  });
+
+  it('an open stale alarm survives a restart and clears when the meter reports again (a pair with no state yet)', async () => {
+    services.close();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-alarm-pairs-'));
+    try {
+      await open(path.join(dir, 'ems.db'));
+      const plant = services.registry.createFolder({ name: 'Plant' })._id;
+      meter('m1', plant);
+      rule({ name: 'Stale', subject: { folder: plant }, condition: { type: 'stale', intervals: 3 } });
+      await feed(kw('m1', 1));
+      await at(T0 + 200 * S);
+      assert.deepEqual(active(), ['Stale/m1']);
+      services.close();
+      await open(path.join(dir, 'ems.db'));
+      assert.deepEqual(active(), ['Stale/m1'], 'still open after the restart');
+      clock = T0 + 230 * S;
+      await feed(kw('m1', 1));
+      assert.deepEqual(active(), [], 'the reading clears the alarm that was open before the restart');
+      assert.deepEqual(log(), ['raised Stale/m1', 'cleared Stale/m1']);
+    } finally {
+      try { services.close(); } catch { /* closed */ }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
