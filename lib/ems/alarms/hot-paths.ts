@@ -5,12 +5,15 @@
  * idle and stays idle costs a few comparisons: no result, no tracker, no allocation.
  */
 import { roundNoise, unitInfo, type Reading } from '../../model';
-import { registerSanity, staleResult, staleResultOnReading, thresholdResult, thresholdState, type ConditionResult, type ConditionState } from './evaluate';
+import { MAX_METERS_PER_EVALUATION, registerSanity, staleResult, staleResultOnReading, thresholdResult, thresholdState, type ConditionResult, type ConditionState } from './evaluate';
 import { step, type Action, type StepContext } from './lifecycle';
 import { stateOf, type MeterPlan, type MeterSlot, type PairStates, type PlanEntry, type Plans } from './pairs';
 import type { AlarmRule, Condition } from './types';
 
 export interface PendingAction { rule: AlarmRule; result: ConditionResult; action: Exclude<Action, 'none'> }
+
+/** What a batch or tick evaluation asks of the service, in order: act, or tell that a rule's evaluation was cut (truncated). */
+export type Pending = PendingAction | { truncated: AlarmRule };
 
 /** from-unit to to-unit as value * factor + offset's parts (unitInfo's), null when they cannot convert. */
 interface Conversion { fa: number; oa: number; ob: number; fb: number }
@@ -55,12 +58,17 @@ function thresholdOf(c: Threshold, hysteresis: number, r: Reading, conv: Convers
  * previous readings (register_sanity) at the end of each meter.
  */
 export function evaluateBatch(slots: readonly MeterSlot[], plans: Plans, states: PairStates, ctx: StepContext, batch: number,
-  setPrevious: (register: MeterPlan['sanityRegisters'][number], r: Reading) => void, isOpen: (key: string) => boolean): PendingAction[] {
-  const acts: { rank: number; act: PendingAction }[] = [];
+  setPrevious: (register: MeterPlan['sanityRegisters'][number], r: Reading) => void, isOpen: (key: string) => boolean): Pending[] {
+  const acts: { rank: number; act: Pending }[] = [];
   let nextRank = 0;
-  const rank = (e: PlanEntry) => {
-    if (e.run.stamp !== batch) { e.run.stamp = batch; e.run.rank = nextRank++; }
-    return e.run.rank;
+  /** Counts the meter for the entry's rule in this batch; false past MAX_METERS_PER_EVALUATION (evaluateRule's bound). */
+  const take = (e: PlanEntry): boolean => {
+    const run = e.run;
+    if (run.stamp !== batch) { run.stamp = batch; run.rank = nextRank++; run.meters = 0; }
+    if (++run.meters <= MAX_METERS_PER_EVALUATION) return true;
+    // Told before the rule's actions, as evaluateRule does.
+    if (run.meters === MAX_METERS_PER_EVALUATION + 1) acts.push({ rank: run.rank - 0.5, act: { truncated: run.rule } });
+    return false;
   };
   const fold = (e: PlanEntry, result: ConditionResult) => {
     const s = stateOf(e, states);
@@ -79,7 +87,7 @@ export function evaluateBatch(slots: readonly MeterSlot[], plans: Plans, states:
     for (const e of plan.entries) {
       const c = e.rule.condition;
       if (c.type === 'threshold') {
-        rank(e);
+        if (!take(e)) continue;
         let last: Reading | undefined;
         for (const r of list) if (r.obis === c.obis && (!last || r.time >= last.time)) last = r;
         if (!last) continue;
@@ -90,7 +98,7 @@ export function evaluateBatch(slots: readonly MeterSlot[], plans: Plans, states:
         if (s.tracker === undefined && state !== 'true' && !s.open) continue; // idle, and stays so
         fold(e, thresholdResult(c, meter, state, roundNoise(raw)));
       } else if (c.type === 'register_sanity') {
-        rank(e);
+        if (!take(e)) continue;
         const finding = registerSanity(c, meter, list, e.register!.previous, false);
         if (finding === null) continue; // no reading of the register
         const s = stateOf(e, states);
@@ -100,7 +108,7 @@ export function evaluateBatch(slots: readonly MeterSlot[], plans: Plans, states:
         // A reading makes "stale" false: that matters only to an open alarm or a pending raise (the clock raises).
         const s = e.state && !e.state.dead ? e.state : states.get(e.key);
         if (s ? s.tracker?.state !== 'true' && !s.open : !isOpen(e.key)) continue;
-        rank(e);
+        if (!take(e)) continue;
         fold(e, staleResultOnReading(c, plan.info));
       }
     }
@@ -117,11 +125,14 @@ export function evaluateBatch(slots: readonly MeterSlot[], plans: Plans, states:
  * reading for k intervals) or not idle are evaluated and stepped; an idle pair that is not due only gets
  * its state at its first evaluation (the order of first evaluation). Answers the actions in subject order.
  */
-export function evaluateStale(rule: AlarmRule, entries: readonly PlanEntry[], states: PairStates, ctx: StepContext, since: number): PendingAction[] {
+export function evaluateStale(rule: AlarmRule, entries: readonly PlanEntry[], states: PairStates, ctx: StepContext, since: number): Pending[] {
   const c = rule.condition as Extract<Condition, { type: 'stale' }>;
   const now = ctx.now;
-  const acts: PendingAction[] = [];
-  for (const e of entries) {
+  const acts: Pending[] = [];
+  // evaluateRule's bound: the first MAX_METERS_PER_EVALUATION meters of the subject, told before their actions.
+  if (entries.length > MAX_METERS_PER_EVALUATION) acts.push({ truncated: rule });
+  for (let i = 0; i < entries.length && i < MAX_METERS_PER_EVALUATION; i++) {
+    const e = entries[i];
     const meter = e.meter;
     const seen = e.slot.lastAt;
     const last = seen !== -Infinity ? seen : Math.max(since, meter.created_at ?? -Infinity);

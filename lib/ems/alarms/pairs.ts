@@ -73,7 +73,11 @@ export class PairStates {
 }
 
 /** A rule's run over one batch of readings: in which order the batch first came to it (raise order). */
-export interface RuleRun { readonly rule: AlarmRule; stamp: number; rank: number }
+export interface RuleRun {
+  readonly rule: AlarmRule; stamp: number; rank: number;
+  /** The meters the batch evaluated for the rule (at most MAX_METERS_PER_EVALUATION, as evaluateRule). */
+  meters: number;
+}
 
 /** What AlarmService keeps per meter that reported: one lookup per reading finds it all. */
 export interface MeterSlot {
@@ -133,7 +137,7 @@ export function buildPlans(rules: Iterable<AlarmRule>, subjectOf: (rule: AlarmRu
   for (const rule of rules) {
     const c = rule.condition;
     if (!rule.enabled || (c.type !== 'threshold' && c.type !== 'register_sanity' && c.type !== 'stale')) continue;
-    const run: RuleRun = { rule, stamp: -1, rank: 0 };
+    const run: RuleRun = { rule, stamp: -1, rank: 0, meters: 0 };
     const list: PlanEntry[] = [];
     for (const meter of subjectOf(rule)) {
       let plan = byMeter.get(meter.id);

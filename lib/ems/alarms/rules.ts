@@ -184,3 +184,11 @@ export function checkRule(body: unknown, before?: RuleInput): RuleInput {
     notify: has('notify') ? checkNotify(b.notify) : before?.notify ?? 'subscribers',
   };
 }
+
+/** A row of alarm_rules. */
+export interface RuleRow { id: string; name: string; body: string; created_by: string | null; created_at: number; updated_at: number }
+
+export function toRule(row: RuleRow): AlarmRule {
+  const body = JSON.parse(row.body) as RuleInput;
+  return { id: row.id, ...body, name: row.name, created_by: row.created_by, created_at: row.created_at, updated_at: row.updated_at };
+}

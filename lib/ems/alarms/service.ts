@@ -17,10 +17,10 @@ import { ApiError } from '../envelope';
 import type { EventLevel, EventLog } from '../event-log';
 import type { Registry } from '../registry';
 import { evaluateRule, lastWindow, type ConditionResult, type ConsumptionFn, type EvalInputs, type MeterInfo } from './evaluate';
-import { evaluateBatch, evaluateStale, type PendingAction } from './hot-paths';
+import { evaluateBatch, evaluateStale, type Pending } from './hot-paths';
 import { mayAct, recheck, step, type StepContext } from './lifecycle';
 import { buildPlans, keyOf, newSlot, PairStates, type MeterSlot, type Plans, type Previous } from './pairs';
-import { checkRule, type RuleInput } from './rules';
+import { checkRule, toRule, type RuleInput, type RuleRow } from './rules';
 import { alarmSummary, queryAlarms, toAlarm, type AlarmReader, type AlarmRow, type AlarmSummary } from './query';
 import { alarmNotification, folderNames } from './notification';
 import type { Alarm, AlarmRule, AlarmTransition, Severity } from './types';
@@ -49,7 +49,6 @@ export interface AlarmServiceOptions {
 /** The reading store's disk spool use, null when the store has none. */
 export type SpoolFn = () => { bytes: number; maxBytes: number } | null;
 
-interface RuleRow { id: string; name: string; body: string; created_by: string | null; created_at: number; updated_at: number }
 
 const LEVEL: Record<Severity, EventLevel> = { info: 'info', warning: 'warning', critical: 'error' };
 
@@ -259,8 +258,11 @@ export class AlarmService extends EventEmitter {
     return this.plans;
   }
 
-  private actAll(acts: readonly PendingAction[]): void {
-    for (const { rule, result, action } of acts) if (this.rules.has(rule.id)) this.act(rule, result, action);
+  private actAll(acts: readonly Pending[]): void {
+    for (const a of acts) {
+      if ('truncated' in a) this.tellTruncated(a.truncated);
+      else if (this.rules.has(a.rule.id)) this.act(a.rule, a.result, a.action);
+    }
   }
 
   /** Seeds when each meter last reported (the store's latest readings at start), so a meter that fell silent before a restart is not given k fresh intervals. Evaluates nothing. */
@@ -356,6 +358,12 @@ export class AlarmService extends EventEmitter {
 
   private truncatedTold = new Set<string>();
 
+  private tellTruncated(rule: AlarmRule): void {
+    if (this.truncatedTold.has(rule.id)) return;
+    this.truncatedTold.add(rule.id);
+    this.events.add({ kind: 'system', level: 'warning', event: `alarm rule "${rule.name}" covers more than one evaluation may do; only part of its meters is evaluated`, value: rule.id });
+  }
+
   /** Runs an evaluation without awaiting it; a failure is logged, never an unhandled rejection. */
   private background(...args: Parameters<AlarmService['evaluate']>): void {
     this.evaluate(...args).catch((err: Error) => {
@@ -365,10 +373,7 @@ export class AlarmService extends EventEmitter {
 
   private async evaluate(rule: AlarmRule, meters: readonly MeterInfo[], inputs: EvalInputs): Promise<void> {
     const { results, truncated } = await evaluateRule(rule, meters, inputs);
-    if (truncated && !this.truncatedTold.has(rule.id)) {
-      this.truncatedTold.add(rule.id);
-      this.events.add({ kind: 'system', level: 'warning', event: `alarm rule "${rule.name}" covers more than one evaluation may do; only part of its meters is evaluated`, value: rule.id });
-    }
+    if (truncated) this.tellTruncated(rule);
     const ctx: StepContext = { rule, open: false, now: this.now(), timeZone: this.timeZone };
     for (const r of results) {
       if (!this.rules.has(rule.id)) return; // deleted meanwhile
@@ -484,11 +489,6 @@ export class AlarmService extends EventEmitter {
       this.events.add({ kind: 'system', level: 'error', event: `alarm #${id} ${transition}: a transition listener failed: ${(err as Error).message}` });
     }
   }
-}
-
-function toRule(row: RuleRow): AlarmRule {
-  const body = JSON.parse(row.body) as RuleInput;
-  return { id: row.id, ...body, name: row.name, created_by: row.created_by, created_at: row.created_at, updated_at: row.updated_at };
 }
 
 /** The end of a license's last day (expiration_date is a UTC day, valid through that day). */
