@@ -10,7 +10,6 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Reading } from '../../model';
-import { DAY_MS } from '../../model/time';
 import type { Statement } from 'better-sqlite3';
 import type { EmsDatabase } from '../db';
 import { ApiError } from '../envelope';
@@ -25,6 +24,7 @@ import { alarmSummary, queryAlarms, toAlarm, type AlarmReader, type AlarmRow, ty
 import { alarmNotification, folderNames } from './notification';
 import type { Alarm, AlarmRule, AlarmTransition, Severity } from './types';
 
+export { licenseEnd } from './rules';
 export { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT, type AlarmReader, type AlarmSummary } from './query';
 
 export const MAX_RULES = 1000;
@@ -45,7 +45,6 @@ export interface AlarmServiceOptions {
   spool?: SpoolFn;
 }
 
-
 /** The reading store's disk spool use, null when the store has none. */
 export type SpoolFn = () => { bytes: number; maxBytes: number } | null;
 
@@ -61,6 +60,8 @@ export class AlarmService extends EventEmitter {
   private subjectIds = new Map<string, Set<string>>();
   private byMeter: Map<string, AlarmRule[]> | null = null;
   private meterInfo: Map<string, MeterInfo> | null = null;
+  /** The meters by folder, each in the registry's order (made with meterInfo). */
+  private byFolder: Map<string, MeterInfo[]> | null = null;
   /** Per meter, the pairs evaluated on its readings; per stale rule, its pairs (pairs.ts). */
   private plans: Plans | null = null;
   /** Open (raised or acknowledged) alarm ids by keyOf(rule, meter); each change also goes to the pair's state. */
@@ -91,7 +92,6 @@ export class AlarmService extends EventEmitter {
   }
 
   setConsumption(fn: ConsumptionFn | undefined): void { this.consumption = fn; }
-
   setSpool(fn: SpoolFn | undefined): void { this.opts.spool = fn; }
 
   /** Folders or meters changed: subjects are resolved again. */
@@ -183,6 +183,12 @@ export class AlarmService extends EventEmitter {
   private meters(): Map<string, MeterInfo> {
     if (!this.meterInfo) {
       this.meterInfo = new Map(this.registry.meters().map((m) => [m._id, { id: m._id, name: m.definition.name, folder_id: m.folder_id, interval_s: m.definition.interval_time, created_at: m.created_at }]));
+      this.byFolder = new Map();
+      for (const m of this.meterInfo.values()) {
+        let list = this.byFolder.get(m.folder_id);
+        if (!list) this.byFolder.set(m.folder_id, (list = []));
+        list.push(m);
+      }
     }
     return this.meterInfo;
   }
@@ -196,8 +202,11 @@ export class AlarmService extends EventEmitter {
     if (!s) list = [];
     else if ('meter' in s) list = all.has(s.meter) ? [all.get(s.meter)!] : [];
     else {
-      const folders = s.scope === 'folder' ? new Set([s.folder]) : this.registry.scopeOf([s.folder])!;
-      list = [...all.values()].filter((m) => folders.has(m.folder_id));
+      // In the registry's order of meters, as a filter over all of them would give.
+      const folders = s.scope === 'folder' ? [s.folder] : [...this.registry.scopeOf([s.folder])!];
+      const lists = folders.map((f) => this.byFolder!.get(f)).filter((l) => l !== undefined);
+      const scope = new Set(folders);
+      list = lists.length === 1 ? [...lists[0]] : [...all.values()].filter((m) => scope.has(m.folder_id));
     }
     this.subjects.set(rule.id, list);
     return list;
@@ -426,8 +435,7 @@ export class AlarmService extends EventEmitter {
 
   /** Keeps `open` and the pair's state in step; a pair whose alarm closed with its condition not true goes idle. */
   private setOpen(key: string, id: number | undefined): void {
-    if (id === undefined) this.open.delete(key);
-    else this.open.set(key, id);
+    if (id === undefined) this.open.delete(key); else this.open.set(key, id);
     const s = this.states.get(key);
     if (s) { s.open = id !== undefined; this.states.settle(s, s.tracker, s.open); }
   }
@@ -455,9 +463,7 @@ export class AlarmService extends EventEmitter {
   }
 
   /** Counts of the active alarms the reader sees, per severity (query.ts). */
-  summary(reader: AlarmReader = {}): AlarmSummary {
-    return alarmSummary(this.db, reader);
-  }
+  summary(reader: AlarmReader = {}): AlarmSummary { return alarmSummary(this.db, reader); }
 
   private alarmVisible(a: AlarmRow, reader: AlarmReader): boolean {
     return reader.meters === undefined || (a.meter_id !== '' && reader.meters.has(a.meter_id));
@@ -489,11 +495,4 @@ export class AlarmService extends EventEmitter {
       this.events.add({ kind: 'system', level: 'error', event: `alarm #${id} ${transition}: a transition listener failed: ${(err as Error).message}` });
     }
   }
-}
-
-/** The end of a license's last day (expiration_date is a UTC day, valid through that day). */
-export function licenseEnd(expirationDate: string | undefined): number | null {
-  if (!expirationDate) return null;
-  const t = Date.parse(`${expirationDate}T00:00:00Z`);
-  return Number.isNaN(t) ? null : t + DAY_MS;
 }
