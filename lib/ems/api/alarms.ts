@@ -53,7 +53,8 @@ const ALARM_SCHEMA = {
     meter_id: { type: 'string', nullable: true, description: 'null for an alarm about the EMS itself' }, meter_name: { type: 'string', nullable: true }, folder_id: { type: 'string', nullable: true },
     state: { type: 'string', enum: [...ALARM_STATES] }, severity: { type: 'string', enum: [...SEVERITIES] },
     raised_at: { type: 'integer' }, acked_at: { type: 'integer', nullable: true }, acked_by: { type: 'string', nullable: true }, ack_note: { type: 'string', nullable: true },
-    cleared_at: { type: 'integer', nullable: true }, value: { type: 'number', nullable: true }, limit: { type: 'number', nullable: true }, unit: { type: 'string' },
+    cleared_at: { type: 'integer', nullable: true }, value: { type: 'number', nullable: true, description: 'the value that raised the alarm (or reopened it)' },
+    cleared_value: { type: 'number', nullable: true, description: 'the value that cleared it; null while open or when the rule changed' }, limit: { type: 'number', nullable: true }, unit: { type: 'string' },
     message: { type: 'string' }, raise_count: { type: 'integer', description: '1 + reopenings within the hold-off' }, last_change: { type: 'integer' },
   },
 };
@@ -185,6 +186,26 @@ export const ALARM_OPERATIONS: Operation[] = [
     ],
     response: { type: 'array', items: ALARM_SCHEMA },
     run: (ctx) => ctx.services.alarms.list(ctx.request.query, reader(ctx)),
+  },
+  {
+    name: 'alarms.summary', method: 'GET', path: '/api/alarms/summary', access: 'viewer', tag: 'Alarms',
+    summary: 'How many alarms of the caller\'s meters are active and unacknowledged, per severity',
+    description: 'For a badge polled by every dashboard page: counts only, no alarm is read. Scoped like GET /api/alarms. '
+      + '`active` counts raised and acknowledged alarms, `unacknowledged` the raised ones.',
+    response: {
+      type: 'object',
+      properties: {
+        active: { type: 'integer' }, unacknowledged: { type: 'integer' },
+        by_severity: {
+          type: 'object', description: `per severity (${SEVERITIES.join(', ')}), each { active, unacknowledged }`,
+          properties: Object.fromEntries(SEVERITIES.map((s) => [s, { type: 'object', properties: { active: { type: 'integer' }, unacknowledged: { type: 'integer' } } }])),
+        },
+      },
+    },
+    run(ctx) {
+      onlyParams(ctx.request.query, []);
+      return ctx.services.alarms.summary(reader(ctx));
+    },
   },
   {
     name: 'alarms.get', method: 'GET', path: '/api/alarms/:id', access: 'viewer', tag: 'Alarms',
