@@ -8,7 +8,8 @@
 //   EMS_INFLUX_ORG / EMS_INFLUX_BUCKET (2.x, 3.x); EMS_INFLUX_USER / EMS_INFLUX_PASSWORD / EMS_INFLUX_TOKEN
 //   are read by the ems-store node itself (never written into the flow).
 //   EMS_MBUS_HOST / EMS_MBUS_PORT (default M-Bus TCP gateway, 127.0.0.1:10001; a meter's own ip_address/port wins),
-//   EMS_MQTT_HOST / EMS_MQTT_PORT (LoRaWAN network server broker; empty host = no connection is tried),
+//   EMS_MQTT_HOST / EMS_MQTT_PORT (LoRaWAN network server and wireless M-Bus receiver broker; empty host = no
+//   connection is tried), EMS_WMBUS_TOPIC (wM-Bus telegrams, default wmbus/#),
 //   EMS_LORAWAN_PLATFORM_URL, EMS_UTILITARIAN_URL / EMS_UTILITARIAN_TOKEN (push readings; empty = off),
 //   EMS_RESET_FLOWS=1 (replace <user dir>/ems-flows.json with the shipped flows/ems.json).
 // Security (README "Security"): the editor's accounts are the EMS users (admin edits, operator reads,
@@ -51,6 +52,7 @@ const defaults = {
   EMS_MBUS_PORT: '10001',
   EMS_MQTT_HOST: '',
   EMS_MQTT_PORT: '1883',
+  EMS_WMBUS_TOPIC: 'wmbus/#',
   EMS_LORAWAN_PLATFORM_URL: '',
   EMS_UTILITARIAN_URL: '',
 };

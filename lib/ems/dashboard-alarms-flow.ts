@@ -5,12 +5,12 @@
  *
  * The tab's client function sends an alarm refresh (msg._client, msg.dash) on every page view, every refresh of the
  * Alarms page and every 10 s per client (alarmRefreshes); "alarm requests" asks the API, as the client's EMS user
- * (ems-api identity "dashboard"), for the active alarms (the badge, the table, the alarm to acknowledge) and, on the
- * Alarms page, the history and the user's folders; and for the user's dashboard notifications (the dashboard channel
+ * (ems-api identity "dashboard"), for the alarm summary (counts only: the badge) and, on the Alarms page, the active
+ * alarms (the table, the alarm to acknowledge), the history and the user's folders; and for the user's dashboard notifications (the dashboard channel
  * of their subscription), shown as a toast when new ones arrived. Every widget message answers that client only.
  */
 import {
-  ackAnswer, ackDropdown, ackOptions, ACTIVE_LIMIT, alarmBadge, alarmChoices, alarmRequests, alarmRows, chooseAlarmView, folderOptions, HISTORY_LIMIT,
+  ackAnswer, ackDropdown, ackOptions, ACTIVE_LIMIT, alarmChoices, alarmRequests, alarmRows, chooseAlarmView, folderOptions, HISTORY_LIMIT, summaryBadge,
   historyPage, historyQuery, inboxToast, SEVERITY_FILTERS, STATE_FILTERS,
 } from './dashboard-alarms';
 import { api, at, button, dropdown, fn, notification, table, text, textInput, TZ, uiGroup, uiPage, type FlowNode } from './dashboard-nodes';
@@ -45,8 +45,7 @@ if (!entry || !msg.dash) return null;
 const choices = alarmChoices(entry);
 flow.set('dash_clients', clients);
 return alarmRequests(msg.dash, choices, ${ACTIVE_LIMIT}, ${HISTORY_LIMIT}).map((m) => m && Object.assign({}, c, m.query ? { dash: msg.dash } : {}, m));`;
-  const active = `${alarmBadge}
-${alarmRows}
+  const active = `${alarmRows}
 ${ackOptions}
 ${ackDropdown}
 ${alarmChoices}
@@ -59,14 +58,23 @@ if (msg.statusCode === 401) {
   node.status({ fill: 'red', shape: 'ring', text: 'session ended' });
   return null;
 }
-const page = msg.dash && msg.dash.page;
-const badge = alarmBadge(msg.payload, ${ACTIVE_LIMIT});
-node.status({ fill: /^No active/.test(badge) ? 'green' : 'yellow', shape: 'dot', text: (msg._client.emsLogin || '?') + ': ' + badge });
-const badges = ${JSON.stringify(BADGE_PAGES)}.map((p) => (p === page ? { ...c, payload: badge } : null));
-if (page !== 'alarms' || !entry) return [...badges, null, null];
+if (!entry || !msg.dash || msg.dash.page !== 'alarms') return [null, null];
 const choice = ackDropdown(alarmChoices(entry), ackOptions(msg.payload), !!msg.dash.sync);
 flow.set('dash_clients', clients);
-return [...badges, { ...c, payload: alarmRows(msg.payload, tz) }, choice && { ...c, ...choice }];`;
+return [{ ...c, payload: alarmRows(msg.payload, tz) }, choice && { ...c, ...choice }];`;
+  const badge = `${summaryBadge}
+${client}
+if (msg.statusCode === 401) {
+  // A session that ended stops the refreshes of that client.
+  if (sid) delete clients[sid];
+  flow.set('dash_clients', clients);
+  node.status({ fill: 'red', shape: 'ring', text: 'session ended' });
+  return null;
+}
+const page = msg.dash && msg.dash.page;
+const text = summaryBadge(msg.payload);
+node.status({ fill: /^No active/.test(text) ? 'green' : 'yellow', shape: 'dot', text: (msg._client.emsLogin || '?') + ': ' + text });
+return ${JSON.stringify(BADGE_PAGES)}.map((p) => (p === page ? { ...c, payload: text } : null));`;
   const history = `${alarmRows}
 ${historyPage}
 ${alarmChoices}
@@ -135,13 +143,13 @@ return [{ ...c, payload: a.text }, a.ok ? { ...c, payload: '' } : null, ${refres
   /** A widget `width` columns wide, so that several share a row of their group. */
   const sized = (node: FlowNode, width: number): FlowNode => ({ ...node, width });
   return [
-    fn('dash-al-req', 'alarm requests', requests, [['dash-al-active'], ['dash-al-history'], ['dash-al-session'], ['dash-al-state'], ['dash-al-severity'], ['dash-al-inbox']], at(3, 24)),
+    fn('dash-al-req', 'alarm requests', requests, [['dash-al-active'], ['dash-al-history'], ['dash-al-session'], ['dash-al-state'], ['dash-al-severity'], ['dash-al-inbox'], ['dash-al-summary']], at(3, 24)),
+    api('dash-al-summary', 'alarm summary', 'alarms.summary', ['dash-al-badge'], at(4, 21)),
+    fn('dash-al-badge', 'badge', badge, BADGE_PAGES.map((p) => [`dash-al-badge-${p}`]), at(5, 21)),
     api('dash-al-inbox', 'my notifications', 'notifications.inbox', ['dash-al-inbox-toast'], at(4, 22)),
     fn('dash-al-inbox-toast', 'new notifications', inbox, [['dash-al-notify']], at(5, 22)),
     api('dash-al-active', 'active alarms', 'alarms.list', ['dash-al-active-shape'], at(4, 24)),
-    fn('dash-al-active-shape', 'badge, active alarms', active, [
-      ...BADGE_PAGES.map((p) => [`dash-al-badge-${p}`]), ['dash-al-active-table'], ['dash-al-alarm'],
-    ], at(5, 24)),
+    fn('dash-al-active-shape', 'active alarms', active, [['dash-al-active-table'], ['dash-al-alarm']], at(5, 24)),
     ...BADGE_PAGES.map((p, i) => ({ ...text(`dash-al-badge-${p}`, `dash-grp-badge-${p}`, '', 1, at(6, 23 + i)), layout: 'row-left' })),
     table('dash-al-active-table', 'dash-grp-al-active', '', 1, at(6, 28), 20),
     api('dash-al-history', 'alarm history', 'alarms.list', ['dash-al-history-shape'], at(4, 31)),

@@ -34,7 +34,7 @@ export const STATE_FILTERS: DashOption[] = [
 export const SEVERITY_FILTERS: DashOption[] = [
   { value: 'all', label: 'All severities' }, { value: 'critical', label: 'Critical' }, { value: 'warning', label: 'Warning' }, { value: 'info', label: 'Info' },
 ];
-/** Alarms per history page, and the most active alarms asked for (the API's bound: the badge says "1000+" beyond). */
+/** Alarms per history page, and the most active alarms the Alarms page asks for (the API's bound). */
 export const HISTORY_LIMIT = 100;
 export const ACTIVE_LIMIT = 1000;
 
@@ -82,8 +82,9 @@ export function historyQuery(choices: AlarmChoices, limit = 100): Record<string,
 
 /**
  * The messages (without _client) that compute a client's alarms, one per output of the dashboard's alarm request
- * function: the active alarms (every page: the badge), and on the Alarms page the history, the user's session (whose
- * open_folders give the folder filter's options) and the state and severity filters (these two only when `dash.sync`).
+ * function: on the Alarms page the active alarms, the history, the user's session (whose open_folders give the folder
+ * filter's options) and the state and severity filters (these two only when `dash.sync`); on every page the user's
+ * dashboard notifications (the toast) and the alarm summary (GET /api/alarms/summary: the badge, counts only).
  * Uses historyQuery.
  */
 export function alarmRequests(dash: DashRefresh['dash'], choices: AlarmChoices, activeLimit = 1000, historyLimit = 100): (Record<string, unknown> | null)[] {
@@ -91,12 +92,13 @@ export function alarmRequests(dash: DashRefresh['dash'], choices: AlarmChoices, 
   const sync = page && dash.sync;
   const history = historyQuery(choices, historyLimit);
   return [
-    { query: { state: 'active', limit: String(activeLimit) }, params: {}, payload: {} },
+    page ? { query: { state: 'active', limit: String(activeLimit) }, params: {}, payload: {} } : null,
     page ? { query: history, alarmQuery: history, params: {}, payload: {} } : null,
     sync ? { query: {}, params: {}, payload: {} } : null,
     sync ? { payload: choices.state } : null,
     sync ? { payload: choices.severity } : null,
     { query: { after: String(choices.inboxAfter ?? 0), limit: '20' }, params: {}, payload: {} },
+    { query: {}, params: {}, payload: {} },
   ];
 }
 
@@ -144,19 +146,17 @@ export function alarmRows(envelope: AlarmEnvelope, timeZone: string, history = f
 }
 
 /**
- * The badge of every page from the active alarms (GET /api/alarms?state=active&limit=`max`): how many the user sees,
- * the worst severity and how many are not yet acknowledged, e.g. "2 active alarms, worst critical, 1 not acknowledged";
- * "No active alarms"; a full answer counts as "1000+".
+ * The badge of every page from GET /api/alarms/summary (counts of the user's active alarms per severity, read without
+ * reading an alarm): "2 active alarms, worst critical, 1 not acknowledged"; "No active alarms".
  */
-export function alarmBadge(envelope: AlarmEnvelope, max = 1000): string {
-  if (!envelope || envelope.error || !Array.isArray(envelope.data)) return `Alarms unavailable: ${(envelope && envelope.error) || 'no answer'}`;
-  const list = envelope.data as DashAlarm[];
-  if (list.length === 0) return 'No active alarms';
-  const rank = ['info', 'warning', 'critical'];
-  const worst = list.reduce((w, a) => (rank.indexOf(a.severity) > rank.indexOf(w) ? a.severity : w), 'info');
-  const raised = list.filter((a) => a.state === 'raised').length;
-  const count = list.length >= max ? `${max}+` : String(list.length);
-  return `${count} active alarm${list.length === 1 ? '' : 's'}, worst ${worst}${raised ? `, ${raised} not acknowledged` : ''}`;
+export function summaryBadge(envelope: AlarmEnvelope): string {
+  const s = envelope && !envelope.error && envelope.data && typeof envelope.data === 'object' && !Array.isArray(envelope.data)
+    ? envelope.data as { active?: unknown; unacknowledged?: unknown; by_severity?: Record<string, { active?: unknown }> } : null;
+  if (!s || typeof s.active !== 'number') return `Alarms unavailable: ${(envelope && envelope.error) || 'no answer'}`;
+  if (s.active === 0) return 'No active alarms';
+  const worst = ['critical', 'warning', 'info'].find((k) => Number(s.by_severity?.[k]?.active) > 0) ?? 'info';
+  const open = Number(s.unacknowledged) || 0;
+  return `${s.active} active alarm${s.active === 1 ? '' : 's'}, worst ${worst}${open ? `, ${open} not acknowledged` : ''}`;
 }
 
 /** The alarm dropdown's options: the raised alarms of an active alarm list (only those can be acknowledged), newest first. */

@@ -28,8 +28,11 @@ import { alarmConfigNodes, alarmNodes } from './dashboard-alarms-flow';
 import { ruleConfigNodes, ruleNodes } from './dashboard-rules-flow';
 import { api, at, dropdown, fn, inject, STORE, TAB, table, text, TZ, uiGroup, uiPage, type FlowNode } from './dashboard-nodes';
 
-/** Widget types that receive per-client data (all of the tab's): Dashboard 2.0 sends their client-targeted messages to that client only. */
-export const CLIENT_TYPES = ['ui-notification', 'ui-control', 'ui-text', 'ui-table', 'ui-dropdown', 'ui-chart', 'ui-button', 'ui-text-input'];
+/**
+ * Widget types that receive per-client data (all of the tab's): Dashboard 2.0 sends their client-targeted messages to
+ * that client only; and ui-group, so that a group shown to one client (ui-control) is not stored as shown for all.
+ */
+export const CLIENT_TYPES = ['ui-notification', 'ui-control', 'ui-group', 'ui-text', 'ui-table', 'ui-dropdown', 'ui-chart', 'ui-button', 'ui-text-input'];
 
 function configNodes(): FlowNode[] {
   return [

@@ -269,6 +269,12 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX notify_inbox_user ON notify_inbox(user_id, id);
     `,
   },
+  {
+    version: 12,
+    name: 'alarm clearing value',
+    // value keeps the value that raised the alarm; cleared_value is the value that cleared it (null: cleared by a rule change).
+    sql: 'ALTER TABLE alarms ADD COLUMN cleared_value REAL;',
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

@@ -14,14 +14,14 @@ import { describeNetworks, isAllowedAddress, isSerialPath, parseIp, type PollNet
  * The protocols the shipped EMS flow polls (or receives, LoRaWAN): a meter of any other protocol is refused when
  * it is defined, never routed to a dead end.
  */
-export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml'] as const;
+export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml', 'wmbus'] as const;
 /** Baud rates a serial_line may name. */
 export const SERIAL_BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200] as const;
 /** A serial device a serial Modbus RTU meter may name: a tty (also /dev/serial/by-id/..., Bluetooth rfcomm, a pty). */
 const SERIAL_DEVICE = /^\/dev\/(tty[A-Za-z0-9._-]*|serial\/[A-Za-z0-9._:/-]+|rfcomm\d+|pts\/\d+)$/;
 export type MeterProtocol = typeof PROTOCOLS[number];
-/** Protocols whose meters send on their own (LoRaWAN uplinks): the poll schedule never polls them. */
-export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan'];
+/** Protocols whose meters send on their own (LoRaWAN uplinks, wireless M-Bus telegrams): the poll schedule never polls them. */
+export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan', 'wmbus'];
 export const PERIOD_TYPES = ['interval', 'hourly', 'daily', 'weekly', 'monthly'] as const;
 export type PeriodType = typeof PERIOD_TYPES[number];
 
@@ -85,6 +85,15 @@ export const METER_DEFAULTS: Omit<MeterDefinition, 'name' | 'protocol'> = {
 
 /** The usual TCP port of a protocol's endpoint, when a new meter gives none (else 502). */
 const DEFAULT_PORTS: Partial<Record<MeterProtocol, number>> = { g13: 443, 'lorawan-platform': 80, 'modbus-rtu': 0, p1: 2001, sml: 7259 };
+/**
+ * How long a new meter of a pushing interface waits for a telegram, when it gives no waiting_time (else 1000 ms):
+ * a DSMR 2.2/4 meter sends every 10 s, an SML meter every 1-4 s.
+ */
+const DEFAULT_WAITING_MS: Partial<Record<MeterProtocol, number>> = { p1: 11_000, sml: 5_000 };
+
+function defaultsOf(protocol: MeterProtocol): Pick<MeterDefinition, 'port' | 'waiting_time'> {
+  return { port: DEFAULT_PORTS[protocol] ?? METER_DEFAULTS.port, waiting_time: DEFAULT_WAITING_MS[protocol] ?? METER_DEFAULTS.waiting_time };
+}
 
 function bad(field: string, value: unknown, rule: string): never {
   throw new ApiError(400, `${field} ${JSON.stringify(value)} ${rule}`);
@@ -192,7 +201,7 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
   if (!base) {
     for (const k of ['name', 'protocol'] as const) if (input[k] === undefined) throw new ApiError(400, `${k} is required`);
   }
-  const out = { ...METER_DEFAULTS, ...(base ? {} : { port: DEFAULT_PORTS[input.protocol as MeterProtocol] ?? METER_DEFAULTS.port }), ...base } as Record<string, unknown>;
+  const out = { ...METER_DEFAULTS, ...(base ? {} : defaultsOf(input.protocol as MeterProtocol)), ...base } as Record<string, unknown>;
   for (const k of METER_FIELDS) {
     if (input[k] !== undefined) out[k] = (CHECKS[k] as (v: unknown) => unknown)(input[k]);
   }
@@ -243,6 +252,13 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
   if (def.protocol === 'sml') {
     if (input.connection_address === undefined && def.connection_address === METER_DEFAULTS.connection_address) def.connection_address = ''; // no bus address on SML
     if (def.profile !== '') bad('profile', def.profile, 'must be empty for an sml meter (the telegram says what it holds)');
+  }
+  if (def.protocol === 'wmbus') {
+    if (!/^(?:[A-Za-z]{3}[-\s]?)?\d{8}$/.test(def.connection_address)) {
+      bad('connection_address', def.connection_address, 'must be the wireless M-Bus meter\'s 8-digit id, optionally after its manufacturer code (e.g. 12345678 or ELS12345678)');
+    }
+    if (def.password !== '' && !/^[0-9A-Fa-f]{32}$/.test(def.password)) bad('password', '(hidden)', 'must be empty (unencrypted meter) or the meter\'s 32-hex-digit AES-128 key');
+    if (def.profile !== '') bad('profile', def.profile, 'must be empty for a wmbus meter (the telegram says what it holds)');
   }
   if (def.protocol === 'modbus-rtu') {
     if (!SERIAL_DEVICE.test(def.ip_address)) bad('ip_address', def.ip_address, 'must be the serial device of the RTU bus (e.g. /dev/ttyUSB0, /dev/ttyAMA0, /dev/serial/by-id/...) for a modbus-rtu meter; a converter on the network is modbus-rtu-over-tcp');

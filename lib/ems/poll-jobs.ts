@@ -16,7 +16,11 @@ import type { MeterRecord } from './registry';
 import type { NewEvent } from './event-log';
 import { isAllowedAddress, isSerialPath, parseIp, parsePollNetworks, type PollNetwork } from './poll-networks';
 
-export interface PollInfo { id: string; meter: string; due: number; started: number }
+export interface PollInfo {
+  id: string; meter: string; due: number; started: number;
+  /** 'backfill': read what the meter stored for msg.backfill's span (lib/ems/backfill.ts); absent or 'poll': a normal poll. */
+  kind?: 'poll' | 'backfill';
+}
 
 /** The message a due poll sends: everything a protocol node needs to read the meter. */
 export interface PollMessage {
@@ -28,6 +32,8 @@ export interface PollMessage {
   unit?: number;
   profile?: string;
   endpoint?: { host: string; port: number; transport: 'tcp' | 'rtu-over-tcp' } | ({ transport: 'rtu'; path: string } & SerialLine);
+  /** A backfill (poll.kind 'backfill'): the readings the meter stored with from < time <= to, epoch ms. */
+  backfill?: { from: number; to: number };
 }
 
 export interface PollResult { time: number; ok: boolean; error: string | null; durationMs: number }
@@ -76,6 +82,8 @@ export interface PollJobsOptions {
   clock?: Clock;
   /** Told after every finished poll (status display). */
   onResult?(meterId: string, result: PollResult): void;
+  /** Told after every finished poll with the failed polls in a row before it (backfill). */
+  onFinished?(info: PollInfo, result: PollResult, failuresBefore: number): void;
   source?: string;
   /** The networks poll targets must lie in (the registry's pollNetworks); default loopback, private and link-local. */
   networks?: readonly PollNetwork[] | (() => readonly PollNetwork[] | undefined);
@@ -119,32 +127,48 @@ export class PollJobs {
         timer: this.clock.setTimeout(() => this.end(info.id, `no answer within ${answerTimeout(record.definition) / 1000} s`), answerTimeout(record.definition)),
       };
       this.pending.set(info.id, p);
-      const send = (address?: string) => {
+      const send = (target: MeterRecord) => {
         if (!this.pending.has(info.id)) return; // stopped meanwhile
         try {
-          // A raw TCP meter is polled at the address just checked, so a name cannot resolve elsewhere by the time the node connects.
-          const pinned = address && PINNED_PROTOCOLS.has(record.definition.protocol) ? { ...record, definition: { ...record.definition, ip_address: address } } : record;
-          this.opts.send(pollMessage(pinned, info));
+          this.opts.send(pollMessage(target, info));
         } catch (err) {
           this.end(info.id, (err as Error).message);
         }
       };
       const host = pollHost(record.definition);
-      if (host === null) return send();
-      const networks = this.networks();
-      if (parseIp(host)) {
-        const refused = outside(host, [host], networks);
-        return refused ? this.end(info.id, refused) : send();
+      if (host === null || parseIp(host)) {
+        try { send(this.prepareNow(record, host)); } catch (err) { this.end(info.id, (err as Error).message); }
+        return;
       }
-      (this.opts.lookup ?? defaultLookup)(host).then(
-        (addresses) => {
-          const refused = outside(host, addresses, networks);
-          if (refused) this.end(info.id, refused);
-          else send(addresses[0]);
-        },
-        (err: Error) => this.end(info.id, `cannot resolve host "${host}": ${err.message}`),
-      );
+      this.prepare(record).then(send, (err: Error) => this.end(info.id, err.message));
     });
+  }
+
+  private prepareNow(record: MeterRecord, host: string | null): MeterRecord {
+    if (host === null) return record;
+    const refused = outside(host, [host], this.networks());
+    if (refused) throw new Error(refused);
+    return record;
+  }
+
+  /**
+   * The record a message for this meter goes to: its target checked against the poll networks (a host
+   * name resolved, every address allowed) and, for raw TCP protocols, pinned to the checked address so
+   * a name cannot resolve elsewhere by the time the node connects. Rejects with the reason.
+   */
+  async prepare(record: MeterRecord): Promise<MeterRecord> {
+    const host = pollHost(record.definition);
+    if (host === null || parseIp(host)) return this.prepareNow(record, host);
+    const networks = this.networks();
+    let addresses: string[];
+    try {
+      addresses = await (this.opts.lookup ?? defaultLookup)(host);
+    } catch (err) {
+      throw new Error(`cannot resolve host "${host}": ${(err as Error).message}`);
+    }
+    const refused = outside(host, addresses, networks);
+    if (refused) throw new Error(refused);
+    return PINNED_PROTOCOLS.has(record.definition.protocol) ? { ...record, definition: { ...record.definition, ip_address: addresses[0] } } : record;
   }
 
   private defaultNetworks?: PollNetwork[];
@@ -198,6 +222,7 @@ export class PollJobs {
     const state = this.stateOf(meter);
     const result: PollResult = { time: now, ok: error === null, error, durationMs: now - p.info.started };
     const base = { meter_id: meter, meter_name: p.name, source: this.opts.source ?? null, time: now };
+    const failuresBefore = state.failures;
     try {
       if (error !== null) {
         // A meter that stays down logs its first failure, a changed cause, and then one reminder an hour.
@@ -214,7 +239,7 @@ export class PollJobs {
       state.last = result;
       state.running = [...this.pending.values()].some((x) => x.info.meter === meter);
       this.opts.onResult?.(meter, result);
-      p.finish();
+      try { this.opts.onFinished?.(p.info, result, failuresBefore); } finally { p.finish(); }
     }
   }
 }

@@ -10,6 +10,8 @@ export const Quality = {
   HISTORIC: 1 << 7,
   /** Read afterwards from the meter's own memory (load profile, storage numbers, log) to fill an outage. */
   BACKFILLED: 1 << 8,
+  /** A window's consumption whose edge value lies between two readings (linear in time). */
+  INTERPOLATED: 1 << 9,
 } as const;
 
 export type QualityFlag = keyof typeof Quality;
@@ -21,4 +23,13 @@ export function qualityFlags(quality: number | undefined): QualityFlag[] {
 
 export function qualityOf(...flags: QualityFlag[]): number {
   return flags.reduce((q, f) => q | Quality[f], 0);
+}
+
+/**
+ * Whether a reading tells the meter's state when it was read (a poll, an uplink), rather than a value read
+ * afterwards from its memory: a backfilled load profile or log entry, or a billing-period (historic) value.
+ * Live rules (thresholds, register sanity, stale meters) look at present readings only.
+ */
+export function isPresentReading(r: { quality?: number }): boolean {
+  return ((r.quality ?? 0) & (Quality.BACKFILLED | Quality.HISTORIC)) === 0;
 }

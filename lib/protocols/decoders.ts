@@ -19,6 +19,7 @@ import { iec62056Decoder } from './iec62056-21/decode';
 import { LORAWAN_DECODER } from './lorawan/decode-cli';
 import { P1_DECODER } from './p1/decode-cli';
 import { SML_DECODER } from './sml/decode-cli';
+import { WMBUS_DECODER } from './wmbus/decode-cli';
 
 export const DECODERS: DecoderEntry[] = [];
 DECODERS.push(MBUS_DECODER);
@@ -26,6 +27,7 @@ DECODERS.push(iec62056Decoder);
 DECODERS.push(LORAWAN_DECODER);
 DECODERS.push(P1_DECODER);
 DECODERS.push(SML_DECODER);
+DECODERS.push(WMBUS_DECODER);
 
 export function findDecoder(name: string): DecoderEntry | undefined {
   return DECODERS.find((d) => d.name === name);

@@ -8,6 +8,7 @@ import { iec62056Cli } from './iec62056/cli';
 import { hexCli } from './hex/cli';
 import { p1Cli } from './p1/cli';
 import { smlCli } from './sml/cli';
+import { wmbusCli } from './wmbus/cli';
 import { lorawanPlatformCli } from './lorawan-platform/cli';
 import type { SimulatorEntry } from './registry';
 import { utilitarianCli } from './utilitarian/cli';
@@ -28,6 +29,7 @@ export const SIMULATORS: readonly AnySimulator[] = [
   hexCli,
   p1Cli,
   smlCli,
+  wmbusCli,
 ];
 
 export function findSimulator(name: string): AnySimulator | undefined {

@@ -14,6 +14,7 @@ import { readingProblem, type Reading } from '../model/reading';
 import type { Aggregate, EmsEvent, EventLevel, EventQuery, LatestQuery, RangeQuery, ReadingStore, WindowRow } from './types';
 import { MAX_WINDOWS, windowBoundaries } from '../model/time';
 import { eventProblem } from './events';
+import { EDGE_LOOKBACK_MS, edgeDeltas, type EdgePoint } from './edge-delta';
 
 export const DEFAULT_RAW_LIMIT = 100_000;
 export const DEFAULT_EVENT_LIMIT = 10_000;
@@ -182,6 +183,7 @@ export class SqliteStore implements ReadingStore {
   private aggregate(q: RangeQuery, obis: string | undefined): WindowRow[] {
     const { every, fn } = q.window!;
     const bounds = windowBoundaries(q.from, q.to, every, q.timeZone, MAX_WINDOWS);
+    if (fn === 'delta') return this.deltas(q, obis, bounds);
     const scan = this.stmt(`SELECT obis, time, value, unit FROM readings
       WHERE meter = ? AND obis = ? AND time >= ? AND time < ? ORDER BY time`).raw(true);
     const out: WindowRow[] = [];
@@ -209,6 +211,22 @@ export class SqliteStore implements ReadingStore {
     }
     out.sort((a, b) => a.time - b.time || (a.obis < b.obis ? -1 : a.obis > b.obis ? 1 : 0));
     return out;
+  }
+
+  /** fn=delta: each series' readings in the range, walked once, and its neighbours outside it, to the window edges. */
+  private deltas(q: RangeQuery, obis: string | undefined, bounds: readonly number[]): WindowRow[] {
+    const cols = 'meter, obis, time, value, unit, quality';
+    const before = this.stmt(`SELECT ${cols} FROM readings WHERE meter = ? AND obis = ? AND time < ? AND time >= ? ORDER BY time DESC LIMIT 1`);
+    const after = this.stmt(`SELECT ${cols} FROM readings WHERE meter = ? AND obis = ? AND time >= ? AND time < ? ORDER BY time LIMIT 1`);
+    const inside = this.stmt('SELECT time, value, unit FROM readings WHERE meter = ? AND obis = ? AND time >= ? AND time < ? ORDER BY time').raw(true);
+    const out: WindowRow[] = [];
+    for (const code of this.seriesOf(q.meter, obis)) {
+      const b = before.get(q.meter, code, q.from, q.from - EDGE_LOOKBACK_MS) as (Reading & { quality: number | null }) | undefined;
+      const a = after.get(q.meter, code, q.to, q.to + EDGE_LOOKBACK_MS) as (Reading & { quality: number | null }) | undefined;
+      const points = inside.iterate(q.meter, code, q.from, q.to) as IterableIterator<EdgePoint>;
+      out.push(...edgeDeltas({ meter: q.meter, obis: code, points, before: b && toReading(b), after: a && toReading(a) }, bounds, q.from, q.to));
+    }
+    return out.sort((x, y) => x.time - y.time || (x.obis < y.obis ? -1 : x.obis > y.obis ? 1 : 0));
   }
 
   latest(q: LatestQuery = {}): Promise<Reading[]> {
@@ -312,7 +330,6 @@ function finish(meter: string, obis: string, time: number, a: Acc, fn: Aggregate
     case 'max': value = a.max; break;
     case 'sum': value = a.sum; break;
     case 'mean': value = a.sum / a.count; break;
-    case 'delta': value = a.last - a.first; break;
     default: throw new Error(`unknown aggregate ${JSON.stringify(fn)}`);
   }
   return { meter, obis, time, value, unit: a.unit, count: a.count };

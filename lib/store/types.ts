@@ -1,6 +1,9 @@
 import type { Reading } from '../model/reading';
 
-/** Aggregations a range query can apply per window. delta = last - first of a counter in the window. */
+/**
+ * Aggregations a range query can apply per window. delta = a counter's consumption in the window: its value at
+ * the window's end edge minus at its start edge (./edge-delta.ts).
+ */
 export type Aggregate = 'first' | 'last' | 'min' | 'max' | 'mean' | 'sum' | 'delta';
 export const AGGREGATES: readonly Aggregate[] = ['first', 'last', 'min', 'max', 'mean', 'sum', 'delta'];
 
@@ -33,6 +36,8 @@ export interface WindowRow {
   unit: string;
   /** Number of raw readings in the window. */
   count: number;
+  /** Quality flags of the row (fn=delta: INTERPOLATED when an edge lies between readings, SUSPECT across a register going backwards). */
+  quality?: number;
 }
 
 export type EventLevel = 'info' | 'warning' | 'error';

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { G13Client, G13Error, OPERATIONS, gatewayOfMeter, runOperation, type G13Operation, type OperationArgs } from '../../lib/clients/g13';
+import { G13Client, G13Error, OPERATIONS, gatewayOfMeter, readG13Backfill, runOperation, type G13Operation, type OperationArgs } from '../../lib/clients/g13';
+import { isBackfill, parseBackfill } from '../../lib/model/backfill-span';
 import type { G13GatewayNode } from '../g13-gateway/g13-gateway';
 
 export interface G13Def extends NodeDef {
@@ -23,6 +24,7 @@ interface G13Msg extends NodeMessage {
   obis?: unknown; method?: unknown; path?: unknown; datetime?: unknown;
   meter?: Record<string, unknown>;
   g13?: Record<string, unknown>;
+  backfill?: unknown;
 }
 
 const BODY_OPS = new Set<G13Operation>(['request', 'scan', 'add']);
@@ -85,6 +87,21 @@ export default function init(RED: NodeAPI): void {
         const client = clientFor(msg, args);
         const emsId = msg.meter && typeof msg.meter._id === 'string' ? msg.meter._id : undefined;
         args.meter = emsId ?? (typeof msg.topic === 'string' && msg.topic ? msg.topic : def.meterId || args.serial);
+        if (isBackfill(msg)) {
+          // msg.backfill {from, to}: what the meter's load profile stored for the span (EMS backfill after an outage).
+          const span = parseBackfill(msg.backfill);
+          if (!args.serial) throw new Error('msg.backfill needs the meter: msg.meter (EMS) or the serial');
+          node.status({ fill: 'yellow', shape: 'ring', text: `backfill${client.depth ? ` (queue ${client.depth})` : ''}` });
+          const b = await readG13Backfill(client, args.serial, args.meter!, span);
+          msg.payload = b.readings as unknown as NodeMessage['payload'];
+          msg.backfill = { ...span, truncated: b.truncated, ...(b.unsupported ? { unsupported: b.unsupported } : {}) };
+          msg.g13 = { gateway: client.name, operation: 'backfill', serial: args.serial, requests: b.requests, skipped: b.skipped };
+          if (!msg.topic && args.meter) msg.topic = args.meter;
+          node.status({ fill: 'green', shape: 'dot', text: `backfill: ${b.readings.length} readings ${new Date().toTimeString().slice(0, 8)}` });
+          send(msg);
+          done();
+          return;
+        }
         node.status({ fill: 'yellow', shape: 'ring', text: `${op}${client.depth ? ` (queue ${client.depth})` : ''}` });
         const result = await runOperation(client, op, args);
         msg.payload = result.payload as NodeMessage['payload'];

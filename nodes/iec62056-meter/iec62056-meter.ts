@@ -1,11 +1,14 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { Quality, type Reading } from '../../lib/model';
 import { openLink, isSerialPath, serialise, withDeadline, type Link } from '../../lib/protocols/hex';
-import { checkClock, readout, toReadings, type ClockCheck, type Mode } from '../../lib/protocols/iec62056-21';
+import { checkClock, parseLoadProfile, program, profileReadings, readout, toReadings, type ClockCheck, type Mode, type ProfileBlock } from '../../lib/protocols/iec62056-21';
+import { backfillAnswer, isBackfill, parseBackfill as backfillSpan, BACKFILL_CAP as MAX_BACKFILL_READINGS } from '../../lib/model/backfill-span';
 import type { SystemConfigNode } from '../system/system';
 
 /** A whole session (sign-on, readout, clock check) ends within this, however slowly the meter trickles. */
 export const SESSION_DEADLINE_MS = 120_000;
+/** A backfill reads the load profile one day per session. */
+export const BACKFILL_CHUNK_MS = 86_400_000;
 
 export interface Iec62056MeterDef extends NodeDef {
   meterId: string;
@@ -74,7 +77,59 @@ export default function init(RED: NodeAPI): void {
       });
     }
 
-    async function poll(msg: NodeMessage & { meter?: MeterDef }): Promise<NodeMessage> {
+    /** One programming-mode session reading load profile 1 for [from, to] (P1 when a password is set). */
+    async function profileSession(t: Target, key: string, from: number, to: number): Promise<ProfileBlock[]> {
+      return serialise(key, async () => {
+        let link: Link | undefined;
+        try {
+          link = await openLink({ host: t.host, port: t.port, serial: { baudRate: 300, dataBits: 7, parity: 'even', stopBits: 1 }, sevenBit: true, connectTimeoutMs: t.timeoutMs + 2000 });
+          open.add(link);
+          const l = link;
+          const opts = { address: t.address, maxBaud, timeoutMs: t.timeoutMs, timeZone: timeZone(), mode };
+          const text = await withDeadline(l, Math.max(SESSION_DEADLINE_MS, 10 * t.timeoutMs), 'the load profile readout', async () => {
+            const s = await program(l, t.password, opts);
+            try {
+              return await s.loadProfile(from, to, timeZone(), Math.max(30_000, 4 * t.timeoutMs));
+            } finally {
+              await s.close().catch(() => undefined);
+            }
+          });
+          return parseLoadProfile(text, timeZone(), 10 * MAX_BACKFILL_READINGS);
+        } finally {
+          if (link) { open.delete(link); await link.close().catch(() => undefined); }
+        }
+      });
+    }
+
+    /**
+     * msg.backfill: load profile 1 (R5 P.01) for the span, one session per day of it, the newest first,
+     * so polls of other meters on the port get their turn between sessions; stops once enough readings are in.
+     */
+    async function backfill(msg: NodeMessage & { meter?: MeterDef; backfill?: unknown }): Promise<NodeMessage> {
+      const span = backfillSpan(msg.backfill);
+      const t = target(msg);
+      const key = isSerialPath(t.host) ? t.host : `${t.host}:${t.port}`;
+      node.status({ fill: 'yellow', shape: 'ring', text: 'ems-iec62056-meter.status.backfilling' });
+      const blocks: ProfileBlock[] = [];
+      const found: Reading[] = [];
+      for (let to = span.to; to > span.from && found.length <= MAX_BACKFILL_READINGS; to -= BACKFILL_CHUNK_MS) {
+        const from = Math.max(span.from, to - BACKFILL_CHUNK_MS);
+        const got = await profileSession(t, key, from, to);
+        blocks.push(...got);
+        found.push(...profileReadings(got, { meter: t.meter, from, to }));
+      }
+      const { readings, truncated } = backfillAnswer(found, span);
+      node.status({ fill: 'green', shape: 'dot', text: `backfill: ${readings.length} readings` });
+      return Object.assign(msg, {
+        topic: t.meter,
+        payload: readings,
+        backfill: { ...span, truncated: truncated || found.length > MAX_BACKFILL_READINGS, records: blocks.reduce((n, b) => n + b.records.length, 0) },
+        iec62056: { profile: blocks.map((b) => ({ start: new Date(b.start).toISOString(), status: b.statusText, periodMs: b.periodMs, channels: b.channels, records: b.records.length })) },
+      });
+    }
+
+    async function poll(msg: NodeMessage & { meter?: MeterDef; backfill?: unknown }): Promise<NodeMessage> {
+      if (isBackfill(msg)) return backfill(msg);
       const t = target(msg);
       const key = isSerialPath(t.host) ? t.host : `${t.host}:${t.port}`;
       node.status({ fill: 'yellow', shape: 'ring', text: 'ems-iec62056-meter.status.reading' });

@@ -2,6 +2,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import {
   LorawanPlatformClient, meterConnection, recordsToReadings, toReading, platformTime, type Body, type ClientOptions,
 } from '../../lib/clients/lorawan-platform';
+import { readPlatformBackfill } from '../../lib/clients/lorawan-platform/history';
+import { isBackfill, parseBackfill } from '../../lib/model/backfill-span';
 import type { LorawanPlatformServerNode } from '../lorawan-platform-server/lorawan-platform-server';
 
 export const OPERATIONS = ['poll', 'readings', 'realtime', 'meters', 'bills', 'topup', 'valve', 'call'] as const;
@@ -93,6 +95,18 @@ export default function init(RED: NodeAPI): void {
       if (msg.meter && typeof msg.meter === 'object' && (op === 'poll' || msg.meter.protocol === 'lorawan-platform')) {
         const conn = meterConnection(msg.meter, server?.defaults ?? {});
         const id = String(msg.meter._id ?? msg.topic ?? conn.number);
+        if (isBackfill(msg)) {
+          // msg.backfill {from, to}: the uplinks the platform kept for the span (EMS backfill after an outage).
+          const span = parseBackfill(msg.backfill);
+          const b = await readPlatformBackfill(clientFor(conn.options), id, conn.number, span).catch((e: Error) => {
+            if (!e.message.includes(id)) e.message = `meter "${id}": ${e.message}`;
+            throw e;
+          });
+          msg.payload = b.readings;
+          msg.backfill = { ...span, truncated: b.truncated };
+          msg.lorawanPlatform = { operation: 'backfill', archive: b.archive, requests: b.requests };
+          return msg;
+        }
         const out = await clientFor(conn.options).readMeter(id, conn.number).catch((e: Error) => {
           if (!e.message.includes(id)) e.message = `meter "${id}": ${e.message}`;
           throw e;

@@ -1,6 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { parseAddress, telegramToReadings, describeAddress, type MbusAddress, type MbusEndpoint, type ReadResult } from '../../lib/protocols/mbus';
 import { parseSerialLine } from '../../lib/ems/meter-definition';
+import { Quality } from '../../lib/model/quality';
+import { backfillAnswer, isBackfill, parseBackfill as backfillSpan } from '../../lib/model/backfill-span';
 import type { MbusBusNode } from '../mbus-bus/mbus-bus';
 
 export interface MbusMeterDef extends NodeDef {
@@ -12,7 +14,12 @@ export interface MbusMeterDef extends NodeDef {
 
 /** The EMS poll message's meter (lib/ems/meter-definition.ts) as far as M-Bus uses it. */
 interface PollMeter { _id?: unknown; ip_address?: unknown; port?: unknown; connection_address?: unknown; waiting_time?: unknown; serial_line?: unknown }
-interface MeterMsg extends NodeMessage { meter?: PollMeter; address?: unknown; mbus?: unknown }
+interface MeterMsg extends NodeMessage { meter?: PollMeter; address?: unknown; mbus?: unknown; backfill?: unknown }
+
+/** Telegrams a backfill reads at most (a history spans several; the bus is held while they come, about 1 s each at 2400 baud). */
+export const BACKFILL_MAX_TELEGRAMS = 32;
+/** EN 13757-3 application reset subcode "enhanced billing": the readout holds the historic values. */
+export const HISTORY_SUBCODE = 0x30;
 
 const ENERGY_UNITS = ['kWh', 'GJ', 'MWh'] as const;
 
@@ -66,13 +73,24 @@ export default function init(RED: NodeAPI): void {
       const master = other ? bus!.masterFor(other) : bus!.master;
       const id = typeof m._id === 'string' && m._id ? m._id : typeof msg.topic === 'string' && msg.topic ? msg.topic : meterId;
       const started = Date.now();
+      const span = isBackfill(msg) ? backfillSpan(msg.backfill) : null;
       let result: ReadResult;
       try {
-        result = await master.read(addr, { timeout });
+        result = await master.read(addr, span ? { timeout, applicationReset: HISTORY_SUBCODE, maxTelegrams: BACKFILL_MAX_TELEGRAMS } : { timeout });
       } catch (err) {
         throw new Error(`M-Bus meter "${id}" at ${describeAddress(addr)} on ${master.description}: ${(err as Error).message}`);
       }
-      const readings = telegramToReadings(result.telegram, { meter: id, time: Date.now(), energyUnit });
+      let readings = telegramToReadings(result.telegram, { meter: id, time: Date.now(), energyUnit });
+      let truncated = false;
+      if (span) {
+        // A backfill answers the historic values (storage numbers > 0 with their dates) in the span.
+        ({ readings, truncated } = backfillAnswer(readings.filter((r) => ((r.quality ?? 0) & Quality.HISTORIC) !== 0), span));
+        node.status({ fill: 'green', shape: 'dot', text: `backfill: ${readings.length} readings` });
+        return Object.assign(msg, {
+          topic: msg.topic ?? id, payload: readings, backfill: { ...span, truncated },
+          mbus: { address: result.address, secondary: result.secondary, endpoint: master.description, durationMs: Date.now() - started, telegrams: result.telegrams.length },
+        });
+      }
       const energy = readings.find((r) => /^6-|^1-/.test(r.obis) && /Wh|GJ/.test(r.unit)) ?? readings[0];
       const waiting = master.depth;
       node.status({

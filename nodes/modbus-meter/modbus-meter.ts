@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import {
-  acquireBus, bitsPerChar, describeEndpoint, releaseBus, listProfiles, loadProfile, planReads, pollMeter, validateProfile,
+  acquireBus, bitsPerChar, describeEndpoint, releaseBus, listProfiles, loadProfile, planReads, pollMeter, readLogBackfill, validateProfile,
   type Endpoint, type ModbusBus, type Profile, type ReadPlan,
 } from '../../lib/protocols/modbus';
 import type { ModbusClientNode } from '../modbus-client/modbus-client';
+import { isBackfill, parseBackfill } from '../../lib/model/backfill-span';
 
 export interface ModbusMeterDef extends NodeDef {
   client: string;
@@ -21,6 +22,7 @@ interface MeterMsg extends NodeMessage {
   unit?: unknown;
   profile?: unknown;
   endpoint?: unknown;
+  backfill?: unknown;
 }
 
 function positive(value: string | undefined, field: string, fallback: number): number {
@@ -47,6 +49,8 @@ function parseCustomMap(text: string | undefined): unknown {
 export default function init(RED: NodeAPI): void {
   const userProfileDirs = () => [path.join(RED.settings.userDir ?? '.', 'ems-profiles')];
   const plans = new WeakMap<Profile, ReadPlan>();
+  /** The register map each plan was made from (its log is what a backfill reads). */
+  const profiles = new WeakMap<ReadPlan, Profile>();
 
   /** A read plan for a profile id (a profile file edited on disk is picked up) or an inline register map. */
   function planFor(profile: unknown, field: string): ReadPlan {
@@ -54,9 +58,15 @@ export default function init(RED: NodeAPI): void {
       const loaded = loadProfile(profile, userProfileDirs());
       let plan = plans.get(loaded);
       if (!plan) plans.set(loaded, (plan = planReads(loaded)));
+      profiles.set(plan, loaded);
       return plan;
     }
-    if (profile && typeof profile === 'object') return planReads(validateProfile(profile, field));
+    if (profile && typeof profile === 'object') {
+      const valid = validateProfile(profile, field);
+      const plan = planReads(valid);
+      profiles.set(plan, valid);
+      return plan;
+    }
     throw new Error(`${field} must be a profile id or a register map object, got ${JSON.stringify(profile)}`);
   }
 
@@ -138,6 +148,18 @@ export default function init(RED: NodeAPI): void {
       const meter = typeof msg.topic === 'string' && msg.topic ? msg.topic : meterId;
       const bus = busFor(msg.endpoint);
       const started = Date.now();
+      if (isBackfill(msg)) {
+        // msg.backfill {from, to}: the records the meter's register log kept for the span (EMS backfill after an outage).
+        const span = parseBackfill(msg.backfill);
+        const b = await readLogBackfill(bus, u, profiles.get(p)!, meter, span);
+        node.status({ fill: 'green', shape: 'dot', text: `backfill: ${b.readings.length} readings ${new Date().toTimeString().slice(0, 8)}` });
+        return Object.assign(msg, {
+          topic: meter,
+          payload: b.readings,
+          backfill: { ...span, truncated: b.truncated, ...(b.unsupported ? { unsupported: b.unsupported } : {}) },
+          meter: { id: meter, unit: u, profile: p.profile, requests: b.requests, durationMs: Date.now() - started },
+        });
+      }
       const result = await pollMeter(bus, p, { meter, unit: u, ctRatio, vtRatio });
       const energy = result.readings.find((r) => r.obis === '1-0:1.8.0') ?? result.readings[0];
       const waiting = bus.depth;

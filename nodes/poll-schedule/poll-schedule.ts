@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { PollNowAnswer, Poller } from '../../lib/ems/api/types';
 import { PROTOCOLS, PUSHED_PROTOCOLS } from '../../lib/ems/meter-definition';
 import { PollJobs, type MeterPollState } from '../../lib/ems/poll-jobs';
+import { Backfiller, BackfillSlots, backfillMaxDays } from '../../lib/ems/backfill';
 import type { MeterRecord } from '../../lib/ems/registry';
 import { PollScheduler } from '../../lib/ems/schedule';
 import type { EmsServices } from '../../lib/ems/services';
@@ -22,7 +23,8 @@ export interface SchedulePoller extends Poller {
 }
 
 interface AnswerMsg extends NodeMessage {
-  poll?: { id?: unknown };
+  poll?: { id?: unknown; kind?: unknown };
+  backfill?: { truncated?: unknown };
   error?: { message?: unknown } | string;
 }
 
@@ -33,6 +35,9 @@ export function parseProtocols(text: string | undefined): string[] {
   }
   return list;
 }
+
+/** The backfills running at once are counted per EMS, over all its schedule nodes. */
+const backfillSlots = new Map<string, BackfillSlots>();
 
 /** Several schedule nodes (one per protocol group) may serve one system: the API sees them as one poller. */
 const bySystem = new Map<string, Set<SchedulePoller>>();
@@ -75,13 +80,36 @@ export default function init(RED: NodeAPI): void {
     let services: EmsServices | null = null;
     let closed = false;
     const records = new Map<string, MeterRecord>();
-    const jobs = new PollJobs({
+    let maxDays: number;
+    try {
+      maxDays = backfillMaxDays(process.env);
+    } catch (err) {
+      node.warn(`${(err as Error).message}; backfills reach 31 days back`);
+      maxDays = 31;
+    }
+    const addEvent = (e: Parameters<NonNullable<EmsServices['events']['add']>>[0]) => {
+      try { services?.events.add(e); } catch (err) { node.warn(`cannot log event: ${(err as Error).message}`); }
+    };
+    // Reads what a meter stored during an outage once it answers again (never counted as a poll).
+    const backfill = new Backfiller({
       send: (msg) => node.send(msg as unknown as NodeMessage),
-      addEvent: (e) => {
-        try { services?.events.add(e); } catch (err) { node.warn(`cannot log event: ${(err as Error).message}`); }
-      },
+      addEvent,
       newId: () => RED.util.generateId(),
       source: node.id,
+      maxDays,
+      slots: system ? (backfillSlots.get(system.id) ?? backfillSlots.set(system.id, new BackfillSlots()).get(system.id)!) : undefined,
+      timeZone: system?.timeZone,
+      prepare: (record) => jobs.prepare(record),
+    });
+    const jobs = new PollJobs({
+      send: (msg) => node.send(msg as unknown as NodeMessage),
+      addEvent,
+      newId: () => RED.util.generateId(),
+      source: node.id,
+      onFinished: (info, result, failuresBefore) => {
+        const record = records.get(info.meter);
+        if (record && !closed) backfill.onPoll(record, info, result, failuresBefore);
+      },
       onResult: (meter, result) => {
         showStatus();
         services?.alarms.onPollResult(meter, result.ok); // poll_failures alarm rules
@@ -112,7 +140,7 @@ export default function init(RED: NodeAPI): void {
       if (!services || closed) return;
       const wanted = services.registry.meters().filter((m) => !PUSHED_PROTOCOLS.includes(m.definition.protocol)
         && (protocols.length === 0 || protocols.includes(m.definition.protocol)));
-      for (const id of records.keys()) if (!wanted.some((m) => m._id === id)) jobs.forget(id);
+      for (const id of records.keys()) if (!wanted.some((m) => m._id === id)) { jobs.forget(id); backfill.forget(id); }
       records.clear();
       for (const m of wanted) records.set(m._id, m);
       scheduler.set(wanted.map((m) => ({ id: m._id, definition: m.definition })));
@@ -138,6 +166,12 @@ export default function init(RED: NodeAPI): void {
     system!.ready().then((s) => {
       if (closed) return;
       services = s;
+      // After a restart, a meter whose newest stored reading is older than two intervals is backfilled on its first good poll.
+      try {
+        system!.getStore().latest().then((latest) => backfill.noteLastReadings(latest), (err: Error) => node.warn(`backfill: the store's latest readings could not be read: ${err.message}`));
+      } catch (err) {
+        node.warn(`backfill: the store's latest readings could not be read: ${(err as Error).message}`);
+      }
       s.changes.on('change', onChange);
       reload();
       register(system!, poller, true);
@@ -151,7 +185,7 @@ export default function init(RED: NodeAPI): void {
       const m = msg as AnswerMsg;
       const err = m.error === undefined || m.error === null ? null
         : typeof m.error === 'string' ? m.error : String(m.error.message ?? JSON.stringify(m.error));
-      if (!jobs.answer(m.poll?.id, err)) node.debug(`ignored a message that answers no open poll (poll ${JSON.stringify(m.poll?.id)})`);
+      if (!jobs.answer(m.poll?.id, err) && !backfill.answer(m.poll?.id, err, m)) node.debug(`ignored a message that answers no open poll (poll ${JSON.stringify(m.poll?.id)})`);
       done();
     });
 
@@ -159,6 +193,7 @@ export default function init(RED: NodeAPI): void {
       closed = true;
       scheduler.stop();
       jobs.stop();
+      backfill.stop();
       services?.changes.off('change', onChange);
       if (services) register(system!, poller, false);
       node.status({});

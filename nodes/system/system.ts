@@ -7,6 +7,7 @@ import { defineSystem, registerRunningServices, undefineSystem, unregisterRunnin
 import { storeConsumption, storeSpoolFill } from '../../lib/ems/alarms/consumption';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { isValidTimeZone, systemTimeZone, type ReadingStore } from '../../lib/store';
+import { isPresentReading } from '../../lib/model/quality';
 import type { StoreConfigNode } from '../store/store';
 import { feedChannels, withNotifyEnv, type NotifyConfig } from '../../lib/ems/notify/config';
 import { withoutUnsetEnv } from '../unset-env';
@@ -88,8 +89,11 @@ export default function init(RED: NodeAPI): void {
       } catch (err) {
         cannotSeed(err as Error); // a store that cannot open must not keep the EMS closed
       }
+      // Values read afterwards from a meter's memory (backfill, billing periods) are history, not news: a backfilled
+      // hour of high power raises nothing now, and an older value is not a register going backwards.
       stopAlarmFeed = storeNode.onWritten((readings) => {
-        services.alarms.onReadings(readings).catch((err: Error) => node.warn(`alarm evaluation failed: ${err.message}`));
+        const present = readings.filter(isPresentReading);
+        if (present.length) services.alarms.onReadings(present).catch((err: Error) => node.warn(`alarm evaluation failed: ${err.message}`));
       });
       if (services.adminWarning) node.warn(services.adminWarning);
       node.log(`EMS database ${file}`);

@@ -107,8 +107,8 @@ describe('data and report endpoints in the shipped flows (real Node-RED)', () =>
     ]);
     const daily = await api('GET', `/api/data/graphics?meter=${METER}&date1=2026-03-28&date2=2026-03-29&type=energy&step=1d&fn=delta`);
     assert.deepEqual(daily.body.data.rows.filter((r: any) => r.param_name === '1-0:1.8.0').map((r: any) => [r.date, r.value]), [
-      ['2026-03-28T00:00:00+01:00', '35.5'], // first to last reading of the day: 96 quarters, the last one not counted
-      ['2026-03-29T00:00:00+01:00', '34.5'],
+      ['2026-03-28T00:00:00+01:00', '36'], // the register at the day's end minus at its start: the report's totals above
+      ['2026-03-29T00:00:00+01:00', '35'],
     ]);
     const vector = await api('GET', `/api/data/vector?meter=${METER}&date1=2026-03-29&date2=2026-03-30`);
     assert.deepEqual(vector.body.data.rows.map((r: any) => [r.param_name, r.value, r.angle]), [

@@ -19,8 +19,8 @@ import { AGGREGATES } from '../../lib/store/types';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lib/model/time';
 import { chunkLines, encodeEvents, encodeReadings } from '../../lib/store/influxdb/line-protocol';
 import {
-  InfluxQueryError, aggregateReadings, eventsQuery, latestQuery, parseEvents, parseLatest, parseQueryAnswer,
-  parseReadings, parseWindowRows, planReadingQuery,
+  InfluxQueryError, eventsQuery, latestQuery, parseEvents, parseLatest, parseQueryAnswer,
+  parseReadings, parseWindowRows, planReadingQuery, rowsOfPlan,
 } from '../../lib/store/influxdb/influxql';
 import { influxdbMissing, startInfluxdb1, type RunningService } from '../fixtures/services';
 import { missingPeer } from '../fixtures/sim/peers';
@@ -139,9 +139,7 @@ async function influxRange(q: RangeQuery): Promise<{ rows: Reading[] | WindowRow
   if (!plan) return { rows: [], mode: 'empty' };
   const { status, text } = await influxQuery(plan.query);
   assert.equal(status, 200, `${plan.query}\n-> HTTP ${status}: ${text}`);
-  if (plan.mode === 'raw') return { rows: parseReadings(text, plan.meter), mode: plan.mode, query: plan.query };
-  if (plan.mode === 'window') return { rows: parseWindowRows(text, plan.meter), mode: plan.mode, query: plan.query };
-  return { rows: aggregateReadings(parseReadings(text, plan.meter), plan.window.bounds, plan.fn, plan.meter), mode: plan.mode, query: plan.query };
+  return { rows: rowsOfPlan(plan, text), mode: plan.mode, query: plan.query };
 }
 
 function describe(q: RangeQuery): string {
@@ -350,7 +348,7 @@ test('an InfluxQL error answer becomes an InfluxQueryError with the server messa
 
 test('plan modes used', opts, (t) => {
   // Not a check of InfluxDB: shows that the comparisons above exercised every kind of plan.
-  for (const mode of ['raw', 'window', 'client-window', 'empty']) assert.ok((modes.get(mode) ?? 0) > 0, `no ${mode} plan was compared: ${JSON.stringify([...modes])}`);
+  for (const mode of ['raw', 'window', 'client-window', 'edge-window', 'empty']) assert.ok((modes.get(mode) ?? 0) > 0, `no ${mode} plan was compared: ${JSON.stringify([...modes])}`);
   t.diagnostic(`compared plans: ${JSON.stringify(Object.fromEntries(modes))}`);
   t.diagnostic(`sum/mean equal only to 1e-12 (last bits): ${roundingDifferences.length}`);
   for (const d of roundingDifferences.slice(0, 10)) t.diagnostic(`  ${d}`);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dueRefreshes, trackClient } from '../../lib/ems/dashboard';
 import {
-  ackAnswer, ackDropdown, ackOptions, alarmBadge, alarmChoices, alarmRefreshes, alarmRequests, alarmRows, chooseAlarmView, folderOptions, historyPage, historyQuery, inboxToast,
+  ackAnswer, ackDropdown, ackOptions, alarmChoices, alarmRefreshes, alarmRequests, alarmRows, chooseAlarmView, folderOptions, historyPage, historyQuery, inboxToast, summaryBadge,
   type AlarmChoices, type AlarmClient,
 } from '../../lib/ems/dashboard-alarms';
 import { dashboardFlow } from '../../lib/ems/dashboard-flow';
@@ -34,15 +34,14 @@ describe('dashboard alarms from the alarm API', () => {
   });
   after(() => plant.close());
 
-  it('the badge counts the active alarms each user sees, with the worst severity and how many wait for an acknowledgement', async () => {
-    const active = { query: { state: 'active', limit: '1000' } };
-    assert.equal(alarmBadge(await dash('boss', 'alarms.list', active)), '3 active alarms, worst critical, 3 not acknowledged');
-    assert.equal(alarmBadge(await dash('op-a', 'alarms.list', active)), '2 active alarms, worst critical, 2 not acknowledged');
-    assert.equal(alarmBadge(await dash('op-b', 'alarms.list', active)), '1 active alarm, worst warning, 1 not acknowledged');
-    assert.equal(alarmBadge({ data: [], error: null }), 'No active alarms');
-    assert.equal(alarmBadge({ data: null, error: 'log in first', status: 401 }), 'Alarms unavailable: log in first');
-    const many = Array.from({ length: 1000 }, (_, i) => ({ id: i + 1, severity: 'info', state: 'acknowledged' }));
-    assert.equal(alarmBadge({ data: many, error: null }), '1000+ active alarms, worst info');
+  it('the badge counts the active alarms each user sees (the summary, no alarm read), with the worst severity and how many wait for an acknowledgement', async () => {
+    assert.equal(summaryBadge(await dash('boss', 'alarms.summary', {})), '3 active alarms, worst critical, 3 not acknowledged');
+    assert.equal(summaryBadge(await dash('op-a', 'alarms.summary', {})), '2 active alarms, worst critical, 2 not acknowledged');
+    assert.equal(summaryBadge(await dash('op-b', 'alarms.summary', {})), '1 active alarm, worst warning, 1 not acknowledged');
+    assert.equal(summaryBadge({ data: { active: 0, unacknowledged: 0, by_severity: {} }, error: null }), 'No active alarms');
+    assert.equal(summaryBadge({ data: null, error: 'log in first', status: 401 }), 'Alarms unavailable: log in first');
+    const many = { active: 2500, unacknowledged: 0, by_severity: { info: { active: 2500, unacknowledged: 0 }, warning: { active: 0, unacknowledged: 0 } } };
+    assert.equal(summaryBadge({ data: many, error: null }), '2500 active alarms, worst info');
   });
 
   it('rows: severity, since in the EMS time zone, meter name, message, value and limit with the unit, state; only raised alarms can be chosen', async () => {
@@ -78,7 +77,7 @@ describe('dashboard alarms from the alarm API', () => {
     assert.deepEqual(ackAnswer(again, ack!.id), { ok: false, text: `Alarm #${peak.id} not acknowledged: alarm ${peak.id} is acknowledged (by op-a); only a raised alarm can be acknowledged` });
 
     const active = await dash('op-a', 'alarms.list', { query: { state: 'active' } });
-    assert.equal(alarmBadge(active), '2 active alarms, worst critical, 1 not acknowledged');
+    assert.equal(summaryBadge(await dash('op-a', 'alarms.summary', {})), '2 active alarms, worst critical, 1 not acknowledged');
     const row = alarmRows(active, TZ).find((r) => r.Alarm === `#${peak.id}`)!;
     assert.deepEqual([row.State, row['Acknowledged by'], row.Note], ['acknowledged', 'op-a', 'compressor test run']);
     assert.ok(!ackOptions(active).some((o) => o.value === String(peak.id)), 'an acknowledged alarm is no longer offered');
@@ -157,18 +156,20 @@ describe('dashboard alarm refreshes and choices', () => {
     assert.deepEqual(alarmRefreshes(clients, dueRefreshes(clients, NOW + 20_000), NOW + 20_000, true).map((r) => r._client.socketId), ['a']);
   });
 
-  it('requests: the active alarms on every page; the history, folders and filters only on the Alarms page, the filters when syncing', () => {
+  it('requests: the summary (badge) and notifications on every page; the active alarms, history, folders and filters only on the Alarms page, the filters when syncing', () => {
     const choices = alarmChoices({} as AlarmClient);
     const d = { page: 'overview', meter: null, range: '24h', step: 'day', reason: 'view' as const, sync: true };
     const inbox = { query: { after: '0', limit: '20' }, params: {}, payload: {} };
-    assert.deepEqual(alarmRequests(d, choices), [{ query: { state: 'active', limit: '1000' }, params: {}, payload: {} }, null, null, null, null, inbox]);
+    const summary = { query: {}, params: {}, payload: {} };
+    assert.deepEqual(alarmRequests(d, choices), [null, null, null, null, null, inbox, summary]);
     choices.severity = 'warning';
     const page = alarmRequests({ ...d, page: 'alarms' }, choices);
-    assert.deepEqual(page.slice(1), [
+    assert.deepEqual(page, [
+      { query: { state: 'active', limit: '1000' }, params: {}, payload: {} },
       { query: { severity: 'warning', limit: '100' }, alarmQuery: { severity: 'warning', limit: '100' }, params: {}, payload: {} }, { query: {}, params: {}, payload: {} },
-      { payload: 'all' }, { payload: 'warning' }, inbox,
+      { payload: 'all' }, { payload: 'warning' }, inbox, summary,
     ]);
-    assert.deepEqual(alarmRequests({ ...d, page: 'alarms', sync: false }, choices).slice(2), [null, null, null, inbox]);
+    assert.deepEqual(alarmRequests({ ...d, page: 'alarms', sync: false }, choices).slice(2), [null, null, null, inbox, summary]);
   });
 
   it('dashboard notifications: the first answer marks where the client stands; later ones become one toast', () => {
@@ -207,16 +208,18 @@ describe('dashboard alarm function nodes', () => {
     id, meter_id: 'hvac', meter_name: 'HVAC', rule_name: 'Peak', state, severity, raised_at: T0, acked_by: null, ack_note: null, cleared_at: null, value: 62.3, limit: 50, unit: 'kW', message: `Peak #${id}`,
   });
 
-  it('a page view asks for the active alarms; the answer goes to the badge of the client\'s page only', () => {
+  it('a page view asks for the alarm summary; the answer goes to the badge of the client\'s page only', () => {
     const ctx = new Map<string, unknown>();
     const [, [refresh]] = run('dash-clients', ctx, view('/meter'));
     const req = run('dash-al-req', ctx, refresh);
-    assert.deepEqual(req.slice(0, 5), [{ _client: vera, dash: refresh.dash, query: { state: 'active', limit: '1000' }, params: {}, payload: {} }, null, null, null, null]);
-    assert.deepEqual(req[5].query, { after: '0', limit: '20' }, 'and the user\'s dashboard notifications');
-    const out = run('dash-al-active-shape', ctx, { ...req[0], payload: { data: [alarm(7, 'raised', 'critical'), alarm(5, 'acknowledged', 'info')], error: null }, statusCode: 200 });
-    assert.deepEqual(out, [null, { _client: vera, payload: '2 active alarms, worst critical, 1 not acknowledged' }, null, null, null, null, null]);
+    assert.deepEqual(req.slice(0, 5), [null, null, null, null, null], 'no alarm list off the Alarms page');
+    assert.deepEqual(req[5].query, { after: '0', limit: '20' }, 'the user\'s dashboard notifications');
+    assert.deepEqual(req[6], { _client: vera, dash: refresh.dash, query: {}, params: {}, payload: {} });
+    const summary = { active: 2, unacknowledged: 1, by_severity: { info: { active: 1, unacknowledged: 0 }, warning: { active: 0, unacknowledged: 0 }, critical: { active: 1, unacknowledged: 1 } } };
+    const out = run('dash-al-badge', ctx, { ...req[6], payload: { data: summary, error: null }, statusCode: 200 });
+    assert.deepEqual(out, [null, { _client: vera, payload: '2 active alarms, worst critical, 1 not acknowledged' }, null, null, null]);
     // A session that ended (401) stops that client's refreshes.
-    run('dash-al-active-shape', ctx, { ...req[0], payload: { data: null, error: 'log in first', status: 401 }, statusCode: 401 });
+    run('dash-al-badge', ctx, { ...req[6], payload: { data: null, error: 'log in first', status: 401 }, statusCode: 401 });
     assert.equal((ctx.get('dash_clients') as Record<string, unknown>)['s-vera'], undefined);
   });
 
@@ -228,10 +231,9 @@ describe('dashboard alarm function nodes', () => {
     assert.deepEqual([history.query, session.query, state, severity], [{ limit: '100' }, {}, { _client: vera, payload: 'all' }, { _client: vera, payload: 'all' }]);
     const list = { data: [alarm(7, 'raised', 'critical'), alarm(5, 'acknowledged', 'info')], error: null };
     const out = run('dash-al-active-shape', ctx, { ...active, payload: list, statusCode: 200 });
-    assert.equal(out[4].payload, '2 active alarms, worst critical, 1 not acknowledged');
-    assert.deepEqual(out[5].payload.map((r: Record<string, string>) => [r.Alarm, r.Since, r.Value]), [['#7', '07/12/2026, 11:00:00', '62.3 kW (limit 50 kW)'], ['#5', '07/12/2026, 11:00:00', '62.3 kW (limit 50 kW)']]);
-    assert.deepEqual(out[6], { _client: vera, options: [{ value: '7', label: '#7 critical - HVAC: Peak' }], payload: [] });
-    assert.equal(run('dash-al-active-shape', ctx, { ...active, dash: { ...active.dash, sync: false }, payload: list, statusCode: 200 })[6], null, 'unchanged: not sent again');
+    assert.deepEqual(out[0].payload.map((r: Record<string, string>) => [r.Alarm, r.Since, r.Value]), [['#7', '07/12/2026, 11:00:00', '62.3 kW (limit 50 kW)'], ['#5', '07/12/2026, 11:00:00', '62.3 kW (limit 50 kW)']]);
+    assert.deepEqual(out[1], { _client: vera, options: [{ value: '7', label: '#7 critical - HVAC: Peak' }], payload: [] });
+    assert.equal(run('dash-al-active-shape', ctx, { ...active, dash: { ...active.dash, sync: false }, payload: list, statusCode: 200 })[1], null, 'unchanged: not sent again');
 
     const [table, status] = run('dash-al-history-shape', ctx, { ...history, payload: list, statusCode: 200 });
     assert.deepEqual([table.payload.length, table.payload[0].Cleared, status.payload], [2, '', '2 alarms, newest first']);

@@ -1,4 +1,4 @@
-/** The alarm rules on the dashboard's Alarms page (read only): condition summaries and rows from the alarm API's real answers; and the tab's rule function nodes. */
+/** The alarm rules on the dashboard's Alarms page (the table; the form: ems-dashboard-rule-form.test.ts): condition summaries and rows from the alarm API's real answers; and the tab's rule function nodes. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dashboardFlow } from '../../lib/ems/dashboard-flow';
@@ -132,14 +132,16 @@ describe('dashboard rule function nodes', () => {
     const req = run('dash-ru-req', ctx, refresh);
     assert.deepEqual(req, { _client: vera, dash: refresh.dash, params: {}, query: {}, payload: {} });
     const list = { data: [rule('r1', 'Failing', true), rule('r2', 'Quiet', false)], error: null, status: 200 };
-    const treeReq = run('dash-ru-tree-req', ctx, { ...req, payload: list, statusCode: 200 });
-    assert.deepEqual(treeReq, { _client: vera, dash: refresh.dash, rules: list, params: {}, query: {}, payload: {} });
-    assert.equal(run('dash-ru-tree-req', ctx, { ...req, payload: { data: null, error: 'log in first', status: 401 }, statusCode: 401 }), null);
+    const sessionReq = run('dash-ru-session-req', ctx, { ...req, payload: list, statusCode: 200 });
+    assert.deepEqual(sessionReq, { _client: vera, dash: refresh.dash, rules: list, params: {}, query: {}, payload: {} });
+    assert.equal(run('dash-ru-session-req', ctx, { ...req, payload: { data: null, error: 'log in first', status: 401 }, statusCode: 401 }), null);
+    const session = { data: { user: { login: 'vera', role: 'viewer', open_folders: ['f1'] } }, error: null, status: 200 };
+    const treeReq = run('dash-ru-tree-req', ctx, { ...sessionReq, payload: session, statusCode: 200 });
+    assert.deepEqual(treeReq, { _client: vera, dash: refresh.dash, rules: list, openFolders: ['f1'], params: {}, query: {}, payload: {} });
     const tree = { data: [{ _id: 'f1', name: 'Plant', child_folders: [{ _id: 'hvac', name: 'HVAC', meter: 'hvac', child_folders: [] }] }], error: null };
-    const [table, status] = run('dash-ru-rows', ctx, { ...treeReq, payload: tree, statusCode: 200 });
+    const [table, status, show, ruleDropdown, subjectDropdown, form] = run('dash-ru-rows', ctx, { ...treeReq, payload: tree, statusCode: 200 });
     assert.deepEqual(table.payload.map((r: Record<string, string>) => [r.Rule, r.Subject, r.Condition, r.Enabled]), [['Failing', 'HVAC', '3 failed polls in a row', 'yes'], ['Quiet', 'HVAC', '3 failed polls in a row', 'no']]);
     assert.deepEqual(status, { _client: vera, payload: '2 rules, 1 disabled' });
-    assert.deepEqual(flow.find((n) => n.id === 'dash-ru-rows')!.wires, [['dash-ru-table'], ['dash-ru-status']], 'read only: no rule control on the dashboard');
-    assert.equal(flow.some((n) => n.type === 'ems-api' && n.operation === 'alarmrules.update'), false, 'the dashboard never changes rules (it never acts as admin)');
+    assert.deepEqual([show, ruleDropdown, subjectDropdown, form], [null, null, null, null], 'a viewer gets no rule form');
   });
 });

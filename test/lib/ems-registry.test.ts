@@ -44,6 +44,15 @@ describe('meter definitions', () => {
     throwsApi(() => checkMeterDefinition({ ...rtu, serial_line: '9601 8N1' }), 400, /^serial_line "9601 8N1" must be .* with a baud rate of 300, 600/);
     throwsApi(() => checkMeterDefinition({ ...sdm, serial_line: '9600 8N1' }), 400, /^serial_line "9600 8N1" applies to a serial device path only/);
   });
+
+  it('a new P1 or SML meter waits for a whole telegram period unless it says otherwise; an update keeps its wait', () => {
+    const p1 = checkMeterDefinition({ name: 'P1', protocol: 'p1', ip_address: '10.0.0.9' });
+    const sml = checkMeterDefinition({ name: 'eHZ', protocol: 'sml', ip_address: '10.0.0.9' });
+    assert.deepEqual([p1.port, p1.waiting_time, sml.port, sml.waiting_time], [2001, 11_000, 7259, 5_000]);
+    assert.equal(checkMeterDefinition({ name: 'P1', protocol: 'p1', ip_address: '10.0.0.9', waiting_time: 2500 }).waiting_time, 2500);
+    assert.equal(checkMeterDefinition({ name: 'SDM', protocol: 'modbus-tcp', ip_address: '10.0.0.9', profile: 'eastron-sdm630' }).waiting_time, 1000);
+    assert.equal(checkMeterDefinition({ interval_time: 30 }, { ...p1, waiting_time: 3000 }).waiting_time, 3000);
+  });
 });
 
 describe('folder tree and meters', () => {

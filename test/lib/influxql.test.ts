@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  InfluxQueryError, aggregateReadings, durationLiteral, eventsQuery, latestQuery, parseEvents, parseLatest, parseQueryAnswer,
+  InfluxQueryError, aggregateReadings, durationLiteral, edgeRows, eventsQuery, latestQuery, parseEvents, parseLatest, parseQueryAnswer,
   parseReadings, parseWindowRows, planReadingQuery, planWindows, quoteIdent, quoteLiteral, timeLiteral,
 } from '../../lib/store/influxdb/influxql';
 import type { Reading } from '../../lib/model/reading';
+import { Quality } from '../../lib/model/quality';
 import { windowBoundaries } from '../../lib/model/time';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/influx');
@@ -115,10 +116,15 @@ function pick(p: ReturnType<typeof planWindows>): Record<string, unknown> {
 
 describe('planReadingQuery: windows', () => {
   const base = { meter: 'm1', obis: '1-0:1.8.0' };
-  test('15 min delta in Berlin: last - first and count, GROUP BY time, obis, unit, fill(none)', () => {
+  test('15 min delta in Berlin: the range raw, then each series\' last reading before and first after it (a year at most)', () => {
     const p = planReadingQuery({ ...base, from: JAN15, to: JAN15 + D, timeZone: 'Europe/Berlin', window: { every: 15 * 60_000, fn: 'delta' } })!;
-    assert.equal(p.mode, 'window');
-    assert.equal(p.query, 'SELECT last("value") - first("value") AS "value", count("value") AS "count" FROM "ems_reading" WHERE "meter" = \'m1\' AND "obis" = \'1-0:1.8.0\' AND time >= 1705273200000ms AND time < 1705359600000ms GROUP BY time(15m), "obis", "unit" fill(none)');
+    assert.equal(p.mode, 'edge-window');
+    const where = 'WHERE "meter" = \'m1\' AND "obis" = \'1-0:1.8.0\'';
+    assert.equal(p.query, [
+      `SELECT "value", "quality", "meter", "obis", "unit" FROM "ems_reading" ${where} AND time >= 1705273200000ms AND time < 1705359600000ms`,
+      `SELECT last("value") AS "value", "quality" FROM "ems_reading" ${where} AND time >= ${JAN15 - 366 * D}ms AND time < 1705273200000ms GROUP BY "meter", "obis", "unit"`,
+      `SELECT first("value") AS "value", "quality" FROM "ems_reading" ${where} AND time >= 1705359600000ms AND time < ${JAN15 + 367 * D}ms GROUP BY "meter", "obis", "unit"`,
+    ].join('; '));
   });
   test('daily sums across the DST change use tz()', () => {
     const p = planReadingQuery({ meter: 'm1', from: MAR30, to: APR02, timeZone: 'Europe/Berlin', window: { every: D, fn: 'sum' } })!;
@@ -134,7 +140,7 @@ describe('planReadingQuery: windows', () => {
     }
   });
   test('windows InfluxDB cannot express: raw query without limit, aggregated by the caller', () => {
-    const p = planReadingQuery({ ...base, from: MAR30, to: APR02, timeZone: 'Europe/Berlin', window: { every: 2 * H, fn: 'delta' } })!;
+    const p = planReadingQuery({ ...base, from: MAR30, to: APR02, timeZone: 'Europe/Berlin', window: { every: 2 * H, fn: 'mean' } })!;
     assert.equal(p.mode, 'client-window');
     assert.equal(p.query, 'SELECT "value", "quality", "meter", "obis", "unit" FROM "ems_reading" WHERE "meter" = \'m1\' AND "obis" = \'1-0:1.8.0\' AND time >= 1711753200000ms AND time < 1712008800000ms');
   });
@@ -211,11 +217,14 @@ describe('aggregateReadings (client-side windows)', () => {
     assert.equal(bounds[bounds.length - 1], MAR30 + 2 * D - H);
     const readings: Reading[] = [];
     for (let t = MAR30 + D; t < MAR30 + 2 * D - H; t += H / 2) readings.push({ meter: 'm1', time: t, obis: '1-0:1.8.0', value: (t - MAR30 - D) / H, unit: 'kWh' });
-    readings.push({ meter: 'm1', time: MAR30 + 2 * D, obis: '1-0:1.8.0', value: 999, unit: 'kWh' }); // outside: ignored
+    // Outside the range: counted in no window, but the end edge lies between 22:30 (22.5) and this reading.
+    readings.push({ meter: 'm1', time: MAR30 + 2 * D, obis: '1-0:1.8.0', value: 24, unit: 'kWh' });
     const rows = aggregateReadings(readings.slice().reverse(), bounds, 'delta');
     assert.equal(rows.length, 12); // 23 h: 11 full windows and one of 1 h
-    assert.deepEqual(rows[0], { meter: 'm1', obis: '1-0:1.8.0', time: MAR30 + D, value: 1.5, unit: 'kWh', count: 4 });
-    assert.deepEqual(rows[11], { meter: 'm1', obis: '1-0:1.8.0', time: MAR30 + D + 22 * H, value: 0.5, unit: 'kWh', count: 2 });
+    // delta is the register at the window's end edge minus at its start edge (readings on both edges: exact)
+    assert.deepEqual(rows[0], { meter: 'm1', obis: '1-0:1.8.0', time: MAR30 + D, value: 2, unit: 'kWh', count: 4 });
+    assert.deepEqual(rows[11], { meter: 'm1', obis: '1-0:1.8.0', time: MAR30 + D + 22 * H, value: 1, unit: 'kWh', count: 2, quality: Quality.INTERPOLATED });
+    assert.equal(rows.reduce((sum, r) => sum + r.value, 0), 23);
     const sums = aggregateReadings(readings, bounds, 'mean');
     assert.equal(sums[0].value, 0.75);
   });
@@ -252,6 +261,11 @@ describe('aggregateReadings matches the sqlite store', () => {
           const expected = await store.query({ meter: 'm1', from, to, timeZone: 'Europe/Berlin', window: { every, fn } });
           const plan = planReadingQuery({ meter: 'm1', from, to, timeZone: 'Europe/Berlin', window: { every, fn } })!;
           const inRange = readings.filter((x) => x.time >= from && x.time < to);
+          if (plan.mode === 'edge-window') {
+            assert.equal(fn, 'delta');
+            assert.deepEqual(edgeRows(readings, plan.bounds, from, to, 'm1'), expected, `${every} ${fn}`);
+            continue;
+          }
           const bounds = plan.mode === 'raw' ? [] : plan.window.bounds;
           assert.deepEqual(aggregateReadings(inRange, bounds, fn, 'm1'), expected, `${every} ${fn}`);
         }

@@ -80,8 +80,8 @@ describe('SqliteStore', () => {
     it('max', async () => assert.deepEqual(values(await q('max')), [[E, 0, 104, 4], [E, HOUR, 111, 2]]));
     it('sum', async () => assert.deepEqual(values(await q('sum')), [[E, 0, 408.5, 4], [E, HOUR, 221, 2]]));
     it('mean', async () => assert.deepEqual(values(await q('mean')), [[E, 0, 102.125, 4], [E, HOUR, 110.5, 2]]));
-    it('delta on a counter is last - first in each window', async () => {
-      assert.deepEqual(values(await q('delta')), [[E, 0, 4, 4], [E, HOUR, 1, 2]]);
+    it('delta on a counter is the register at the window\'s end minus at its start: 104 -> 110 between windows is not lost', async () => {
+      assert.deepEqual(values(await q('delta')), [[E, 0, 10, 4], [E, HOUR, 1, 2]]);
     });
     it('min, max and mean of a power series with a negative value', async () => {
       assert.deepEqual(values(await q('min', P)), [[P, 0, -1, 3]]);
@@ -150,13 +150,13 @@ describe('SqliteStore', () => {
       const midnight = Date.UTC(2026, 9, 24, 22); // 2026-10-25T00:00+02:00
       const readings: Reading[] = [];
       for (let i = 0; i < 25; i++) readings.push(r('m1', E, midnight + i * HOUR, 1000 + i));
-      readings.push(r('m1', E, midnight + 25 * HOUR, 2000)); // 2026-10-26T00:00+01:00: the next day
+      readings.push(r('m1', E, midnight + 25 * HOUR, 1025)); // 2026-10-26T00:00+01:00: the next day's first edge
       await s.write(readings);
       const rows = (await s.query({
         meter: 'm1', obis: E, from: midnight, to: midnight + 48 * HOUR, timeZone: tz, window: { every: 86_400_000, fn: 'delta' },
       })) as WindowRow[];
       assert.deepEqual(rows.map((w) => [new Date(w.time).toISOString(), w.value, w.count]), [
-        ['2026-10-24T22:00:00.000Z', 24, 25],
+        ['2026-10-24T22:00:00.000Z', 25, 25], // 25 hours of 1 kWh
         ['2026-10-25T23:00:00.000Z', 0, 1],
       ]);
       await s.close();

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import yaml from 'js-yaml';
-import { ROUTES, SPEC, matchRoute, type Method, type Schema } from '../../lib/clients/utilitarian/spec';
+import { ROUTES, SPEC, matchRoute, type Method, type Schema } from '../../lib/specs/utilitarian/spec';
 import { UtilitarianSimulator, DEMO_ORG, DEFAULT_TOKEN } from '../../lib/sim/utilitarian';
 
 const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/utilitarian/utilitarian-openapi-v1.3.0.yaml');

@@ -13,6 +13,7 @@ import storeNode from '../../nodes/store/store';
 import storeWriteNode from '../../nodes/store-write/store-write';
 import systemNode, { type SystemConfigNode } from '../../nodes/system/system';
 import type { EmsServices } from '../../lib/ems/services';
+import { Quality } from '../../lib/model/quality';
 
 helper.init(require.resolve('node-red'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,6 +72,33 @@ describe('alarms fed by the nodes', () => {
     assert.deepEqual([a.value, a.limit, a.unit], [72, 50, 'kW']);
     helper.getNode('w1').receive({ payload: { meter: 'main', time: Date.now() + 1000, obis: '1-0:1.7.0', value: 20, unit: 'kW' } });
     await eventually(() => services.alarms.get(a.id).state === 'cleared');
+  });
+
+  it('backfilled and historic readings are history: they raise no threshold or register alarm', async () => {
+    const services = await start();
+    const folder = services.registry.createFolder({ name: 'Plant' });
+    services.registry.createMeter({ name: 'Main', folder_id: folder._id, protocol: 'modbus-tcp', profile: 'eastron-sdm630', interval_time: 60 }, undefined, 'main');
+    services.alarms.createRule({ name: 'Peak', subject: { meter: 'main' }, condition: { type: 'threshold', obis: '1-0:1.7.0', direction: 'above', value: 50, unit: 'kW' } }, 'root');
+    services.alarms.createRule({ name: 'Register', subject: { meter: 'main' }, condition: { type: 'register_sanity' } }, 'root');
+    const stored: any[] = [];
+    helper.getNode('out').on('input', (m: any) => stored.push(m));
+    const now = Date.now();
+    helper.getNode('w1').receive({ payload: [{ meter: 'main', time: now, obis: '1-0:1.8.0', value: 1000, unit: 'kWh' }] });
+    await eventually(() => stored.length === 1);
+    // An outage's readings, read from the meter's memory after it: a power peak an hour ago and lower register values.
+    helper.getNode('w1').receive({ payload: [
+      { meter: 'main', time: now - 3_600_000, obis: '1-0:1.7.0', value: 90, unit: 'kW', quality: Quality.BACKFILLED },
+      { meter: 'main', time: now - 3_600_000, obis: '1-0:1.8.0', value: 950, unit: 'kWh', quality: Quality.BACKFILLED },
+      { meter: 'main', time: now - 86_400_000, obis: '1-0:1.8.0', value: 800, unit: 'kWh', quality: Quality.HISTORIC },
+    ] });
+    await eventually(() => stored.length === 2);
+    helper.getNode('w1').receive({ payload: [{ meter: 'main', time: now + 1000, obis: '1-0:1.7.0', value: 20, unit: 'kW' }] });
+    await eventually(() => stored.length === 3);
+    await sleep(200);
+    assert.deepEqual(services.alarms.list({}), []);
+    // A present reading still counts.
+    helper.getNode('w1').receive({ payload: [{ meter: 'main', time: now + 2000, obis: '1-0:1.7.0', value: 60, unit: 'kW' }] });
+    await eventually(() => services.alarms.list({ state: 'raised' }).length === 1);
   });
 
   it('failed polls of ems-poll-schedule raise a poll_failures alarm; a good poll clears it', async () => {

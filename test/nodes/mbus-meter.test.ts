@@ -107,6 +107,21 @@ describe('ems-mbus-meter (simulator over TCP)', () => {
     assert.match((await caught).error.message, /msg\.meter\.connection_address "300" must be a primary address 0\.\.250/);
   });
 
+  it('answers msg.backfill with the historic values only (own dates, HISTORIC and BACKFILLED) and names a bad span', async () => {
+    await helper.load([mbusBus, mbusMeter], flow(port, {}));
+    const out = nextMessage('out');
+    // The EFE WaterStar telegram keeps a month-end volume (storage 1, 2012-12-31 per its date record).
+    helper.getNode('m1').receive({ topic: 'flat-3', backfill: { from: Date.UTC(2000, 0, 1), to: Date.now() }, poll: { id: 'b1', kind: 'backfill' } } as any);
+    const msg = await out;
+    assert.ok(msg.payload.length >= 1, JSON.stringify(msg.payload));
+    assert.ok(msg.payload.every((r: any) => r.quality === (128 | 256) && r.time < Date.now() - 86_400_000), JSON.stringify(msg.payload));
+    assert.equal(msg.backfill.truncated, false);
+    assert.equal(msg.poll.id, 'b1');
+    const caught = nextMessage('caught');
+    helper.getNode('m1').receive({ backfill: { from: 'last week', to: 1 } } as any);
+    assert.match((await caught).error.message, /msg\.backfill\.from must be a time in epoch ms, got "last week"/);
+  });
+
   it('ships example flows whose M-Bus nodes load and read the simulator', async () => {
     const dir = path.resolve(__dirname, '..', '..', '..', 'examples');
     const flows = fs.readdirSync(dir).filter((f) => f.startsWith('M-Bus')).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as any[]);

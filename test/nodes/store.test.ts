@@ -80,7 +80,7 @@ describe('ems-store, ems-store-write, ems-store-query', () => {
     const windowed = next('h2');
     helper.getNode('q1').receive({ payload: {}, from: String(t0), to: t0 + 7_200_000, window: '1h', fn: 'delta' });
     const agg = await windowed;
-    assert.deepEqual(agg.payload.map((x: Msg) => [x.time - t0, x.value, x.count]), [[0, 2, 2], [3_600_000, 0, 1]]);
+    assert.deepEqual(agg.payload.map((x: Msg) => [x.time - t0, x.value, x.count]), [[0, 10, 2], [3_600_000, 0, 1]]); // register 10 at the hour's start, 20 at its end
     assert.equal(agg.query.window.fn, 'delta');
 
     const latest = next('h2');

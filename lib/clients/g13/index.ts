@@ -5,3 +5,4 @@ export * from './values';
 export * from './quantities';
 export * from './readings';
 export * from './operations';
+export * from './backfill';

@@ -2,3 +2,4 @@ export { LorawanPlatformClient, LorawanPlatformError, DEFAULT_PATH, endpointUrl,
 export { METHODS, methodSpec, type MethodSpec } from './methods';
 export { ENERGY_OBIS, toReading, recordsToReadings, platformTime, formatPlatformTime } from './readings';
 export { meterConnection, type MeterConnection } from './meter';
+export { readHistory, historyReadings, readPlatformBackfill, PAGE_SIZE, WINDOW_MS, type HistoryQuery, type HistoryResult } from './history';

@@ -5,7 +5,7 @@
  * Request bodies are checked against the spec before sending; the error names the field.
  */
 import type { Reading } from '../../model';
-import { matchRoute, validateBody, UUID_RE, type Method } from './spec';
+import { matchRoute, validateBody, UUID_RE, type Method } from '../../specs/utilitarian/spec';
 import { AnswerLimitError, MiB, bounded, boundedFetch, redactUrl, scrub } from '../bounded-fetch';
 
 /** A list page (limit unstated by the spec; the server may send more than asked): 8 MiB by default, 64 MiB at most. */

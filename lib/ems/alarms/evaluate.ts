@@ -103,6 +103,65 @@ function convertTo(a: Amount, unit: string): number | null {
   try { return convert(a.value, a.unit, unit); } catch { return null; }
 }
 
+type ThresholdCondition = Extract<Condition, { type: 'threshold' }>;
+type StaleCondition = Extract<Condition, { type: 'stale' }>;
+type SanityCondition = Extract<Condition, { type: 'register_sanity' }>;
+
+/** A threshold's state for a value in the condition's unit: beyond the limit, inside the hysteresis band (hold) or not. */
+export function thresholdState(c: ThresholdCondition, hysteresis: number, v: number): ConditionState {
+  const beyond = c.direction === 'above' ? v > c.value : v < c.value;
+  if (beyond) return 'true';
+  const band = c.direction === 'above' ? v > c.value - hysteresis : v < c.value + hysteresis;
+  return hysteresis > 0 && band ? 'hold' : 'false';
+}
+
+export function thresholdResult(c: ThresholdCondition, meter: string, state: ConditionState, v: number): ConditionResult {
+  const shown = r3(v);
+  return { meter, state, value: shown, limit: c.value, unit: c.unit, text: `${c.obis} ${shown} ${c.unit} ${c.direction} ${c.value} ${c.unit}` };
+}
+
+/** A stale condition on the clock: no reading since `last`. */
+export function staleResult(c: StaleCondition, meter: MeterInfo, now: number, last: number): ConditionResult {
+  const limitS = c.intervals * meter.interval_s;
+  const age = Math.max(0, Math.round((now - last) / 1000));
+  return { meter: meter.id, state: age >= limitS ? 'true' : 'false', value: age, limit: limitS, unit: 's', text: `no reading for ${age} s (${c.intervals} x interval ${meter.interval_s} s = ${limitS} s)` };
+}
+
+/** A stale condition when readings came. */
+export function staleResultOnReading(c: StaleCondition, meter: MeterInfo): ConditionResult {
+  return { meter: meter.id, state: 'false', value: 0, limit: c.intervals * meter.interval_s, unit: 's', text: 'readings arrive' };
+}
+
+/**
+ * register_sanity over a meter's new readings (in time order; those of other registers are skipped) after
+ * the register's previous reading. null without a reading of the register; with `sane` false, 'sane'
+ * instead of the result of a sane register (no result made: the caller only wants to know about a finding).
+ */
+export function registerSanity(c: SanityCondition, meter: string, readings: readonly Reading[], previous: { value: number } | undefined, sane: true): ConditionResult | null;
+export function registerSanity(c: SanityCondition, meter: string, readings: readonly Reading[], previous: { value: number } | undefined, sane: false): ConditionResult | 'sane' | null;
+export function registerSanity(c: SanityCondition, meter: string, readings: readonly Reading[], previous: { value: number } | undefined, sane: boolean): ConditionResult | 'sane' | null {
+  let prev: number | undefined = previous?.value;
+  let last: Reading | undefined;
+  let found: { kind: string; value: number; before: number | null } | null = null;
+  for (const r of readings) {
+    if (r.obis !== c.obis) continue;
+    const q = r.quality ?? 0;
+    const drop = prev !== undefined && r.value < prev && (q & Quality.OVERFLOW) === 0;
+    if ((q & (Quality.SUSPECT | Quality.COUNTER_RESET)) || drop) {
+      const kind = (q & Quality.SUSPECT) && c.kinds.includes('spike') ? 'spike'
+        : ((q & Quality.COUNTER_RESET) || (drop && r.value < prev! * 0.1)) && c.kinds.includes('reset') ? 'reset'
+          : drop && c.kinds.includes('backwards') ? 'backwards' : null;
+      if (kind) found = { kind, value: r.value, before: prev ?? null };
+    }
+    prev = r.value;
+    last = r;
+  }
+  if (!last) return null;
+  const unit = last.unit;
+  if (found) return { meter, state: 'true', value: found.value, limit: found.before, unit, text: `register ${c.obis} ${found.kind}: ${found.value} ${unit}${found.before !== null ? ` after ${found.before} ${unit}` : ''}` };
+  return sane ? { meter, state: 'false', value: last.value, limit: null, unit, text: `register ${c.obis} is sane` } : 'sane';
+}
+
 export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteresis'>, meters: readonly MeterInfo[], inputs: EvalInputs): Promise<Evaluation> {
   const c = rule.condition;
   const results: ConditionResult[] = [];
@@ -132,10 +191,6 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
     const a = await query(m, obis, w.from, w.to);
     return a ? convertTo(a, unit) : null;
   };
-  // The parts of the texts that are the same for every meter, made once.
-  const thresholdHead = c.type === 'threshold' ? `${c.obis} ` : '';
-  const thresholdTail = c.type === 'threshold' ? ` ${c.unit} ${c.direction} ${c.value} ${c.unit}` : '';
-  const staleTails = new Map<number, string>();
   let meter = list[0]; // the meter the loop is at (one push closure for them all)
   const push = (state: ConditionState, value: number | null, limit: number | null, unit: string, text: string, at?: number) => results.push({ meter: meter.id, state, value, limit, unit, text, ...(at !== undefined ? { at } : {}) });
   for (meter of list) {
@@ -147,21 +202,13 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
         if (!last) break;
         const v = convertTo(last, c.unit);
         if (v === null) break; // a reading of another dimension (a misconfigured rule): nothing to say
-        const beyond = c.direction === 'above' ? v > c.value : v < c.value;
-        const band = c.direction === 'above' ? v > c.value - rule.hysteresis : v < c.value + rule.hysteresis;
-        const shown = r3(v);
-        push(beyond ? 'true' : rule.hysteresis > 0 && band ? 'hold' : 'false', shown, c.value, c.unit, thresholdHead + shown + thresholdTail);
+        results.push(thresholdResult(c, meter.id, thresholdState(c, rule.hysteresis, v), v));
         break;
       }
       case 'stale': {
-        const limitS = c.intervals * meter.interval_s;
-        if (readings && readings.length) { push('false', 0, limitS, 's', 'readings arrive'); break; }
+        if (readings && readings.length) { results.push(staleResultOnReading(c, meter)); break; }
         if (!inputs.tick) break;
-        const last = inputs.lastReadingAt?.(meter.id) ?? Math.max(inputs.since ?? inputs.now, meter.created_at ?? -Infinity);
-        const age = Math.max(0, Math.round((inputs.now - last) / 1000));
-        let tail = staleTails.get(meter.interval_s);
-        if (tail === undefined) staleTails.set(meter.interval_s, (tail = ` s (${c.intervals} x interval ${meter.interval_s} s = ${limitS} s)`));
-        push(age >= limitS ? 'true' : 'false', age, limitS, 's', `no reading for ${age}${tail}`);
+        results.push(staleResult(c, meter, inputs.now, inputs.lastReadingAt?.(meter.id) ?? Math.max(inputs.since ?? inputs.now, meter.created_at ?? -Infinity)));
         break;
       }
       case 'poll_failures': {
@@ -177,23 +224,8 @@ export async function evaluateRule(rule: Pick<AlarmRule, 'condition' | 'hysteres
         break;
       }
       case 'register_sanity': {
-        const series = (readings ?? []).filter((r) => r.obis === c.obis);
-        if (series.length === 0) break;
-        let prev = inputs.previous?.(meter.id, c.obis);
-        let found: { kind: string; value: number; before: number | null } | null = null;
-        for (const r of series) {
-          const q = r.quality ?? 0;
-          const p = prev?.value;
-          const drop = p !== undefined && r.value < p && (q & Quality.OVERFLOW) === 0;
-          const kind = (q & Quality.SUSPECT) && c.kinds.includes('spike') ? 'spike'
-            : ((q & Quality.COUNTER_RESET) || (drop && r.value < p! * 0.1)) && c.kinds.includes('reset') ? 'reset'
-              : drop && c.kinds.includes('backwards') ? 'backwards' : null;
-          if (kind) found = { kind, value: r.value, before: p ?? null };
-          prev = { value: r.value, time: r.time };
-        }
-        const unit = series[series.length - 1].unit;
-        if (found) push('true', found.value, found.before, unit, `register ${c.obis} ${found.kind}: ${found.value} ${unit}${found.before !== null ? ` after ${found.before} ${unit}` : ''}`);
-        else push('false', prev!.value, null, unit, `register ${c.obis} is sane`);
+        const r = readings ? registerSanity(c, meter.id, readings, inputs.previous?.(meter.id, c.obis), true) : null;
+        if (r) results.push(r);
         break;
       }
       case 'window_consumption': {

@@ -5,7 +5,7 @@
 import type { EmsDatabase } from '../db';
 import { ApiError } from '../envelope';
 import type { FolderScope, Registry } from '../registry';
-import { ALARM_STATES, SEVERITIES, type Alarm } from './types';
+import { ALARM_STATES, SEVERITIES, type Alarm, type Severity } from './types';
 
 export const DEFAULT_ALARM_LIMIT = 100;
 export const MAX_ALARM_LIMIT = 1000;
@@ -63,4 +63,29 @@ export function queryAlarms(db: EmsDatabase, registry: Registry, query: Record<s
 export function toAlarm(r: AlarmRow): Alarm {
   const { limit_value, ...rest } = r;
   return { ...rest, meter_id: r.meter_id === '' ? null : r.meter_id, limit: limit_value };
+}
+
+/** GET /api/alarms/summary: active (raised or acknowledged) and unacknowledged (raised) alarms, in all and per severity. */
+export interface AlarmSummary {
+  active: number;
+  unacknowledged: number;
+  by_severity: Record<Severity, { active: number; unacknowledged: number }>;
+}
+
+/** Counts of the active alarms the reader sees; reads one count per (meter, severity, state) of the open alarms, no alarm row. */
+export function alarmSummary(db: EmsDatabase, reader: AlarmReader = {}): AlarmSummary {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, { active: 0, unacknowledged: 0 }])) as AlarmSummary['by_severity'];
+  const out: AlarmSummary = { active: 0, unacknowledged: 0, by_severity: bySeverity };
+  const rows = db.prepare("SELECT meter_id, severity, state, COUNT(*) AS n FROM alarms WHERE state IN ('raised', 'acknowledged') GROUP BY meter_id, severity, state")
+    .all() as { meter_id: string; severity: Severity; state: string; n: number }[];
+  for (const r of rows) {
+    // Like GET /api/alarms: a reader with open folders sees their meters' alarms only (none about the EMS itself).
+    if (reader.meters !== undefined && (r.meter_id === '' || !reader.meters.has(r.meter_id))) continue;
+    const unacknowledged = r.state === 'raised' ? r.n : 0;
+    out.active += r.n;
+    out.unacknowledged += unacknowledged;
+    const s = bySeverity[r.severity];
+    if (s) { s.active += r.n; s.unacknowledged += unacknowledged; }
+  }
+  return out;
 }

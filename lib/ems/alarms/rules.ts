@@ -3,6 +3,7 @@
  * Whether the subject's meter or folder exists (and is the caller's) is checked by AlarmService.
  */
 import { isKnownUnit, isObis, normaliseObis, unitInfo } from '../../model';
+import { DAY_MS } from '../../model/time';
 import { ApiError } from '../envelope';
 import { SEVERITIES, type ActiveHours, type AlarmRule, type AlarmWindow, type Condition, type SanityKind, type Subject } from './types';
 
@@ -183,4 +184,19 @@ export function checkRule(body: unknown, before?: RuleInput): RuleInput {
     enabled,
     notify: has('notify') ? checkNotify(b.notify) : before?.notify ?? 'subscribers',
   };
+}
+
+/** A row of alarm_rules. */
+export interface RuleRow { id: string; name: string; body: string; created_by: string | null; created_at: number; updated_at: number }
+
+export function toRule(row: RuleRow): AlarmRule {
+  const body = JSON.parse(row.body) as RuleInput;
+  return { id: row.id, ...body, name: row.name, created_by: row.created_by, created_at: row.created_at, updated_at: row.updated_at };
+}
+
+/** The end of a license's last day (expiration_date is a UTC day, valid through that day). */
+export function licenseEnd(expirationDate: string | undefined): number | null {
+  if (!expirationDate) return null;
+  const t = Date.parse(`${expirationDate}T00:00:00Z`);
+  return Number.isNaN(t) ? null : t + DAY_MS;
 }

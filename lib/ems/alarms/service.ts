@@ -10,19 +10,22 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Reading } from '../../model';
-import { DAY_MS } from '../../model/time';
+import type { Statement } from 'better-sqlite3';
 import type { EmsDatabase } from '../db';
 import { ApiError } from '../envelope';
 import type { EventLevel, EventLog } from '../event-log';
 import type { Registry } from '../registry';
 import { evaluateRule, lastWindow, type ConditionResult, type ConsumptionFn, type EvalInputs, type MeterInfo } from './evaluate';
-import { mayAct, recheck, step, type StepContext, type Tracker } from './lifecycle';
-import { checkRule, type RuleInput } from './rules';
-import { queryAlarms, toAlarm, type AlarmReader, type AlarmRow } from './query';
+import { evaluateBatch, evaluateStale, type Pending } from './hot-paths';
+import { mayAct, recheck, step, type StepContext } from './lifecycle';
+import { buildPlans, keyOf, newSlot, PairStates, type MeterSlot, type Plans, type Previous } from './pairs';
+import { checkRule, toRule, type RuleInput, type RuleRow } from './rules';
+import { alarmSummary, queryAlarms, toAlarm, type AlarmReader, type AlarmRow, type AlarmSummary } from './query';
 import { alarmNotification, folderNames } from './notification';
 import type { Alarm, AlarmRule, AlarmTransition, Severity } from './types';
 
-export { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT, type AlarmReader } from './query';
+export { licenseEnd } from './rules';
+export { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT, type AlarmReader, type AlarmSummary } from './query';
 
 export const MAX_RULES = 1000;
 export const MAX_ACK_NOTE = 1000;
@@ -42,14 +45,11 @@ export interface AlarmServiceOptions {
   spool?: SpoolFn;
 }
 
-
 /** The reading store's disk spool use, null when the store has none. */
 export type SpoolFn = () => { bytes: number; maxBytes: number } | null;
 
-interface RuleRow { id: string; name: string; body: string; created_by: string | null; created_at: number; updated_at: number }
 
 const LEVEL: Record<Severity, EventLevel> = { info: 'info', warning: 'warning', critical: 'error' };
-const keyOf = (rule: string, meter: string | null) => `${rule}\u0000${meter ?? ''}`;
 
 export class AlarmService extends EventEmitter {
   private readonly now: () => number;
@@ -60,19 +60,21 @@ export class AlarmService extends EventEmitter {
   private subjectIds = new Map<string, Set<string>>();
   private byMeter: Map<string, AlarmRule[]> | null = null;
   private meterInfo: Map<string, MeterInfo> | null = null;
-  /** By keyOf(rule, meter), in the order pairs were first evaluated; every change also goes to the pair's entry in `pairs`. */
-  private readonly trackers = new Map<string, Tracker>();
-  /** Open (raised or acknowledged) alarm ids by rule and meter. */
+  /** The meters by folder, each in the registry's order (made with meterInfo). */
+  private byFolder: Map<string, MeterInfo[]> | null = null;
+  /** Per meter, the pairs evaluated on its readings; per stale rule, its pairs (pairs.ts). */
+  private plans: Plans | null = null;
+  /** Open (raised or acknowledged) alarm ids by keyOf(rule, meter); each change also goes to the pair's state. */
   private readonly open = new Map<string, number>();
-  private readonly lastReading = new Map<string, number>();
+  /** The (rule, meter) pairs evaluated so far: the order of first evaluation and, unless idle, the tracker. */
+  private readonly states = new PairStates((key) => this.open.has(key));
+  /** Per meter that reported or is watched: its latest reading's time and this batch's readings. */
+  private readonly slots = new Map<string, MeterSlot>();
   private readonly failures = new Map<string, number>();
-  private readonly previous = new Map<string, { value: number; time: number }>();
+  /** The previous reading of a register by keyOf(meter, obis) (register_sanity). */
+  private readonly previous = new Map<string, Previous>();
   private readonly windowDone = new Map<string, number>();
-  /**
-   * keyOf(a, b) kept per a and b (a Map lookup with the same string skips concatenating and hashing a
-   * new one) and, for a (rule, meter) pair, its tracker: the hot paths skip the lookup in `trackers`.
-   */
-  private readonly pairs = new Map<string, Map<string, { key: string; tracker: Tracker | undefined }>>();
+  private batches = 0;
   private readonly since: number;
   private timer?: NodeJS.Timeout;
   private ticking = false;
@@ -90,12 +92,11 @@ export class AlarmService extends EventEmitter {
   }
 
   setConsumption(fn: ConsumptionFn | undefined): void { this.consumption = fn; }
-
   setSpool(fn: SpoolFn | undefined): void { this.opts.spool = fn; }
 
   /** Folders or meters changed: subjects are resolved again. */
   invalidate(): void {
-    this.pairs.clear();
+    this.plans = null;
     this.subjects.clear();
     this.subjectIds.clear();
     this.byMeter = null;
@@ -152,20 +153,8 @@ export class AlarmService extends EventEmitter {
     this.events.add({ kind: 'config', event: `alarm rule deleted: ${rule.name}`, value: id, source: by });
   }
 
-  private pair(a: string, b: string | null): { key: string; tracker: Tracker | undefined } {
-    let byB = this.pairs.get(a);
-    if (!byB) this.pairs.set(a, (byB = new Map()));
-    let entry = byB.get(b ?? '');
-    if (!entry) {
-      const key = keyOf(a, b);
-      byB.set(b ?? '', (entry = { key, tracker: this.trackers.get(key) }));
-    }
-    return entry;
-  }
-
   private forgetRule(id: string): void {
-    for (const k of [...this.trackers.keys()]) if (k.startsWith(`${id}\u0000`)) this.trackers.delete(k);
-    this.pairs.delete(id);
+    this.states.deleteRule(id);
     this.windowDone.delete(id);
   }
 
@@ -194,6 +183,12 @@ export class AlarmService extends EventEmitter {
   private meters(): Map<string, MeterInfo> {
     if (!this.meterInfo) {
       this.meterInfo = new Map(this.registry.meters().map((m) => [m._id, { id: m._id, name: m.definition.name, folder_id: m.folder_id, interval_s: m.definition.interval_time, created_at: m.created_at }]));
+      this.byFolder = new Map();
+      for (const m of this.meterInfo.values()) {
+        let list = this.byFolder.get(m.folder_id);
+        if (!list) this.byFolder.set(m.folder_id, (list = []));
+        list.push(m);
+      }
     }
     return this.meterInfo;
   }
@@ -207,8 +202,11 @@ export class AlarmService extends EventEmitter {
     if (!s) list = [];
     else if ('meter' in s) list = all.has(s.meter) ? [all.get(s.meter)!] : [];
     else {
-      const folders = s.scope === 'folder' ? new Set([s.folder]) : this.registry.scopeOf([s.folder])!;
-      list = [...all.values()].filter((m) => folders.has(m.folder_id));
+      // In the registry's order of meters, as a filter over all of them would give.
+      const folders = s.scope === 'folder' ? [s.folder] : [...this.registry.scopeOf([s.folder])!];
+      const lists = folders.map((f) => this.byFolder!.get(f)).filter((l) => l !== undefined);
+      const scope = new Set(folders);
+      list = lists.length === 1 ? [...lists[0]] : [...all.values()].filter((m) => scope.has(m.folder_id));
     }
     this.subjects.set(rule.id, list);
     return list;
@@ -239,50 +237,49 @@ export class AlarmService extends EventEmitter {
 
   /** Call after readings are stored. */
   async onReadings(readings: readonly Reading[]): Promise<void> {
-    const byMeter = new Map<string, Reading[]>();
+    const batch = ++this.batches;
+    const touched: MeterSlot[] = [];
     for (const r of readings) {
-      let list = byMeter.get(r.meter);
-      if (!list) byMeter.set(r.meter, (list = []));
-      list.push(r);
-      if (r.time > (this.lastReading.get(r.meter) ?? -Infinity)) this.lastReading.set(r.meter, r.time);
+      const slot = this.slotOf(r.meter);
+      if (r.time > slot.lastAt) slot.lastAt = r.time;
+      if (slot.batch !== batch) { slot.batch = batch; slot.readings.length = 0; touched.push(slot); }
+      slot.readings.push(r);
     }
-    const work = new Map<AlarmRule, MeterInfo[]>();
-    for (const [meter, list] of byMeter) {
-      list.sort((a, b) => a.time - b.time);
-      const info = this.meters().get(meter);
-      if (!info) continue;
-      for (const rule of this.rulesOf(meter)) {
-        if (!['threshold', 'stale', 'register_sanity'].includes(rule.condition.type)) continue;
-        if (rule.condition.type === 'stale') {
-          // A reading makes "stale" false: that matters only to an open alarm or a pending raise (the clock raises).
-          const p = this.pair(rule.id, meter);
-          if (!this.open.has(p.key) && p.tracker?.state !== 'true') continue;
-        }
-        const meters = work.get(rule);
-        if (meters) meters.push(info);
-        else work.set(rule, [info]);
-      }
+    for (const { readings: list } of touched) {
+      for (let i = 1; i < list.length; i++) if (list[i].time < list[i - 1].time) { list.sort((a, b) => a.time - b.time); break; }
     }
-    const inputs: EvalInputs = { now: this.now(), timeZone: this.timeZone, readings: byMeter, previous: (m, o) => this.previous.get(this.pair(m, o).key) };
-    for (const [rule, meters] of work) await this.evaluate(rule, meters, inputs);
-    for (const [rule, meters] of work) {
-      if (rule.condition.type !== 'register_sanity') continue;
-      const obis = rule.condition.obis;
-      for (const m of meters) {
-        const list = byMeter.get(m.id)!;
-        let last: Reading | undefined;
-        for (let i = list.length - 1; i >= 0 && !last; i--) if (list[i].obis === obis) last = list[i];
-        if (!last) continue;
-        const key = this.pair(m.id, obis).key;
-        const before = this.previous.get(key);
-        if (before) { before.value = last.value; before.time = last.time; } else this.previous.set(key, { value: last.value, time: last.time });
-      }
+    const ctx: StepContext = { rule: undefined!, open: false, now: this.now(), timeZone: this.timeZone };
+    const acts = evaluateBatch(touched, this.currentPlans(), this.states, ctx, batch, (register, r) => {
+      if (register.previous) { register.previous.value = r.value; register.previous.time = r.time; } else this.previous.set(register.key, (register.previous = { value: r.value, time: r.time }));
+    }, (key) => this.open.has(key));
+    for (const slot of touched) slot.readings.length = 0;
+    this.actAll(acts);
+  }
+
+  private slotOf(meter: string): MeterSlot {
+    let slot = this.slots.get(meter);
+    if (!slot) this.slots.set(meter, (slot = newSlot(meter)));
+    return slot;
+  }
+
+  private currentPlans(): Plans {
+    if (!this.plans) this.plans = buildPlans(this.rules.values(), (r) => this.subjectOf(r), this.states, (key) => this.previous.get(key), (m) => this.slotOf(m));
+    return this.plans;
+  }
+
+  private actAll(acts: readonly Pending[]): void {
+    for (const a of acts) {
+      if ('truncated' in a) this.tellTruncated(a.truncated);
+      else if (this.rules.has(a.rule.id)) this.act(a.rule, a.result, a.action);
     }
   }
 
   /** Seeds when each meter last reported (the store's latest readings at start), so a meter that fell silent before a restart is not given k fresh intervals. Evaluates nothing. */
   noteLastReadings(readings: readonly Reading[]): void {
-    for (const r of readings) if (r.time > (this.lastReading.get(r.meter) ?? -Infinity)) this.lastReading.set(r.meter, r.time);
+    for (const r of readings) {
+      const slot = this.slotOf(r.meter);
+      if (r.time > slot.lastAt) slot.lastAt = r.time;
+    }
   }
 
   /** Call after every finished poll. */
@@ -314,8 +311,10 @@ export class AlarmService extends EventEmitter {
       for (const rule of [...this.rules.values()]) {
         if (!rule.enabled) continue;
         const c = rule.condition;
-        const inputs: EvalInputs = { now, timeZone: this.timeZone, tick: true, since: this.since, lastReadingAt: (m) => this.lastReading.get(m) };
-        if (c.type === 'stale') await this.evaluate(rule, this.subjectOf(rule), inputs);
+        const inputs: EvalInputs = { now, timeZone: this.timeZone, tick: true, since: this.since, lastReadingAt: (m) => { const at = this.slots.get(m)?.lastAt; return at === -Infinity ? undefined : at; } };
+        if (c.type === 'stale') {
+          this.actAll(evaluateStale(rule, this.currentPlans().staleByRule.get(rule.id) ?? [], this.states, { rule, open: false, now, timeZone: this.timeZone }, this.since));
+        }
         else if (c.type === 'license_expiring') await this.evaluate(rule, [], { ...inputs, licenseExpiresAt: this.opts.licenseExpiresAt?.() ?? null });
         else if (c.type === 'spool_filling') await this.evaluate(rule, [], { ...inputs, spool: this.opts.spool?.() ?? null });
         else if ((c.type === 'window_consumption' || c.type === 'anomaly') && this.consumption) {
@@ -332,18 +331,17 @@ export class AlarmService extends EventEmitter {
         const [ruleId, meter] = key.split('\u0000');
         const rule = this.rules.get(ruleId);
         if (meter && rule && !this.watches(rule, meter)) {
-          this.trackers.delete(key);
-          this.pairs.get(ruleId)?.delete(meter);
+          this.states.delete(key);
           this.clear(alarmId, 'the meter is no longer watched by the rule (deleted or moved)');
         }
       }
-      for (const [key, t] of this.trackers) {
-        const open = this.open.has(key);
-        if (!mayAct(t, open)) continue;
-        const ruleId = key.slice(0, key.indexOf('\u0000'));
-        const rule = this.rules.get(ruleId);
+      // The pairs whose delay or clear_after_s may have run out, in the order of their first evaluation.
+      for (const s of this.states.pendingInOrder()) {
+        const t = s.tracker;
+        if (!t || !mayAct(t, s.open)) continue;
+        const rule = this.rules.get(s.key.slice(0, s.key.indexOf('\u0000')));
         if (!rule || !rule.enabled) continue;
-        const action = recheck(t, { rule, open, now, timeZone: this.timeZone });
+        const action = recheck(t, { rule, open: s.open, now, timeZone: this.timeZone });
         if (action !== 'none') this.act(rule, t.last, action);
       }
     } finally {
@@ -369,6 +367,12 @@ export class AlarmService extends EventEmitter {
 
   private truncatedTold = new Set<string>();
 
+  private tellTruncated(rule: AlarmRule): void {
+    if (this.truncatedTold.has(rule.id)) return;
+    this.truncatedTold.add(rule.id);
+    this.events.add({ kind: 'system', level: 'warning', event: `alarm rule "${rule.name}" covers more than one evaluation may do; only part of its meters is evaluated`, value: rule.id });
+  }
+
   /** Runs an evaluation without awaiting it; a failure is logged, never an unhandled rejection. */
   private background(...args: Parameters<AlarmService['evaluate']>): void {
     this.evaluate(...args).catch((err: Error) => {
@@ -378,17 +382,14 @@ export class AlarmService extends EventEmitter {
 
   private async evaluate(rule: AlarmRule, meters: readonly MeterInfo[], inputs: EvalInputs): Promise<void> {
     const { results, truncated } = await evaluateRule(rule, meters, inputs);
-    if (truncated && !this.truncatedTold.has(rule.id)) {
-      this.truncatedTold.add(rule.id);
-      this.events.add({ kind: 'system', level: 'warning', event: `alarm rule "${rule.name}" covers more than one evaluation may do; only part of its meters is evaluated`, value: rule.id });
-    }
+    if (truncated) this.tellTruncated(rule);
     const ctx: StepContext = { rule, open: false, now: this.now(), timeZone: this.timeZone };
     for (const r of results) {
       if (!this.rules.has(rule.id)) return; // deleted meanwhile
-      const pair = this.pair(rule.id, r.meter);
-      ctx.open = this.open.has(pair.key);
-      const { tracker, action } = step(pair.tracker, r, ctx);
-      if (tracker !== pair.tracker) this.trackers.set(pair.key, (pair.tracker = tracker));
+      const s = this.states.ensure(keyOf(rule.id, r.meter));
+      ctx.open = s.open;
+      const { tracker, action } = step(s.tracker, r, ctx);
+      this.states.settle(s, tracker, s.open);
       if (action !== 'none') this.act(rule, r, action);
     }
   }
@@ -405,21 +406,21 @@ export class AlarmService extends EventEmitter {
     const now = this.now();
     const meter = r.meter ? this.meters().get(r.meter) : undefined;
     const message = `${rule.name}: ${r.text}${meter ? ` at ${meter.name}` : ''}`;
-    const recent = this.db.prepare("SELECT id FROM alarms WHERE rule_id = ? AND meter_id = ? AND state = 'cleared' AND cleared_at >= ? ORDER BY id DESC LIMIT 1")
+    const recent = this.statement("SELECT id FROM alarms WHERE rule_id = ? AND meter_id = ? AND state = 'cleared' AND cleared_at >= ? ORDER BY id DESC LIMIT 1")
       .get(rule.id, r.meter ?? '', now - rule.hold_off_s * 1000) as { id: number } | undefined;
     let id: number;
     let transition: AlarmTransition;
     if (recent) {
       id = recent.id;
       transition = 'reopened';
-      this.db.prepare("UPDATE alarms SET state = 'raised', severity = ?, cleared_at = NULL, acked_at = NULL, acked_by = NULL, ack_note = NULL, value = ?, limit_value = ?, unit = ?, message = ?, raise_count = raise_count + 1, last_change = ? WHERE id = ?")
+      this.statement("UPDATE alarms SET state = 'raised', severity = ?, cleared_at = NULL, cleared_value = NULL, acked_at = NULL, acked_by = NULL, ack_note = NULL, value = ?, limit_value = ?, unit = ?, message = ?, raise_count = raise_count + 1, last_change = ? WHERE id = ?")
         .run(rule.severity, r.value, r.limit, r.unit, message, now, id);
     } else {
       transition = 'raised';
-      id = Number(this.db.prepare(`INSERT INTO alarms (rule_id, rule_name, meter_id, meter_name, folder_id, state, severity, raised_at, value, limit_value, unit, message, raise_count, last_change)
+      id = Number(this.statement(`INSERT INTO alarms (rule_id, rule_name, meter_id, meter_name, folder_id, state, severity, raised_at, value, limit_value, unit, message, raise_count, last_change)
         VALUES (?, ?, ?, ?, ?, 'raised', ?, ?, ?, ?, ?, ?, 1, ?)`).run(rule.id, rule.name, r.meter ?? '', meter?.name ?? null, meter?.folder_id ?? null, rule.severity, now, r.value, r.limit, r.unit, message, now).lastInsertRowid);
     }
-    this.open.set(keyOf(rule.id, r.meter), id);
+    this.setOpen(keyOf(rule.id, r.meter), id);
     this.transition(id, transition, LEVEL[rule.severity], message);
   }
 
@@ -427,9 +428,16 @@ export class AlarmService extends EventEmitter {
     const a = this.row(id);
     if (!a || a.state === 'cleared') return;
     const now = this.now();
-    this.db.prepare("UPDATE alarms SET state = 'cleared', cleared_at = ?, last_change = ?, value = COALESCE(?, value) WHERE id = ?").run(now, now, r?.value ?? null, id);
-    this.open.delete(keyOf(a.rule_id, a.meter_id || null));
+    this.statement("UPDATE alarms SET state = 'cleared', cleared_at = ?, last_change = ?, cleared_value = ? WHERE id = ?").run(now, now, r?.value ?? null, id);
+    this.setOpen(keyOf(a.rule_id, a.meter_id || null), undefined);
     this.transition(id, 'cleared', 'info', `${a.rule_name}: ${why}${a.meter_name ? ` at ${a.meter_name}` : ''}`);
+  }
+
+  /** Keeps `open` and the pair's state in step; a pair whose alarm closed with its condition not true goes idle. */
+  private setOpen(key: string, id: number | undefined): void {
+    if (id === undefined) this.open.delete(key); else this.open.set(key, id);
+    const s = this.states.get(key);
+    if (s) { s.open = id !== undefined; this.states.settle(s, s.tracker, s.open); }
   }
 
   /** Acknowledges a raised alarm (operator or admin; the API checks the role). */
@@ -454,16 +462,30 @@ export class AlarmService extends EventEmitter {
     return queryAlarms(this.db, this.registry, query, reader);
   }
 
+  /** Counts of the active alarms the reader sees, per severity (query.ts). */
+  summary(reader: AlarmReader = {}): AlarmSummary { return alarmSummary(this.db, reader); }
+
   private alarmVisible(a: AlarmRow, reader: AlarmReader): boolean {
     return reader.meters === undefined || (a.meter_id !== '' && reader.meters.has(a.meter_id));
   }
 
+  private readonly statements = new Map<string, Statement<unknown[]>>();
+
+  /** A prepared statement, made once (raising and clearing run them for every transition). */
+  private statement(sql: string): Statement<unknown[]> {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   private row(id: number): AlarmRow | undefined {
-    return this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
+    return this.statement('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
   }
 
   private transition(id: number, transition: AlarmTransition, level: EventLevel, text: string, by?: string): void {
-    const a = toAlarm(this.row(id)!);
+    const stored = toAlarm(this.row(id)!);
+    // A clear tells the value that cleared it (the alarm keeps the value that raised it).
+    const a = transition === 'cleared' && stored.cleared_value !== null ? { ...stored, value: stored.cleared_value } : stored;
     this.events.add({ kind: 'alarm', level, event: `alarm #${id} ${transition}: ${text}`.slice(0, 2000), meter_id: a.meter_id, meter_name: a.meter_name, value: a.value, source: by ?? 'alarms' });
     const n = alarmNotification(a, transition, folderNames(a.folder_id, (f) => this.registry.folder(f)), this.rules.get(a.rule_id)?.notify ?? 'subscribers');
     try {
@@ -473,16 +495,4 @@ export class AlarmService extends EventEmitter {
       this.events.add({ kind: 'system', level: 'error', event: `alarm #${id} ${transition}: a transition listener failed: ${(err as Error).message}` });
     }
   }
-}
-
-function toRule(row: RuleRow): AlarmRule {
-  const body = JSON.parse(row.body) as RuleInput;
-  return { id: row.id, ...body, name: row.name, created_by: row.created_by, created_at: row.created_at, updated_at: row.updated_at };
-}
-
-/** The end of a license's last day (expiration_date is a UTC day, valid through that day). */
-export function licenseEnd(expirationDate: string | undefined): number | null {
-  if (!expirationDate) return null;
-  const t = Date.parse(`${expirationDate}T00:00:00Z`);
-  return Number.isNaN(t) ? null : t + DAY_MS;
 }

@@ -90,7 +90,10 @@ export interface Alarm {
   acked_by: string | null;
   ack_note: string | null;
   cleared_at: number | null;
+  /** The value that raised the alarm (or reopened it). */
   value: number | null;
+  /** The value that cleared it; null while open and when cleared without one (the rule changed, the meter left). */
+  cleared_value: number | null;
   limit: number | null;
   unit: string;
   message: string;

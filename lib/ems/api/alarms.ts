@@ -1,9 +1,10 @@
 /**
- * Alarm rules and alarms (sections "Alarm rules" and "Alarms"). Rules: admins write, operators and
- * viewers read; everyone sees only the rules whose subject lies in their folders. Alarms: scoped by the
- * caller's open folders; operators and admins acknowledge (a viewer is refused 403).
+ * Alarm rules and alarms (sections "Alarm rules" and "Alarms"). Rules: operators and admins write within
+ * their folders (like meters: checkRuleScope), viewers read; everyone sees only the rules whose subject lies in
+ * their folders. Alarms: scoped by the caller's open folders; operators and admins acknowledge (a viewer is
+ * refused 403).
  */
-import { CONDITION_TYPES, DEFAULT_HOLD_OFF_S, SANITY_KINDS, WINDOWS } from '../alarms/rules';
+import { CONDITION_TYPES, DEFAULT_HOLD_OFF_S, MAX_NOTIFY, SANITY_KINDS, WINDOWS } from '../alarms/rules';
 import { DEFAULT_ALARM_LIMIT, MAX_ALARM_LIMIT } from '../alarms/query';
 import { MAX_ACK_NOTE, MAX_RULES } from '../alarms/service';
 import { ALARM_STATES, SEVERITIES } from '../alarms/types';
@@ -52,7 +53,8 @@ const ALARM_SCHEMA = {
     meter_id: { type: 'string', nullable: true, description: 'null for an alarm about the EMS itself' }, meter_name: { type: 'string', nullable: true }, folder_id: { type: 'string', nullable: true },
     state: { type: 'string', enum: [...ALARM_STATES] }, severity: { type: 'string', enum: [...SEVERITIES] },
     raised_at: { type: 'integer' }, acked_at: { type: 'integer', nullable: true }, acked_by: { type: 'string', nullable: true }, ack_note: { type: 'string', nullable: true },
-    cleared_at: { type: 'integer', nullable: true }, value: { type: 'number', nullable: true }, limit: { type: 'number', nullable: true }, unit: { type: 'string' },
+    cleared_at: { type: 'integer', nullable: true }, value: { type: 'number', nullable: true, description: 'the value that raised the alarm (or reopened it)' },
+    cleared_value: { type: 'number', nullable: true, description: 'the value that cleared it; null while open or when the rule changed' }, limit: { type: 'number', nullable: true }, unit: { type: 'string' },
     message: { type: 'string' }, raise_count: { type: 'integer', description: '1 + reopenings within the hold-off' }, last_change: { type: 'integer' },
   },
 };
@@ -60,6 +62,48 @@ const ALARM_SCHEMA = {
 function reader(ctx: ApiContext) {
   const c = callerOf(ctx);
   return { scope: c.scope, meters: c.meters };
+}
+
+const OUTSIDE = 'only rules whose subject lies in your open folders can be managed';
+
+/**
+ * Operators (and admins) with open_folders manage only rules within them: a subject (a meter in them, a folder in
+ * them, whose subtree then lies in them too) outside them is 403 naming it; so is changing a rule whose current
+ * subject lies outside them, or one about the EMS itself (needs every folder open, like its notifications).
+ * An unknown meter or folder is left to the service (400 naming it).
+ */
+function checkRuleScope(ctx: ApiContext, subject: unknown, ruleId?: string): void {
+  const c = callerOf(ctx);
+  if (c.scope === undefined) return;
+  if (ruleId !== undefined) {
+    let rule;
+    try { rule = ctx.services.alarms.getRule(ruleId); } catch { return; }
+    const s = rule.subject;
+    if (!s) throw new ApiError(403, `alarm rule "${ruleId}" is about the EMS itself: only users with every folder open may change it`);
+    if ('meter' in s ? !c.meters?.has(s.meter) : !c.scope.has(s.folder)) {
+      throw new ApiError(403, `alarm rule "${ruleId}" watches ${'meter' in s ? 'a meter' : 'a folder'} outside your folders: ${OUTSIDE}`);
+    }
+  }
+  if (!subject || typeof subject !== 'object') return;
+  const { meter, folder } = subject as Record<string, unknown>;
+  if (typeof meter === 'string') {
+    let known = true;
+    try { ctx.services.registry.meter(meter); } catch { known = false; }
+    if (known && !c.meters?.has(meter)) throw new ApiError(403, `subject.meter ${JSON.stringify(meter)} lies outside your folders: ${OUTSIDE}`);
+  } else if (typeof folder === 'string') {
+    let known = true;
+    try { ctx.services.registry.folder(folder); } catch { known = false; }
+    if (known && !c.scope.has(folder)) throw new ApiError(403, `subject.folder ${JSON.stringify(folder)} lies outside your folders: ${OUTSIDE}`);
+  }
+}
+
+/** 400 naming the first user id of a rule's notify list that is no user. */
+function checkNotifyUsers(ctx: ApiContext, notify: unknown): void {
+  if (!Array.isArray(notify) || notify.length > MAX_NOTIFY) return;
+  for (const id of notify) {
+    if (typeof id !== 'string') continue;
+    try { ctx.services.users.get(id); } catch { throw new ApiError(400, `notify: user ${JSON.stringify(id)} does not exist`); }
+  }
 }
 
 function alarmId(ctx: ApiContext): number {
@@ -85,30 +129,43 @@ export const ALARM_OPERATIONS: Operation[] = [
     run: (ctx) => ctx.services.alarms.getRule(pathParam(ctx, 'id'), reader(ctx)),
   },
   {
-    name: 'alarmrules.create', method: 'POST', path: '/api/alarm-rules', access: 'admin', tag: 'Alarm rules',
+    name: 'alarmrules.create', method: 'POST', path: '/api/alarm-rules', access: 'operator', tag: 'Alarm rules',
     summary: 'Create an alarm rule (201)',
-    description: 'A bad field is 400 naming the field and its value. The subject must be a meter or folder the admin sees.',
+    description: 'Operators and admins, within their folders: a subject (a meter, a folder) outside the caller\'s open folders is 403 naming it; '
+      + 'rules about the EMS itself (license_expiring, spool_filling) need every folder open. A bad field is 400 naming the field and its value; '
+      + 'notify names existing users. The call is in the audit trail.',
     body: { type: 'object', required: ['name', 'condition'], properties: RULE_PROPERTIES },
     response: RULE_SCHEMA,
     run(ctx) {
+      const body = bodyObject(ctx);
+      checkRuleScope(ctx, body.subject);
+      checkNotifyUsers(ctx, body.notify);
       const rule = ctx.services.alarms.createRule(bodyObject(ctx), callerOf(ctx).user.login, reader(ctx));
       return new ApiReply({ data: rule, status: 201 });
     },
   },
   {
-    name: 'alarmrules.update', method: 'PUT', path: '/api/alarm-rules/:id', access: 'admin', tag: 'Alarm rules',
+    name: 'alarmrules.update', method: 'PUT', path: '/api/alarm-rules/:id', access: 'operator', tag: 'Alarm rules',
     summary: 'Change an alarm rule (absent fields keep their value)',
-    description: 'A changed subject or condition, or enabled: false, clears the rule\'s open alarms.',
+    description: 'Operators and admins, within their folders: the rule\'s current subject and a new one must lie in the caller\'s open folders (else 403 naming them). '
+      + 'A changed subject or condition, or enabled: false, clears the rule\'s open alarms. The call is in the audit trail.',
     body: { type: 'object', properties: RULE_PROPERTIES },
     response: RULE_SCHEMA,
-    run: (ctx) => ctx.services.alarms.updateRule(pathParam(ctx, 'id'), bodyObject(ctx), callerOf(ctx).user.login, reader(ctx)),
+    run: (ctx) => {
+      const body = bodyObject(ctx);
+      checkRuleScope(ctx, body.subject, pathParam(ctx, 'id'));
+      checkNotifyUsers(ctx, body.notify);
+      return ctx.services.alarms.updateRule(pathParam(ctx, 'id'), body, callerOf(ctx).user.login, reader(ctx));
+    },
   },
   {
-    name: 'alarmrules.delete', method: 'DELETE', path: '/api/alarm-rules/:id', access: 'admin', tag: 'Alarm rules',
+    name: 'alarmrules.delete', method: 'DELETE', path: '/api/alarm-rules/:id', access: 'operator', tag: 'Alarm rules',
     summary: 'Delete an alarm rule (its open alarms clear; their history stays)',
+    description: 'Operators and admins, within their folders: a rule whose subject lies outside the caller\'s open folders is 403. The call is in the audit trail.',
     response: { type: 'object', properties: { deleted: { type: 'string' } } },
     run(ctx) {
       const id = pathParam(ctx, 'id');
+      checkRuleScope(ctx, undefined, id);
       ctx.services.alarms.deleteRule(id, callerOf(ctx).user.login, reader(ctx));
       return { deleted: id };
     },
@@ -129,6 +186,26 @@ export const ALARM_OPERATIONS: Operation[] = [
     ],
     response: { type: 'array', items: ALARM_SCHEMA },
     run: (ctx) => ctx.services.alarms.list(ctx.request.query, reader(ctx)),
+  },
+  {
+    name: 'alarms.summary', method: 'GET', path: '/api/alarms/summary', access: 'viewer', tag: 'Alarms',
+    summary: 'How many alarms of the caller\'s meters are active and unacknowledged, per severity',
+    description: 'For a badge polled by every dashboard page: counts only, no alarm is read. Scoped like GET /api/alarms. '
+      + '`active` counts raised and acknowledged alarms, `unacknowledged` the raised ones.',
+    response: {
+      type: 'object',
+      properties: {
+        active: { type: 'integer' }, unacknowledged: { type: 'integer' },
+        by_severity: {
+          type: 'object', description: `per severity (${SEVERITIES.join(', ')}), each { active, unacknowledged }`,
+          properties: Object.fromEntries(SEVERITIES.map((s) => [s, { type: 'object', properties: { active: { type: 'integer' }, unacknowledged: { type: 'integer' } } }])),
+        },
+      },
+    },
+    run(ctx) {
+      onlyParams(ctx.request.query, []);
+      return ctx.services.alarms.summary(reader(ctx));
+    },
   },
   {
     name: 'alarms.get', method: 'GET', path: '/api/alarms/:id', access: 'viewer', tag: 'Alarms',

@@ -15,6 +15,7 @@ import { POLL_SERVER_OPERATIONS } from './poll-server';
 import { POLLING_OPERATIONS } from './polling';
 import { RAW_RESPONSE_OPERATIONS } from './raw-responses';
 import { READINGS_OPERATIONS } from './readings';
+import { GAP_OPERATIONS } from './gaps';
 import { REPORT_OPERATIONS } from './reports';
 import type { Operation } from './types';
 import { USERS_OPERATIONS } from './users';
@@ -36,6 +37,7 @@ export const OPERATIONS: Operation[] = [
   ...POLL_SERVER_OPERATIONS,
   ...POLLING_OPERATIONS,
   ...READINGS_OPERATIONS,
+  ...GAP_OPERATIONS,
   ...RAW_RESPONSE_OPERATIONS,
   ...OBJECT_OPERATIONS,
   ...DATA_OPERATIONS,

@@ -33,7 +33,7 @@ export const READINGS_OPERATIONS: Operation[] = [
       { name: 'from', description: 'Start: ISO date or epoch ms (default: 24 h ago)' },
       { name: 'to', description: 'End, exclusive (default: now)' },
       { name: 'window', description: 'Aggregate per window: 15m, 1h, 1d, 1mo (calendar-aligned in the EMS time zone)' },
-      { name: 'fn', description: 'Window function: last, first, mean, min, max, sum, delta' },
+      { name: 'fn', description: 'Window function: last, first, mean, min, max, sum, delta (a counter\'s consumption per window: its value at the window\'s end minus at its start, interpolated between the readings around an edge and then flagged INTERPOLATED)' },
       { name: 'limit', description: `Most rows to answer (raw: at most ${MAX_RAW_ROWS})`, schema: { type: 'integer', minimum: 1, maximum: MAX_RAW_ROWS } },
     ],
     response: { type: 'object', properties: { meter: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' }, window: { type: 'object', nullable: true }, readings: { type: 'array', items: { type: 'object' } } } },

@@ -2,3 +2,4 @@ export * from './frame';
 export * from './datasets';
 export * from './session';
 export * from './decode';
+export * from './load-profile';

@@ -5,6 +5,7 @@
  */
 import { Link, sleep } from '../hex/link';
 import { clockValues, meterClock, parseDataBlock, type DataSet } from './datasets';
+import { loadProfileRequest } from './load-profile';
 import {
   ACK, NAK, ackOption, blockEnd, breakCommand, command, modeCChar, parseBlock, parseIdentification, signOn, MODE_C_BAUD, type Identification, type Mode,
 } from './frame';
@@ -117,6 +118,29 @@ export class ProgrammingSession {
     await this.link.write(command('W1', `${address}(${value})`));
     const r = await reply(this.link, this.timeoutMs, `W1 ${address}`);
     if (!r.ack) throw new Error(`the meter refused W1 ${address}(${value}) (NAK)`);
+  }
+
+  /**
+   * R5 P.01(from;to): the load profile text for the span (meter local time in `timeZone`). Partial
+   * blocks (EOT) are acknowledged and joined, at most `maxBlocks`; NAK or "(ERROR)" is an error.
+   */
+  async loadProfile(from: number, to: number, timeZone = 'UTC', dataTimeoutMs = 30_000, maxBlocks = 1000): Promise<string> {
+    const request = loadProfileRequest(from, to, timeZone);
+    await this.link.write(command('R5', request));
+    let text = '';
+    for (let n = 0; n < maxBlocks; n++) {
+      const b = await this.link.read((buf) => (buf.length && buf[0] === NAK ? 1 : blockEnd(buf)), Math.max(this.timeoutMs, dataTimeoutMs), `load profile (R5 ${request})`);
+      if (b[0] === NAK) throw new Error(`the meter refused R5 ${request} (NAK): no load profile 1, or not in this session`);
+      const block = parseBlock(b.subarray(b.findIndex((x) => x === 1 || x === 2)));
+      if (block.command === 'B0') throw new Error(`the meter ended the session (B0) after R5 ${request}`);
+      text += block.data;
+      if (!block.partial) {
+        if (/^\s*\(?ERROR/i.test(text) || /^P\.01\(ERROR/i.test(text)) throw new Error(`the meter answered R5 ${request} with ${JSON.stringify(text.slice(0, 40))}`);
+        return text;
+      }
+      await this.link.write(Buffer.from([ACK]));
+    }
+    throw new Error(`load profile (R5 ${request}): more than ${maxBlocks} partial blocks`);
   }
 
   /** B0: ends the session; the meter returns to 300 baud. */

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import {
-  ADDRESS, C, FrameSplitter, decodeFrame, encodeShort, hex2, manufacturerCode, selectFrame,
+  ADDRESS, C, FrameSplitter, decodeFrame, encodeLong, encodeShort, hex2, manufacturerCode, selectFrame,
   type Frame, type SecondaryAddress,
 } from './frame';
 import { decodeTelegram } from './telegram';
@@ -59,6 +59,15 @@ export interface ReadResult {
   telegrams: MbusTelegram[];
   /** All telegrams merged: the first one's header, every record. */
   telegram: MbusTelegram;
+}
+
+export interface ReadOptions {
+  /** Answer timeout for this read, ms (0/absent: the master's). */
+  timeout?: number;
+  /** Send an application reset with this subcode before REQ_UD2 (0x30: enhanced billing, historic values). */
+  applicationReset?: number;
+  /** Telegrams read at most for this read (default the master's maxTelegrams). */
+  maxTelegrams?: number;
 }
 
 export type MasterState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -324,10 +333,10 @@ export class MbusMaster extends EventEmitter {
   }
 
   /** REQ_UD2 to a primary address (or 253 after selection), reading every telegram while more records follow. */
-  async requestUd2(address: number): Promise<{ frames: Buffer[]; telegrams: MbusTelegram[] }> {
+  async requestUd2(address: number, maxTelegrams = this.options.maxTelegrams): Promise<{ frames: Buffer[]; telegrams: MbusTelegram[] }> {
     const frames: Buffer[] = [];
     const telegrams: MbusTelegram[] = [];
-    for (let n = 0; n < this.options.maxTelegrams; n++) {
+    for (let n = 0; n < maxTelegrams; n++) {
       const fcb = this.fcb.get(address) ?? true;
       const a = await this.transactRetry(encodeShort(C.REQ_UD2 | C.FCV | (fcb ? C.FCB : 0), address));
       if (a.kind === 'none') throw new MbusError('timeout', `no answer from ${address === ADDRESS.SECONDARY ? 'the selected slave' : `primary address ${address}`} within ${this.answerTimeout} ms (${this.options.retries + 1} attempt(s))`);
@@ -343,18 +352,18 @@ export class MbusMaster extends EventEmitter {
   }
 
   /** Reads one meter: SND_NKE then REQ_UD2 (primary), or select then REQ_UD2 to 0xFD (secondary). */
-  read(address: MbusAddress, opts: { timeout?: number } = {}): Promise<ReadResult> {
+  read(address: MbusAddress, opts: ReadOptions = {}): Promise<ReadResult> {
     return this.run(async () => {
       this.timeoutOverride = opts.timeout ?? 0;
       try {
-        return await this.readGuarded(address);
+        return await this.readGuarded(address, opts);
       } finally {
         this.timeoutOverride = 0;
       }
     });
   }
 
-  private async readGuarded(address: MbusAddress): Promise<ReadResult> {
+  private async readGuarded(address: MbusAddress, opts: ReadOptions): Promise<ReadResult> {
     {
       const key = 'primary' in address ? `p${address.primary}` : `s${address.secondary.id}`;
       const now = Date.now();
@@ -363,7 +372,7 @@ export class MbusMaster extends EventEmitter {
         throw new MbusError('backoff', `${describeAddress(address)} did not answer ${d.failures} time(s); skipped for ${Math.ceil((d.until - now) / 1000)} s more`);
       }
       try {
-        const result = await this.readNow(address);
+        const result = await this.readNow(address, opts);
         this.dead.delete(key);
         return result;
       } catch (err) {
@@ -377,7 +386,15 @@ export class MbusMaster extends EventEmitter {
     }
   }
 
-  private async readNow(address: MbusAddress): Promise<ReadResult> {
+  /** SND_UD CI 0x50 with a subcode (EN 13757-3 application reset: 0x30 enhanced billing = with historic values); the slave answers ACK. */
+  private async applicationReset(address: number, subcode: number): Promise<void> {
+    const fcb = this.fcb.get(address) ?? true;
+    const a = await this.transactRetry(encodeLong(C.SND_UD | (fcb ? C.FCB : 0), address, 0x50, Buffer.from([subcode])), this.options.retries, this.settleMs());
+    if (!isAck(a)) throw new MbusError(a.kind === 'none' ? 'timeout' : 'frame', `the application reset (CI 0x50, subcode 0x${subcode.toString(16).padStart(2, '0')}) to address ${address} was not acknowledged`);
+    this.fcb.set(address, !fcb);
+  }
+
+  private async readNow(address: MbusAddress, opts: ReadOptions = {}): Promise<ReadResult> {
     let a: number;
     let secondary: string | undefined;
     if ('primary' in address) {
@@ -390,7 +407,8 @@ export class MbusMaster extends EventEmitter {
       if (sel.kind === 'garbled') throw new MbusError('collision', `several slaves answered the selection of ${describeAddress(address)} (${sel.reason}); give a full secondary address`);
       if (sel.frame.kind !== 'ack') throw new MbusError('frame', `selection of ${describeAddress(address)} answered with a ${sel.frame.kind} frame, not ACK`);
     }
-    const { frames, telegrams } = await this.requestUd2(a);
+    if (opts.applicationReset !== undefined) await this.applicationReset(a, opts.applicationReset);
+    const { frames, telegrams } = await this.requestUd2(a, opts.maxTelegrams);
     const first = telegrams[0];
     const telegram: MbusTelegram = { ...first, records: telegrams.flatMap((t) => t.records), moreRecordsFollow: telegrams[telegrams.length - 1].moreRecordsFollow };
     if (first.header) secondary = secondaryAddressText(first.header);

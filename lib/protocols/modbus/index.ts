@@ -8,3 +8,4 @@ export * from './bus';
 export * from './pool';
 export * from './poll';
 export * from './serial-timing';
+export * from './log';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isObis, normaliseObis } from '../../model/obis';
 import { isKnownUnit } from '../../model/units';
 import { registerCount } from './datatypes';
+import { validateLog } from './log';
 import { DATA_TYPES, type Profile, type ProfileValue, type ResolvedValue } from './types';
 
 /** Folder of the built-in register-map profiles. */
@@ -86,6 +87,7 @@ export function validateProfile(raw: unknown, origin = 'custom'): Profile {
       }
     }
   }
+  validateLog(profile);
   return profile;
 }
 

@@ -60,6 +60,42 @@ export interface Profile {
   /** The meter's Modbus defaults, for the editor and the README. */
   serial?: { baudRate: number; parity: 'none' | 'even' | 'odd'; dataBits: number; stopBits: number };
   values: ProfileValue[];
+  /** The meter's load-profile log, when its registers expose one (what a backfill reads). */
+  log?: ProfileLog;
+}
+
+/** One value of a log record, in record order after the time (and status). */
+export interface LogValue {
+  obis: string;
+  name: string;
+  /** Default: the profile's type. Word and byte order are the profile's. */
+  type?: DataType;
+  /** Unit after scaling (e.g. "Wh", "kWh"). */
+  unit: string;
+  /** Multiplier of the raw value. Default 1. */
+  scale?: number;
+}
+
+/**
+ * A log kept as a ring of fixed-size records in registers: a uint32 at countRegister holds the number of
+ * records written (the sequence number of the newest, 1-based; 0 = empty); record n lives in slot
+ * (n - 1) % capacity, at firstRecord + slot * recordSize. A record is the interval end time (uint32,
+ * seconds since 1970-01-01 UTC), an optional uint16 status word, then the values.
+ */
+export interface ProfileLog {
+  /** What the manufacturer calls it, e.g. "load profile". */
+  name: string;
+  /** Default: the profile's table. */
+  table?: RegisterTable;
+  countRegister: number;
+  firstRecord: number;
+  /** Records the ring holds. */
+  capacity: number;
+  /** Seconds between records. */
+  intervalSeconds: number;
+  /** Status bits -> quality flags of every value of the record, e.g. { "1": "ESTIMATED", "2": "SUSPECT" }. */
+  status?: Record<string, 'ESTIMATED' | 'SUSPECT' | 'CLOCK_ADJUSTED' | 'COUNTER_RESET' | 'OVERFLOW'>;
+  values: LogValue[];
 }
 
 /** A value with every default filled in: what the codec works with. */

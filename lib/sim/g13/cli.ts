@@ -1,10 +1,14 @@
 /** The ems-sim entry of the ABB G13 gateway simulator. */
 import { int, list, str, UsageError, type ParsedValues, type SimulatorEntry } from '../registry';
 import { DEFAULT_METERS } from './meters-data';
+import { describeWindow, scheduleFault, splitFaultWindow, type FaultWindow } from '../fault-window';
 import { G13Simulator } from './index';
 import type { G13MeterSpec, G13SimulatorOptions, G13User } from './types';
 
-export interface G13CliOptions { host: string; port: number; sim: G13SimulatorOptions }
+/** An outage: one meter (its values unreadable, its load profile still recording) or the whole gateway unreachable. */
+export interface G13Fault { target: string; window?: FaultWindow }
+
+export interface G13CliOptions { host: string; port: number; sim: G13SimulatorOptions; faults?: G13Fault[] }
 
 /** NAME:PASSWORD[:admin][:SERIAL=view|configure...] */
 function parseUser(text: string): G13User {
@@ -49,12 +53,14 @@ export const g13Cli: SimulatorEntry<G13CliOptions> = {
     { name: 'http', type: 'boolean', description: 'plain HTTP instead of HTTPS' },
     { name: 'users', type: 'string', arg: 'USER', multiple: true, description: 'NAME:PASSWORD[:admin][:SERIAL=view|configure] (default admin/admin, change forced)' },
     { name: 'meters', type: 'string', arg: 'METER', multiple: true, description: 'SERIAL:PROTOCOL:ADDRESS[:LABEL|water][:offline][:unregistered]' },
+    { name: 'fault', type: 'string', arg: 'WHO:offline[@AFTER[+FOR]]', multiple: true, description: 'an outage of a meter (SERIAL) or of the gateway (gateway), from AFTER s after start for FOR s' },
   ],
   help: [
     'Examples:',
     '  ems-sim g13 --port 8443',
     '  ems-sim g13 --http --users admin:secret:admin --users viewer:pw:ABB_8=view',
     '  ems-sim g13 --meters "ABB_8:3:17:A44 512-100" --meters WTR_1:1:12:water --meters ABB_5:3:20:offline',
+    '  ems-sim g13 --http --fault ABB_8:offline@60+600   (meter ABB_8 unreadable from 60 s to 660 s; its load profile keeps recording)',
     '',
     `Default meters: ${DEFAULT_METERS.map((m) => `${m.serial} (${m.label ?? m.kind})`).join(', ')}.`,
   ].join('\n'),
@@ -69,15 +75,26 @@ export const g13Cli: SimulatorEntry<G13CliOptions> = {
     const sim: G13SimulatorOptions = { tls: values.http !== true };
     if (users.length) sim.users = users;
     if (meters.length) sim.meters = meters;
-    return { host, port, sim };
+    const serials = (meters.length ? meters : DEFAULT_METERS).map((m) => m.serial);
+    const faults = list(values, 'fault').map((text): G13Fault => {
+      const { spec, window } = splitFaultWindow(text);
+      const [target, kind, ...rest] = spec.split(':');
+      if (kind !== 'offline' || rest.length) throw new UsageError(`--fault: ${JSON.stringify(text)} is not WHO:offline[@AFTER[+FOR]] (WHO a meter serial or gateway)`);
+      if (target !== 'gateway' && !serials.includes(target)) throw new UsageError(`--fault: ${JSON.stringify(text)} names ${JSON.stringify(target)}, which is neither gateway nor a simulated meter (${serials.join(', ')})`);
+      return { target, window };
+    });
+    return { host, port, sim, faults };
   },
 
   async start(o) {
     const sim = new G13Simulator(o.sim);
     await sim.listen(o.port, o.host);
+    const set = (target: string, on: boolean) => (target === 'gateway' ? sim.setOffline(on) : sim.setMeterOffline(target, on));
+    const cancels = (o.faults ?? []).map((f) => scheduleFault(f.window, () => set(f.target, true), () => set(f.target, false)));
+    const faults = (o.faults ?? []).map((f) => `${f.target} offline${describeWindow(f.window)}`).join(', ');
     return {
-      close: () => sim.close(),
-      describe: () => `G13 gateway at ${sim.url}${sim.fingerprint256 ? ` (certificate SHA-256 ${sim.fingerprint256})` : ''}; meters ${sim.gateway.meters.map((m) => m.spec.serial).join(', ')}`,
+      close: () => { cancels.forEach((c) => c()); return sim.close(); },
+      describe: () => `G13 gateway at ${sim.url}${sim.fingerprint256 ? ` (certificate SHA-256 ${sim.fingerprint256})` : ''}; meters ${sim.gateway.meters.map((m) => m.spec.serial).join(', ')}${faults ? `; faults ${faults}` : ''}`,
     };
   },
 };

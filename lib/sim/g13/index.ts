@@ -88,6 +88,16 @@ export class G13Simulator {
     if (on) for (const s of this.sockets) s.destroy();
   }
 
+  /**
+   * A meter's outage: its per-meter resources answer 500 "received invalid response from COSEM." while
+   * its load profile keeps recording (records exist for every interval, readable again once it is back).
+   */
+  setMeterOffline(serial: string, on: boolean): void {
+    const m = this.gateway.meter(serial);
+    if (!m) throw new Error(`meter ${JSON.stringify(serial)} is not simulated (${this.gateway.meters.map((x) => x.spec.serial).join(', ')})`);
+    m.spec.offline = on;
+  }
+
   async close(): Promise<void> {
     this.gateway.stop();
     const server = this.server;

@@ -13,7 +13,7 @@ export interface IecCliOptions {
 
 export const iec62056Cli: SimulatorEntry<IecCliOptions> = {
   name: 'iec62056',
-  description: 'IEC 62056-21 optical meters (modes A/B/C readout, programming mode with P1, R1/W1 clock) on TCP or a serial port/pty.',
+  description: 'IEC 62056-21 optical meters (modes A/B/C readout, programming mode with P1, R1/W1 clock, R5 P.01 load profile) on TCP or a serial port/pty.',
   options: [
     { name: 'port', type: 'string', arg: 'PORT', description: 'TCP port (0 = any free port)', default: '6210' },
     { name: 'host', type: 'string', arg: 'HOST', description: 'address to listen on', default: '127.0.0.1' },
@@ -23,6 +23,7 @@ export const iec62056Cli: SimulatorEntry<IecCliOptions> = {
     { name: 'clock-offset', type: 'string', arg: 'SECONDS', description: 'meter clock minus real time (a drifting clock)', default: '0' },
     { name: 'time-zone', type: 'string', arg: 'TZ', description: 'time zone of the meters\' clocks', default: 'UTC' },
     { name: 'speed', type: 'string', arg: 'N', description: 'simulated hours per real hour for the counters', default: '1' },
+    { name: 'profile-period', type: 'string', arg: 'SECONDS', description: 'load profile 1 (P.01) period; under 60 s for fast tests', default: '900' },
     { name: 'fault', type: 'string', arg: 'ADDR:KIND', multiple: true, description: 'inject a fault: ADDR:dead, ADDR:bcc (corrupt BCC), ADDR:slow' },
   ],
   help: [
@@ -38,6 +39,7 @@ export const iec62056Cli: SimulatorEntry<IecCliOptions> = {
     const offset = int('clock-offset', str(values, 'clock-offset') ?? '0', -31_536_000, 31_536_000, 'seconds');
     const speed = Number(str(values, 'speed') ?? '1');
     if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed: ${JSON.stringify(str(values, 'speed'))} is not a positive number`);
+    const profilePeriodSeconds = int('profile-period', str(values, 'profile-period') ?? '900', 1, 86_400, 'seconds');
     const timeZone = str(values, 'time-zone') ?? 'UTC';
     try { new Intl.DateTimeFormat('en', { timeZone }); } catch { throw new UsageError(`--time-zone: ${JSON.stringify(timeZone)} is not an IANA time zone`); }
     const faults = new Map<string, IecFault>();
@@ -52,7 +54,7 @@ export const iec62056Cli: SimulatorEntry<IecCliOptions> = {
       if (!m) throw new UsageError(`--meter: ${JSON.stringify(spec)} is not ADDR:PROFILE (e.g. 12345678:iskra-mt174)`);
       const profile = findSimMeter(m[2]);
       if (!profile) throw new UsageError(`--meter: profile ${JSON.stringify(m[2])} is not one of ${SIM_METERS.map((p) => p.id).join(', ')}`);
-      return { address: m[1], serial: m[1] || '12345678', profile, password: str(values, 'password') ?? '00000000', clockOffsetMs: offset * 1000, speed, timeZone, fault: faults.get(m[1]) };
+      return { address: m[1], serial: m[1] || '12345678', profile, password: str(values, 'password') ?? '00000000', clockOffsetMs: offset * 1000, speed, timeZone, profilePeriodSeconds, fault: faults.get(m[1]) };
     });
     for (const a of faults.keys()) if (!meters.some((m) => m.address === a)) throw new UsageError(`--fault: no meter at address ${JSON.stringify(a)}`);
     return { host, port, serial: str(values, 'serial'), meters };

@@ -7,6 +7,7 @@ import {
   ACK, NAK, SOH, STX, blockEnd, command, dataMessage, parseAckOption, parseBlock, parseIdentification, MODE_C_BAUD,
 } from '../../protocols/iec62056-21/frame';
 import { toLocal, fromLocal } from '../../model/time';
+import { parseProfileTime, profileRequestTime } from '../../protocols/iec62056-21/load-profile';
 import type { Formatters, MeterState, SimMeterProfile } from './meters';
 
 export type IecFault = 'dead' | 'bcc' | 'slow';
@@ -24,6 +25,8 @@ export interface SimMeterOptions {
   speed?: number;
   timeZone?: string;
   fault?: IecFault;
+  /** Load profile period in seconds (default 900); under a minute is written "(N*s)" (fast tests). */
+  profilePeriodSeconds?: number;
   /** Answers a sign-on without address (default true; on a shared bus only the first meter does). */
   primary?: boolean;
   now?: () => number;
@@ -36,6 +39,8 @@ export interface SimStats {
   bauds: number[];
   passwordsRefused: number;
   writes: { address: string; value: string }[];
+  /** R5 P.01 requests answered (the data set as received). */
+  profileReads: string[];
 }
 
 export interface StreamIO {
@@ -46,7 +51,9 @@ export interface StreamIO {
 
 /** One meter; `connect` gives the per-connection handler. The clock and counters are shared. */
 export class SimIecMeter {
-  readonly stats: SimStats = { signOns: 0, readouts: 0, bauds: [], passwordsRefused: 0, writes: [] };
+  readonly stats: SimStats = { signOns: 0, readouts: 0, bauds: [], passwordsRefused: 0, writes: [], profileReads: [] };
+  /** Meter-clock times at which the clock was set (W1 0.9.1/0.9.2): their periods carry status 0x20. */
+  private readonly clockSets: number[] = [];
   clockOffsetMs: number;
   private readonly started: number;
   private readonly now: () => number;
@@ -55,6 +62,11 @@ export class SimIecMeter {
     this.now = o.now ?? Date.now;
     this.started = this.now();
     this.clockOffsetMs = o.clockOffsetMs ?? 0;
+  }
+
+  /** Switches a fault on (or off with undefined) while the simulator runs. */
+  setFault(fault: IecFault | undefined): void {
+    this.o.fault = fault;
   }
 
   get clock(): number {
@@ -83,6 +95,45 @@ export class SimIecMeter {
     return this.o.profile.sets.map((d) => `${d.address}${d.values(s, f).map((x) => `(${x})`).join('')}\r\n`).join('');
   }
 
+  /** Counter value of a profile channel at meter-clock time t (the counters run on real time since the start). */
+  private profileValue(c: { base: number; rate: number; dec: number }, t: number): string {
+    const hours = ((t - this.clockOffsetMs - this.started) / 3_600_000) * (this.o.speed ?? 1);
+    return (c.base + c.rate * Math.max(0, hours)).toFixed(c.dec);
+  }
+
+  /**
+   * The P.01 answer for [from, to] (meter local time, either side may be open): one record per period
+   * end the meter has lived through, also while a fault kept it from answering. A new header starts
+   * where the status word changes. At most 20,000 records (the newest).
+   */
+  loadProfileText(request: string): string | null {
+    const channels = this.o.profile.loadProfile;
+    const m = /^P\.01\((\d*);(\d*)\)$/.exec(request);
+    if (!channels || !m) return null;
+    const tz = this.o.timeZone ?? 'UTC';
+    const every = (this.o.profilePeriodSeconds ?? 900) * 1000;
+    const first = Math.ceil((this.started + this.clockOffsetMs + 1) / every) * every;
+    const now = this.clock;
+    let from = m[1] ? parseProfileTime(m[1], tz) : first;
+    const to = Math.min(m[2] ? parseProfileTime(m[2], tz) : now, now);
+    from = Math.max(first, Math.ceil(from / every) * every, Math.floor(to / every) * every - 19_999 * every);
+    const period = every % 60_000 === 0 ? String(every / 60_000) : `${every / 1000}*s`;
+    const status = (t: number) => (this.clockSets.some((c) => c > t - every && c <= t) ? '20' : '00');
+    const stamp = (t: number) => `${profileRequestTime(t, tz)}${String(toLocal(t, tz).second).padStart(2, '0')}`;
+    let out = '';
+    let last: string | null = null;
+    for (let t = from; t <= to; t += every) {
+      const st = status(t);
+      if (st !== last) {
+        out += `P.01(${stamp(t)})(${st})(${period})(${channels.length})${channels.map((c) => `(${c.obis})(${c.unit})`).join('')}\r\n`;
+        last = st;
+      }
+      out += `${channels.map((c) => `(${this.profileValue(c, t)})`).join('')}\r\n`;
+    }
+    if (last === null) out = `P.01(${stamp(to)})(00)(${period})(${channels.length})${channels.map((c) => `(${c.obis})(${c.unit})`).join('')}\r\n`;
+    return out;
+  }
+
   private setClockPart(address: string, value: string): boolean {
     const tz = this.o.timeZone ?? 'UTC';
     const l = toLocal(this.clock, tz);
@@ -93,6 +144,7 @@ export class SimIecMeter {
     const next = address.endsWith('0.9.1') ? { ...l, hour: a, minute: b, second: c } : { ...l, year: 2000 + a, month: b, day: c };
     if (next.month < 1 || next.month > 12 || next.day < 1 || next.day > 31 || next.hour > 23 || next.minute > 59 || next.second > 59) return false;
     this.clockOffsetMs = fromLocal(next, tz) - this.now();
+    this.clockSets.push(this.clock);
     return true;
   }
 
@@ -190,6 +242,13 @@ export class SimIecMeter {
         const line = this.readoutBlock().split('\r\n').find((l) => l.startsWith(`${address}(`) || l.replace(/^\d+-\d+:/, '').replace(/\*255\(/, '(').startsWith(`${address}(`));
         if (!line) { send(Buffer.from([NAK])); return true; }
         send(dataMessage(line.slice(line.indexOf('('))));
+        return true;
+      }
+      if (cmd === 'R5' && m && m[1] === 'P.01') {
+        const text = authorised || (this.o.password ?? '00000000') === '' ? this.loadProfileText(block.data) : null;
+        if (text === null) { send(Buffer.from([NAK])); return true; }
+        this.stats.profileReads.push(block.data);
+        send(dataMessage(text));
         return true;
       }
       if (cmd === 'W1' && m) {

@@ -26,12 +26,17 @@ export interface Formatters {
   counter(base: number, rate: number, int: number, dec: number): string;
 }
 
+/** One channel of the meter's load profile 1 (P.01): a counter base + rate * hours, like the readout's. */
+export interface SimProfileChannel { obis: string; unit: string; base: number; rate: number; dec: number }
+
 export interface SimMeterProfile {
   id: string;
   description: string;
   /** Identification after "/": XXX, the baud character, the device id. */
   identification: string;
   sets: SimDataSet[];
+  /** Channels of load profile 1 (absent: the meter keeps none and refuses R5 P.01). */
+  loadProfile?: SimProfileChannel[];
 }
 
 const v = (...values: string[]) => () => values;
@@ -51,6 +56,12 @@ export const SIM_METERS: SimMeterProfile[] = [
       { address: '1-0:1.8.2*255', values: (_s, f) => [`${f.counter(100.741, 0.3, 7, 3)}*kWh`] },
       { address: '1-0:2.8.0*255', values: v('0098697.318*kWh') },
       { address: '1-0:F.F.0*255', values: v('0000000') },
+    ],
+    // The MT174 records its energy registers in load profile 1 (register profile, 15 min).
+    loadProfile: [
+      { obis: '1-0:1.8.0', unit: 'kWh', base: 502.853, rate: 1.2, dec: 3 },
+      { obis: '1-0:1.8.1', unit: 'kWh', base: 402.112, rate: 0.9, dec: 3 },
+      { obis: '1-0:1.8.2', unit: 'kWh', base: 100.741, rate: 0.3, dec: 3 },
     ],
   },
   {

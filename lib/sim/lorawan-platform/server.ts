@@ -22,6 +22,8 @@ export class LorawanPlatformSimulator {
   readonly requests: LoggedRequest[] = [];
   private sessions = new Map<string, Session>();
   private server?: http.Server;
+  private offline = false;
+  private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(options: PlatformOptions = {}) {
     this.platform = new Platform(options);
@@ -96,8 +98,27 @@ export class LorawanPlatformSimulator {
     this.sessions.clear();
   }
 
+  /**
+   * The platform unreachable (an outage between the EMS and the platform): open connections are dropped,
+   * new ones closed at once. Meters keep sending uplinks; the platform keeps them (served once back).
+   */
+  setOffline(on: boolean): void {
+    this.offline = on;
+    if (on) for (const s of this.sockets) s.destroy();
+  }
+
+  get isOffline(): boolean { return this.offline; }
+
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    this.server = http.createServer((req, res) => { this.serve(req, res); });
+    this.server = http.createServer((req, res) => {
+      if (this.offline) { req.socket.destroy(); return; }
+      this.serve(req, res);
+    });
+    this.server.on('connection', (s) => {
+      if (this.offline) { s.destroy(); return; }
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
     await new Promise<void>((resolve, reject) => { this.server!.once('error', reject); this.server!.listen(port, host, () => resolve()); });
     return (this.server.address() as AddressInfo).port;
   }

@@ -48,6 +48,7 @@ export const mbusCli: SimulatorEntry<MbusCliOptions> = {
     { name: 'serial', type: 'string', arg: 'PATH', description: 'serve the bus on this serial device or pty instead of TCP (add --port for both), paced at the line rate' },
     { name: 'baud', type: 'string', arg: 'BAUD', description: 'baud rate on --serial', default: '2400' },
     { name: 'line', type: 'string', arg: 'FORMAT', description: 'frame format on --serial', default: '8E1' },
+    { name: 'history', type: 'string', arg: 'SECONDS:COUNT', description: 'every slave keeps its counter at the last COUNT period ends as historic values (sent after an application reset 0x30), e.g. 3600:48' },
   ],
   help: [
     'Examples:',
@@ -80,6 +81,12 @@ export const mbusCli: SimulatorEntry<MbusCliOptions> = {
     const speed = Number(speedText);
     if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed: ${JSON.stringify(speedText)} is not a positive number`);
     const answerDelay = int('delay', str(values, 'delay') ?? '5', 0, 10_000, 'a delay in ms');
+    const historyText = str(values, 'history');
+    if (historyText !== undefined) {
+      const m = /^(\d{1,6}):(\d{1,4})$/.exec(historyText);
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[2]) > 1000) throw new UsageError(`--history: ${JSON.stringify(historyText)} is not SECONDS:COUNT (period 1..999999 s, 1..1000 values)`);
+      for (const sl of slaves) sl.history = { periodSeconds: Number(m[1]), count: Number(m[2]) };
+    }
     let serial: MbusCliOptions['serial'];
     if (serialPath !== undefined) {
       const baud = int('baud', str(values, 'baud') ?? '2400', 50, 4_000_000, 'a baud rate');

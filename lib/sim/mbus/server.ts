@@ -104,7 +104,9 @@ export class MbusSimulator {
       return answers(matching.map(ack));
     }
     if ((f.kind === 'long' || f.kind === 'control') && (f.c & 0xcf) === (C.SND_UD & 0xcf)) {
-      return answers(target(f.a).map(ack)); // other SND_UD (application reset, data): acknowledged
+      // Application reset (CI 0x50) with a subcode chooses what the next readout holds; other SND_UD: acknowledged.
+      if (f.ci === 0x50) for (const s of target(f.a)) s.applicationReset(f.kind === 'long' && f.data.length ? f.data[0] : 0);
+      return answers(target(f.a).map(ack));
     }
     return null;
   }

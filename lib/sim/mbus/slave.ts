@@ -18,6 +18,34 @@ export interface SlaveConfig {
   /** Split the answer into two telegrams (the first ends with DIF 0x1F). */
   split?: boolean;
   fault?: SlaveFault;
+  /**
+   * Historic values: the counter at the last `count` period ends (storage numbers from
+   * HISTORY_FIRST_STORAGE, the newest first, each with a type I date/time), kept also while faulted.
+   * Sent in further telegrams after an application reset with subcode 0x3_ (enhanced billing), until SND_NKE.
+   */
+  history?: { periodSeconds: number; count: number };
+}
+
+/** History storage numbers start here, after the ones the captured telegrams use. */
+export const HISTORY_FIRST_STORAGE = 32;
+/** Historic value pairs (date + counter) per telegram. */
+const HISTORY_PER_TELEGRAM = 10;
+
+/** DIF (+ DIFEs) for a record with this storage number, keeping the data field and function of `dif` and the tariff/subunit bits of `difes`. */
+export function storageDif(dif: number, difes: readonly number[], storage: number): number[] {
+  const out = [(dif & 0x3f) | ((storage & 1) << 6)];
+  const ext: number[] = [];
+  for (let k = 0, rest = storage >> 1; rest > 0 || k < difes.length; k++, rest >>= 4) ext.push((difes[k] ?? 0) & 0x70 | (rest & 0x0f));
+  for (let k = 0; k < ext.length; k++) out.push(ext[k] | (k < ext.length - 1 ? 0x80 : 0));
+  if (ext.length) out[0] |= 0x80;
+  return out;
+}
+
+/** EN 13757-3 type I (6 bytes): date and time to the second, wall clock read as UTC. */
+export function encodeTypeI(time: number): number[] {
+  const d = new Date(time);
+  const y = d.getUTCFullYear() - 2000;
+  return [d.getUTCSeconds(), d.getUTCMinutes(), d.getUTCHours(), d.getUTCDate() | ((y & 7) << 5), (d.getUTCMonth() + 1) | ((y >> 3) << 4), 0];
 }
 
 /** Bytes of the data field for a DIF's low nibble (0x0D variable and 0x0F special are handled apart). */
@@ -101,7 +129,9 @@ export class SimSlave {
   private part = 0;
   private parts: Buffer[] = [];
   private access: number;
-  readonly stats = { requests: 0, answers: 0 };
+  /** Subcode of the last application reset (0x30: enhanced billing, with the historic values). */
+  private selection = 0;
+  readonly stats = { requests: 0, answers: 0, historyReads: 0 };
 
   constructor(readonly config: SlaveConfig) {
     const frame = parseHex(config.sample.hex);
@@ -128,8 +158,50 @@ export class SimSlave {
     return this.counterBase + Math.floor((((now - this.started) * this.speed) / 3_600_000) * this.config.sample.perHour);
   }
 
-  /** SND_NKE or a new selection: the link restarts (next REQ_UD2 is new whatever its FCB). */
+  /** SND_UD CI 0x50: the next readout holds what the subcode asks for (0x30 enhanced billing: with history). */
+  applicationReset(subcode: number): void {
+    this.selection = subcode & 0xf0;
+    this.part = 0;
+    this.last = null;
+    this.lastFcb = null;
+  }
+
+  /** Period ends of the history, the newest first (at most `count`, none before the start). */
+  historyTimes(now = Date.now()): number[] {
+    const h = this.config.history;
+    if (!h) return [];
+    const every = h.periodSeconds * 1000;
+    const out: number[] = [];
+    for (let t = Math.floor(now / every) * every; out.length < h.count && t > this.started; t -= every) out.push(t);
+    return out;
+  }
+
+  /** The history telegrams' user data after the header: date and counter per storage number. */
+  private historyRecords(data: Buffer): Buffer[] {
+    const c = this.counter;
+    if (!c) return [];
+    const first = data[c.start];
+    const difes: number[] = [];
+    let i = c.start + 1;
+    if (first & 0x80) { do { difes.push(data[i]); } while (data[i++] & 0x80); }
+    const vif = data.subarray(i, c.valueAt);
+    const out: Buffer[] = [];
+    let chunk: number[] = [];
+    this.historyTimes().forEach((t, k) => {
+      const storage = HISTORY_FIRST_STORAGE + k;
+      const value = Buffer.alloc(c.length);
+      writeCounter(value, { ...c, valueAt: 0 }, this.counterValue(t));
+      chunk.push(...storageDif(0x06, [], storage), 0x6d, ...encodeTypeI(t));
+      chunk.push(...storageDif(c.dif, difes, storage), ...vif, ...value);
+      if ((k + 1) % HISTORY_PER_TELEGRAM === 0) { out.push(Buffer.from(chunk)); chunk = []; }
+    });
+    if (chunk.length) out.push(Buffer.from(chunk));
+    return out;
+  }
+
+  /** SND_NKE or a new selection: the link restarts (next REQ_UD2 is new whatever its FCB) and the standard readout returns. */
   reset(): void {
+    this.selection = 0;
     this.lastFcb = null;
     this.last = null;
     this.part = 0;
@@ -157,11 +229,25 @@ export class SimSlave {
     if (this.counter) writeCounter(data, this.counter, this.counterValue());
     const { records } = walkRecords(data);
     const stamp = (d: Buffer) => { d[8] = this.access; this.access = (this.access + 1) & 0xff; return d; };
-    if (!this.split || records.length < 2) return [stamp(data)];
-    const cut = records[Math.ceil(records.length / 2)].start;
     const head = data.subarray(0, 12);
-    const first = Buffer.concat([head, data.subarray(12, cut), Buffer.from([0x1f])]);
-    const second = Buffer.concat([head, data.subarray(cut)]);
-    return [stamp(first), stamp(Buffer.from(second))];
+    let parts: Buffer[];
+    if (!this.split || records.length < 2) parts = [data];
+    else {
+      const cut = records[Math.ceil(records.length / 2)].start;
+      parts = [Buffer.concat([head, data.subarray(12, cut)]), Buffer.concat([head, data.subarray(cut)])];
+    }
+    if (this.selection === 0x30) {
+      const history = this.historyRecords(data);
+      if (history.length) this.stats.historyReads++;
+      // The history follows the current records; a telegram's records end before any DIF 0x0F/0x1F tail.
+      const last = parts.length - 1;
+      const { end } = walkRecords(parts[last]);
+      const tail = parts[last].subarray(end);
+      parts[last] = parts[last].subarray(0, end);
+      parts.push(...history.map((h) => Buffer.concat([head, h])));
+      parts[parts.length - 1] = Buffer.concat([parts[parts.length - 1], tail]);
+    }
+    // Every telegram but the last says "more records follow" (DIF 0x1F).
+    return parts.map((p, k) => stamp(k < parts.length - 1 ? Buffer.concat([p, Buffer.from([0x1f])]) : Buffer.from(p)));
   }
 }

@@ -6,6 +6,7 @@ import { int, list, str, UsageError, type ParsedValues, type SimulatorEntry } fr
 import { ModbusMeterSimulator, type Fault, type ModbusMeterSimulatorOptions } from './server';
 import { parseLine, type LineSettings } from '../serial/line';
 import { ModbusRtuSerial } from '../serial/modbus-rtu';
+import { describeWindow, scheduleFault, splitFaultWindow, type FaultWindow } from '../fault-window';
 
 export interface ModbusMeterCliOptions {
   host: string;
@@ -13,6 +14,8 @@ export interface ModbusMeterCliOptions {
   port?: number;
   sim: ModbusMeterSimulatorOptions;
   serial?: { path: string; line: LineSettings; turnaroundMs: number };
+  /** Faults switched on (and off) while running: UNIT:KIND@AFTER[+FOR]. */
+  timed?: { unit: number; fault: Fault; window: FaultWindow }[];
 }
 
 /** Unit ids "1,2,5-8": single ids and ranges. */
@@ -74,7 +77,7 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     { name: 'gateway', type: 'boolean', description: 'answer requests for unknown or dead units with exception 0x0B instead of silence' },
     { name: 'gaps', type: 'string', arg: 'MODE', description: 'unmapped registers inside the map: profile, zero or refuse', default: 'profile' },
     { name: 'speed', type: 'string', arg: 'N', description: 'simulated seconds per real second', default: '1' },
-    { name: 'fault', type: 'string', arg: 'UNIT:KIND', multiple: true, description: 'inject a fault: UNIT:dead, UNIT:timeout, UNIT:slow:MS, UNIT:exception:CODE' },
+    { name: 'fault', type: 'string', arg: 'UNIT:KIND[@AFTER[+FOR]]', multiple: true, description: 'inject a fault: UNIT:dead, UNIT:timeout, UNIT:slow:MS, UNIT:exception:CODE; @AFTER+FOR: from AFTER s after start for FOR s' },
     { name: 'serial', type: 'string', arg: 'PATH', description: 'serve Modbus RTU on this serial device or pty instead of TCP (add --port for both), paced at the line rate' },
     { name: 'baud', type: 'string', arg: 'BAUD', description: 'baud rate on --serial', default: '9600' },
     { name: 'line', type: 'string', arg: 'FORMAT', description: 'frame format on --serial: data bits, parity N/E/O, stop bits', default: '8E1' },
@@ -86,6 +89,7 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     '  ems-sim modbus-meter --profiles 1:abb-a44,2:eastron-sdm630 --fault 3:dead --units 3 --speed 60',
     '  socat pty,raw,echo=0,link=/tmp/ttyRS485 pty,raw,echo=0,link=/tmp/ttySIM &',
     '  ems-sim modbus-meter --serial /tmp/ttySIM --baud 9600 --line 8E1 --units 1-32   32 meters on one RTU bus',
+    '  ems-sim modbus-meter --profile ems-logging-meter --speed 60 --fault 1:timeout@30+120   (an outage; the meter\'s log keeps recording)',
     '',
     'Energy counters integrate a daily load profile (tariff 1 06:00-22:00 local time, tariff 2 otherwise).',
     'Requests for unit ids not configured get no answer (or 0x0B with --gateway).',
@@ -125,10 +129,13 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     const units = new Set<number>(unitTexts.length ? parseUnits(unitTexts) : perUnit.size ? [] : [1]);
     for (const u of perUnit.keys()) units.add(u);
     const faults = new Map<number, Fault>();
+    const timed: { unit: number; fault: Fault; window: FaultWindow }[] = [];
     for (const f of list(values, 'fault')) {
-      const [u, fault] = parseFault(f);
+      const { spec, window } = splitFaultWindow(f);
+      const [u, fault] = parseFault(spec);
       if (!units.has(u)) throw new UsageError(`--fault: ${JSON.stringify(f)} names unit ${u}, which is not simulated (units ${[...units].join(',')})`);
-      faults.set(u, fault);
+      if (window) timed.push({ unit: u, fault, window });
+      else faults.set(u, fault);
     }
     const cache = new Map<string, Profile>();
     const profileOf = (u: number): Profile => {
@@ -142,6 +149,7 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
       host,
       port,
       serial,
+      timed,
       sim: {
         framing: values['rtu-over-tcp'] === true ? 'rtu-over-tcp' : 'tcp',
         unknownUnit: values.gateway === true ? 'gateway-exception' : 'ignore',
@@ -158,6 +166,8 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     const sim = new ModbusMeterSimulator(o.sim);
     const port = o.port === undefined ? undefined : await sim.listen(o.port, o.host);
     const rtu = o.serial ? await ModbusRtuSerial.open(sim, o.serial.path, o.serial.line, { turnaroundMs: o.serial.turnaroundMs }).catch(async (err) => { await sim.close(); throw err; }) : undefined;
+    const cancels = (o.timed ?? []).map((t) => scheduleFault(t.window, () => sim.setFault(t.unit, t.fault), () => sim.clearFault(t.unit)));
+    const timed = (o.timed ?? []).map((t) => `${t.unit} ${t.fault.kind}${describeWindow(t.window)}`).join(', ');
     const framing = o.sim.framing === 'rtu-over-tcp' ? 'RTU over TCP' : 'Modbus TCP';
     const where = [port !== undefined ? `listening on ${o.host}:${port} (${framing})` : '', rtu ? `on ${o.serial!.path} (${rtu.describe()})` : ''].filter(Boolean).join(' and ');
     const units = sim.unitIds.map((u) => {
@@ -165,8 +175,8 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
       return `${u}=${sim.profile(u).id}${f ? ` (${f.kind})` : ''}`;
     });
     return {
-      close: async () => { await rtu?.close(); await sim.close(); },
-      describe: () => `modbus-meter ${where} (speed ${o.sim.speed ?? 1}x), units ${sim.unitIds.join(',')}, profiles ${units.join(', ')}`,
+      close: async () => { cancels.forEach((c) => c()); await rtu?.close(); await sim.close(); },
+      describe: () => `modbus-meter ${where} (speed ${o.sim.speed ?? 1}x), units ${sim.unitIds.join(',')}, profiles ${units.join(', ')}${timed ? `; timed faults ${timed}` : ''}`,
     };
   },
 

@@ -9,6 +9,7 @@ import { normaliseObis } from '../../model/obis';
 import { convert, unitInfo } from '../../model/units';
 import type { MeterModel, MeterSnapshot } from './meter-model';
 import { quantityFor, type QuantityFn } from './quantities';
+import type { LogRecorder } from './log-recorder';
 
 /** Modbus exception codes the register map can answer with. */
 export const ILLEGAL_DATA_ADDRESS = 2;
@@ -77,6 +78,8 @@ export class RegisterMap {
   private readonly written = new Map<number, number>();
   private readonly fixed = new Map<string, number>();
   private readonly byObis = new Map<string, ValueSlot>();
+  /** The meter's register log (profiles with a log): served from its own registers, brought up to date before every read of the model. */
+  log?: LogRecorder;
 
   constructor(profile: Profile, model: MeterModel, options: RegisterMapOptions = {}) {
     this.profile = profile;
@@ -122,7 +125,7 @@ export class RegisterMap {
   }
 
   /** What the meter shows for a value, in the profile's unit (before scale and ratio), at the given snapshot (default now). */
-  valueOf(obis: string, snapshot: MeterSnapshot = this.model.snapshot()): number {
+  valueOf(obis: string, snapshot: MeterSnapshot = this.snapshot()): number {
     const key = normaliseObis(obis);
     const slot = this.byObis.get(key);
     if (!slot) throw new Error(`profile "${this.profile.id}" has no value ${key}`);
@@ -153,7 +156,14 @@ export class RegisterMap {
   }
 
   /** The bytes of `quantity` registers from `address`, or an exception code (02) when the range is not served. */
+  /** The model now, after the log has recorded every interval that ended before. */
+  snapshot(): MeterSnapshot {
+    this.log?.catchUp();
+    return this.model.snapshot();
+  }
+
   read(table: RegisterTable, address: number, quantity: number): Buffer | number {
+    if (this.log && this.log.layout.table === table && this.log.covers(address, quantity)) return this.log.read(address, quantity);
     const b = this.bounds[table];
     if (!b || address < b[0] || address + quantity - 1 > b[1]) return ILLEGAL_DATA_ADDRESS;
     const out = Buffer.alloc(quantity * 2);
@@ -172,7 +182,7 @@ export class RegisterMap {
       }
       let bytes = cache.get(hit.slot);
       if (!bytes) {
-        snapshot ??= this.model.snapshot();
+        snapshot ??= this.snapshot();
         bytes = this.encode(hit.slot, table, snapshot);
         cache.set(hit.slot, bytes);
       }

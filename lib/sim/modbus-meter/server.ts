@@ -10,6 +10,7 @@ import { loadProfile } from '../../protocols/modbus/profile';
 import type { Profile } from '../../protocols/modbus/types';
 import { MeterModel, type MeterModelOptions } from './meter-model';
 import { RegisterMap, type RegisterMapOptions } from './register-map';
+import { LogRecorder, type SimLogRecord } from './log-recorder';
 
 export const ExceptionCode = {
   ILLEGAL_FUNCTION: 0x01,
@@ -118,6 +119,7 @@ export class ModbusMeterSimulator {
         start: options.start,
       });
       const map = new RegisterMap(profile, model, u.map);
+      if (profile.log) map.log = new LogRecorder(profile, model);
       this.units.set(u.unit, {
         id: u.unit, profile, model, map, fault: u.fault ? validFault(u.fault) : undefined,
         stats: { requests: 0, responses: 0, exceptions: 0, dropped: 0 },
@@ -163,7 +165,19 @@ export class ModbusMeterSimulator {
 
   /** Changes a unit's base load (W over all phases) from the simulated time now on; see MeterModel.setBaseLoad. */
   setBaseLoad(unit: number, watts: number): void {
-    this.get(unit).model.setBaseLoad(watts);
+    const u = this.get(unit);
+    u.map.log?.catchUp();
+    u.model.setBaseLoad(watts);
+  }
+
+  /** The records a unit's register log holds (oldest first, raw register values); [] when its profile has no log. */
+  logRecords(unit: number): SimLogRecord[] {
+    return this.get(unit).map.log?.records() ?? [];
+  }
+
+  /** The fault of a unit now, if any. */
+  faultOf(unit: number): Fault | undefined {
+    return this.get(unit).fault;
   }
 
   setFault(unit: number, fault: Fault): void {

@@ -1,13 +1,13 @@
 /**
  * A Utilitarian API v1.3.0 simulator over HTTP. Routing, request bodies, ids and list filters come
- * from the spec (lib/clients/utilitarian/spec.ts); generic list/create/retrieve/update/delete handlers
+ * from the spec (lib/specs/utilitarian/spec.ts); generic list/create/retrieve/update/delete handlers
  * serve every resource, plus the special actions (JWT token/renew/change-organization,
  * new-meter-readings, amr-tasks/invoke). Token auth = staff, full access; JWT = read-only, filtered
  * to the token's organization. Errors are Django REST framework's bodies.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { definition, matchRoute, validateBody, UUID_RE, type FieldErrors, type Method, type Route } from '../../clients/utilitarian/spec';
+import { definition, matchRoute, validateBody, UUID_RE, type FieldErrors, type Method, type Route } from '../../specs/utilitarian/spec';
 import { signJwt, verifyJwt } from './jwt';
 import { resourceInfo, TASK_CALLS } from './resources';
 import { scheduleBoundaries } from './amr';

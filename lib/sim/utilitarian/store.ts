@@ -4,7 +4,7 @@
  * (allowed series, staged readings promoted when their device is created, retention purges).
  */
 import { randomUUID } from 'node:crypto';
-import { definition, DATETIME_RE } from '../../clients/utilitarian/spec';
+import { definition, DATETIME_RE } from '../../specs/utilitarian/spec';
 import { RESOURCES } from './resources';
 
 export type Row = Record<string, any>;

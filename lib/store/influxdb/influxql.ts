@@ -21,6 +21,7 @@ import { AGGREGATES } from '../types';
 import { DAY_MS, HOUR_MS, MAX_WINDOWS, MINUTE_MS, SECOND_MS, everyProblem, isValidTimeZone, windowBoundaries } from '../../model/time';
 import { canonicalObis } from './line-protocol';
 import { DEFAULT_SCHEMA, type InfluxSchema } from './schema';
+import { EDGE_LOOKBACK_MS, edgeDeltas, type EdgePoint, type EdgeSeries } from '../edge-delta';
 
 export const DEFAULT_RAW_LIMIT = 100_000;
 export const DEFAULT_EVENT_LIMIT = 10_000;
@@ -121,12 +122,14 @@ export type ReadingQueryPlan =
   | { mode: 'raw'; query: string; meter: string }
   | { mode: 'window'; query: string; meter: string; fn: Aggregate; window: WindowPlan & { mode: 'server' } }
   /** Raw readings (no limit) that the caller aggregates with aggregateReadings(readings, window.bounds, fn). */
-  | { mode: 'client-window'; query: string; meter: string; fn: Aggregate; window: WindowPlan & { mode: 'client' } };
+  | { mode: 'client-window'; query: string; meter: string; fn: Aggregate; window: WindowPlan & { mode: 'client' } }
+  /** fn=delta: raw readings of the range and each series' neighbours outside it, for edgeReadings() and edgeDeltas(). */
+  | { mode: 'edge-window'; query: string; meter: string; from: number; to: number; bounds: number[] };
 
 function aggregateExpression(fn: Aggregate): string {
   const v = quoteIdent('value');
   switch (fn) {
-    case 'delta': return `last(${v}) - first(${v})`;
+    case 'delta': return 'delta (edges, client side)';
     case 'first': case 'last': case 'min': case 'max': case 'mean': case 'sum': return `${fn}(${v})`;
     default: throw new Error(`query.window.fn must be one of ${AGGREGATES.join(', ')}, got ${JSON.stringify(fn)}`);
   }
@@ -158,6 +161,7 @@ export function planReadingQuery(q: RangeQuery, schema: InfluxSchema = DEFAULT_S
   const { every, fn } = q.window;
   const expr = aggregateExpression(fn);
   const window = planWindows(q.from, q.to, every, q.timeZone, options);
+  if (fn === 'delta') return { mode: 'edge-window', query: edgeQuery(q, obis, schema), meter: q.meter, from: q.from, to: q.to, bounds: window.bounds };
   if (window.mode === 'client') return { mode: 'client-window', query: rawSelect(q, obis, schema, null), meter: q.meter, fn, window };
   const where = [`${quoteIdent('meter')} = ${quoteLiteral(q.meter)}`];
   if (obis !== undefined) where.push(`${quoteIdent('obis')} = ${quoteLiteral(obis)}`);
@@ -167,6 +171,35 @@ export function planReadingQuery(q: RangeQuery, schema: InfluxSchema = DEFAULT_S
     + ` WHERE ${where.join(' AND ')} GROUP BY ${time}, ${quoteIdent('obis')}, ${quoteIdent('unit')} fill(none)`;
   if (window.timeZone !== undefined) query += ` tz(${quoteLiteral(window.timeZone)})`;
   return { mode: 'window', query, meter: q.meter, fn, window };
+}
+
+/**
+ * fn=delta: the range's raw readings, then per series the last reading before `from` and the first at or after
+ * `to` (each within EDGE_LOOKBACK_MS), as three statements of one request.
+ */
+function edgeQuery(q: RangeQuery, obis: string | undefined, schema: InfluxSchema): string {
+  const where = [`${quoteIdent('meter')} = ${quoteLiteral(q.meter)}`];
+  if (obis !== undefined) where.push(`${quoteIdent('obis')} = ${quoteLiteral(obis)}`);
+  const neighbour = (fn: 'last' | 'first', from: number, to: number) =>
+    `SELECT ${fn}(${quoteIdent('value')}) AS ${quoteIdent('value')}, ${quoteIdent('quality')} FROM ${quoteIdent(schema.readings)}`
+    + ` WHERE ${[...where, `time >= ${timeLiteral(from)}`, `time < ${timeLiteral(to)}`].join(' AND ')}`
+    + ` GROUP BY ${quoteIdent('meter')}, ${quoteIdent('obis')}, ${quoteIdent('unit')}`;
+  return [rawSelect(q, obis, schema, null), neighbour('last', q.from - EDGE_LOOKBACK_MS, q.from), neighbour('first', q.to, q.to + EDGE_LOOKBACK_MS)].join('; ');
+}
+
+/** Readings (sorted by time) as one series per obis: inside [from, to), and the nearest neighbours outside within EDGE_LOOKBACK_MS. */
+export function edgeSeries(readings: readonly Reading[], from: number, to: number, meter: string): EdgeSeries[] {
+  const byObis = new Map<string, EdgeSeries & { points: EdgePoint[] }>();
+  for (const r of readings) {
+    let s = byObis.get(r.obis);
+    if (!s) byObis.set(r.obis, (s = { meter, obis: r.obis, points: [] }));
+    if (r.time < from) {
+      if (r.time >= from - EDGE_LOOKBACK_MS && (!s.before || r.time > s.before.time)) s.before = r;
+    } else if (r.time >= to) {
+      if (r.time < to + EDGE_LOOKBACK_MS && (!s.after || r.time < s.after.time)) s.after = r;
+    } else s.points.push([r.time, r.value, r.unit]);
+  }
+  return [...byObis.values()];
 }
 
 /** The newest reading per meter and obis: last() with the quality of the same point. */
@@ -358,6 +391,7 @@ export function parseEvents(answer: unknown): EmsEvent[] {
  */
 export function aggregateReadings(readings: readonly Reading[], bounds: readonly number[], fn: Aggregate, meter?: string): WindowRow[] {
   aggregateExpression(fn); // validates fn
+  if (fn === 'delta') return edgeRows(readings, bounds, bounds[0], bounds[bounds.length - 1], meter);
   const byObis = new Map<string, Reading[]>();
   for (const r of readings) {
     let list = byObis.get(r.obis);
@@ -396,4 +430,21 @@ export function aggregateReadings(readings: readonly Reading[], bounds: readonly
     flush();
   }
   return out.sort(byTimeObis);
+}
+
+/** fn=delta rows from readings (any order) of one meter, neighbours outside [from, to) included (edge-window plans). */
+export function edgeRows(readings: readonly Reading[], bounds: readonly number[], from: number, to: number, meter?: string): WindowRow[] {
+  if (readings.length === 0) return [];
+  const sorted = readings.slice().sort((a, b) => a.time - b.time);
+  return edgeSeries(sorted, from, to, meter ?? sorted[0].meter).flatMap((s) => edgeDeltas(s, bounds, from, to)).sort(byTimeObis);
+}
+
+/** The rows a range query's plan answers, from the /query answer. */
+export function rowsOfPlan(plan: ReadingQueryPlan, answer: unknown): Reading[] | WindowRow[] {
+  switch (plan.mode) {
+    case 'raw': return parseReadings(answer, plan.meter);
+    case 'window': return parseWindowRows(answer, plan.meter);
+    case 'client-window': return aggregateReadings(parseReadings(answer, plan.meter), plan.window.bounds, plan.fn, plan.meter);
+    case 'edge-window': return edgeRows(parseReadings(answer, plan.meter), plan.bounds, plan.from, plan.to, plan.meter);
+  }
 }

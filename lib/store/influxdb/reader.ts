@@ -1,7 +1,7 @@
 /** The read side of the InfluxDB store: InfluxQL over GET /query, planned and parsed by influxql.ts. */
 import type { Reading } from '../../model/reading';
 import type { EmsEvent, EventQuery, LatestQuery, RangeQuery, WindowRow } from '../types';
-import { aggregateReadings, eventsQuery, InfluxQueryError, latestQuery, parseEvents, parseLatest, parseReadings, parseWindowRows, planReadingQuery } from './influxql';
+import { eventsQuery, InfluxQueryError, latestQuery, parseEvents, parseLatest, planReadingQuery, rowsOfPlan } from './influxql';
 import { QUERY_EPOCH, type InfluxSchema } from './schema';
 
 /** The connection settings reads need (a subset of InfluxStoreOptions). */
@@ -63,11 +63,7 @@ export class InfluxReader {
     if (!plan) return [];
     const answer = await this.influxql(plan.query);
     try {
-      switch (plan.mode) {
-        case 'raw': return parseReadings(answer, plan.meter);
-        case 'window': return parseWindowRows(answer, plan.meter);
-        case 'client-window': return aggregateReadings(parseReadings(answer, plan.meter), plan.window.bounds, plan.fn, plan.meter);
-      }
+      return rowsOfPlan(plan, answer);
     } catch (err) {
       throw new InfluxQueryError(`influxdb store ${this.url}: ${(err as Error).message}`);
     }

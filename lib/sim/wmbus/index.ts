@@ -1,0 +1,3 @@
+export * from './meters';
+export * from './sim';
+export * from './cli';
