@@ -11,12 +11,15 @@ import { G13Simulator } from '../../lib/sim/g13';
 import { LorawanPlatformSimulator } from '../../lib/sim/lorawan-platform';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { loadProfile } from '../../lib/protocols/modbus/profile';
+import { quantityValue } from '../../lib/sim/g13/resources/meter-stored';
 import { Quality } from '../../lib/model/quality';
 import { loginApi } from './api-client';
 import { eventually, startEms, type RunningEms } from './runtime';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ENERGY = '1-0:1.8.0';
+/** What the simulated meter recorded at time t (kWh), undefined when it recorded nothing then. */
+type Recorded = (t: number) => number | undefined;
 
 describe('backfill after a simulated outage of gateway and platform meters (real Node-RED, flows/ems.json)', () => {
   let g13: G13Simulator;
@@ -79,8 +82,8 @@ describe('backfill after a simulated outage of gateway and platform meters (real
     return { window, event: done };
   }
 
-  /** The gap closes, and every reading of the window is BACKFILLED at the meter's own (whole-second) times. */
-  async function checkBackfilled(id: string, window: { from: number; to: number }) {
+  /** The gap closes, and every reading of the window is BACKFILLED, a record of the meter's memory at its own time. */
+  async function checkBackfilled(id: string, window: { from: number; to: number }, recorded: Recorded) {
     const closed = await waitFor(`the gap of ${id} closed`, 10_000, async () => {
       const g = await gaps(id, window.from, window.to);
       return g.missing === 0 ? g : undefined;
@@ -93,20 +96,24 @@ describe('backfill after a simulated outage of gateway and platform meters (real
     assert.ok(filled.every((r) => r.time % 1000 === 0), `at the meter's own record times (whole seconds), not the poll time: ${JSON.stringify(filled)}`);
     assert.ok(filled.every((r, i) => i === 0 || r.value >= filled[i - 1].value), `the counter rises through the outage: ${JSON.stringify(filled)}`);
     assert.ok(filled.every((r) => r.unit === 'kWh'), JSON.stringify(filled[0]));
+    for (const r of filled) {
+      const kept = recorded(r.time);
+      assert.ok(kept !== undefined && Math.abs(r.value - kept) < 1e-6, `${id} at ${r.time}: ${r.value} is what the meter recorded then (${kept})`);
+    }
     return filled;
   }
 
   /** Polled readings, two outages with their backfills, no duplicate; returns the first backfill event. */
-  async function twoOutages(id: string, fault: (on: boolean) => void) {
+  async function twoOutages(id: string, fault: (on: boolean) => void, recorded: Recorded) {
     await waitFor(`two polled readings of ${id}`, 15_000, async () => ((await readings(id)).length >= 2 ? true : undefined));
     const first = await outage(id, fault, 4000, 0);
     assert.match(first.event.event, new RegExp(`^backfill: ${id}: \\d+ readings from \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d to \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$`));
     assert.equal(first.event.meter_name, `${id} meter`);
     assert.ok(first.event.value >= 2, `the backfill stored readings: ${JSON.stringify(first.event)}`);
-    const inFirst = await checkBackfilled(id, first.window);
+    const inFirst = await checkBackfilled(id, first.window, recorded);
 
     const second = await outage(id, fault, 4000, 1);
-    await checkBackfilled(id, second.window);
+    await checkBackfilled(id, second.window, recorded);
     const again = await readings(id);
     const key = (r: any) => [r.time, r.value, r.quality];
     assert.deepEqual(again.filter((r) => r.time >= first.window.from && r.time < first.window.to).map(key), inFirst.map(key), 'the first outage\'s readings unchanged');
@@ -146,17 +153,22 @@ describe('backfill after a simulated outage of gateway and platform meters (real
 
   it('G13: the meter\'s load profile fills the outage, the gap closes, a second outage adds no duplicate', async () => {
     await define('bf-g13', { protocol: 'g13', ip_address: '127.0.0.1', port: Number(new URL(g13.url).port), connection_address: 'ABB_8', password: 'ems:emsread1', profile: g13.fingerprint256 });
-    await twoOutages('bf-g13', (on) => g13.setMeterOffline('ABB_8', on));
+    const abb8 = g13.gateway.meter('ABB_8')!;
+    await twoOutages('bf-g13', (on) => g13.setMeterOffline('ABB_8', on), (t) => Number(quantityValue(abb8, 1, t).toFixed(3)) / 1000);
   });
 
   it('LoRaWAN platform: the platform\'s uplink history fills the outage, the gap closes, a second outage adds no duplicate', async () => {
     await define('bf-lora', { protocol: 'lorawan-platform', ip_address: '127.0.0.1', port: platformPort, profile: '/internal/commonInternal.jsp', password: 'karly:123456', number_meter: '8cf9572000010103' });
-    await twoOutages('bf-lora', (on) => platform.setOffline(on));
+    const archive = platform.platform.byEui('8cf9572000010103')!.id;
+    // Uplinks at the platform's ms; it reports their times in whole seconds.
+    const uplinkAt = (t: number) => platform.platform.records.find((u) => u.archive === archive && Math.floor(u.time / 1000) * 1000 === t);
+    await twoOutages('bf-lora', (on) => platform.setOffline(on), (t) => uplinkAt(t)?.reading.toNumber());
     assert.ok(platform.requests.some((r) => r.method === 'getMeterReadings'), 'the history was read');
   });
 
   it('Modbus (ems-logging-meter): the register log fills the outage, the gap closes, a second outage adds no duplicate', async () => {
     await define('bf-modbus', { protocol: 'modbus-tcp', ip_address: '127.0.0.1', port: modbusPort, connection_address: '1', profile: 'ems-logging-meter', waiting_time: 300 });
-    await twoOutages('bf-modbus', (on) => (on ? modbus.setFault(1, { kind: 'dead' }) : modbus.clearFault(1)));
+    const logged = (t: number) => modbus.logRecords(1).find((rec) => rec.time === t);
+    await twoOutages('bf-modbus', (on) => (on ? modbus.setFault(1, { kind: 'dead' }) : modbus.clearFault(1)), (t) => { const rec = logged(t); return rec && rec.raw[0] / 1000; });
   });
 });
