@@ -235,6 +235,22 @@ describe('G13 simulator: rules of chapter 6', () => {
     } finally { sim.gateway.meter('ABB_9')!.spec.offline = false; }
   });
 
+  test('a load-profile channel lists only its newest `count` records, one every interval; a channel storing none lists none', async () => {
+    const m = sim.gateway.meter('ABB01')!;
+    // A 1-second period (a test's fast profile; POST accepts 60 s and more) over the 30 days of simulated history.
+    m.lpConfig = [[1, 1, 5], ...Array.from({ length: 7 }, () => [900, 2, 0] as [number, number, number])];
+    const now = clock() + advance;
+    const iso = (t: number) => new Date(t).toISOString().slice(0, 19);
+    const r = await call(sim, 'GET', `/meters/ABB01/loadprofiles/1/${iso(now - 3_600_000)}/${iso(now + 60_000)}`, ADMIN);
+    assert.equal(r.status, 200, r.text);
+    const times = (r.json as { items: [number, string, number][] }).items.map((i) => Date.parse(`${i[1]}Z`));
+    assert.equal(times.length, 5);
+    assert.ok(times.every((t, i) => i === 0 || times[i - 1] - t === 1000), `newest first, 1 s apart: ${JSON.stringify(times)}`);
+    assert.ok(now - times[0] < 5000, 'the newest record is the last second');
+    const none = await call(sim, 'GET', `/meters/ABB01/loadprofiles/2/${iso(now - 3_600_000)}/${iso(now + 60_000)}`, ADMIN);
+    assert.deepEqual((none.json as { items: unknown[] }).items, []);
+  });
+
   test('values follow the clock: energy rises, tariffs and lines add up, net = import - export, decimals as documented', async () => {
     const read = async () => (await call(sim, 'GET', '/meters/ABB_8/energy/active', ADMIN)).json as Record<string, Record<string, [string, string]>>;
     const a = await read();

@@ -89,7 +89,9 @@ function loadProfile(ctx: Ctx) {
   const ch = ctx.params.channel === undefined ? 1 : Number(ctx.params.channel);
   if (!Number.isInteger(ch) || ch < 1 || ch > 8) fail(400, DES.INVALID);
   const [interval, qty, count] = m.lpConfig[ch - 1];
-  const all = ends(origin(m, 'lp'), now, interval * 1000).slice(-count);
+  // Only the newest `count` ends are kept: start no earlier than that (a short test interval would otherwise
+  // list 30 days of seconds first).
+  const all = count > 0 ? ends(Math.max(origin(m, 'lp'), now - (count + 1) * interval * 1000), now, interval * 1000).slice(-count) : [];
   const times = select(all, ctx, 40000);
   // Item = [status, timestamp, value]; status 0x01 = value exists.
   return ok({ mapping: [storedName(qty), storedUnit(qty)], items: times.map((t) => [1, fmtTime(t), Number(quantityValue(m, qty, t).toFixed(3))]) });
