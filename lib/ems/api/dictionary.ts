@@ -12,7 +12,7 @@ import { PROTOCOLS, type MeterProtocol } from '../meter-definition';
 import { FOLDER_TYPES, type TreeNode } from '../registry';
 import { folderForm, FOLDER_PARAMS, FOLDER_FORM_DOC } from './folder-data';
 import { callerOf } from './helpers';
-import type { ApiContext, ApiRequest, Operation, ParamDoc } from './types';
+import { ApiReply, type ApiContext, type ApiRequest, type Operation, type ParamDoc } from './types';
 
 /** The protocol a meter created without one gets: the dictionary's fields (password, device address, clock difference) are an IEC 62056-21 readout's. */
 export const DICTIONARY_DEFAULT_PROTOCOL: MeterProtocol = 'iec62056-21';
@@ -133,6 +133,20 @@ function wrappedBody(op: Operation): Operation {
   };
 }
 
+/** ?model= (or ?list=) on an object create names the model the dictionary's two sections share one body for. */
+function objectModelFromQuery(op: Operation): Operation {
+  return {
+    ...op,
+    query: [{ name: 'model', description: 'electricity or calculation: the model of a created object whose body names none (the dictionary\'s two model sections share one body)', schema: { type: 'string' } }],
+    run(ctx) {
+      const model = ctx.request.query.model ?? ctx.request.query.list;
+      const body = unwrapData(ctx.request.body);
+      if (model === undefined || !body || typeof body !== 'object' || Array.isArray(body) || 'model' in body) return op.run(ctx);
+      return op.run({ ...ctx, request: { ...ctx.request, body: { ...body, model } } });
+    },
+  };
+}
+
 /** Users (and the session's user) also carry `_id`, the dictionary's name for their id. */
 function withUserId(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withUserId);
@@ -149,7 +163,8 @@ function userIds(op: Operation): Operation {
       ? { ...op.response, items: addIdProp((op.response as { items: Record<string, unknown> }).items) }
       : op.response && addIdProp(op.response),
     async run(ctx) {
-      return withUserId(await op.run(ctx));
+      const answer = await op.run(ctx);
+      return answer instanceof ApiReply ? new ApiReply({ ...answer.init, data: withUserId(answer.init.data) }) : withUserId(answer);
     },
   };
 }
@@ -235,7 +250,7 @@ export function withDictionaryForms(ops: readonly Operation[]): Operation[] {
         return delegate(get('objects.get'), ctx, { params: { id: v } });
       },
     }),
-    'objects.create': wrappedBody,
+    'objects.create': (op) => objectModelFromQuery(wrappedBody(op)),
     'objects.update': wrappedBody,
     'users.list': (op) => userIds(listForms(op, get('users.get'))),
     'users.get': userIds,
