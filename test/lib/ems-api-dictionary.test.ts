@@ -95,6 +95,8 @@ describe('API: the data dictionary\'s forms beside the REST forms', () => {
     for (const id of ['tmp-1', 'tmp-2', 'tmp-3']) ok(await call('meters.create', { token: admin, body: { _id: id, name: id, folder_id: hall, ...iec } }), 201);
     ok(await call('meters.deleteByQuery', { token: admin, query: { id: 'tmp-1' } }));
     ok(await call('meters.deleteByQuery', { token: admin, query: { _id: 'tmp-2' } }));
+    const audited = ems.services.events.query({ filter: 'meters.deleteByQuery' }, { admin: true }).map((e) => e.meter_id);
+    assert.deepEqual(audited.sort(), ['tmp-1', 'tmp-2'], 'the audit trail names the meter a dictionary delete removed');
     ok(await call('meters.deleteByQuery', { token: admin, body: { id: 'tmp-3' } }));
     const left = ok(await call('meters.list', { token: admin })).map((m: any) => m._id);
     assert.ok(!left.some((id: string) => id.startsWith('tmp-')), left.join());
