@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { nextPollTime, phaseOffset } from '../../lib/ems/schedule';
+import { nextPollTime, phaseOffset, PollScheduler, type Clock } from '../../lib/ems/schedule';
 import { checkMeterDefinition, type MeterDefinition } from '../../lib/ems/meter-definition';
 
 const TZ = 'Europe/Berlin';
@@ -27,7 +27,39 @@ function polls(d: MeterDefinition, from: string, n: number): string[] {
 /** The phase of the meter inside a session (spread over the first minute), as ":SS". */
 const sec = (intervalS: number) => String(phaseOffset(ID, Math.min(intervalS * 1000, 60_000)) / 1000).padStart(2, '0');
 
+/** Timers that run when advance() passes them, in due order. */
+class FakeClock implements Clock {
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private seq = 0;
+  constructor(public t: number) {}
+  now() { return this.t; }
+  setTimeout(fn: () => void, ms: number) { const id = ++this.seq; this.timers.push({ at: this.t + ms, fn, id }); return id; }
+  clearTimeout(h: unknown) { this.timers = this.timers.filter((x) => x.id !== h); }
+  async advance(ms: number) {
+    const end = this.t + ms;
+    for (let next = this.first(end); next; next = this.first(end)) {
+      this.timers = this.timers.filter((x) => x !== next);
+      this.t = next.at;
+      next.fn();
+      await new Promise((r) => setImmediate(r));
+    }
+    this.t = end;
+  }
+  private first(end: number) { return [...this.timers].sort((a, b) => a.at - b.at || a.id - b.id).find((x) => x.at <= end); }
+}
+
 describe('polling: periodType and data_polling_length', () => {
+  it('the poll schedule polls a daily meter three times after each local midnight, and nothing in between', async () => {
+    const start = Date.parse('2026-06-01T12:00:00+02:00');
+    const clock = new FakeClock(start);
+    const polled: string[] = [];
+    const sched = new PollScheduler(async (m, due) => { polled.push(new Date(due).toLocaleString('sv-SE', { timeZone: TZ }).slice(0, 16)); }, { clock, timeZone: TZ });
+    sched.set([{ id: ID, definition: def({ periodType: 'daily', interval_time: '300', data_polling_length: '600' }) }]);
+    await clock.advance(2 * 86_400_000);
+    sched.stop();
+    assert.deepEqual(polled, ['2026-06-02 00:00', '2026-06-02 00:05', '2026-06-02 00:10', '2026-06-03 00:00', '2026-06-03 00:05', '2026-06-03 00:10']);
+  });
+
   it('interval polls every interval_time seconds, whatever data_polling_length says', () => {
     const a = polls(def({ periodType: 'interval', interval_time: '900', data_polling_length: '0' }), '2026-06-01T00:00:00+02:00', 3);
     const b = polls(def({ periodType: 'interval', interval_time: '900', data_polling_length: '3600' }), '2026-06-01T00:00:00+02:00', 3);
