@@ -88,6 +88,9 @@ describe('API: the data dictionary\'s forms beside the REST forms', () => {
     refused(await call('folders.tree', { token: admin, query: { id: '' } }), 400, /id "" must be an id/);
     refused(await call('folders.tree', { token: admin, query: { lsit: '' } }), 400, /unknown parameter "lsit"/);
     assert.equal(ok(await call('meters.list', { token: admin, query: { id: 'far' } }))._id, 'far');
+    assert.deepEqual(ok(await call('meters.list', { token: admin, query: { list: site } })).map((m: any) => m._id), ['hall-a', 'hall-b']);
+    assert.equal(ok(await call('meters.list', { token: admin, query: { list: '' } })).length, 3);
+    refused(await call('meters.list', { token: viewer, query: { list: other } }), 404, new RegExp(`unknown folder "${other}"`));
   });
 
   it('deletes and changes by ?id=, ?_id= or id/_id in the body, as well as in the path', async () => {

@@ -239,7 +239,16 @@ export function withDictionaryForms(ops: readonly Operation[]): Operation[] {
     }),
     'folders.create': wrappedBody,
     'folders.update': wrappedBody,
-    'meters.list': (op) => listForms(op, get('meters.get')),
+    'meters.list': (op) => listForms(op, get('meters.get'), {
+      doc: 'a folder id answers the meters of that folder and the folders below it',
+      async run(ctx, v) {
+        const all = (await op.run(ctx)) as { folder_id: string }[];
+        if (ALL_LIST.includes(v.toLowerCase())) return all;
+        ctx.services.registry.folder(v, callerOf(ctx).scope); // 404 outside the caller's folders
+        const below = ctx.services.registry.scopeOf([v]);
+        return all.filter((m) => below?.has(m.folder_id));
+      },
+    }),
     'meters.create': meterDefaults,
     'meters.update': wrappedBody,
     'objects.list': (op) => listForms(op, get('objects.get'), {
