@@ -186,7 +186,7 @@ function defaultFolder(ctx: ApiContext): string {
 function meterDefaults(op: Operation): Operation {
   return {
     ...op,
-    description: `${op.description ?? ''} Without protocol the meter is ${DICTIONARY_DEFAULT_PROTOCOL} (the data dictionary's fields describe such a meter); `
+    description: `${(op.description ?? '').replace('folder_id, name and protocol are required', 'name is required')} Without protocol the meter is ${DICTIONARY_DEFAULT_PROTOCOL} (the data dictionary's fields describe such a meter); `
       + 'without folder_id it goes to the caller\'s first open folder, else to the first top-level folder by name (400 when there is none). The body may be wrapped as { "data": { ... } }.',
     body: op.body && { ...op.body, required: ['name'] },
     run(ctx) {
