@@ -3,7 +3,8 @@
  * plus protocol and profile): validated field by field with errors that name the field and value.
  * The dictionary sends every field as a string; numbers are accepted too. Units:
  * waiting_time and pause_time in ms, interval_time in seconds, time_difference in seconds,
- * package_size in bytes (0 = no splitting), data_polling_length in records (0 = current values only).
+ * package_size in bytes (0 = no splitting). periodType says how often a polling session starts and
+ * data_polling_length how many seconds it polls (every interval_time; 0 = one poll): see schedule.ts.
  */
 import { ApiError } from './envelope';
 import { parsePollSpec } from '../protocols/hex/codecs';

@@ -192,7 +192,8 @@ describe('API: poll server (folders and meters)', () => {
     const { call, services } = ems;
     const f = services.registry.createFolder({ name: 'Bad input' });
     const meters = services.registry.meterCount();
-    expectError(await call('meters.create', { token: op, body: { name: 'No folder', ...sdm } }), 400, /^folder_id is required$/);
+    // Without folder_id a meter goes to the caller's first open folder (test/lib/ems-api-dictionary.test.ts); an empty one is refused.
+    expectError(await call('meters.create', { token: op, body: { name: 'No folder', folder_id: '', ...sdm } }), 400, /^folder_id "" must be the id of the folder/);
     expectError(await call('meters.create', { token: op, body: { folder_id: f._id, ...sdm } }), 400, /^name is required$/);
     expectError(await call('meters.create', { token: op, body: { folder_id: f._id, name: 'X', ...sdm, port: 'http' } }), 400, /^port "http" must be a whole number from 0 to 65535$/);
     expectError(await call('meters.create', { token: op, body: { folder_id: f._id, name: 'X', ...sdm, intervall: 5 } }), 400, /unknown field "intervall"/);
@@ -206,7 +207,7 @@ describe('API: poll server (folders and meters)', () => {
     expectError(await call('folders.create', { token: op, body: { name: '', parent_id: f._id } }), 400, /^name "" must be a non-empty string/);
     expectError(await call('folders.create', { token: op, body: { name: 'T', folder_type: 'cave' } }), 400, /^folder_type "cave" must be one of folder, site/);
     expectError(await call('folders.get', { token: op, params: { id: 'ghost' } }), 404, /unknown folder "ghost"/);
-    expectError(await call('folders.tree', { token: op, query: { list: 'all' } }), 400, /unknown parameter "list"/);
+    expectError(await call('folders.tree', { token: op, query: { lists: 'all' } }), 400, /unknown parameter "lists"/);
   });
 
   it('lets viewers read but not write', async () => {

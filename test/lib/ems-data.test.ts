@@ -159,7 +159,7 @@ describe('data endpoints (dashboard, graphics, table, vector)', () => {
 
   it('refuses bad input naming the field, and hides meters outside the caller\'s folders', async () => {
     const cases: [Record<string, unknown>, number, RegExp][] = [
-      [{}, 400, /meter "" is required/],
+      [{ folder: 'nowhere' }, 404, /unknown folder "nowhere"/], // without meter: the caller's folders (test/lib/ems-api-dictionary.test.ts)
       [{ meter: 'm1', date1: '2026-03-30', date2: '2026-03-29' }, 400, /date1 "2026-03-30" is after date2 "2026-03-29"/],
       [{ meter: 'm1', date1: 'yesterday' }, 400, /date1 "yesterday" is not a date/],
       [{ meter: 'm1', type: 'watts' }, 400, /type "watts" is not a parameter type \(use all, energy, power, voltage/],

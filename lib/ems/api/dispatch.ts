@@ -144,8 +144,14 @@ function audit(op: Operation, ctx: ApiContext, answer: HttpAnswer, csrfRefused: 
   }
   trail.write({
     login: caller.user.login, ip: request.ip, operation: op.name, method, path, status: answer.status, body: request.body,
-    meterId: op.path.startsWith('/api/meters/:id') ? request.params.id ?? null : null, kind: csrfRefused ? 'security' : 'audit',
+    meterId: op.path.startsWith('/api/meters/:id') ? request.params.id ?? null : op.path === '/api/meters' ? queryId(request.query) : null, kind: csrfRefused ? 'security' : 'audit',
   });
+}
+
+/** The meter a dictionary-form write names in its query (?id= or ?_id=), for the audit trail. */
+function queryId(query: Record<string, unknown>): string | null {
+  const id = query.id ?? query._id;
+  return typeof id === 'string' && id !== '' ? id : null;
 }
 
 /** Finds the operation a method and path (without query) name, with the path parameters. */

@@ -5,6 +5,7 @@ import { ALARM_OPERATIONS } from './alarms';
 import { AUTH_OPERATIONS } from './auth';
 import { BILLING_OPERATIONS } from './billing';
 import { DATA_OPERATIONS } from './data';
+import { withDictionaryForms } from './dictionary';
 import { docsOperations } from './docs';
 import { EVENT_OPERATIONS } from './events';
 import { KEYS_OPERATIONS } from './keys';
@@ -30,7 +31,8 @@ function packageVersion(): string {
 }
 const VERSION = packageVersion();
 
-export const OPERATIONS: Operation[] = [
+// The data dictionary's forms (?list, ?id, { data } bodies, no meter, ...) wrap the REST operations: ./dictionary.
+export const OPERATIONS: Operation[] = withDictionaryForms([
   ...AUTH_OPERATIONS,
   ...USERS_OPERATIONS,
   ...KEYS_OPERATIONS,
@@ -47,7 +49,7 @@ export const OPERATIONS: Operation[] = [
   ...NOTIFICATION_OPERATIONS,
   ...BILLING_OPERATIONS,
   ...LICENSE_OPERATIONS,
-];
+]);
 OPERATIONS.push(...docsOperations(() => OPERATIONS, VERSION));
 
 export function operationByName(name: string): Operation | undefined {
