@@ -178,7 +178,7 @@ export default function init(RED: NodeAPI): void {
           lastFailure = '';
           node.status({ fill: 'green', shape: 'ring', text: `${label}${why ? ` ${why}` : ''}: ${counts.telegrams} telegrams` });
           if (state === 'configured') node.log(`${label}: configured, ${why}`);
-        } else if (!closing) node.status({ fill: 'red', shape: 'ring', text: `${label}: ${why ?? 'closed'}; retrying`.slice(0, 120) });
+        } else if (!closing) node.status({ fill: 'red', shape: 'ring', text: `${label}: ${why ?? 'closed'}`.slice(0, 160) });
       });
       s.on('failure', (e: Error) => {
         // A reason is logged when it changes, not for every retry.

@@ -92,16 +92,15 @@ export class WmbusStick extends EventEmitter {
       closed = true;
       clearTimeout(this.configTimer);
       this.port = undefined;
-      this.setState('disconnected', why);
-      if (!this.stopped) {
-        this.retry = setTimeout(() => this.open(), this.delay);
-        this.delay = Math.min(this.delay * 2, this.o.backoff?.maxMs ?? 60_000);
-      }
+      if (this.stopped) { this.setState('disconnected', why); return; }
+      this.retry = setTimeout(() => this.open(), this.delay);
+      this.setState('disconnected', `${why}; retry in ${Math.round(this.delay / 100) / 10} s`);
+      this.delay = Math.min(this.delay * 2, this.o.backoff?.maxMs ?? 60_000);
     };
     const port = new SerialPort({ path: this.o.path, baudRate: this.baudRate, dataBits: 8, parity: 'none', stopBits: 1 }, (err) => {
       if (err) {
         this.emit('failure', new Error(`cannot open serial port ${this.o.path}: ${err.message}`));
-        onClose(`cannot open ${this.o.path}: ${err.message}`);
+        onClose(`cannot open: ${err.message.replace(/^Error: /, '')}`);
         return;
       }
       if (this.stopped) { port.close(() => undefined); return; }
@@ -112,7 +111,7 @@ export class WmbusStick extends EventEmitter {
     this.port = port;
     port.on('data', this.o.stick === 'im871a' ? this.hciHandler() : this.lineHandler());
     port.on('error', (e: Error) => this.emit('failure', new Error(`serial port ${this.o.path}: ${e.message}`)));
-    port.on('close', () => onClose(`serial port ${this.o.path} closed`));
+    port.on('close', () => onClose('port closed'));
   }
 
   private configure(port: PortLike): void {
