@@ -78,10 +78,36 @@ describe('wM-Bus iM871A stick over a serial pty pair', missingPeer(socat ? undef
     assert.ok(statuses.some((s) => /im871a .*ttyUSB.*\d+ telegrams/.test(s.text)), JSON.stringify(statuses.slice(-3)));
   });
 
+  it('hex-lines: a bridge printing one rtl-wmbus line per telegram is read at 9600 baud', async () => {
+    const a = path.join(dir, 'ttyBRIDGE');
+    const b = path.join(dir, 'ttyLINES');
+    const pair = spawn(socat!, ['-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+    const lines = new WmbusSimulator({ meters: 1, firstId: '32000001', mode: 0, key: Buffer.alloc(16), intervalMs: 300, lineFormat: 'rtl-wmbus', out: b });
+    try {
+      await waitFor('socat to create the second pty pair', 10_000, () => fs.existsSync(a) && fs.existsSync(b));
+      await helper.unload();
+      const flow: any[] = [{ id: 't', type: 'tab' }, { id: 'n3', z: 't', type: 'ems-wmbus', meters: '', interval: '0', serial: a, stick: 'hex-lines', wires: [['out']] }, { id: 'out', z: 't', type: 'helper' }];
+      await helper.load(wmbusNode, flow);
+      const msgs: any[] = [];
+      helper.getNode('out').on('input', (m: any) => msgs.push(m));
+      await lines.start();
+      await waitFor('a decoded telegram from the hex-lines bridge', 10_000, () => msgs.length > 0);
+      const r = (msgs[0].payload as Reading[]).find((x) => x.obis === '8-0:1.0.0');
+      assert.equal(r?.value, lines.meters[0].litres / 1000);
+      assert.equal(msgs[0].topic, 'EMS-32000001');
+      assert.equal(msgs[0].wmbus.rssi, -60);
+      assert.equal(msgs[0].wmbus.mode, 'T1');
+    } finally {
+      await lines.close();
+      pair.kill('SIGTERM');
+    }
+  });
+
   it('a device that cannot be opened is retried and the status says why', async () => {
     const missing = path.join(dir, 'ttyNONE');
     await helper.unload();
-    await helper.load(wmbusNode, [{ id: 't', type: 'tab' }, { id: 'n2', z: 't', type: 'ems-wmbus', meters: '', interval: '0', serial: missing, stick: 'hex-lines', wires: [[]] }]);
+    const flow: any[] = [{ id: 't', type: 'tab' }, { id: 'n2', z: 't', type: 'ems-wmbus', meters: '', interval: '0', serial: missing, stick: 'hex-lines', wires: [[]] }];
+    await helper.load(wmbusNode, flow);
     const n2 = helper.getNode('n2') as any;
     const statuses: any[] = [];
     const warnings: string[] = [];

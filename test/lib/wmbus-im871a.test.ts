@@ -4,6 +4,8 @@ import {
   decodeWmbus, encodeHciFrame, encodeHciIndication, encodeSetLinkMode, encodeWmbus, HCI_ENDPOINT, HCI_MSG, hciCrc, HciReader,
   hciTelegram, im871aRssiDbm, peekMeter, setConfigLinkMode, type HciEvent,
 } from '../../lib/protocols/wmbus';
+import { wmbusCli } from '../../lib/sim/wmbus';
+import { UsageError } from '../../lib/sim/registry';
 
 // Raw iM871A bytes published in wmbusmeters issues (wmbusmeters' serial debug log of a real stick):
 /** Issue #951: the answer to DEVMGMT_MSG_GET_DEVICEINFO_REQ (A5 01 0F 00): FCS attached, type 0x33 = iM871A, firmware 0x13. */
@@ -94,5 +96,17 @@ describe('iM871A HCI', () => {
     const [f] = frames(new HciReader().push(Buffer.concat([encodeSetLinkMode('C1'), t1])));
     assert.equal(setConfigLinkMode(f), 'C1');
     assert.throws(() => encodeSetLinkMode('X9' as never), /link mode "X9"/);
+  });
+});
+
+describe('ems-sim wmbus --stick', () => {
+  it('takes --stick im871a with --serial, and names the option that is wrong or missing', () => {
+    const o = wmbusCli.parse({ stick: 'im871a', serial: '/dev/pts/9' });
+    assert.equal(o.stick, 'im871a');
+    assert.equal(o.serial, '/dev/pts/9');
+    assert.equal(o.out, undefined); // no hex lines on stdout when the telegrams go to the stick's port
+    assert.throws(() => wmbusCli.parse({ stick: 'cul', serial: '/dev/pts/9' }), (e: Error) => e instanceof UsageError && /--stick: "cul" is not im871a/.test(e.message));
+    assert.throws(() => wmbusCli.parse({ stick: 'im871a' }), /--stick needs --serial PATH/);
+    assert.throws(() => wmbusCli.parse({ serial: '/dev/pts/9' }), /--serial needs --stick im871a/);
   });
 });
