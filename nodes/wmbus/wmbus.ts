@@ -30,6 +30,8 @@ interface Known { address: WmbusAddress; name?: string; key?: string }
 const MAX_METERS = 10_000;
 /** A meter whose telegrams keep failing (wrong key ...) logs its first failure, a changed cause, then one reminder an hour. */
 const EVENT_REMINDER_MS = 3_600_000;
+/** A serial receiver's problems are warned about at most once per this many ms. */
+const STICK_WARN_MS = 10_000;
 
 export default function init(RED: NodeAPI): void {
   function EmsWmbus(this: Node, def: WmbusDef): void {
@@ -180,10 +182,17 @@ export default function init(RED: NodeAPI): void {
           if (state === 'configured') node.log(`${label}: configured, ${why}`);
         } else if (!closing) node.status({ fill: 'red', shape: 'ring', text: `${label}: ${why ?? 'closed'}`.slice(0, 160) });
       });
+      let lastWarnAt = 0;
+      let suppressed = 0;
       s.on('failure', (e: Error) => {
-        // A reason is logged when it changes, not for every retry.
-        if (e.message !== lastFailure) node.warn(e.message);
+        // A reason is logged when it changes (not for every retry), and at most one every 10 s on a noisy line.
+        if (e.message === lastFailure) return;
         lastFailure = e.message;
+        const now = Date.now();
+        if (now - lastWarnAt < STICK_WARN_MS) { suppressed++; return; }
+        lastWarnAt = now;
+        node.warn(suppressed ? `${e.message} (${suppressed} other problems not shown)` : e.message);
+        suppressed = 0;
       });
       s.on('telegram', (r: StickReceived) => {
         const msg = { _msgid: RED.util.generateId(), payload: r.bytes, wmbus: { rssi: r.rssi, mode: r.mode } } as unknown as Msg;

@@ -81,6 +81,13 @@ describe('iM871A HCI', () => {
     assert.equal(last.meter.id, '11110003');
   });
 
+  it('a false SOF in garbage announcing a frame without FCS does not swallow the good frame after it', () => {
+    const good = encodeHciIndication(water('11110004', 4567), 100);
+    const falseHeader = Buffer.from([0xa5, 0x02, 0x03, 0x08, 1, 2, 3]); // no FCS flag, length 8: would end inside `good`
+    const events = new HciReader().push(Buffer.concat([falseHeader, good]));
+    assert.deepEqual(frames(events).map((f) => peekMeter(hciTelegram(f)!.bytes).id), ['11110004']);
+  });
+
   it('a frame without FCS and with a time stamp is read as the control field says', () => {
     const f = encodeHciFrame({ endpoint: HCI_ENDPOINT.radiolink, msgId: HCI_MSG.wmbusMsgInd, payload: water('12345678', 1).subarray(1), timestamp: 0x01020304, rssi: 200 });
     const [frame] = frames(new HciReader().push(f));

@@ -99,8 +99,9 @@ export const HCI_MAX_FRAME = 4 + 255 + 4 + 1 + 2;
 
 /**
  * Splits a byte stream into HCI frames. Bytes before an SOF, a header with the reserved control bit or an
- * unknown endpoint, and a frame whose FCS does not match are skipped by one byte and the search for the
- * next SOF goes on from there, so a good frame right after garbage or a broken one is not lost.
+ * unknown endpoint, a frame whose FCS does not match, and a frame without FCS not followed by an SOF are
+ * skipped by one byte and the search for the next SOF goes on from there, so a good frame right after
+ * garbage or a broken one is not lost.
  */
 export class HciReader {
   private buf = Buffer.alloc(0);
@@ -123,6 +124,9 @@ export class HciReader {
       const len = this.buf[o + 3];
       const size = 4 + len + (ctrl & CTRL_TIMESTAMP ? 4 : 0) + (ctrl & CTRL_RSSI ? 1 : 0) + (ctrl & CTRL_CRC ? 2 : 0);
       if (this.buf.length - o < size) break;
+      // Without an FCS nothing vouches for the frame but the SOF of the next one: a frame without FCS
+      // followed by other bytes is taken as a false SOF (the sticks seen in the wild always attach the FCS).
+      if (!(ctrl & CTRL_CRC) && this.buf.length - o > size && this.buf[o + size] !== HCI_SOF) { o++; skipped++; continue; }
       if (ctrl & CTRL_CRC) {
         const sent = this.buf[o + size - 2] | (this.buf[o + size - 1] << 8);
         const computed = hciCrc(this.buf, o + 1, o + size - 2);
