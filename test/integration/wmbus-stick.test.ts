@@ -103,7 +103,7 @@ describe('wM-Bus iM871A stick over a serial pty pair', missingPeer(socat ? undef
     }
   });
 
-  it('a device that cannot be opened is retried and the status says why', async () => {
+  it('a device that cannot be opened is retried with backoff, the status says why, and it is read once it appears', async () => {
     const missing = path.join(dir, 'ttyNONE');
     await helper.unload();
     const flow: any[] = [{ id: 't', type: 'tab' }, { id: 'n2', z: 't', type: 'ems-wmbus', meters: '', interval: '0', serial: missing, stick: 'hex-lines', wires: [[]] }];
@@ -118,5 +118,19 @@ describe('wM-Bus iM871A stick over a serial pty pair', missingPeer(socat ? undef
     assert.ok(statuses.some((s) => s.fill === 'red' && /ttyNONE: cannot open: .*; retry in 2 s/.test(s.text)), JSON.stringify(statuses.slice(-2)));
     assert.ok(warnings.some((w) => w.includes(`cannot open serial port ${missing}`)), warnings.join('; '));
     assert.equal(warnings.length, 1, 'the same reason is warned about once');
+
+    // The device appears (the stick is plugged in): the next attempt opens it and telegrams flow.
+    const other = path.join(dir, 'ttyPLUGGED');
+    const pair = spawn(socat!, ['-d', `pty,raw,echo=0,link=${missing}`, `pty,raw,echo=0,link=${other}`], { stdio: 'ignore' });
+    const lines = new WmbusSimulator({ meters: 1, firstId: '33000001', mode: 0, key: Buffer.alloc(16), intervalMs: 300, out: other });
+    try {
+      await waitFor('socat to create the plugged-in device', 10_000, () => fs.existsSync(missing) && fs.existsSync(other));
+      await lines.start();
+      await waitFor(() => `a telegram after the device appeared (last status ${JSON.stringify(statuses.at(-1))})`, 12_000, () => statuses.some((x) => /EMS 33000001|EMS-33000001/.test(x.text ?? '')));
+    } finally {
+      await helper.unload();
+      await lines.close();
+      pair.kill('SIGTERM');
+    }
   });
 });
