@@ -88,6 +88,26 @@ describe('iM871A HCI', () => {
     assert.deepEqual(frames(events).map((f) => peekMeter(hciTelegram(f)!.bytes).id), ['11110004']);
   });
 
+  it('random garbage (rich in 0xA5) and random chunking: every good frame is found, nothing throws', () => {
+    let seed = 0x1234567;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const goods = Array.from({ length: 40 }, (_, i) => encodeHciIndication(water(String(11120000 + i), i * 10), 90));
+    const parts: Buffer[] = [];
+    for (const g of goods) {
+      parts.push(Buffer.from(Array.from({ length: rnd(40) }, () => (rnd(4) === 0 ? 0xa5 : rnd(256)))));
+      parts.push(g);
+    }
+    const stream = Buffer.concat(parts);
+    const r = new HciReader();
+    const found: string[] = [];
+    for (let o = 0; o < stream.length;) {
+      const n = 1 + rnd(64);
+      for (const e of r.push(stream.subarray(o, o + n))) if (e.frame) { const t = hciTelegram(e.frame); if (t) found.push(peekMeter(t.bytes).id); }
+      o += n;
+    }
+    assert.deepEqual(found.filter((id) => id.startsWith('1112')), goods.map((_, i) => String(11120000 + i)));
+  });
+
   it('a frame without FCS and with a time stamp is read as the control field says', () => {
     const f = encodeHciFrame({ endpoint: HCI_ENDPOINT.radiolink, msgId: HCI_MSG.wmbusMsgInd, payload: water('12345678', 1).subarray(1), timestamp: 0x01020304, rssi: 200 });
     const [frame] = frames(new HciReader().push(f));
