@@ -9,3 +9,4 @@ export * from './readings';
 export * from './encode';
 export * from './input';
 export * from './meters';
+export * from './im871a';

@@ -20,6 +20,8 @@ export const wmbusCli: SimulatorEntry<WmbusSimOptions> = {
     { name: 'mqtt', type: 'string', arg: 'URL', description: 'publish to this broker, e.g. mqtt://127.0.0.1:1883' },
     { name: 'topic', type: 'string', arg: 'TOPIC', description: 'MQTT topic', default: 'wmbus/telegram' },
     { name: 'out', type: 'string', arg: 'PATH', description: 'write lines to a file or serial device; - for stdout (default when no --mqtt)' },
+    { name: 'stick', type: 'string', arg: 'im871a', description: 'act as this USB receiver stick on --serial: telegrams as iM871A HCI receive indications, its configuration request answered' },
+    { name: 'serial', type: 'string', arg: 'PATH', description: 'serial device of --stick (e.g. one end of a socat pty pair)' },
     { name: 'speed', type: 'string', arg: 'N', description: 'simulated minutes of use per real minute', default: '1' },
   ],
   help: [
@@ -27,6 +29,7 @@ export const wmbusCli: SimulatorEntry<WmbusSimOptions> = {
     '  ems-sim wmbus --mqtt mqtt://127.0.0.1:1883             3 meters (water mode 5, heat mode 7, gas mode 5) on wmbus/telegram',
     '  ems-sim wmbus --meters 20 --interval 2 --line rtl-wmbus  rtl-wmbus lines on stdout',
     '  ems-sim wmbus --frame A --out /dev/pts/5              format A frames with CRCs, hex lines to a pty',
+    '  ems-sim wmbus --stick im871a --serial /dev/pts/6       an iM871A stick on a pty (ems-wmbus reads the other end)',
     '  ems-sim wmbus --out - | head -1 | xargs ems-decode wmbus --key 000102030405060708090A0B0C0D0E0F',
   ].join('\n'),
 
@@ -50,11 +53,17 @@ export const wmbusCli: SimulatorEntry<WmbusSimOptions> = {
     if (mqttUrl !== undefined && !/^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/.test(mqttUrl)) throw new UsageError(`--mqtt: ${JSON.stringify(mqttUrl)} is not a broker URL such as mqtt://127.0.0.1:1883`);
     const speed = Number(str(values, 'speed') ?? '1');
     if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed: ${JSON.stringify(str(values, 'speed'))} is not a positive number`);
-    const out = str(values, 'out') ?? (mqttUrl ? undefined : '-');
+    const stick = str(values, 'stick');
+    if (stick !== undefined && stick !== 'im871a') throw new UsageError(`--stick: ${JSON.stringify(stick)} is not im871a`);
+    const serial = str(values, 'serial');
+    if ((stick === undefined) !== (serial === undefined)) throw new UsageError(stick ? '--stick needs --serial PATH' : '--serial needs --stick im871a');
+    if (serial !== undefined && serial.trim() === '') throw new UsageError('--serial: the device path is empty');
+    const outText = str(values, 'out');
+    const out = outText === '' ? undefined : outText ?? (mqttUrl || serial ? undefined : '-');
     return {
       meters, firstId, kinds, mode: modeText === 'mixed' ? 'mixed' : Number(modeText) as 0 | 5 | 7, key: Buffer.from(key, 'hex'),
       intervalMs: Math.round(seconds * 1000), format: frame as 'A' | 'B' | 'none', lineFormat: line as LineFormat, mqttUrl,
-      topic: str(values, 'topic') ?? 'wmbus/telegram', out, speed,
+      topic: str(values, 'topic') ?? 'wmbus/telegram', out, speed, stick: stick as 'im871a' | undefined, serial,
     };
   },
 
@@ -63,7 +72,7 @@ export const wmbusCli: SimulatorEntry<WmbusSimOptions> = {
     await sim.start();
     return {
       close: () => sim.close(),
-      describe: () => `wmbus: ${o.meters} meters (ids ${o.firstId}..., mode ${o.mode}) every ${o.intervalMs / 1000} s${o.mqttUrl ? ` to ${o.mqttUrl} topic ${o.topic}` : ''}${o.out ? ` to ${o.out === '-' ? 'stdout' : o.out}` : ''}`,
+      describe: () => `wmbus: ${o.meters} meters (ids ${o.firstId}..., mode ${o.mode}) every ${o.intervalMs / 1000} s${o.mqttUrl ? ` to ${o.mqttUrl} topic ${o.topic}` : ''}${o.out ? ` to ${o.out === '-' ? 'stdout' : o.out}` : ''}${o.serial ? ` as an ${o.stick} stick on ${o.serial}` : ''}`,
     };
   },
 };

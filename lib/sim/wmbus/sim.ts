@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { FrameFormat } from '../../protocols/wmbus';
 import { KINDS, SimWmbusMeter, type WmbusMeterKind } from './meters';
+import { SimIm871aStick } from './stick';
 
 export type LineFormat = 'hex' | 'rtl-wmbus' | 'json';
 
@@ -26,6 +27,9 @@ export interface WmbusSimOptions {
   out?: string;
   speed?: number;
   manufacturer?: string;
+  /** Act as this receiver stick on `serial` (telegrams without CRCs, wrapped in its protocol). */
+  stick?: 'im871a';
+  serial?: string;
 }
 
 export class WmbusSimulator {
@@ -34,13 +38,17 @@ export class WmbusSimulator {
   private timer?: NodeJS.Timeout;
   private client?: MqttClient;
   private stream?: NodeJS.WritableStream;
+  /** The simulated stick when `stick` and `serial` are given. */
+  stick?: SimIm871aStick;
 
   constructor(readonly o: WmbusSimOptions) {
     const first = Number(o.firstId);
     const kinds = o.kinds?.length ? o.kinds : KINDS;
+    // A stick passes telegrams on without their link layer CRCs.
+    const format = o.stick ? 'none' : o.format;
     this.meters = Array.from({ length: o.meters }, (_, i) => new SimWmbusMeter({
       id: String(first + i).padStart(8, '0'), kind: kinds[i % kinds.length],
-      mode: o.mode === 'mixed' ? (i % 2 ? 7 : 5) : o.mode, key: o.key, format: o.format, manufacturer: o.manufacturer,
+      mode: o.mode === 'mixed' ? (i % 2 ? 7 : 5) : o.mode, key: o.key, format, manufacturer: o.manufacturer,
     }, Date.now(), first + i));
   }
 
@@ -49,6 +57,11 @@ export class WmbusSimulator {
       const client = mqtt.connect(this.o.mqttUrl, { reconnectPeriod: 1000, connectTimeout: 10_000 });
       this.client = client;
       client.on('error', () => undefined); // reconnects; publish waits in the queue meanwhile
+    }
+    if (this.o.stick && this.o.serial) {
+      const stick = new SimIm871aStick();
+      await stick.open(this.o.serial);
+      this.stick = stick;
     }
     if (this.o.out === '-') this.stream = process.stdout;
     else if (this.o.out) this.stream = fs.createWriteStream(this.o.out, { flags: 'a' });
@@ -67,7 +80,9 @@ export class WmbusSimulator {
   tick(now = Date.now()): void {
     for (const m of this.meters) {
       m.advance(now, this.o.speed ?? 1);
-      const line = this.line(m, m.telegram());
+      const t = m.telegram();
+      this.stick?.send(t);
+      const line = this.line(m, t);
       this.client?.publish(this.o.topic ?? 'wmbus/telegram', line, { qos: 1 });
       this.stream?.write(`${line}\n`);
       this.sent++;
@@ -82,5 +97,6 @@ export class WmbusSimulator {
     if (client) await new Promise<void>((resolve) => { const t = setTimeout(resolve, 3000); client.end(false, {}, () => { clearTimeout(t); resolve(); }); });
     if (this.stream && this.stream !== process.stdout) await new Promise<void>((r) => (this.stream as fs.WriteStream).end(() => r()));
     this.stream = undefined;
+    await this.stick?.close();
   }
 }
