@@ -64,7 +64,8 @@ describe('wmbus meters in the shipped EMS (real Node-RED, real Mosquitto, ems-si
     sim = new WmbusSimulator({ meters: 4, firstId: '12345678', mode: 'mixed', key: Buffer.from(KEY, 'hex'), intervalMs: 1000, mqttUrl: `mqtt://127.0.0.1:${broker.port}`, topic: 'wmbus/telegram' });
     await sim.start();
 
-    const water = await eventually(30_000, async () => { const r = await readings('wm-water', '8-0:1.0.0'); return r.length ? r : undefined; });
+    const water = await eventually(30_000, async () => { const r = await readings('wm-water', '8-0:1.0.0'); return r.length ? r : undefined; })
+      .catch(() => { throw new Error(`no water reading of wm-water within 30 s\n${ems.log().slice(-4000)}`); });
     assert.equal(water[0].unit, 'm3');
     const sent = sim.meters[0];
     assert.ok(water.every((r) => r.value >= 10 && r.value <= sent.litres / 1000), `water ${JSON.stringify(water)} within what the meter sent (${sent.litres} l)`);
