@@ -3,7 +3,6 @@
 // switch speed after the option select, as an optical head and a meter do.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +11,8 @@ import iecNode from '../../nodes/iec62056-meter/iec62056-meter';
 import { SerialLink } from '../../lib/protocols/hex/link';
 import { readout } from '../../lib/protocols/iec62056-21';
 import { Iec62056Simulator, findSimMeter } from '../../lib/sim/iec62056';
-import type { PacedLine } from '../../lib/sim/serial';
 import type { Reading } from '../../lib/model';
+import { openPtyPair, type PacedLine, type PtyPair } from '../../lib/sim/serial';
 import { findExecutable, missingPeer } from '../fixtures/sim/peers';
 import { within } from '../fixtures/within';
 
@@ -22,21 +21,16 @@ const socat = findExecutable('socat', 'EMS_SOCAT');
 
 describe('IEC 62056-21 over a serial pty pair', missingPeer(socat ? undefined : 'socat not found (apt-get install socat)'), () => {
   let sim: Iec62056Simulator;
-  let bridge: ChildProcess;
+  let pair: PtyPair | undefined;
   let dir: string;
   let hhu: string;
   let line: PacedLine;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-iec-pty-'));
-    hhu = path.join(dir, 'ttyHHU');
-    const meter = path.join(dir, 'ttyMETER');
-    bridge = spawn(socat!, ['-d', `pty,raw,echo=0,link=${hhu}`, `pty,raw,echo=0,link=${meter}`], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    while (!fs.existsSync(hhu) || !fs.existsSync(meter)) {
-      if (Date.now() > deadline) throw new Error('socat did not create the ptys');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    pair = await openPtyPair(dir, socat!, ['ttyHHU', 'ttyMETER']);
+    hhu = pair.master;
+    const meter = pair.slave;
     sim = new Iec62056Simulator({ meters: [{ address: '12345678', profile: findSimMeter('iskra-mt174')! }, { address: '33333333', profile: findSimMeter('emh-lzqj')! }] });
     await sim.listen(0);
     line = await sim.openSerial(meter); // paced: 300 baud for the sign-on, the agreed speed after it
@@ -47,7 +41,7 @@ describe('IEC 62056-21 over a serial pty pair', missingPeer(socat ? undefined : 
     await helper.unload();
     await new Promise<void>((r) => helper.stopServer(r));
     await sim?.close();
-    bridge?.kill('SIGTERM');
+    await pair?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

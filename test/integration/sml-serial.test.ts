@@ -2,7 +2,6 @@
 // telegrams into one end at 9600 8N1, ems-sml-meter reads the other as it would an IR head.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import helper from 'node-red-node-test-helper';
 import smlNode from '../../nodes/sml-meter/sml-meter';
 import { SmlSimulator } from '../../lib/sim/sml';
 import type { Reading } from '../../lib/model';
+import { openPtyPair, type PtyPair } from '../../lib/sim/serial';
 import { findExecutable, missingPeer } from '../fixtures/sim/peers';
 
 helper.init(require.resolve('node-red'));
@@ -17,20 +17,15 @@ const socat = findExecutable('socat', 'EMS_SOCAT');
 
 describe('SML over a serial pty pair', missingPeer(socat ? undefined : 'socat not found (apt-get install socat)'), () => {
   let sim: SmlSimulator;
-  let bridge: ChildProcess;
+  let pair: PtyPair | undefined;
   let dir: string;
   let head: string;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-sml-pty-'));
-    head = path.join(dir, 'ttyIR');
-    const meter = path.join(dir, 'ttyMETER');
-    bridge = spawn(socat!, ['-d', `pty,raw,echo=0,link=${head}`, `pty,raw,echo=0,link=${meter}`], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    while (!fs.existsSync(head) || !fs.existsSync(meter)) {
-      if (Date.now() > deadline) throw new Error('socat did not create the ptys');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    pair = await openPtyPair(dir, socat!, ['ttyIR', 'ttyMETER']);
+    head = pair.master;
+    const meter = pair.slave;
     sim = new SmlSimulator({ intervalMs: 200, speed: 3600 });
     await sim.openSerial(meter);
     await new Promise<void>((r) => helper.startServer(r));
@@ -40,7 +35,7 @@ describe('SML over a serial pty pair', missingPeer(socat ? undefined : 'socat no
     await helper.unload();
     await new Promise<void>((r) => helper.stopServer(r));
     await sim?.close();
-    bridge?.kill('SIGTERM');
+    await pair?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -3,7 +3,6 @@
 // ems-wmbus node reads the other end at 57600 8N1 as it would /dev/ttyUSB0.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import helper from 'node-red-node-test-helper';
 import wmbusNode from '../../nodes/wmbus/wmbus';
 import { WmbusSimulator, WMBUS_SIM_DEFAULT_KEY } from '../../lib/sim/wmbus';
 import type { Reading } from '../../lib/model';
+import { openPtyPair, type PtyPair } from '../../lib/sim/serial';
 import { findExecutable, missingPeer } from '../fixtures/sim/peers';
 
 helper.init(require.resolve('node-red'));
@@ -26,16 +26,15 @@ async function waitFor(what: string | (() => string), ms: number, done: () => bo
 
 describe('wM-Bus iM871A stick over a serial pty pair', missingPeer(socat ? undefined : 'socat not found (apt-get install socat)'), () => {
   let sim: WmbusSimulator;
-  let bridge: ChildProcess;
+  let pair: PtyPair | undefined;
   let dir: string;
   let host: string;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-wmbus-pty-'));
-    host = path.join(dir, 'ttyUSB');
-    const stick = path.join(dir, 'ttySTICK');
-    bridge = spawn(socat!, ['-d', `pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${stick}`], { stdio: 'ignore' });
-    await waitFor('socat to create the ptys', 10_000, () => fs.existsSync(host) && fs.existsSync(stick));
+    pair = await openPtyPair(dir, socat!, ['ttyUSB', 'ttySTICK']);
+    host = pair.master;
+    const stick = pair.slave;
     sim = new WmbusSimulator({ meters: 3, firstId: '31000001', mode: 'mixed', key: Buffer.from(WMBUS_SIM_DEFAULT_KEY, 'hex'), intervalMs: 300, stick: 'im871a', serial: stick });
     await sim.start();
     await new Promise<void>((r) => helper.startServer(r));
@@ -45,7 +44,7 @@ describe('wM-Bus iM871A stick over a serial pty pair', missingPeer(socat ? undef
     await helper.unload();
     await new Promise<void>((r) => helper.stopServer(r));
     await sim?.close();
-    bridge?.kill('SIGTERM');
+    await pair?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -79,12 +78,10 @@ describe('wM-Bus iM871A stick over a serial pty pair', missingPeer(socat ? undef
   });
 
   it('hex-lines: a bridge printing one rtl-wmbus line per telegram is read at 9600 baud', async () => {
-    const a = path.join(dir, 'ttyBRIDGE');
-    const b = path.join(dir, 'ttyLINES');
-    const pair = spawn(socat!, ['-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+    const bridge = await openPtyPair(dir, socat!, ['ttyBRIDGE', 'ttyLINES']);
+    const [a, b] = [bridge.master, bridge.slave];
     const lines = new WmbusSimulator({ meters: 1, firstId: '32000001', mode: 0, key: Buffer.alloc(16), intervalMs: 300, lineFormat: 'rtl-wmbus', out: b });
     try {
-      await waitFor('socat to create the second pty pair', 10_000, () => fs.existsSync(a) && fs.existsSync(b));
       await helper.unload();
       const flow: any[] = [{ id: 't', type: 'tab' }, { id: 'n3', z: 't', type: 'ems-wmbus', meters: '', interval: '0', serial: a, stick: 'hex-lines', wires: [['out']] }, { id: 'out', z: 't', type: 'helper' }];
       await helper.load(wmbusNode, flow);
@@ -99,7 +96,7 @@ describe('wM-Bus iM871A stick over a serial pty pair', missingPeer(socat ? undef
       assert.equal(msgs[0].wmbus.mode, 'T1');
     } finally {
       await lines.close();
-      pair.kill('SIGTERM');
+      await bridge.close();
     }
   });
 
@@ -120,17 +117,15 @@ describe('wM-Bus iM871A stick over a serial pty pair', missingPeer(socat ? undef
     assert.equal(warnings.length, 1, 'the same reason is warned about once');
 
     // The device appears (the stick is plugged in): the next attempt opens it and telegrams flow.
-    const other = path.join(dir, 'ttyPLUGGED');
-    const pair = spawn(socat!, ['-d', `pty,raw,echo=0,link=${missing}`, `pty,raw,echo=0,link=${other}`], { stdio: 'ignore' });
-    const lines = new WmbusSimulator({ meters: 1, firstId: '33000001', mode: 0, key: Buffer.alloc(16), intervalMs: 300, out: other });
+    const plugged = await openPtyPair(dir, socat!, ['ttyNONE', 'ttyPLUGGED']);
+    const lines = new WmbusSimulator({ meters: 1, firstId: '33000001', mode: 0, key: Buffer.alloc(16), intervalMs: 300, out: plugged.slave });
     try {
-      await waitFor('socat to create the plugged-in device', 10_000, () => fs.existsSync(missing) && fs.existsSync(other));
       await lines.start();
       await waitFor(() => `a telegram after the device appeared (last status ${JSON.stringify(statuses.at(-1))})`, 12_000, () => statuses.some((x) => /EMS 33000001|EMS-33000001/.test(x.text ?? '')));
     } finally {
       await helper.unload();
       await lines.close();
-      pair.kill('SIGTERM');
+      await plugged.close();
     }
   });
 });
