@@ -15,14 +15,17 @@ import { describeNetworks, isAllowedAddress, isSerialPath, parseIp, type PollNet
  * The protocols the shipped EMS flow polls (or receives, LoRaWAN): a meter of any other protocol is refused when
  * it is defined, never routed to a dead end.
  */
-export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml', 'wmbus'] as const;
+export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml', 'wmbus', 'manual'] as const;
 /** Baud rates a serial_line may name. */
 export const SERIAL_BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200] as const;
 /** A serial device a serial Modbus RTU meter may name: a tty (also /dev/serial/by-id/..., Bluetooth rfcomm, a pty). */
 const SERIAL_DEVICE = /^\/dev\/(tty[A-Za-z0-9._-]*|serial\/[A-Za-z0-9._:/-]+|rfcomm\d+|pts\/\d+)$/;
 export type MeterProtocol = typeof PROTOCOLS[number];
-/** Protocols whose meters send on their own (LoRaWAN uplinks, wireless M-Bus telegrams): the poll schedule never polls them. */
-export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan', 'wmbus'];
+/**
+ * Protocols whose meters send on their own (LoRaWAN uplinks, wireless M-Bus telegrams) or whose readings people
+ * enter (manual: POST /api/meters/:id/readings): the poll schedule never polls them.
+ */
+export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan', 'wmbus', 'manual'];
 export const PERIOD_TYPES = ['interval', 'hourly', 'daily', 'weekly', 'monthly'] as const;
 export type PeriodType = typeof PERIOD_TYPES[number];
 
@@ -261,6 +264,7 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
     if (def.password !== '' && !/^[0-9A-Fa-f]{32}$/.test(def.password)) bad('password', '(hidden)', 'must be empty (unencrypted meter) or the meter\'s 32-hex-digit AES-128 key');
     if (def.profile !== '') bad('profile', def.profile, 'must be empty for a wmbus meter (the telegram says what it holds)');
   }
+  if (def.protocol === 'manual' && def.profile !== '') bad('profile', def.profile, 'must be empty for a manual meter (its readings are posted, never polled)');
   if (def.protocol === 'modbus-rtu') {
     if (!SERIAL_DEVICE.test(def.ip_address)) bad('ip_address', def.ip_address, 'must be the serial device of the RTU bus (e.g. /dev/ttyUSB0, /dev/ttyAMA0, /dev/serial/by-id/...) for a modbus-rtu meter; a converter on the network is modbus-rtu-over-tcp');
     def.port = 0;

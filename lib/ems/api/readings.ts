@@ -1,10 +1,11 @@
 /** Raw and windowed readings of one meter from the reading store (section "Readings"). */
 import { ApiError } from '../envelope';
 import { checkPeriod, limitsText, MAX_RAW_ROWS } from '../limits';
+import { MAX_POSTED_READINGS, parsePostedReadings } from '../manual-readings';
 import { meterReadings } from '../meters-api';
 import { parseRangeQuery } from '../../store/query-params';
 import { callerOf, checkMeterVisible, pathParam } from './helpers';
-import type { Operation } from './types';
+import { ApiReply, type Operation } from './types';
 
 /**
  * The bounds of the query (see ../limits): a raw query answers at most MAX_RAW_ROWS rows, a windowed
@@ -43,6 +44,33 @@ export const READINGS_OPERATIONS: Operation[] = [
       checkBounds(id, ctx.request.query, ctx.now());
       const defined = ctx.services.registry.meters(callerOf(ctx).scope).some((m) => m._id === id);
       return meterReadings(ctx.store, id, ctx.request.query, ctx.now(), ctx.timeZone, defined);
+    },
+  },
+  {
+    name: 'meters.readings.post', method: 'POST', path: '/api/meters/:id/readings', access: 'operator', tag: 'Readings',
+    summary: 'Enter readings of one meter by hand (manual meters, corrections of polled ones)',
+    description: 'The body is one reading { time, obis, value, unit } or { readings: [...] } with at most '
+      + `${MAX_POSTED_READINGS} readings (the JSON body at most 1 MiB). time: ISO 8601 with an offset (2026-03-01T08:00:00+01:00, ...Z) or epoch ms, `
+      + 'not in the future; value: a finite number or a decimal string; obis: an OBIS code (1-0:1.8.0, 8-0:1.0.0, ...); unit: a known unit that measures '
+      + 'that quantity (kWh or Wh for 1-0:1.8.0, m3 or l for water). All or nothing: the first bad reading is a 400 naming its index, field and value. '
+      + 'Readings are stored in the canonical unit with the MANUAL quality flag; a reading of the same meter, OBIS code and time replaces the one '
+      + 'stored (re-posting changes nothing; a correction overwrites a polled value and is flagged MANUAL). Any meter defined in the caller\'s folders '
+      + 'takes readings: a meter of protocol manual is never polled and gets its readings only this way. Answers 201 with the number written.',
+    body: {
+      type: 'object',
+      properties: {
+        time: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }] }, obis: { type: 'string' }, value: { oneOf: [{ type: 'number' }, { type: 'string' }] }, unit: { type: 'string' },
+        readings: { type: 'array', maxItems: MAX_POSTED_READINGS, items: { type: 'object' } },
+      },
+    },
+    response: { type: 'object', properties: { meter: { type: 'string' }, written: { type: 'integer' } } },
+    async run(ctx) {
+      const id = pathParam(ctx, 'id');
+      checkMeterVisible(ctx, id);
+      if (!ctx.services.registry.meters(callerOf(ctx).scope).some((m) => m._id === id)) throw new ApiError(404, `unknown meter "${id}" (readings are posted for a meter defined in the EMS)`);
+      const readings = parsePostedReadings(id, ctx.request.body, ctx.now());
+      await ctx.store.write(readings);
+      return new ApiReply({ status: 201, data: { meter: id, written: readings.length } });
     },
   },
 ];
