@@ -97,6 +97,7 @@ describe('POST /api/meters/:id/readings', () => {
 
   it('is for operators in the meter\'s folders; a polled meter takes corrections, flagged MANUAL', async () => {
     const one = { time: DAY, obis: '1-0:1.8.0', value: 7, unit: 'kWh' };
+    assert.throws(() => services.registry.createMeter({ name: 'Hand X', protocol: 'manual', profile: 'eastron-sdm630' }), /profile "eastron-sdm630" must be empty for a manual meter/);
     assert.equal((await post(tokens['view-a'], 'ma', one)).status, 403, 'a viewer may not enter readings');
     assert.equal((await post(tokens['op-a'], 'mb', one)).status, 404, 'a meter outside the caller\'s folders is not confirmed');
     assert.equal((await post(tokens.admin, 'nobody', one)).status, 404, 'an unknown meter');
