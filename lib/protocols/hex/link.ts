@@ -3,6 +3,7 @@
  * serial port (serialport). Reads wait for a completeness test or a timeout; serial links can
  * change speed (IEC 62056-21 baud switch-over).
  */
+import fs from 'node:fs';
 import net from 'node:net';
 
 export interface SerialSettings {
@@ -202,10 +203,22 @@ interface SerialPortLike {
   baudRate: number;
 }
 
+/**
+ * True for a pseudo-terminal (a socat or ser2net bridge): it has no speed of its own, and changing its
+ * settings flushes both queues, which can discard a request the bridge has not read yet.
+ */
+export function isPseudoTerminal(path: string): boolean {
+  try { return fs.realpathSync(path).startsWith('/dev/pts/'); } catch { return false; }
+}
+
 export class SerialLink extends Link {
   readonly canSwitchBaud = true;
+  private readonly pty: boolean;
+  private speed: number;
   private constructor(private readonly port: SerialPortLike, sevenBit: boolean, readonly name: string) {
     super(sevenBit);
+    this.pty = isPseudoTerminal(name);
+    this.speed = port.baudRate;
     port.on('data', (d: Buffer) => this.received(d));
     port.on('error', (e: Error) => this.failed(e));
   }
@@ -221,7 +234,7 @@ export class SerialLink extends Link {
   }
 
   get baudRate(): number {
-    return this.port.baudRate;
+    return this.speed;
   }
 
   protected send(data: Buffer): Promise<void> {
@@ -230,8 +243,14 @@ export class SerialLink extends Link {
     });
   }
 
+  /** A real port switches (the kernel flushes its queues, after drain has sent the request); a pty only notes it. */
   setBaud(baud: number): Promise<void> {
-    return new Promise((resolve, reject) => this.port.update({ baudRate: baud }, (e) => (e ? reject(e) : resolve())));
+    if (this.pty) { this.speed = baud; return Promise.resolve(); }
+    return new Promise((resolve, reject) => this.port.update({ baudRate: baud }, (e) => {
+      if (e) return reject(e);
+      this.speed = baud;
+      resolve();
+    }));
   }
 
   protected halt(): void { if (this.port.isOpen) this.port.close(() => undefined); }

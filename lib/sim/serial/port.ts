@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { describeLine, type LineSettings } from './line';
 import type { LinePort } from './paced-line';
+import { isPseudoTerminal } from '../../protocols/hex/link';
 
 /** Opens `path` with the line's settings; the error names the path and the settings. */
 export async function openLinePort(path: string, line: LineSettings): Promise<LinePort> {
@@ -18,9 +19,7 @@ export async function openLinePort(path: string, line: LineSettings): Promise<Li
     });
   });
   port.on('error', () => undefined); // a vanished peer: the line just falls silent
-  // A pty has no speed of its own, and changing its settings may discard bytes the peer has not read yet.
-  let pty = false;
-  try { pty = fs.realpathSync(path).startsWith('/dev/pts/'); } catch { /* keep the tty behaviour */ }
+  const pty = isPseudoTerminal(path);
   return {
     write: (d) => { if (port.isOpen) port.write(d); },
     onData: (cb) => { port.on('data', cb); },
