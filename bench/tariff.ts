@@ -1,6 +1,9 @@
 /**
  * `npm run bench:tariff`: throughput of the tariff pricing engine (lib/tariff priceConsumption)
- * against a baseline loop that only sums the same intervals, side by side in one process.
+ * against a straightforward reference pricing loop over the same intervals and decimals
+ * (bench/tariff-reference.ts: per interval its local time, season, day type and TOU period; lines
+ * rounded to the cent), side by side in one process. Both must state the same bill to the cent for
+ * every meter, or the bench fails.
  *
  * Tariff: lib/tariff/examples/berlin-tou-demand.json (Europe/Berlin with both DST days; TOU with two
  * seasons and a holiday calendar, a tiered network charge, a flat levy in MWh, a 15-minute fixed
@@ -12,13 +15,14 @@
  *
  * Per meter the intervals are generated (not timed), then both sides run on the same array, in
  * alternating order (baseline first on even meters, engine first on odd ones), so machine noise hits
- * both. "intervals/s" = intervals priced (or summed) per second of that side's time; the ratio is
- * engine/baseline throughput. BENCH_METERS sets the meter count; BENCH_CHECK=1 also verifies that
- * every bill's TOU quantities add up to the baseline's sum. The last line of stdout is JSON.
+ * both. "intervals/s" = intervals priced per second of that side's time; the ratio is engine/reference
+ * throughput. BENCH_METERS sets the meter count. The last line of stdout is JSON.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { priceConsumption, validateTariff, type ConsumptionInterval } from '../lib/tariff';
+import { Decimal } from '../lib/money/decimal';
+import { referenceBill, type ReferenceBill } from './tariff-reference';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const QUARTER = 15 * 60_000;
@@ -57,13 +61,14 @@ function meterIntervals(meter: number): ConsumptionInterval[] {
 
 function main(): void {
   const meters = envNumber('BENCH_METERS', 1000);
-  const check = process.env.BENCH_CHECK === '1';
-  const tariff = validateTariff(JSON.parse(fs.readFileSync(path.join(ROOT, 'lib/tariff/examples/berlin-tou-demand.json'), 'utf8')));
+  const json = JSON.parse(fs.readFileSync(path.join(ROOT, 'lib/tariff/examples/berlin-tou-demand.json'), 'utf8'));
+  const tariff = validateTariff(json);
   let engineNs = 0n;
   let baselineNs = 0n;
   let intervals = 0;
-  let checksum = 0;
   let lines = 0;
+  let referenceLines = 0;
+  let billed = Decimal.ZERO;
   let firstCallMs = 0;
   const started = Date.now();
   for (let m = 0; m < meters; m++) {
@@ -71,10 +76,9 @@ function main(): void {
     intervals += data.length;
     const runBaseline = () => {
       const t0 = process.hrtime.bigint();
-      let sum = 0;
-      for (let i = 0; i < data.length; i++) sum += data[i].quantity;
+      const bill = referenceBill(json, data);
       baselineNs += process.hrtime.bigint() - t0;
-      return sum;
+      return bill;
     };
     const runEngine = () => {
       const t0 = process.hrtime.bigint();
@@ -84,21 +88,21 @@ function main(): void {
       if (m === 0) firstCallMs = Number(ns) / 1e6;
       return r;
     };
-    let sum: number;
+    let reference: ReferenceBill;
     let result;
     if (m % 2 === 0) {
-      sum = runBaseline();
+      reference = runBaseline();
       result = runEngine();
     } else {
       result = runEngine();
-      sum = runBaseline();
+      reference = runBaseline();
     }
-    checksum += sum;
     lines += result.lines.length;
-    if (check) {
-      const tou = result.lines.filter((l) => l.charge === 'Energy').reduce((a, l) => a + Number(l.quantity), 0);
-      if (Math.abs(tou - sum) > 1e-6 * Math.max(1, sum)) throw new Error(`meter ${m}: TOU lines hold ${tou} kWh, the intervals ${sum} kWh`);
+    referenceLines += reference.lines;
+    if (result.subtotal !== reference.subtotal || result.total !== reference.total) {
+      throw new Error(`meter ${m}: the engine bills ${result.subtotal} + tax = ${result.total} ${tariff.currency}, the reference ${reference.subtotal} + tax = ${reference.total}`);
     }
+    billed = billed.add(result.total);
     if ((m + 1) % 100 === 0) process.stderr.write(`bench:tariff ${m + 1}/${meters} meters\n`);
   }
   const engineS = Number(engineNs) / 1e9;
@@ -108,13 +112,13 @@ function main(): void {
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   console.log(`tariff ${tariff.id}: ${meters} meters x ${intervals / meters} intervals = ${intervals} intervals, ${lines} lines, ${((Date.now() - started) / 1000).toFixed(1)} s wall`);
   console.log(`engine:   ${Math.round(engineRate).toLocaleString('en')} intervals/s (${engineS.toFixed(2)} s; first call with timeline build ${firstCallMs.toFixed(1)} ms)`);
-  console.log(`baseline: ${Math.round(baselineRate).toLocaleString('en')} intervals/s (${baselineS.toFixed(3)} s; sum only)`);
-  console.log(`ratio engine/baseline = ${(engineRate / baselineRate).toFixed(4)}; peak RSS ${peakRssMiB.toFixed(0)} MiB`);
+  console.log(`reference: ${Math.round(baselineRate).toLocaleString('en')} intervals/s (${baselineS.toFixed(2)} s; ${referenceLines} lines); every bill equal to the cent, ${billed.toFixed(2)} ${tariff.currency} in all`);
+  console.log(`ratio engine/reference = ${(engineRate / baselineRate).toFixed(4)}; peak RSS ${peakRssMiB.toFixed(0)} MiB`);
   console.log(JSON.stringify({
     bench: 'tariff', meters, intervals, lines, nodeVersion: process.version,
     engine: { intervalsPerSec: Math.round(engineRate), seconds: Number(engineS.toFixed(3)), firstCallMs: Number(firstCallMs.toFixed(1)) },
-    baseline: { intervalsPerSec: Math.round(baselineRate), seconds: Number(baselineS.toFixed(4)) },
-    ratio: Number((engineRate / baselineRate).toFixed(5)), peakRssMiB: Number(peakRssMiB.toFixed(1)), checksum: Number(checksum.toFixed(3)),
+    reference: { intervalsPerSec: Math.round(baselineRate), seconds: Number(baselineS.toFixed(3)), lines: referenceLines },
+    ratio: Number((engineRate / baselineRate).toFixed(3)), peakRssMiB: Number(peakRssMiB.toFixed(1)), billed: billed.toFixed(2),
   }));
 }
 

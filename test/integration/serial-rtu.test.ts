@@ -91,7 +91,7 @@ describe('ems-modbus-meter on a serial RTU bus (pty, paced simulator)', missingP
     const spans0 = serial.line.spans.length;
     const gaps0 = serial.line.rxGapsMs.length;
     for (const u of units) helper.getNode(`m${u.unit}`).receive({});
-    await within(all, 60_000, `the readings of 32 meters (got ${msgs.size}, errors: ${errors.join('; ')})`);
+    await within(all, 60_000, () => `the readings of 32 meters (got ${msgs.size}, errors: ${errors.join('; ')})`);
     assert.deepEqual(errors, []);
     for (const u of units) {
       const e = (msgs.get(`meter-${u.unit}`).payload as Reading[]).find((r) => r.obis === '1-0:1.8.0')!;
