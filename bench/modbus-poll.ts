@@ -17,13 +17,15 @@
  *
  * Both workers start up front and are then run in turn for short slices (bare,node,node,bare,...),
  * so that load from elsewhere on the machine hits both sides alike; the ratio is the median of the
- * ratios of adjacent slice pairs, the other figures are medians over slices.
+ * ratios of adjacent slice pairs, the other figures are medians over slices. Beside reads/s, the CPU
+ * per read of each side and their ratio (bare/node) are printed: steadier than reads/s on a busy machine.
  * "reads/s" = Modbus read requests answered per second; "polls/s" = meter polls completed per second.
  *
  * Environment: BENCH_SECONDS (measured seconds per slice, default 3), BENCH_SLICES (slices per side,
  * default 10), BENCH_WARMUP (seconds of polling before a worker's first slice, 2), BENCH_PORTS (10),
- * BENCH_UNITS (units per port, 10), BENCH_BARE_DECODE=1 (the bare loop also decodes each poll with
- * the lib's decodeReadings), BENCH_CPU_PROF=DIR (write a CPU profile of each worker's measured
+ * BENCH_UNITS (units per port, 10), BENCH_BARE_DECODE=0 (the bare loop does not decode; by default it
+ * decodes each poll with the lib's decodeReadings, as the node does, so both sides do the same work),
+ * BENCH_CPU_PROF=DIR (write a CPU profile of each worker's measured
  * slices, not its start-up, to DIR/modbus-poll-<side>.cpuprofile, for Chrome DevTools or VS Code),
  * BENCH_WORKER_ARGS (node options for the workers, e.g. "--max-semi-space-size=2"), BENCH_COMPARE=DIR[,DIR]
  * (other built checkouts: their nodes run as further sides node-b, node-c, ... in the same slices, to
@@ -130,7 +132,7 @@ async function orchestrate(): Promise<void> {
   const portCount = envNumber('BENCH_PORTS', 10, true);
   const unitsPerPort = envNumber('BENCH_UNITS', 10, true);
   if (seconds <= 0) throw new Error('BENCH_SECONDS must be > 0');
-  const bareDecode = process.env.BENCH_BARE_DECODE === '1';
+  const bareDecode = process.env.BENCH_BARE_DECODE !== '0';
   const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
   const roots = new Map<Side, string>([['node', ROOT]]);
   for (const [i, dir] of (process.env.BENCH_COMPARE ?? '').split(',').filter(Boolean).entries()) {
@@ -213,11 +215,16 @@ async function orchestrate(): Promise<void> {
       ` ${fmt(s.cpuUsPerRead, 1).padStart(13)} ${(fmt(s.simCpuPct) + '%').padStart(9)} ${fmt(s.peakRssMiB, 1).padStart(14)}`);
   }
   const ratio = median(ratios.node);
+  const cpuRatio = (side: Side) => { // bare's CPU per read over the side's, per adjacent slice pair
+    const bare = results.filter((x) => x.side === 'bare');
+    return median(results.filter((x) => x.side === side).map((n, i) => (bare[i].cpuMs / Math.max(bare[i].reads, 1)) / (n.cpuMs / Math.max(n.reads, 1))));
+  };
   for (const side of sides.filter((x) => x !== 'bare')) {
     const rs = ratios[side];
     const r = median(rs);
     console.log(`ratio (${side}/bare) = ${r.toFixed(2)}  (median of ${rs.length} adjacent slice pairs, range ${Math.min(...rs).toFixed(2)}..${Math.max(...rs).toFixed(2)}` +
       `${side === 'node' ? `; target >= 0.90: ${r >= 0.9 ? 'met' : 'NOT met'}` : `; ${roots.get(side)}`})`);
+    console.log(`CPU per read (bare/${side}) = ${cpuRatio(side).toFixed(2)}  (1 = the node costs what the bare loop costs per read${bareDecode ? ', both decoding' : ', the bare loop not decoding'})`);
   }
   const round = (x: number, d = 1) => Number(x.toFixed(d));
   const json = (s: ReturnType<typeof summary>) => ({
@@ -227,7 +234,7 @@ async function orchestrate(): Promise<void> {
   console.log(JSON.stringify({
     bench: 'modbus-poll', meters, ports: portCount, unitsPerPort, requestsPerSweep: perSweep, sliceSeconds: seconds, slices, warmup, bareDecode,
     nodeRedVersion: redVersion, nodeVersion: process.version,
-    sides: Object.fromEntries(sides.map((side) => [side, json(summaries[side])])), ratio: round(ratio, 3), pairRatios: ratios.node.map((r) => round(r, 3)),
+    sides: Object.fromEntries(sides.map((side) => [side, json(summaries[side])])), ratio: round(ratio, 3), cpuPerReadRatio: round(cpuRatio('node'), 3), pairRatios: ratios.node.map((r) => round(r, 3)),
     ...(roots.size > 1 ? {
       compare: Object.fromEntries([...roots].filter(([side]) => side !== 'node').map(([side, root]) => [side, { root, ratio: round(median(ratios[side]), 3), pairRatios: ratios[side].map((r) => round(r, 3)) }])),
     } : {}),
