@@ -15,21 +15,24 @@
  *   influx1-contrib  node-red-contrib-influxdb's "influxdb batch" node -> InfluxDB 1.x, msgs of
  *                    BATCH points (it writes one request per msg), acknowledged by a complete node
  *
- * Each side runs in its own worker process (its CPU and peak RSS are its own), one after the other,
- * with a fresh server per server side. A reading counts when it is acknowledged: store-write's
- * output msg (msg.stored), the complete node, a 2xx, a committed transaction. The node sides keep
- * WINDOW readings in flight. After each side the bench counts what the store holds. A side named
- * more than once in BENCH_SIDES runs once per mention; its ratios use the mean of its rates.
+ * Each side runs in its own worker process (its CPU and peak RSS are its own) with its own server
+ * (server sides) or file. All sides are set up first; then the readings are written in BENCH_SLICES
+ * slices, every side writing slice k before any writes slice k+1, in alternating order (forward on
+ * even slices, backward on odd ones), so load from elsewhere on the machine hits all sides alike.
+ * A reading counts when it is acknowledged: store-write's output msg (msg.stored), the complete
+ * node, a 2xx, a committed transaction. The node sides keep WINDOW readings in flight. At the end
+ * the bench counts what each store holds. A side named more than once in BENCH_SIDES runs once per
+ * mention (side, side#2, ...: each its own worker, server and file); its ratios use the mean of its rates.
  *
- * Environment: BENCH_READINGS (default 1,000,000), BENCH_BATCH (5000), BENCH_PER_MSG (1000),
- * BENCH_WINDOW (4 x BATCH), BENCH_SIDES (comma-separated subset), BENCH_WORKER_ARGS.
+ * Environment: BENCH_READINGS (default 1,000,000), BENCH_SLICES (10), BENCH_BATCH (5000), BENCH_PER_MSG
+ * (1000), BENCH_WINDOW (4 x BATCH), BENCH_SIDES (comma-separated subset), BENCH_WORKER_ARGS.
  * The last line of stdout is the figures as JSON.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, SIDES, envNumber, mib, type FromWorker, type Result, type Side, type WorkerConfig } from './store-write/common';
+import { ROOT, SIDES, envNumber, mib, type FromWorker, type Result, type Side, type SliceResult, type ToWorker, type WorkerConfig } from './store-write/common';
 import { workerMain } from './store-write/worker';
 import { startInfluxdb1, startVictoriaMetrics, type RunningService } from '../test/fixtures/services';
 
@@ -37,18 +40,49 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function runWorker(cfg: WorkerConfig): Promise<Result> {
-  const execArgv = (process.env.BENCH_WORKER_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = fork(__filename, ['worker'], { env: { ...process.env, BENCH_WORKER: JSON.stringify(cfg), EMS_INFLUX_TOKEN: 'bench' }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    let result: Result | undefined;
-    child.on('message', (m: FromWorker) => {
-      if (m.type === 'ready') child.send({ cmd: 'run' });
-      else if (m.type === 'done') result = m.result;
-      else reject(new Error(`${cfg.side} worker: ${m.message}`));
+/** A side's worker process: slices on request, then its peak RSS (and its sqlite row count) on close. */
+class Worker {
+  private readonly child: ChildProcess;
+  private waiting: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
+  readonly ready: Promise<number>;
+
+  constructor(readonly cfg: WorkerConfig) {
+    const execArgv = (process.env.BENCH_WORKER_ARGS ?? '').split(/\s+/).filter(Boolean);
+    this.child = fork(__filename, ['worker'], { env: { ...process.env, BENCH_WORKER: JSON.stringify(cfg), EMS_INFLUX_TOKEN: 'bench' }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.ready = new Promise((resolve, reject) => {
+      this.waiting = { resolve: (m) => resolve(m.type === 'ready' ? m.setupMs : 0), reject };
     });
-    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`${cfg.side} worker exited with ${code}`))));
-  });
+    this.child.on('message', (m: FromWorker) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (m.type === 'error') w?.reject(new Error(`${cfg.label} worker: ${m.message}`));
+      else w?.resolve(m);
+    });
+    this.child.once('exit', (code) => this.waiting?.reject(new Error(`${cfg.label} worker exited with ${code}`)));
+  }
+
+  private ask(m: ToWorker): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.child.send(m);
+    });
+  }
+
+  async slice(from: number, to: number): Promise<SliceResult> {
+    const m = await this.ask({ cmd: 'run', from, to });
+    if (m.type !== 'slice') throw new Error(`${this.cfg.label} worker answered ${m.type} to a slice`);
+    return m.slice;
+  }
+
+  async close(): Promise<{ maxRss: number; verified?: number }> {
+    const m = await this.ask({ cmd: 'close' });
+    if (m.type !== 'closed') throw new Error(`${this.cfg.label} worker answered ${m.type} to close`);
+    return m;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill();
+  }
 }
 
 async function vmCount(url: string): Promise<number> {
@@ -85,35 +119,65 @@ async function orchestrate(): Promise<void> {
   const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
   console.log(`store write bench: ${fmt(readings)} readings per side (100 meters x 10 OBIS codes, 1 s apart), batches of ${fmt(batch)}, ${fmt(perMsg)} readings per msg into ems-store-write, ${fmt(window)} in flight`);
   console.log(`  Node-RED ${version('node-red')} embedded, node-red-contrib-influxdb ${version('node-red-contrib-influxdb')}, better-sqlite3 ${version('better-sqlite3')}; node ${process.version}, ${os.cpus().length} CPUs`);
-  console.log(`  sides run one after another, each in its own worker; a fresh server per server side`);
 
+  const slices = Math.min(envNumber('BENCH_SLICES', 10), readings);
+  console.log(`  all sides set up first, then ${slices} slices of the readings, each side writing each slice, in alternating order`);
+  const mentions = new Map<Side, number>();
+  const instances: { side: Side; label: string; server?: RunningService; worker?: Worker }[] = sides.map((side) => {
+    const n = (mentions.get(side) ?? 0) + 1;
+    mentions.set(side, n);
+    return { side, label: n === 1 ? side : `${side}#${n}` };
+  });
   const results: (Result & { stored: number })[] = [];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-bench-store-'));
   try {
-    for (const side of sides) {
-      const cfg: WorkerConfig = { side, root: ROOT, readings, batch, perMsg, window };
-      let server: RunningService | undefined;
-      try {
-        if (side.startsWith('vm-')) {
-          server = await startVictoriaMetrics();
-          cfg.url = server.url;
-        } else if (side.startsWith('influx1-')) {
-          server = await startInfluxdb1();
-          cfg.url = server.url;
-          cfg.database = 'bench';
-          await createDatabase(server.url, 'bench');
-        } else if (side === 'sqlite-bare') cfg.file = path.join(tmp, 'bare.sqlite');
-        const r = await runWorker(cfg);
-        const stored = side.startsWith('vm-') ? await vmCount(server!.url) : side.startsWith('influx1-') ? await influxCount(server!.url, 'bench') : r.verified ?? 0;
-        results.push({ ...r, stored });
-        console.log(`  ${side.padEnd(16)} ${fmt(r.acked / r.seconds).padStart(9)} readings/s  ${fmt(r.seconds, 2).padStart(6)} s  CPU ${fmt((100 * r.cpuMs) / (r.seconds * 1000)).padStart(3)}%  ` +
-          `peak RSS ${fmt(mib(r.maxRss), 1).padStart(6)} MiB  acked ${fmt(r.acked)}  stored ${fmt(stored)}${stored !== readings ? ' (MISMATCH)' : ''}` +
-          `${r.errors ? `  ${r.errors} errors, first: ${r.firstError}` : ''}`);
-      } finally {
-        await server?.stop();
+    for (const inst of instances) {
+      const cfg: WorkerConfig = { side: inst.side, label: inst.label, root: ROOT, readings, batch, perMsg, window };
+      if (inst.side.startsWith('vm-')) {
+        inst.server = await startVictoriaMetrics();
+        cfg.url = inst.server.url;
+      } else if (inst.side.startsWith('influx1-')) {
+        inst.server = await startInfluxdb1();
+        cfg.url = inst.server.url;
+        cfg.database = 'bench';
+        await createDatabase(inst.server.url, 'bench');
+      } else if (inst.side === 'sqlite-bare') cfg.file = path.join(tmp, `${inst.label.replace('#', '-')}.sqlite`);
+      inst.worker = new Worker(cfg);
+      await inst.worker.ready;
+    }
+    const setup = await Promise.all(instances.map((i) => i.worker!.ready));
+    const totals = instances.map(() => ({ seconds: 0, acked: 0, errors: 0, firstError: undefined as string | undefined, cpuMs: 0 }));
+    for (let k = 0; k < slices; k++) {
+      const from = Math.floor((k * readings) / slices);
+      const to = Math.floor(((k + 1) * readings) / slices);
+      const order = instances.map((_, i) => i);
+      if (k % 2 === 1) order.reverse();
+      for (const i of order) {
+        const s = await instances[i].worker!.slice(from, to);
+        const t = totals[i];
+        t.seconds += s.seconds;
+        t.acked += s.acked;
+        t.errors += s.errors;
+        t.cpuMs += s.cpuMs;
+        t.firstError ??= s.firstError;
       }
+      process.stderr.write(`bench:store slice ${k + 1}/${slices} done\n`);
+    }
+    for (const [i, inst] of instances.entries()) {
+      const closed = await inst.worker!.close();
+      const t = totals[i];
+      const r: Result = { side: inst.side, label: inst.label, ...t, setupMs: setup[i], maxRss: closed.maxRss, verified: closed.verified };
+      const stored = inst.side.startsWith('vm-') ? await vmCount(inst.server!.url) : inst.side.startsWith('influx1-') ? await influxCount(inst.server!.url, 'bench') : r.verified ?? 0;
+      results.push({ ...r, stored });
+      console.log(`  ${inst.label.padEnd(16)} ${fmt(r.acked / r.seconds).padStart(9)} readings/s  ${fmt(r.seconds, 2).padStart(6)} s  CPU ${fmt((100 * r.cpuMs) / (r.seconds * 1000)).padStart(3)}%  ` +
+        `peak RSS ${fmt(mib(r.maxRss), 1).padStart(6)} MiB  acked ${fmt(r.acked)}  stored ${fmt(stored)}${stored !== readings ? ' (MISMATCH)' : ''}` +
+        `${r.errors ? `  ${r.errors} errors, first: ${r.firstError}` : ''}`);
     }
   } finally {
+    for (const inst of instances) {
+      inst.worker?.kill();
+      await inst.server?.stop();
+    }
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 
@@ -124,7 +188,7 @@ async function orchestrate(): Promise<void> {
   console.log('');
   console.log('side               readings/s   CPU us/reading   peak RSS MiB   stored');
   for (const r of results) {
-    console.log(`${r.side.padEnd(16)} ${fmt(r.acked / r.seconds).padStart(12)} ${fmt((1000 * r.cpuMs) / Math.max(r.acked, 1), 2).padStart(16)} ${fmt(mib(r.maxRss), 1).padStart(14)}   ${fmt(r.stored)}`);
+    console.log(`${r.label.padEnd(16)} ${fmt(r.acked / r.seconds).padStart(12)} ${fmt((1000 * r.cpuMs) / Math.max(r.acked, 1), 2).padStart(16)} ${fmt(mib(r.maxRss), 1).padStart(14)}   ${fmt(r.stored)}`);
   }
   const ratios: Record<string, number> = {};
   for (const [name, a, b, target] of [
@@ -145,7 +209,7 @@ async function orchestrate(): Promise<void> {
   if (!complete) console.log('WARNING: a side had errors or its store does not hold every reading (see "stored")');
   console.log(JSON.stringify({
     bench: 'store-write', readings, batch, perMsg, window, nodeVersion: process.version,
-    sides: Object.fromEntries(results.map((r) => [r.side, {
+    slices, sides: Object.fromEntries(results.map((r) => [r.label, {
       readingsPerSec: Math.round(r.acked / r.seconds), seconds: Number(r.seconds.toFixed(3)), cpuUsPerReading: Number(((1000 * r.cpuMs) / Math.max(r.acked, 1)).toFixed(2)),
       peakRssMiB: Number(mib(r.maxRss).toFixed(1)), setupMs: Math.round(r.setupMs), acked: r.acked, stored: r.stored, errors: r.errors,
     }])),

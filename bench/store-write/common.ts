@@ -9,6 +9,8 @@ export type Side = (typeof SIDES)[number];
 
 export interface WorkerConfig {
   side: Side;
+  /** The side's name in this run: the side, or "side#2" when BENCH_SIDES names it again. */
+  label: string;
   root: string;
   readings: number;
   /** Lines / rows per write request or transaction. */
@@ -25,8 +27,18 @@ export interface WorkerConfig {
   file?: string;
 }
 
+/** One slice of a side: readings [from, to) written, timed and acknowledged. */
+export interface SliceResult {
+  seconds: number;
+  acked: number;
+  errors: number;
+  firstError?: string;
+  cpuMs: number;
+}
+
 export interface Result {
   side: Side;
+  label: string;
   seconds: number;
   acked: number;
   errors: number;
@@ -40,9 +52,10 @@ export interface Result {
 
 export type FromWorker =
   | { type: 'ready'; setupMs: number }
-  | { type: 'done'; result: Result }
+  | { type: 'slice'; slice: SliceResult }
+  | { type: 'closed'; maxRss: number; verified?: number }
   | { type: 'error'; message: string };
-export type ToWorker = { cmd: 'run' };
+export type ToWorker = { cmd: 'run'; from: number; to: number } | { cmd: 'close' };
 
 export function envNumber(name: string, fallback: number): number {
   const text = process.env[name];

@@ -1,17 +1,18 @@
-// The store-write benchmark's worker process: one side, set up, then write all readings once.
+// The store-write benchmark's worker process: one side, set up once, then writes the slices of readings it is
+// told to (the orchestrator interleaves the sides slice by slice), then closes and reports its peak RSS.
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { encodeReadings } from '../../lib/store/influxdb/line-protocol';
-import { readings, sleep, type FromWorker, type Result, type ToWorker, type WorkerConfig } from './common';
+import { readings, sleep, type FromWorker, type ToWorker, type WorkerConfig } from './common';
 import { benchUserDir, startEmbeddedNodeRed } from '../embedded-user-dir';
 
 const gzipAsync = promisify(zlib.gzip);
 
 interface Counters { acked: number; errors: number; firstError?: string }
-interface Driver { run(counters: Counters): Promise<void>; close(): Promise<void> }
+interface Driver { run(counters: Counters, from: number, to: number): Promise<void>; close(): Promise<void> }
 
 function fail(counters: Counters, message: string): void {
   counters.errors++;
@@ -33,12 +34,12 @@ function sqliteBare(cfg: WorkerConfig): Driver {
     for (const r of rows) insert.run(r.meter, r.obis, r.time, r.value, r.unit, r.quality ?? null);
   });
   return {
-    async run(counters) {
-      for (let i = 0; i < cfg.readings; i += cfg.batch) {
-        const rows = readings(i, Math.min(cfg.batch, cfg.readings - i));
+    async run(counters, from, to) {
+      for (let i = from, k = 0; i < to; i += cfg.batch, k++) {
+        const rows = readings(i, Math.min(cfg.batch, to - i));
         tx(rows);
         counters.acked += rows.length;
-        if ((i / cfg.batch) % 20 === 19) await sleep(0); // let IPC through, as the event loop of a runtime would
+        if (k % 20 === 19) await sleep(0); // let IPC through, as the event loop of a runtime would
       }
     },
     async close() {
@@ -59,9 +60,9 @@ function vmBare(cfg: WorkerConfig, gzip: boolean): Driver {
   const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', Authorization: 'Token bench' };
   if (gzip) headers['Content-Encoding'] = 'gzip';
   return {
-    async run(counters) {
-      for (let i = 0; i < cfg.readings; i += cfg.batch) {
-        const rows = readings(i, Math.min(cfg.batch, cfg.readings - i));
+    async run(counters, from, to) {
+      for (let i = from; i < to; i += cfg.batch) {
+        const rows = readings(i, Math.min(cfg.batch, to - i));
         const text = encodeReadings(rows).join('\n');
         const body = gzip ? await gzipAsync(text) : text;
         const res = await fetch(url, { method: 'POST', body, headers });
@@ -115,7 +116,6 @@ async function nodeSide(cfg: WorkerConfig, counters: Counters): Promise<Driver> 
   // points, so it puts the same number of requests on the wire as the other sides.
   const perMsg = contrib ? cfg.batch : cfg.perMsg;
   const sizes = new Map<string, number>(); // msg id -> readings (the catch/complete msgs keep _msgid)
-  let sent = 0;
   let inFlight = 0;
   let wake: (() => void) | undefined;
   const sink = RED.nodes.getNode('sink');
@@ -140,11 +140,12 @@ async function nodeSide(cfg: WorkerConfig, counters: Counters): Promise<Driver> 
     };
   };
   return {
-    async run() {
-      while (sent < cfg.readings) {
+    async run(_counters, from, to) {
+      let sent = from;
+      while (sent < to) {
         while (inFlight + perMsg > cfg.window && inFlight > 0) await new Promise<void>((r) => { wake = r; });
         wake = undefined;
-        const n = Math.min(perMsg, cfg.readings - sent);
+        const n = Math.min(perMsg, to - sent);
         const msg = message(sent, n);
         sent += n;
         inFlight += n;
@@ -174,22 +175,21 @@ export async function workerMain(): Promise<void> {
   const setupMs = performance.now() - t0;
   process.on('SIGINT', () => { /* the orchestrator decides */ });
   process.on('disconnect', () => { void driver.close().catch(() => undefined).then(() => process.exit(0)); });
-  process.once('message', (m: ToWorker) => {
-    if (m.cmd !== 'run') return;
-    void (async () => {
-      const cpu0 = process.cpuUsage();
-      const w0 = performance.now();
-      await driver.run(counters);
-      const seconds = (performance.now() - w0) / 1000;
-      const cpu = process.cpuUsage(cpu0);
-      await driver.close();
-      const result: Result = {
-        side: cfg.side, seconds, acked: counters.acked, errors: counters.errors, firstError: counters.firstError,
-        cpuMs: (cpu.user + cpu.system) / 1000, setupMs, maxRss: process.resourceUsage().maxRSS * 1024, verified,
-      };
-      send({ type: 'done', result });
+  const runSlice = async (from: number, to: number) => {
+    const before = { ...counters };
+    const cpu0 = process.cpuUsage();
+    const w0 = performance.now();
+    await driver.run(counters, from, to);
+    const seconds = (performance.now() - w0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    send({ type: 'slice', slice: { seconds, acked: counters.acked - before.acked, errors: counters.errors - before.errors, firstError: counters.firstError, cpuMs: (cpu.user + cpu.system) / 1000 } });
+  };
+  process.on('message', (m: ToWorker) => {
+    const job = m.cmd === 'run' ? runSlice(m.from, m.to) : driver.close().then(() => {
+      send({ type: 'closed', maxRss: process.resourceUsage().maxRSS * 1024, verified });
       process.disconnect();
-    })().catch((err: Error) => {
+    });
+    job.catch((err: Error) => {
       send({ type: 'error', message: err.stack ?? err.message });
       process.exit(1);
     });
