@@ -129,8 +129,15 @@ export function parseVirtualExpression(input: unknown): VirtualExpression {
         refuse(text, `${member} at position ${positionOf(member.split(/[.[]/)[0])} is not allowed: write an id with dots or dashes in braces, {${member}}`);
       }
       // falls through (refuse throws)
+      case 'Compound': {
+        const second = (node as jsep.Compound).body[1];
+        const token = second?.type === 'Identifier' ? (second as jsep.Identifier).name : second?.type === 'Literal' ? String((second as jsep.Literal).raw) : '';
+        const at = token ? positionOf(token) : Math.max(0, source.search(/[,;]/));
+        refuse(text, `a second expression at position ${at} is not allowed (join meters with + - * /)`);
+      }
+      // falls through (refuse throws)
       default: {
-        const kinds: Record<string, string> = { Compound: 'several expressions', SequenceExpression: 'a "," list', ConditionalExpression: 'a "?:" condition', ArrayExpression: 'an array', ThisExpression: '"this"' };
+        const kinds: Record<string, string> = { Compound: 'several expressions (a "," or ";" list)', SequenceExpression: 'a "," list', ConditionalExpression: 'a "?:" condition', ArrayExpression: 'an array', ThisExpression: '"this"' };
         refuse(text, `${kinds[node.type] ?? node.type} is not allowed (numbers, meter ids, + - * / and parentheses)`);
       }
     }
