@@ -53,6 +53,7 @@ const METER_PROPERTIES: Record<string, unknown> = {
   protocol: { type: 'string', enum: [...PROTOCOLS] },
   profile: { type: 'string', description: 'register map / codec profile: for Modbus a known register map id (e.g. eastron-sdm630), required' },
   serial_line: { type: 'string', description: 'serial line settings of a serial device path, "<baud> <data bits><parity N|E|O><stop bits>" such as "9600 8N1"; empty = the protocol default (Modbus RTU 9600 8E1, M-Bus 2400 8E1)', example: '19200 8E1' },
+  expression: { type: 'string', description: 'virtual meters only (protocol virtual, required there): a weighted sum of other meters by id with numbers, + - * / and parentheses, e.g. "main - hvac - lighting" or "0.5 * ({meter-1} + {meter.2})" (an id that is not an identifier in braces); unknown meters and loops are refused naming the meter', example: 'main - hvac' },
 };
 
 const METER_VIEW = {
@@ -191,6 +192,7 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
   {
     name: 'meters.delete', method: 'DELETE', path: '/api/meters/:id', access: 'operator', tag: TAG,
     summary: 'Delete a meter (its stored readings stay; its id is never used again)',
+    description: 'A meter a virtual meter\'s expression uses is not deleted: 409 naming the virtual meters (change their expressions first).',
     response: { type: 'string' },
     run(ctx) {
       const id = pathParam(ctx, 'id');
