@@ -27,7 +27,7 @@ import { EDGE_LOOKBACK_MS } from '../store/edge-delta';
 import type { EmsEvent, EventQuery, LatestQuery, RangeQuery, ReadingStore, WindowRow } from '../store/types';
 import { ApiError } from './envelope';
 import type { Registry } from './registry';
-import type { Term } from './virtual-expression';
+import { parseVirtualExpression, type Term } from './virtual-expression';
 import { flatten } from './virtual-meters';
 
 /** Most raw readings of one stored meter a raw or non-delta virtual answer reads. */
@@ -61,8 +61,9 @@ class VirtualMeterStore implements ReadingStore {
   }
 
   async write(readings: readonly Reading[]): Promise<number> {
-    const virtual = readings.find((r) => this.resolve(r.meter));
-    if (virtual) throw new ApiError(409, `meter "${virtual.meter}" is virtual: its readings are calculated from its expression, never written`);
+    for (const meter of new Set(readings.map((r) => r.meter))) {
+      if (this.resolve(meter)) throw new ApiError(409, `meter "${meter}" is virtual: its readings are calculated from its expression, never written`);
+    }
     return this.inner.write(readings);
   }
 
@@ -300,4 +301,33 @@ function upperBound(bounds: readonly number[], t: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+const MEDIA: Record<number, string> = { 1: 'electricity', 4: 'heat cost allocation', 5: 'cooling', 6: 'heat', 7: 'gas', 8: 'cold water', 9: 'hot water' };
+
+/**
+ * One energy category, checked when a virtual meter is defined: the meters its expression names that already
+ * have readings must share an OBIS medium (1 electricity, 6 heat, 7 gas, 8/9 water, ...; abstract 0- codes
+ * aside), else 400 naming the meter that differs. Meters without readings yet pass (queries answer 409 later
+ * if their readings then share no OBIS code). A text that does not parse, and meters the caller cannot see, are
+ * left to the definition's check.
+ */
+export async function checkOneEnergyCategory(store: ReadingStore, expression: unknown, visible: (meter: string) => boolean): Promise<void> {
+  if (typeof expression !== 'string' || expression.trim() === '') return;
+  let terms: Term[];
+  try {
+    terms = parseVirtualExpression(expression).terms;
+  } catch {
+    return;
+  }
+  let first: { meter: string; media: Set<number> } | null = null;
+  for (const t of terms.filter((x) => visible(x.meter))) {
+    const media = new Set((await store.latest({ meter: t.meter })).map((r) => Number(/^(\d+)-/.exec(r.obis)?.[1] ?? 0)).filter((m) => m !== 0));
+    if (!media.size) continue;
+    if (!first) first = { meter: t.meter, media };
+    else if (![...media].some((m) => first!.media.has(m))) {
+      const name = (s: Set<number>) => [...s].map((m) => MEDIA[m] ?? `medium ${m}`).join('/');
+      throw new ApiError(400, `expression ${JSON.stringify(expression.trim())}: meter "${t.meter}" measures ${name(media)} but "${first.meter}" measures ${name(first.media)}; a virtual meter sums meters of one energy category`);
+    }
+  }
 }

@@ -82,7 +82,7 @@ export default function init(RED: NodeAPI): void {
       const services = await openEmsServices({ file, env: process.env, timeZone: zone, notifications: { channels: feeds.channels, dashboardUrl } });
       for (const p of problems) services.events.add({ kind: 'system', level: 'error', event: p });
       // Alarm rules see every stored reading, and the store's consumption for window and anomaly rules.
-      services.alarms.setConsumption(storeConsumption(() => storeNode.getStore(), zone));
+      services.alarms.setConsumption(storeConsumption(() => node.getStore(), zone)); // node's: virtual meters too
       services.alarms.setSpool(storeSpoolFill(() => storeNode.getStore()));
       // Stale rules count from each meter's last stored reading, also across a restart.
       const cannotSeed = (err: Error) => node.warn(`alarm rules: the store's latest readings could not be read (stale rules count from now): ${err.message}`);

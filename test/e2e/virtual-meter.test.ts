@@ -82,6 +82,20 @@ describe('a virtual meter in the shipped EMS (real Node-RED, flows/ems.json)', (
     assert.deepEqual(table.body.data.rows.map((row: any) => Number(row.value)), [1000 + MAIN_PER_HOUR - hvacAt1].map((v) => Math.round(v * 1e6) / 1e6));
   });
 
+  it('is billed like a meter: opening and closing register, the consumption priced by a tariff', async () => {
+    const tariff = {
+      id: 'x', name: 'Flat', currency: 'EUR', timeZone: 'UTC',
+      versions: [{ validFrom: '2026-01-01', energy: [{ name: 'Energy', type: 'flat', energyType: 'electricity', unit: 'kWh', rate: '0.25' }], taxes: [] }],
+    };
+    const t = await api('POST', '/api/tariffs', { id: 'flat', tariff });
+    assert.equal(t.status, 201, JSON.stringify(t.body));
+    const bill = await api('GET', `/api/meters/rest/bill?from=${new Date(DAY + H).toISOString()}&to=${new Date(DAY + 3 * H).toISOString()}&tariff=flat`);
+    assert.equal(bill.status, 200, JSON.stringify(bill.body));
+    const total = bill.body.data.consumption.registers.find((x: any) => x.register === 'total');
+    assert.deepEqual([total.obis, Number(total.quantity), total.unit], [E, 2 * (MAIN_PER_HOUR - HVAC_PER_HOUR), 'kWh']);
+    assert.equal(bill.body.data.totals.energy, (2 * (MAIN_PER_HOUR - HVAC_PER_HOUR) * 0.25).toFixed(2));
+  });
+
   it('refuses posting readings for it and deleting a meter it uses (409 naming the virtual meter)', async () => {
     const posted = await api('POST', '/api/meters/rest/readings', { time: new Date(DAY).toISOString(), obis: E, value: 1, unit: 'kWh' });
     assert.equal(posted.status, 409, JSON.stringify(posted.body));

@@ -1,6 +1,8 @@
 // Virtual meters: refused definitions (unknown, loops, in use), and their answers through the store wrapper.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { BillStore } from '../../lib/billing/bill-store';
+import { operationByName, runOperation, type HttpAnswer } from '../../lib/ems/api';
 import { ApiError } from '../../lib/ems/envelope';
 import { generateLicenseKeys, signLicense } from '../../lib/ems/license';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
@@ -91,6 +93,23 @@ describe('virtual meters', () => {
       rejects(() => services.registry.createMeter({ name: 'x', folder_id: folderA, protocol: 'virtual', expression: 'main', profile: 'p' }, undefined, 'v-profile'), 400, 'profile "p" must be empty for a virtual meter');
       services.registry.deleteMeter(v2._id);
       services.registry.deleteMeter(v1._id);
+    });
+
+    it('refuses meters of another energy category that already have readings (POST /api/meters, 400 naming the meter)', async () => {
+      const token = (await services.auth.login('boss', 'chief-pass-0417')).access_token;
+      const create = async (body: Record<string, unknown>) => (await runOperation(operationByName('meters.create')!, {
+        services, store: store(), bills: new BillStore(':memory:'), timeZone: 'UTC', now: () => NOW,
+        request: { method: 'POST', params: {}, query: {}, body: { folder_id: folderA, protocol: 'virtual', ...body }, headers: { authorization: `Bearer ${token}` }, cookies: {} },
+      })) as HttpAnswer & { body: any };
+      const mixed = await create({ _id: 'v-mixed', name: 'mixed', expression: 'main + 2 * water' });
+      assert.equal(mixed.status, 400, JSON.stringify(mixed.body));
+      assert.match(mixed.body.error, /meter "water" measures cold water but "main" measures electricity/);
+      const nested = await create({ _id: 'v-nested-water', name: 'nested', expression: 'water - rest' }); // rest: a virtual meter over electricity
+      assert.equal(nested.status, 400, JSON.stringify(nested.body));
+      assert.match(nested.body.error, /meter "rest" measures electricity but "water" measures cold water/);
+      const fine = await create({ _id: 'v-fine', name: 'fine', expression: 'rest + light' });
+      assert.equal(fine.status, 201, JSON.stringify(fine.body));
+      services.registry.deleteMeter('v-fine');
     });
 
     it('refuses deleting a meter a virtual meter uses (409 naming it); renaming it is harmless (references are ids)', async () => {

@@ -5,6 +5,7 @@
  */
 import { ApiError } from '../envelope';
 import { METER_FIELDS, PERIOD_TYPES, PROTOCOLS, publicDefinition } from '../meter-definition';
+import { checkOneEnergyCategory } from '../virtual-store';
 import { FOLDER_TYPES, type MeterRecord, type TreeNode } from '../registry';
 import type { Reading } from '../../model/reading';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
@@ -170,10 +171,11 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
       + 'Beyond the license\'s meter_limit the answer is 403.',
     body: { type: 'object', required: ['folder_id', 'name', 'protocol'], properties: { _id: { type: 'string', description: 'optional meter id: 1-64 letters, digits or . _ -' }, ...METER_PROPERTIES } },
     response: METER_VIEW,
-    run(ctx) {
+    async run(ctx) {
       const { _id, ...body } = bodyObject(ctx);
       if (_id !== undefined && typeof _id !== 'string') throw new ApiError(400, `_id ${JSON.stringify(_id)} must be a string`);
       if (body.folder_id === undefined) throw new ApiError(400, 'folder_id is required');
+      if (body.protocol === 'virtual') await checkOneEnergyCategory(ctx.store, body.expression, (m) => !!ctx.services.registry.definitionOf(m, scopeOf(ctx)));
       const m = ctx.services.registry.createMeter(body, scopeOf(ctx), _id);
       return new ApiReply({ data: meterView(m, []), status: 201 });
     },
@@ -185,6 +187,7 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
     body: { type: 'object', properties: METER_PROPERTIES },
     response: METER_VIEW,
     async run(ctx) {
+      await checkOneEnergyCategory(ctx.store, bodyObject(ctx).expression, (m) => !!ctx.services.registry.definitionOf(m, scopeOf(ctx)));
       const m = ctx.services.registry.updateMeter(pathParam(ctx, 'id'), bodyObject(ctx), scopeOf(ctx));
       return meterView(m, await ctx.store.latest({ meter: m._id }));
     },
