@@ -275,7 +275,8 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
   if (def.protocol === 'virtual') {
     if (def.expression === '') throw new ApiError(400, 'expression is required for a virtual meter (e.g. "main - hvac"; an id with - or . in braces: {main-1})');
     if (def.profile !== '') bad('profile', def.profile, 'must be empty for a virtual meter (its readings are calculated from its expression)');
-  } else if (def.expression !== '') bad('expression', def.expression, `applies to virtual meters only (protocol is ${def.protocol})`);
+  } else if (def.expression !== '' && input.expression === undefined) def.expression = ''; // no longer virtual
+  else if (def.expression !== '') bad('expression', def.expression, `applies to virtual meters only (protocol is ${def.protocol})`);
   if (def.protocol === 'manual' && def.profile !== '') bad('profile', def.profile, 'must be empty for a manual meter (its readings are posted, never polled)');
   if (def.protocol === 'modbus-rtu') {
     if (!SERIAL_DEVICE.test(def.ip_address)) bad('ip_address', def.ip_address, 'must be the serial device of the RTU bus (e.g. /dev/ttyUSB0, /dev/ttyAMA0, /dev/serial/by-id/...) for a modbus-rtu meter; a converter on the network is modbus-rtu-over-tcp');

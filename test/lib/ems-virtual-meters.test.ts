@@ -92,6 +92,7 @@ describe('virtual meters', () => {
       rejects(() => services.registry.createMeter({ name: 'x', folder_id: folderA, protocol: 'manual', expression: 'main' }, undefined, 'v-manual'), 400, 'expression "main" applies to virtual meters only');
       rejects(() => services.registry.createMeter({ name: 'x', folder_id: folderA, protocol: 'virtual', expression: 'main', profile: 'p' }, undefined, 'v-profile'), 400, 'profile "p" must be empty for a virtual meter');
       services.registry.deleteMeter(v2._id);
+      assert.equal(services.registry.updateMeter(v1._id, { protocol: 'manual' }).definition.expression, '', 'no longer virtual: the expression goes');
       services.registry.deleteMeter(v1._id);
     });
 
