@@ -66,7 +66,7 @@ describe('a virtual meter in the shipped EMS (real Node-RED, flows/ems.json)', (
     assert.ok(day.body.data.readings[0].quality & Quality.CALCULATED);
   });
 
-  it('appears in a tariff report per hour and in the graphics data endpoint', async () => {
+  it('appears in a tariff report per hour and in the graphics, table and dashboard data endpoints', async () => {
     const report = await api('GET', `/api/reports/tariffs?meter=rest&date1=${DAY}&date2=${DAY + 4 * H}&step=hour`);
     assert.equal(report.status, 200, JSON.stringify(report.body));
     assert.equal(report.body.data.unit, 'kWh');
@@ -80,6 +80,13 @@ describe('a virtual meter in the shipped EMS (real Node-RED, flows/ems.json)', (
     // the register at 01:00: main read then, hvac interpolated between 00:50 and 01:20
     const hvacAt1 = 200 + (HVAC_PER_HOUR / 2) * 2 + (HVAC_PER_HOUR / 2) * (10 / 30);
     assert.deepEqual(table.body.data.rows.map((row: any) => Number(row.value)), [1000 + MAIN_PER_HOUR - hvacAt1].map((v) => Math.round(v * 1e6) / 1e6));
+    // the dashboard's newest value: main − hvac at that instant (both registers grow linearly)
+    const dash = await api('GET', `/api/data/dashboard?meter=rest&date1=${DAY}&date2=${DAY + 4 * H}`);
+    assert.equal(dash.status, 200, JSON.stringify(dash.body));
+    const row = dash.body.data.rows.find((r: any) => r.param_name === E);
+    const h = (Date.parse(row.date) - DAY) / H;
+    assert.ok(h > 3 && h < 4, row.date);
+    assert.ok(Math.abs(Number(row.value) - (1000 + MAIN_PER_HOUR * h - (200 + HVAC_PER_HOUR * (h + 1 / 6)))) < 1e-5, JSON.stringify(row));
   });
 
   it('is billed like a meter: opening and closing register, the consumption priced by a tariff', async () => {
