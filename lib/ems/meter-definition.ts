@@ -9,23 +9,25 @@
 import { ApiError } from './envelope';
 import { parsePollSpec } from '../protocols/hex/codecs';
 import { listProfiles } from '../protocols/modbus/profile';
+import { MAX_EXPRESSION_LENGTH, parseVirtualExpression } from './virtual-expression';
 import { describeNetworks, isAllowedAddress, isSerialPath, parseIp, type PollNetwork } from './poll-networks';
 
 /**
  * The protocols the shipped EMS flow polls (or receives, LoRaWAN): a meter of any other protocol is refused when
  * it is defined, never routed to a dead end.
  */
-export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml', 'wmbus', 'manual'] as const;
+export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml', 'wmbus', 'manual', 'virtual'] as const;
 /** Baud rates a serial_line may name. */
 export const SERIAL_BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200] as const;
 /** A serial device a serial Modbus RTU meter may name: a tty (also /dev/serial/by-id/..., Bluetooth rfcomm, a pty). */
 const SERIAL_DEVICE = /^\/dev\/(tty[A-Za-z0-9._-]*|serial\/[A-Za-z0-9._:/-]+|rfcomm\d+|pts\/\d+)$/;
 export type MeterProtocol = typeof PROTOCOLS[number];
 /**
- * Protocols whose meters send on their own (LoRaWAN uplinks, wireless M-Bus telegrams) or whose readings people
- * enter (manual: POST /api/meters/:id/readings): the poll schedule never polls them.
+ * Protocols whose meters send on their own (LoRaWAN uplinks, wireless M-Bus telegrams), whose readings people
+ * enter (manual: POST /api/meters/:id/readings) or that are calculated from other meters (virtual: `expression`,
+ * see virtual-meters.ts): the poll schedule never polls them.
  */
-export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan', 'wmbus', 'manual'];
+export const PUSHED_PROTOCOLS: readonly MeterProtocol[] = ['lorawan', 'wmbus', 'manual', 'virtual'];
 export const PERIOD_TYPES = ['interval', 'hourly', 'daily', 'weekly', 'monthly'] as const;
 export type PeriodType = typeof PERIOD_TYPES[number];
 
@@ -56,6 +58,8 @@ export interface MeterDefinition {
   profile: string;
   /** Serial line settings "<baud> <data bits><parity N|E|O><stop bits>", e.g. "9600 8N1" (serial device paths only; empty = the protocol's default). */
   serial_line: string;
+  /** A virtual meter's weighted sum of other meters by id, e.g. "main - hvac" (virtual-expression.ts); empty for other protocols. */
+  expression: string;
 }
 
 /** Parsed serial_line settings. */
@@ -78,13 +82,13 @@ export function modbusSerialLine(def: Pick<MeterDefinition, 'serial_line'>): Ser
 export const METER_FIELDS: readonly (keyof MeterDefinition)[] = [
   'name', 'number_meter', 'connection_address', 'password', 'ip_address', 'port', 'waiting_time', 'interval_time',
   'pause_time', 'package_size', 'time_difference', 'periodType', 'data_polling_length', 'days_of_week', 'days_of_month',
-  'protocol', 'profile', 'serial_line',
+  'protocol', 'profile', 'serial_line', 'expression',
 ];
 
 export const METER_DEFAULTS: Omit<MeterDefinition, 'name' | 'protocol'> = {
   number_meter: '', connection_address: '1', password: '', ip_address: '127.0.0.1', port: 502, waiting_time: 1000,
   interval_time: 60, pause_time: 0, package_size: 0, time_difference: 0, periodType: 'interval', data_polling_length: 0,
-  days_of_week: [], days_of_month: [], profile: '', serial_line: '',
+  days_of_week: [], days_of_month: [], profile: '', serial_line: '', expression: '',
 };
 
 /** The usual TCP port of a protocol's endpoint, when a new meter gives none (else 502). */
@@ -168,6 +172,10 @@ const CHECKS: { [K in keyof MeterDefinition]: (v: unknown) => MeterDefinition[K]
     const s = text('serial_line', v, 20);
     if (s !== '') parseSerialLine(s);
     return s;
+  },
+  expression: (v) => {
+    const s = text('expression', v, MAX_EXPRESSION_LENGTH);
+    return s === '' ? s : parseVirtualExpression(s).text;
   },
 };
 
@@ -264,6 +272,11 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
     if (def.password !== '' && !/^[0-9A-Fa-f]{32}$/.test(def.password)) bad('password', '(hidden)', 'must be empty (unencrypted meter) or the meter\'s 32-hex-digit AES-128 key');
     if (def.profile !== '') bad('profile', def.profile, 'must be empty for a wmbus meter (the telegram says what it holds)');
   }
+  if (def.protocol === 'virtual') {
+    if (def.expression === '') throw new ApiError(400, 'expression is required for a virtual meter (e.g. "main - hvac"; an id with - or . in braces: {main-1})');
+    if (def.profile !== '') bad('profile', def.profile, 'must be empty for a virtual meter (its readings are calculated from its expression)');
+  } else if (def.expression !== '' && input.expression === undefined) def.expression = ''; // no longer virtual
+  else if (def.expression !== '') bad('expression', def.expression, `applies to virtual meters only (protocol is ${def.protocol})`);
   if (def.protocol === 'manual' && def.profile !== '') bad('profile', def.profile, 'must be empty for a manual meter (its readings are posted, never polled)');
   if (def.protocol === 'modbus-rtu') {
     if (!SERIAL_DEVICE.test(def.ip_address)) bad('ip_address', def.ip_address, 'must be the serial device of the RTU bus (e.g. /dev/ttyUSB0, /dev/ttyAMA0, /dev/serial/by-id/...) for a modbus-rtu meter; a converter on the network is modbus-rtu-over-tcp');

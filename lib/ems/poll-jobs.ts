@@ -95,7 +95,7 @@ const defaultLookup = async (host: string): Promise<string[]> => (await dns.prom
 
 /** The network host a meter is polled at, or null (a serial device, a pushed meter). */
 export function pollHost(def: Pick<MeterDefinition, 'ip_address' | 'protocol'>): string | null {
-  if (def.protocol === 'lorawan' || def.protocol === 'manual' || !def.ip_address || isSerialPath(def.ip_address)) return null;
+  if (def.protocol === 'lorawan' || def.protocol === 'manual' || def.protocol === 'virtual' || !def.ip_address || isSerialPath(def.ip_address)) return null;
   return def.ip_address.replace(/^\[(.*)\]$/, '$1');
 }
 

@@ -15,6 +15,7 @@ import { ApiError } from './envelope';
 import { checkMeterDefinition, METER_DEFAULTS, publicDefinition, type DefinitionRules, type MeterDefinition } from './meter-definition';
 import { parsePollNetworks, type PollNetwork } from './poll-networks';
 import { DEMO_CREDENTIAL_SECRET, isSealed, SecretBox } from './secret-box';
+import { checkNotUsed, checkVirtualReferences } from './virtual-meters';
 
 export const FOLDER_TYPES = ['folder', 'site', 'building', 'floor', 'factory', 'department'] as const;
 
@@ -210,6 +211,7 @@ export class Registry {
     }
     // A caller who does not see every folder is not told whether the id is in use elsewhere or retired.
     if (taken || retired !== null) throw new ApiError(409, `meter id "${meterId}" is not available (in use or used before); meter ids are never reused: choose another id`);
+    checkVirtualReferences(meterId, def, (m) => this.definitionOf(m, scope));
     this.hooks.beforeCreateMeter?.(this.meterCount() + 1);
     const t = this.now();
     this.db.prepare('INSERT INTO meters (id, folder_id, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(meterId, folderId, this.stored(def), t, t);
@@ -222,6 +224,7 @@ export class Registry {
     const def = checkMeterDefinition(body, before.definition, this.rules);
     const folderId = (body as Record<string, unknown>).folder_id === undefined ? before.folder_id : this.folderIdOf(body);
     this.folder(folderId, scope);
+    checkVirtualReferences(id, def, (m) => this.definitionOf(m, scope));
     this.db.prepare('UPDATE meters SET folder_id = ?, definition = ?, updated_at = ? WHERE id = ?').run(folderId, this.stored(def), this.now(), id);
     this.unreadable.delete(id);
     this.hooks.onChange?.({ kind: 'meter', action: 'update', id, name: def.name });
@@ -230,11 +233,19 @@ export class Registry {
 
   deleteMeter(id: string, scope?: FolderScope): void {
     const m = this.meter(id, scope);
+    checkNotUsed(id, (this.db.prepare('SELECT id, definition FROM meters').all() as { id: string; definition: string }[])
+      .map((r) => ({ _id: r.id, definition: { ...METER_DEFAULTS, ...JSON.parse(r.definition) } as MeterDefinition })));
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM meters WHERE id = ?').run(id);
       this.db.prepare('INSERT OR IGNORE INTO retired_meter_ids (id, retired_at, name) VALUES (?, ?, ?)').run(id, this.now(), m.definition.name);
     })();
     this.hooks.onChange?.({ kind: 'meter', action: 'delete', id, name: m.definition.name });
+  }
+
+  /** A meter's definition as stored (password still sealed) when the scope sees it: for virtual meters' references. */
+  definitionOf(id: string, scope?: FolderScope): MeterDefinition | undefined {
+    const row = this.db.prepare('SELECT folder_id, definition FROM meters WHERE id = ?').get(id) as { folder_id: string; definition: string } | undefined;
+    return row && this.canSee(scope, row.folder_id) ? { ...METER_DEFAULTS, ...JSON.parse(row.definition) } as MeterDefinition : undefined;
   }
 
   /** The definition as stored: the password sealed. */

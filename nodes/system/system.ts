@@ -6,6 +6,7 @@ import type { Poller } from '../../lib/ems/api/types';
 import { defineSystem, registerRunningServices, undefineSystem, unregisterRunningServices } from '../../lib/ems/running';
 import { storeConsumption, storeSpoolFill } from '../../lib/ems/alarms/consumption';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
+import { registryResolver, withVirtualMeters } from '../../lib/ems/virtual-store';
 import { isValidTimeZone, systemTimeZone, type ReadingStore } from '../../lib/store';
 import { isPresentReading } from '../../lib/model/quality';
 import type { StoreConfigNode } from '../store/store';
@@ -62,6 +63,7 @@ export default function init(RED: NodeAPI): void {
     node.timeZone = zone;
     let bills: BillStore | null = null;
     let stopAlarmFeed: (() => void) | undefined;
+    let opened: EmsServices | undefined;
     defineSystem(node.id); // the dashboard is behind the EMS login from now on (closed until the services open)
 
     const opening: Promise<EmsServices> = (async () => {
@@ -80,7 +82,7 @@ export default function init(RED: NodeAPI): void {
       const services = await openEmsServices({ file, env: process.env, timeZone: zone, notifications: { channels: feeds.channels, dashboardUrl } });
       for (const p of problems) services.events.add({ kind: 'system', level: 'error', event: p });
       // Alarm rules see every stored reading, and the store's consumption for window and anomaly rules.
-      services.alarms.setConsumption(storeConsumption(() => storeNode.getStore(), zone));
+      services.alarms.setConsumption(storeConsumption(() => node.getStore(), zone)); // node's: virtual meters too
       services.alarms.setSpool(storeSpoolFill(() => storeNode.getStore()));
       // Stale rules count from each meter's last stored reading, also across a restart.
       const cannotSeed = (err: Error) => node.warn(`alarm rules: the store's latest readings could not be read (stale rules count from now): ${err.message}`);
@@ -98,6 +100,7 @@ export default function init(RED: NodeAPI): void {
       if (services.adminWarning) node.warn(services.adminWarning);
       node.log(`EMS database ${file}`);
       registerRunningServices(services); // the dashboard gate checks sessions with these
+      opened = services;
       return services;
     })();
     opening.catch((err: Error) => node.error(err.message));
@@ -105,7 +108,8 @@ export default function init(RED: NodeAPI): void {
     node.ready = () => opening;
     node.getStore = () => {
       if (!storeNode) throw new Error('ems-system: no reading store is configured');
-      return storeNode.getStore();
+      // Virtual meters answer from their meters (lib/ems/virtual-store.ts); a fresh wrapper per call caches per request.
+      return opened ? withVirtualMeters(storeNode.getStore(), registryResolver(opened.registry)) : storeNode.getStore();
     };
     node.getBills = () => (bills ??= new BillStore(resolveUnderUserDir(def.billsPath, userDir, 'ems-bills.db')));
     node.setPoller = (p) => { node.poller = p; };

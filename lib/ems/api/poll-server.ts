@@ -5,6 +5,7 @@
  */
 import { ApiError } from '../envelope';
 import { METER_FIELDS, PERIOD_TYPES, PROTOCOLS, publicDefinition } from '../meter-definition';
+import { checkOneEnergyCategory } from '../virtual-store';
 import { FOLDER_TYPES, type MeterRecord, type TreeNode } from '../registry';
 import type { Reading } from '../../model/reading';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
@@ -53,6 +54,7 @@ const METER_PROPERTIES: Record<string, unknown> = {
   protocol: { type: 'string', enum: [...PROTOCOLS] },
   profile: { type: 'string', description: 'register map / codec profile: for Modbus a known register map id (e.g. eastron-sdm630), required' },
   serial_line: { type: 'string', description: 'serial line settings of a serial device path, "<baud> <data bits><parity N|E|O><stop bits>" such as "9600 8N1"; empty = the protocol default (Modbus RTU 9600 8E1, M-Bus 2400 8E1)', example: '19200 8E1' },
+  expression: { type: 'string', description: 'virtual meters only (protocol virtual, required there): a weighted sum of other meters by id with numbers, + - * / and parentheses, e.g. "main - hvac - lighting" or "0.5 * ({meter-1} + {meter.2})" (an id that is not an identifier in braces); unknown meters and loops are refused naming the meter', example: 'main - hvac' },
 };
 
 const METER_VIEW = {
@@ -169,10 +171,11 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
       + 'Beyond the license\'s meter_limit the answer is 403.',
     body: { type: 'object', required: ['folder_id', 'name', 'protocol'], properties: { _id: { type: 'string', description: 'optional meter id: 1-64 letters, digits or . _ -' }, ...METER_PROPERTIES } },
     response: METER_VIEW,
-    run(ctx) {
+    async run(ctx) {
       const { _id, ...body } = bodyObject(ctx);
       if (_id !== undefined && typeof _id !== 'string') throw new ApiError(400, `_id ${JSON.stringify(_id)} must be a string`);
       if (body.folder_id === undefined) throw new ApiError(400, 'folder_id is required');
+      if (body.protocol === 'virtual') await checkOneEnergyCategory(ctx.store, body.expression, (m) => !!ctx.services.registry.definitionOf(m, scopeOf(ctx)));
       const m = ctx.services.registry.createMeter(body, scopeOf(ctx), _id);
       return new ApiReply({ data: meterView(m, []), status: 201 });
     },
@@ -184,6 +187,7 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
     body: { type: 'object', properties: METER_PROPERTIES },
     response: METER_VIEW,
     async run(ctx) {
+      await checkOneEnergyCategory(ctx.store, bodyObject(ctx).expression, (m) => !!ctx.services.registry.definitionOf(m, scopeOf(ctx)));
       const m = ctx.services.registry.updateMeter(pathParam(ctx, 'id'), bodyObject(ctx), scopeOf(ctx));
       return meterView(m, await ctx.store.latest({ meter: m._id }));
     },
@@ -191,6 +195,7 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
   {
     name: 'meters.delete', method: 'DELETE', path: '/api/meters/:id', access: 'operator', tag: TAG,
     summary: 'Delete a meter (its stored readings stay; its id is never used again)',
+    description: 'A meter a virtual meter\'s expression uses is not deleted: 409 naming the virtual meters (change their expressions first).',
     response: { type: 'string' },
     run(ctx) {
       const id = pathParam(ctx, 'id');

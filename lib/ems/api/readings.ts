@@ -28,7 +28,7 @@ export const READINGS_OPERATIONS: Operation[] = [
   {
     name: 'meters.readings', method: 'GET', path: '/api/meters/:id/readings', access: 'viewer', tag: 'Readings',
     summary: 'Readings of one meter, raw or aggregated per window',
-    description: `Raw readings answer at most ${MAX_RAW_ROWS} rows (the oldest first; limit cuts them). ${limitsText('meters.readings', `raw readings at most ${MAX_RAW_ROWS} rows`)}`,
+    description: `Raw readings answer at most ${MAX_RAW_ROWS} rows (the oldest first; limit cuts them). A virtual meter answers from its meters (flagged CALCULATED): fn=delta is the expression over their consumption per window, a window where one of them has none is absent; raw readings are the expression over their registers. ${limitsText('meters.readings', `raw readings at most ${MAX_RAW_ROWS} rows`)}`,
     query: [
       { name: 'obis', description: 'OBIS code, e.g. 1-0:1.8.0 (default: all)' },
       { name: 'from', description: 'Start: ISO date or epoch ms (default: 24 h ago)' },
@@ -55,7 +55,7 @@ export const READINGS_OPERATIONS: Operation[] = [
       + 'that quantity (kWh or Wh for 1-0:1.8.0, m3 or l for water). All or nothing: the first bad reading is a 400 naming its index, field and value. '
       + 'Readings are stored in the canonical unit with the MANUAL quality flag; a reading of the same meter, OBIS code and time replaces the one '
       + 'stored (re-posting changes nothing; a correction overwrites a polled value and is flagged MANUAL). Any meter defined in the caller\'s folders '
-      + 'takes readings: a meter of protocol manual is never polled and gets its readings only this way. Answers 201 with the number written.',
+      + 'takes readings: a meter of protocol manual is never polled and gets its readings only this way; a virtual meter takes none (409). Answers 201 with the number written.',
     body: {
       type: 'object',
       properties: {
