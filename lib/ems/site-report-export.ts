@@ -58,12 +58,12 @@ const NUMERIC = new Set(['consumption', 'kgce', 'kgco2e', 'per_m2']);
 export async function siteReportXlsx(r: SiteReport): Promise<Buffer> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const writeXlsx = require('write-excel-file/node').default as (rows: unknown[][]) => { toBuffer(): Promise<Buffer> };
-  const rows: unknown[][] = [SITE_COLUMNS.map((k) => ({ value: k, fontWeight: 'bold' }))];
+  const rows: unknown[][] = [[...SITE_COLUMNS]];
   for (const l of siteReportLines(r)) {
     rows.push(SITE_COLUMNS.map((k) => {
       const v = l[k];
       if (v === null || v === undefined || v === '') return null;
-      return NUMERIC.has(k) ? { type: Number, value: Number(v) } : { type: String, value: v };
+      return NUMERIC.has(k) ? Number(v) : v;
     }));
   }
   return writeXlsx(rows).toBuffer();
