@@ -73,8 +73,10 @@ function bareSql(file: string, bounds: number[]): { site: string[]; meters: Map<
   const db = new Database(file, { readonly: true });
   try {
     const edges = bounds.map((b) => Math.max(FROM, Math.min(TO, b)));
+    // One seek per meter and edge on the readings table's primary key (meter, obis, time).
     const rows = db.prepare(`WITH e(t) AS (VALUES ${edges.map(() => '(?)').join(',')})
-      SELECT r.meter, r.time, r.value FROM e JOIN readings r ON r.obis = ? AND r.time = e.t ORDER BY r.meter, r.time`).raw(true).all(...edges, OBIS) as [string, number, number][];
+      SELECT s.meter, e.t, r.value FROM series s CROSS JOIN e JOIN readings r ON r.meter = s.meter AND r.obis = s.obis AND r.time = e.t
+      WHERE s.obis = ? ORDER BY s.meter, e.t`).raw(true).all(...edges, OBIS) as [string, number, number][];
     const at = new Map<string, Decimal[]>();
     for (const [m, , v] of rows) at.set(m, [...(at.get(m) ?? []), Decimal.from(v)]);
     const site = bounds.slice(1).map(() => Decimal.ZERO);
