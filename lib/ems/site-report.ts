@@ -157,13 +157,13 @@ export async function siteReport(store: ReadingStore, o: SiteReportOptions) {
         consumption_change: change(total.consumption, base.consumption), kgce_change: change(total.kgce, base.kgce), kgco2e_change: change(total.kgco2e, base.kgco2e),
       },
       series: series.map((x, i) => ({ date: isoInZone(Math.max(x.start, o.from), o.timeZone), date_to: isoInZone(Math.min(bounds[i + 1], o.to), o.timeZone), ...text(x.figures) })),
-      top: topConsumers(states, ids, c, o.top ?? 10),
+      top: topConsumers(states, c, o.top ?? 10),
     };
   });
 
   const grand = counted.reduce((a, s) => addFigures(a, { consumption: Decimal.ZERO, kgce: s.total.kgce, kgco2e: s.total.kgco2e }), zeroFigures());
   const grandBase = o.base ? counted.reduce((a, s) => addFigures(a, { consumption: Decimal.ZERO, kgce: s.base?.kgce ?? Decimal.ZERO, kgco2e: s.base?.kgco2e ?? Decimal.ZERO }), zeroFigures()) : null;
-  const submeters = breakdown(states, ids, notes);
+  const submeters = breakdown(states, notes);
   const spaces = o.folders.filter((f) => f.parent_id === o.folder._id).map((f) => {
     const inside = subtreeIds(o.folders, f._id);
     const byCat = sumByCategory(countedIn(states, new Set(o.meters.filter((m) => inside.has(m.folder_id)).map((m) => m.id))), (s) => s.total);
@@ -196,12 +196,24 @@ export async function siteReport(store: ReadingStore, o: SiteReportOptions) {
 
 export type SiteReport = Awaited<ReturnType<typeof siteReport>>;
 
+/** Sub-meters per master meter id: the report's non-virtual meters of the master's category with data. */
+function childrenIndex(states: Map<string, MeterState>): Map<string, MeterState[]> {
+  const out = new Map<string, MeterState[]>();
+  for (const s of states.values()) {
+    const p = s.m.parent_meter ? states.get(s.m.parent_meter) : undefined;
+    if (!p || s.virtual || !s.registers.length || !s.category || s.category.id !== p.category?.id) continue;
+    out.set(p.m.id, [...(out.get(p.m.id) ?? []), s]);
+  }
+  return out;
+}
+
 /** Each master meter with its sub-meters (same category) and the unmetered remainder. */
-function breakdown(states: Map<string, MeterState>, ids: ReadonlySet<string>, notes: string[]) {
+function breakdown(states: Map<string, MeterState>, notes: string[]) {
   const out = [];
+  const index = childrenIndex(states);
   for (const master of states.values()) {
     if (!master.category || !master.registers.length) continue;
-    const children = [...ids].map((id) => states.get(id)!).filter((s) => s.m.parent_meter === master.m.id && s.category?.id === master.category!.id && s.registers.length);
+    const children = index.get(master.m.id) ?? [];
     if (!children.length) continue;
     const sum = children.reduce((a, s) => addFigures(a, s.total), zeroFigures());
     const rest: Figures = { consumption: master.total.consumption.sub(sum.consumption), kgce: master.total.kgce.sub(sum.kgce), kgco2e: master.total.kgco2e.sub(sum.kgco2e) };
@@ -218,12 +230,12 @@ function breakdown(states: Map<string, MeterState>, ids: ReadonlySet<string>, no
 }
 
 /** The disjoint parts of a category (meters without same-category sub-meters, and each master's remainder), largest first. */
-function topConsumers(states: Map<string, MeterState>, ids: ReadonlySet<string>, c: EnergyCategory, n: number) {
+function topConsumers(states: Map<string, MeterState>, c: EnergyCategory, n: number) {
   const parts: { meter: string; name: string; remainder: boolean; consumption: Decimal }[] = [];
-  for (const id of ids) {
-    const s = states.get(id)!;
+  const index = childrenIndex(states);
+  for (const [id, s] of states) {
     if (!s.eligible || s.category!.id !== c.id) continue;
-    const kids = [...ids].map((k) => states.get(k)!).filter((k) => k.m.parent_meter === id && k.eligible && k.category!.id === c.id);
+    const kids = (index.get(id) ?? []).filter((k) => k.eligible);
     if (!kids.length) parts.push({ meter: id, name: s.m.name, remainder: false, consumption: s.total.consumption });
     else parts.push({ meter: id, name: `${s.m.name} (unmetered remainder)`, remainder: true, consumption: kids.reduce((a, k) => a.sub(k.total.consumption), s.total.consumption) });
   }
