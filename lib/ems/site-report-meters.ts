@@ -49,7 +49,7 @@ export function registersFor(category: EnergyCategory, codes: readonly string[])
 /** Energy units measured in MJ, so kWh and GJ convert into each other (1 kWh = 3.6 MJ). */
 const MJ_PER_CANONICAL: Record<string, string> = { kWh: '3.6', GJ: '1000' };
 
-/** The exact factor from `from` to `to` (value_to = value_from x factor); null when they measure different things. */
+/** The factor from `from` to `to` (value_to = value_from x factor), exact or to 12 decimals (GJ to kWh); null when they measure different things. */
 export function unitFactor(from: string, to: string): Decimal | null {
   if (from === to) return Decimal.ONE;
   let a;

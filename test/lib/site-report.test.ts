@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { siteReport, type SiteFolder, type SiteMeter } from '../../lib/ems/site-report';
 import { BUILT_IN_CATEGORIES, factorChangesIn, factorIndexAt, type EnergyCategory } from '../../lib/ems/energy-categories';
+import { registersFor, unitFactor } from '../../lib/ems/site-report-meters';
 import { SqliteStore } from '../../lib/store/sqlite';
 import { fromLocal } from '../../lib/model/time';
 import type { Reading } from '../../lib/model/reading';
@@ -175,5 +176,20 @@ describe('energy categories: factor periods', () => {
     assert.equal(factorIndexAt(f, Date.UTC(1990, 0, 1), TZ), 0, 'the first period also covers the time before it');
     assert.deepEqual(factorChangesIn(f, WEEK, END, TZ), [change]);
     assert.deepEqual(factorChangesIn(f, change, END, TZ), [], 'a period starting at the change is not split');
+  });
+});
+
+describe('site report meters: registers and units', () => {
+  const cat = (id: string) => BUILT_IN_CATEGORIES.find((c) => c.id === id)!;
+  it('counts the total register when there is one, else the sum of the tariff registers, on the lowest channel', () => {
+    assert.deepEqual(registersFor(cat('electricity'), ['1-0:1.8.1', '1-0:1.8.0', '1-0:2.8.0', '1-0:16.7.0']), ['1-0:1.8.0']);
+    assert.deepEqual(registersFor(cat('electricity'), ['1-0:1.8.2', '1-0:1.8.1', '1-1:1.8.0']), ['1-0:1.8.1', '1-0:1.8.2']);
+    assert.deepEqual(registersFor(cat('water'), ['9-0:1.0.0', '6-0:1.0.0']), ['9-0:1.0.0']);
+    assert.deepEqual(registersFor(cat('gas'), ['1-0:1.8.0']), []);
+  });
+  it('converts units exactly: kWh to GJ (3.6 MJ / 1000 MJ), Wh to kWh, kg to t; refuses kWh to m3', () => {
+    assert.deepEqual([unitFactor('kWh', 'GJ')?.toString(), unitFactor('GJ', 'kWh')?.toString(), unitFactor('Wh', 'kWh')?.toString(), unitFactor('kg', 't')?.toString()],
+      ['0.0036', '277.777777777778', '0.001', '0.001']);
+    assert.equal(unitFactor('kWh', 'm3'), null);
   });
 });
