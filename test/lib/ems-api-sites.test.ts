@@ -123,6 +123,11 @@ describe('sites API: spaces, sub-meters, energy categories, site report', () => 
     const long = await call('folders.report', tokens.viewer, { id: site }, { from: '2026-01-01', to: '2026-12-01', step: 'hour' });
     assert.equal(long.status, 400);
     assert.match(long.body.error, /^to "2026-12-01" is \d+ days after from "2026-01-01": sites.report with step=hour allows at most 93 days/);
+    // The location form: the viewer's one open folder, without an id.
+    const located = await call('reports.site', tokens.viewer, {}, { from: '2026-06-30', to: '2026-07-01', step: 'month' });
+    assert.deepEqual([located.status, located.body.data?.folder._id, located.body.data?.categories[0].consumption], [200, site, '200']);
+    const admin = await call('reports.site', tokens.admin, {}, {});
+    assert.deepEqual([admin.status, admin.body.error], [400, 'folder is required (a folder id): you have every folder open']);
     const half = await call('folders.report', tokens.viewer, { id: site }, { base_from: '2026-01-01' });
     assert.match(half.body.error, /^base_from "2026-01-01" and base_to null go together/);
   });

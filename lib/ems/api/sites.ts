@@ -136,44 +136,65 @@ export const SITE_OPERATIONS: Operation[] = [
     query: REPORT_PARAMS,
     produces: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
     response: { type: 'object', description: 'folder, location, step, from, to, base, totals, categories, submeters, spaces, meters, notes' },
-    async run(ctx) {
-      const query = ctx.request.query;
-      onlyParams(query, REPORT_PARAMS.map((p) => p.name));
-      const caller = callerOf(ctx);
-      const registry = ctx.services.registry;
-      const id = pathParam(ctx, 'id');
-      const folder = registry.folder(id, caller.scope) as SiteFolder; // 404 outside the caller's folders
-      const step = query.step ?? 'day';
-      if (!(REPORT_STEPS as readonly unknown[]).includes(step)) throw new ApiError(400, `step ${JSON.stringify(step)} is not a report step (use ${REPORT_STEPS.join(', ')})`);
-      const format = query.format ?? 'json';
-      if (!['json', 'csv', 'xlsx'].includes(format as string)) throw new ApiError(400, `format ${JSON.stringify(format)} is not a report format (use json, csv or xlsx)`);
-      const zone = zoneOf(registry, id, ctx.timeZone);
-      const { from, to } = range(query, 'from', 'to', ctx.now(), zone);
-      checkPeriod('sites.report', step as ReportStep, { from: { name: 'from', value: query.from, time: from }, to: { name: 'to', value: query.to, time: to } });
-      let base: { from: number; to: number } | null = null;
-      if ((query.base_from === undefined) !== (query.base_to === undefined)) throw new ApiError(400, `base_from ${JSON.stringify(query.base_from ?? null)} and base_to ${JSON.stringify(query.base_to ?? null)} go together (give both or neither)`);
-      if (query.base_from !== undefined) {
-        base = range(query, 'base_from', 'base_to', ctx.now(), zone);
-        checkPeriod('sites.report', 'day', { from: { name: 'base_from', value: query.base_from, time: base.from }, to: { name: 'base_to', value: query.base_to, time: base.to } });
-      }
-      const inside = registry.scopeOf([id])!;
-      const folders = [...inside].map((f) => registry.folder(f) as SiteFolder);
-      const meters = registry.meters(caller.scope).filter((m) => inside.has(m.folder_id)).map((m) => ({
-        id: m._id, name: m.definition.name, folder_id: m.folder_id, parent_meter: m.definition.parent_meter ?? '', energy_category: m.definition.energy_category ?? '', protocol: String(m.definition.protocol),
-      }));
-      if (meters.length > MAX_SITE_METERS) throw new ApiError(400, `folder "${folder.name}" holds ${meters.length} meters; a site report covers at most ${MAX_SITE_METERS}: ask for a folder further down`);
-      const steps = stepBoundaries(from, to, step as ReportStep, zone).length - 1;
-      if (meters.length * steps > MAX_SITE_CELLS) {
-        throw new ApiError(400, `step ${JSON.stringify(step)} gives ${steps} steps for ${meters.length} meters (${meters.length * steps} values); a site report holds at most ${MAX_SITE_CELLS}: use a longer step or a shorter period`);
-      }
-      const report = await siteReport(ctx.store, {
-        folder: { ...folder, time_zone: zone }, folders, location: pathOf(registry, id), meters, categories: ctx.services.energyCategories.list(),
-        from, to, step: step as ReportStep, timeZone: zone, base, tariffFor: tariffFinder(ctx),
-      });
-      if (format === 'json') return report;
-      const name = `site-${id.slice(0, 36)}-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}-${step}`;
-      if (format === 'csv') return new ApiReply({ raw: { contentType: 'text/csv; charset=utf-8', body: siteReportCsv(report), filename: `${name}.csv` } });
-      return new ApiReply({ raw: { contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', body: await siteReportXlsx(report), filename: `${name}.xlsx` } });
+    run: (ctx) => {
+      onlyParams(ctx.request.query, REPORT_PARAMS.map((p) => p.name));
+      return folderReport(ctx, pathParam(ctx, 'id'));
+    },
+  },
+  {
+    name: 'reports.site', method: 'GET', path: '/api/reports/site', access: 'viewer', tag: TAG,
+    summary: 'The site report of `folder`, or of the caller\'s one open folder (the data dictionary\'s location form)',
+    description: 'The same answer as GET /api/folders/:id/report. Without folder: the caller\'s open folder when they have exactly one, else 400 naming folder.',
+    query: [{ name: 'folder', description: 'Folder id (default: the caller\'s only open folder)', schema: { type: 'string' } }, ...REPORT_PARAMS],
+    produces: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+    response: { type: 'object', description: 'as GET /api/folders/:id/report' },
+    run(ctx) {
+      const { folder, ...rest } = ctx.request.query;
+      onlyParams(rest, REPORT_PARAMS.map((p) => p.name));
+      const open = callerOf(ctx).user.open_folders;
+      if (folder === undefined && open.length !== 1) throw new ApiError(400, `folder is required (a folder id): you have ${open.length === 0 ? 'every folder' : `${open.length} folders`} open`);
+      const id = folder ?? open[0];
+      if (typeof id !== 'string' || id.trim() === '') throw new ApiError(400, `folder ${JSON.stringify(id)} must be a folder id`);
+      return folderReport({ ...ctx, request: { ...ctx.request, query: rest } }, id);
     },
   },
 ];
+
+/** The site report of folder `id` for the caller (404 outside their folders), in the asked format. */
+async function folderReport(ctx: ApiContext, id: string): Promise<unknown> {
+  const query = ctx.request.query;
+  const caller = callerOf(ctx);
+  const registry = ctx.services.registry;
+  const folder = registry.folder(id, caller.scope) as SiteFolder; // 404 outside the caller's folders
+  const step = query.step ?? 'day';
+  if (!(REPORT_STEPS as readonly unknown[]).includes(step)) throw new ApiError(400, `step ${JSON.stringify(step)} is not a report step (use ${REPORT_STEPS.join(', ')})`);
+  const format = query.format ?? 'json';
+  if (!['json', 'csv', 'xlsx'].includes(format as string)) throw new ApiError(400, `format ${JSON.stringify(format)} is not a report format (use json, csv or xlsx)`);
+  const zone = zoneOf(registry, id, ctx.timeZone);
+  const { from, to } = range(query, 'from', 'to', ctx.now(), zone);
+  checkPeriod('sites.report', step as ReportStep, { from: { name: 'from', value: query.from, time: from }, to: { name: 'to', value: query.to, time: to } });
+  let base: { from: number; to: number } | null = null;
+  if ((query.base_from === undefined) !== (query.base_to === undefined)) throw new ApiError(400, `base_from ${JSON.stringify(query.base_from ?? null)} and base_to ${JSON.stringify(query.base_to ?? null)} go together (give both or neither)`);
+  if (query.base_from !== undefined) {
+    base = range(query, 'base_from', 'base_to', ctx.now(), zone);
+    checkPeriod('sites.report', 'day', { from: { name: 'base_from', value: query.base_from, time: base.from }, to: { name: 'base_to', value: query.base_to, time: base.to } });
+  }
+  const inside = registry.scopeOf([id])!;
+  const folders = [...inside].map((f) => registry.folder(f) as SiteFolder);
+  const meters = registry.meters(caller.scope).filter((m) => inside.has(m.folder_id)).map((m) => ({
+    id: m._id, name: m.definition.name, folder_id: m.folder_id, parent_meter: m.definition.parent_meter ?? '', energy_category: m.definition.energy_category ?? '', protocol: String(m.definition.protocol),
+  }));
+  if (meters.length > MAX_SITE_METERS) throw new ApiError(400, `folder "${folder.name}" holds ${meters.length} meters; a site report covers at most ${MAX_SITE_METERS}: ask for a folder further down`);
+  const steps = stepBoundaries(from, to, step as ReportStep, zone).length - 1;
+  if (meters.length * steps > MAX_SITE_CELLS) {
+    throw new ApiError(400, `step ${JSON.stringify(step)} gives ${steps} steps for ${meters.length} meters (${meters.length * steps} values); a site report holds at most ${MAX_SITE_CELLS}: use a longer step or a shorter period`);
+  }
+  const report = await siteReport(ctx.store, {
+    folder: { ...folder, time_zone: zone }, folders, location: pathOf(registry, id), meters, categories: ctx.services.energyCategories.list(),
+    from, to, step: step as ReportStep, timeZone: zone, base, tariffFor: tariffFinder(ctx),
+  });
+  if (format === 'json') return report;
+  const name = `site-${id.slice(0, 36)}-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}-${step}`;
+  if (format === 'csv') return new ApiReply({ raw: { contentType: 'text/csv; charset=utf-8', body: siteReportCsv(report), filename: `${name}.csv` } });
+  return new ApiReply({ raw: { contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', body: await siteReportXlsx(report), filename: `${name}.xlsx` } });
+}
