@@ -275,6 +275,22 @@ export const MIGRATIONS: Migration[] = [
     // value keeps the value that raised the alarm; cleared_value is the value that cleared it (null: cleared by a rule change).
     sql: 'ALTER TABLE alarms ADD COLUMN cleared_value REAL;',
   },
+  {
+    version: 14,
+    name: 'spaces and energy categories',
+    // A folder is a space: its floor area (m2, null = unknown) and time zone (IANA, null = the EMS zone).
+    // energy_categories.body is the category as JSON (unit, OBIS media, factor periods); see energy-categories.ts.
+    sql: `
+      ALTER TABLE folders ADD COLUMN area_m2 REAL;
+      ALTER TABLE folders ADD COLUMN time_zone TEXT;
+      CREATE TABLE energy_categories (
+        id         TEXT PRIMARY KEY,
+        body       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */

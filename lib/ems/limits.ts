@@ -16,6 +16,10 @@ const LATEST = Date.UTC(LAST_YEAR + 1, 0, 1) + 14 * HOUR_MS;
 /** The most raw readings one request answers. */
 export const MAX_RAW_ROWS = 100_000;
 
+/** The most meters one site report covers (its folder and everything below), and the most meters x steps. */
+export const MAX_SITE_METERS = 2000;
+export const MAX_SITE_CELLS = 1_000_000;
+
 /** Longest period in days, per operation and (where the work depends on it) per step or mode. */
 export const PERIOD_LIMITS = {
   'reports.tariffs': { hour: 93, day: 1096, month: 3653 },
@@ -24,6 +28,7 @@ export const PERIOD_LIMITS = {
   'bills.issue': { bill: 366 },
   'data.graphics': { step: 1096 },
   'meters.readings': { window: 366 },
+  'sites.report': { hour: 93, day: 1096, month: 3653 },
 } as const satisfies Record<string, Record<string, number>>;
 
 export type LimitedOperation = keyof typeof PERIOD_LIMITS;
@@ -68,7 +73,7 @@ export function checkPeriod(op: LimitedOperation, key: string, p: PeriodParams):
   if (max === undefined) return;
   const span = p.to.time - p.from.time;
   if (span > max * DAY_MS + HOUR_MS) {
-    const what = key === 'bill' ? '' : op === 'reports.tariffs' ? ` with step=${key}` : ` with ${key}`;
+    const what = key === 'bill' ? '' : op === 'reports.tariffs' || op === 'sites.report' ? ` with step=${key}` : ` with ${key}`;
     throw new ApiError(400, `${p.to.name} ${show(p.to.value, p.to.time)} is ${Math.ceil(span / DAY_MS)} days after ${p.from.name} ${show(p.from.value, p.from.time)}: `
       + `${op}${what} allows at most ${max} days${years(max)}; ask for shorter periods`);
   }

@@ -60,6 +60,10 @@ export interface MeterDefinition {
   serial_line: string;
   /** A virtual meter's weighted sum of other meters by id, e.g. "main - hvac" (virtual-expression.ts); empty for other protocols. */
   expression: string;
+  /** The master meter this one is a sub-meter of (another meter's id), '' = none. Checked against the others in registry.ts. */
+  parent_meter: string;
+  /** The energy category id (energy-categories.ts), '' = derived from the meter's OBIS codes. */
+  energy_category: string;
 }
 
 /** Parsed serial_line settings. */
@@ -82,13 +86,13 @@ export function modbusSerialLine(def: Pick<MeterDefinition, 'serial_line'>): Ser
 export const METER_FIELDS: readonly (keyof MeterDefinition)[] = [
   'name', 'number_meter', 'connection_address', 'password', 'ip_address', 'port', 'waiting_time', 'interval_time',
   'pause_time', 'package_size', 'time_difference', 'periodType', 'data_polling_length', 'days_of_week', 'days_of_month',
-  'protocol', 'profile', 'serial_line', 'expression',
+  'protocol', 'profile', 'serial_line', 'expression', 'parent_meter', 'energy_category',
 ];
 
 export const METER_DEFAULTS: Omit<MeterDefinition, 'name' | 'protocol'> = {
   number_meter: '', connection_address: '1', password: '', ip_address: '127.0.0.1', port: 502, waiting_time: 1000,
   interval_time: 60, pause_time: 0, package_size: 0, time_difference: 0, periodType: 'interval', data_polling_length: 0,
-  days_of_week: [], days_of_month: [], profile: '', serial_line: '', expression: '',
+  days_of_week: [], days_of_month: [], profile: '', serial_line: '', expression: '', parent_meter: '', energy_category: '',
 };
 
 /** The usual TCP port of a protocol's endpoint, when a new meter gives none (else 502). */
@@ -177,6 +181,16 @@ const CHECKS: { [K in keyof MeterDefinition]: (v: unknown) => MeterDefinition[K]
     const s = text('expression', v, MAX_EXPRESSION_LENGTH);
     return s === '' ? s : parseVirtualExpression(s).text;
   },
+  parent_meter: (v) => {
+    const s = text('parent_meter', v, 64);
+    if (s !== '' && !/^[A-Za-z0-9_.-]{1,64}$/.test(s)) bad('parent_meter', v, 'must be a meter id (letters, digits or . _ -) or empty');
+    return s;
+  },
+  energy_category: (v) => {
+    const s = text('energy_category', v, 64);
+    if (s !== '' && !/^[a-z0-9_-]{1,64}$/.test(s)) bad('energy_category', v, 'must be an energy category id (lower-case letters, digits, _ -) or empty');
+    return s;
+  },
 };
 
 /** What a definition is checked against beyond its own fields (the registry passes its settings). */
@@ -185,6 +199,8 @@ export interface DefinitionRules {
   modbusProfiles?: () => readonly string[];
   /** Networks an ip_address given as an IP literal must lie in (EMS_POLL_NETWORKS); undefined = no check. */
   pollNetworks?: readonly PollNetwork[];
+  /** Energy category ids an energy_category may name (undefined = no check). */
+  energyCategories?: () => readonly string[];
 }
 
 /** The built-in Modbus profile ids (lib/protocols/modbus/profiles). */
@@ -284,6 +300,9 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
   }
   if (def.serial_line !== '' && !def.ip_address.startsWith('/')) bad('serial_line', def.serial_line, 'applies to a serial device path only (ip_address starting with /dev/)');
   if (rules.pollNetworks && (!base || input.ip_address !== undefined)) checkPollAddress(def.ip_address, rules.pollNetworks);
+  if (def.energy_category !== '' && rules.energyCategories && !rules.energyCategories().includes(def.energy_category)) {
+    bad('energy_category', def.energy_category, `is not an energy category (known: ${rules.energyCategories().join(', ')})`);
+  }
   if (def.port === 0 && !def.ip_address.startsWith('/')) bad('port', def.port, 'must be 1-65535 for a TCP endpoint (0 only with a serial device path)');
   return def;
 }

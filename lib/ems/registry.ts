@@ -16,14 +16,21 @@ import { checkMeterDefinition, METER_DEFAULTS, publicDefinition, type Definition
 import { parsePollNetworks, type PollNetwork } from './poll-networks';
 import { DEMO_CREDENTIAL_SECRET, isSealed, SecretBox } from './secret-box';
 import { checkNotUsed, checkVirtualReferences } from './virtual-meters';
+import { isValidTimeZone } from '../model/time';
 
-export const FOLDER_TYPES = ['folder', 'site', 'building', 'floor', 'factory', 'department'] as const;
+export const FOLDER_TYPES = ['folder', 'site', 'building', 'floor', 'factory', 'department', 'tenant', 'store', 'shopfloor', 'equipment'] as const;
+/** The largest floor area a folder may give (m2): far above any site, so a typo in the unit is caught. */
+export const MAX_AREA_M2 = 1e9;
 
 export interface Folder {
   _id: string;
   name: string;
   folder_type: string;
   parent_id: string | null;
+  /** Floor area in m2 (a space's per-m2 figures); null = unknown. */
+  area_m2: number | null;
+  /** IANA time zone of the space (its reports' days and months); null = the EMS time zone. */
+  time_zone: string | null;
 }
 
 export interface MeterRecord {
@@ -35,7 +42,7 @@ export interface MeterRecord {
 }
 
 /** A node of GET /api/folders: a folder with its children, or a meter leaf (folder_type "meter"). */
-export interface TreeNode extends Folder {
+export interface TreeNode extends Omit<Folder, 'area_m2' | 'time_zone'>, Partial<Pick<Folder, 'area_m2' | 'time_zone'>> {
   child_folders: TreeNode[];
   meter?: string;
   meter_detail?: ReturnType<typeof publicDefinition>;
@@ -60,9 +67,17 @@ export interface RegistryOptions {
   pollNetworks?: string;
   /** Modbus register map ids a meter may name (default: the built-in profiles). */
   modbusProfiles?: () => readonly string[];
+  /** Energy category ids a meter's energy_category may name (energy-categories.ts); undefined = any. */
+  energyCategories?: () => readonly string[];
 }
 
-interface FolderRow { id: string; name: string; folder_type: string; parent_id: string | null }
+const FOLDER_FIELDS = ['name', 'folder_type', 'parent_id', 'area_m2', 'time_zone'];
+
+function folderOf(row: FolderRow): Folder {
+  return { _id: row.id, name: row.name, folder_type: row.folder_type, parent_id: row.parent_id, area_m2: row.area_m2 ?? null, time_zone: row.time_zone ?? null };
+}
+
+interface FolderRow { id: string; name: string; folder_type: string; parent_id: string | null; area_m2: number | null; time_zone: string | null }
 interface MeterRow { id: string; folder_id: string; definition: string; created_at: number; updated_at: number }
 
 export class Registry {
@@ -75,7 +90,10 @@ export class Registry {
   constructor(private readonly db: EmsDatabase, private readonly hooks: RegistryHooks = {}, private readonly now: () => number = Date.now, options: RegistryOptions = {}) {
     this.pollNetworks = parsePollNetworks(options.pollNetworks);
     this.box = new SecretBox(options.credentialSecret ?? DEMO_CREDENTIAL_SECRET);
-    this.rules = { pollNetworks: this.pollNetworks, ...(options.modbusProfiles ? { modbusProfiles: options.modbusProfiles } : {}) };
+    this.rules = {
+      pollNetworks: this.pollNetworks, ...(options.modbusProfiles ? { modbusProfiles: options.modbusProfiles } : {}),
+      ...(options.energyCategories ? { energyCategories: options.energyCategories } : {}),
+    };
     this.sealPlainPasswords();
   }
 
@@ -133,7 +151,7 @@ export class Registry {
       const kids = (children.get(row.id) ?? []).map((c) => build(c, inside)).filter((n): n is TreeNode => n !== null);
       if (!inside && kids.length === 0) return null;
       const leaves = inside ? (meters.get(row.id) ?? []).map((m) => this.leaf(m)) : [];
-      return { _id: row.id, name: row.name, folder_type: row.folder_type, parent_id: row.parent_id, child_folders: [...kids, ...leaves] };
+      return { ...folderOf(row), child_folders: [...kids, ...leaves] };
     };
     return (children.get(null) ?? []).map((r) => build(r, scope === undefined)).filter((n): n is TreeNode => n !== null);
   }
@@ -141,7 +159,7 @@ export class Registry {
   folder(id: string, scope?: FolderScope): Folder {
     const row = this.db.prepare('SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
     if (!row || !this.canSee(scope, id)) throw new ApiError(404, `unknown folder "${id}"`);
-    return { _id: row.id, name: row.name, folder_type: row.folder_type, parent_id: row.parent_id };
+    return folderOf(row);
   }
 
   createFolder(body: unknown, scope?: FolderScope): Folder {
@@ -149,7 +167,7 @@ export class Registry {
     if (f.parent_id === null && scope !== undefined) throw new ApiError(403, 'only users with every folder open may create top-level folders');
     if (f.parent_id) this.folder(f.parent_id, scope);
     const id = crypto.randomUUID();
-    this.db.prepare('INSERT INTO folders (id, name, folder_type, parent_id) VALUES (?, ?, ?, ?)').run(id, f.name, f.folder_type, f.parent_id);
+    this.db.prepare('INSERT INTO folders (id, name, folder_type, parent_id, area_m2, time_zone) VALUES (?, ?, ?, ?, ?, ?)').run(id, f.name, f.folder_type, f.parent_id, f.area_m2 ?? null, f.time_zone ?? null);
     this.hooks.onChange?.({ kind: 'folder', action: 'create', id, name: f.name! });
     return this.folder(id);
   }
@@ -165,7 +183,7 @@ export class Registry {
         if (p === id) throw new ApiError(400, `parent_id "${f.parent_id}" would put folder "${id}" inside itself`);
       }
     }
-    this.db.prepare('UPDATE folders SET name = ?, folder_type = ?, parent_id = ? WHERE id = ?').run(next.name, next.folder_type, next.parent_id, id);
+    this.db.prepare('UPDATE folders SET name = ?, folder_type = ?, parent_id = ?, area_m2 = ?, time_zone = ? WHERE id = ?').run(next.name, next.folder_type, next.parent_id, next.area_m2, next.time_zone, id);
     this.hooks.onChange?.({ kind: 'folder', action: 'update', id, name: next.name });
     return this.folder(id);
   }
@@ -203,6 +221,7 @@ export class Registry {
     this.folder(folderId, scope);
     const meterId = id ?? this.freeMeterId(def.name);
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(meterId)) throw new ApiError(400, `meter id ${JSON.stringify(meterId)} must be 1-64 letters, digits or . _ -`);
+    this.checkParentMeter(meterId, def.parent_meter, scope);
     const taken = this.db.prepare('SELECT folder_id FROM meters WHERE id = ?').get(meterId) as { folder_id: string } | undefined;
     const retired = this.retiredAt(meterId);
     if (taken && this.canSee(scope, taken.folder_id)) throw new ApiError(409, `meter id "${meterId}" is taken`);
@@ -225,6 +244,7 @@ export class Registry {
     const folderId = (body as Record<string, unknown>).folder_id === undefined ? before.folder_id : this.folderIdOf(body);
     this.folder(folderId, scope);
     checkVirtualReferences(id, def, (m) => this.definitionOf(m, scope));
+    if (def.parent_meter !== before.definition.parent_meter) this.checkParentMeter(id, def.parent_meter, scope);
     this.db.prepare('UPDATE meters SET folder_id = ?, definition = ?, updated_at = ? WHERE id = ?').run(folderId, this.stored(def), this.now(), id);
     this.unreadable.delete(id);
     this.hooks.onChange?.({ kind: 'meter', action: 'update', id, name: def.name });
@@ -235,6 +255,8 @@ export class Registry {
     const m = this.meter(id, scope);
     checkNotUsed(id, (this.db.prepare('SELECT id, definition FROM meters').all() as { id: string; definition: string }[])
       .map((r) => ({ _id: r.id, definition: { ...METER_DEFAULTS, ...JSON.parse(r.definition) } as MeterDefinition })));
+    const children = [...this.parentIndex()].filter(([, parent]) => parent === id).map(([child]) => child);
+    if (children.length) throw new ApiError(409, `meter "${id}" is the parent_meter of ${children.map((c) => `"${c}"`).join(', ')}; give them another parent_meter (or none) first`);
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM meters WHERE id = ?').run(id);
       this.db.prepare('INSERT OR IGNORE INTO retired_meter_ids (id, retired_at, name) VALUES (?, ?, ?)').run(id, this.now(), m.definition.name);
@@ -246,6 +268,31 @@ export class Registry {
   definitionOf(id: string, scope?: FolderScope): MeterDefinition | undefined {
     const row = this.db.prepare('SELECT folder_id, definition FROM meters WHERE id = ?').get(id) as { folder_id: string; definition: string } | undefined;
     return row && this.canSee(scope, row.folder_id) ? { ...METER_DEFAULTS, ...JSON.parse(row.definition) } as MeterDefinition : undefined;
+  }
+
+  /** Every meter's parent_meter (only meters that have one): child id -> parent id. */
+  parentIndex(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const row of this.db.prepare('SELECT id, definition FROM meters').all() as { id: string; definition: string }[]) {
+      const parent = (JSON.parse(row.definition) as Partial<MeterDefinition>).parent_meter;
+      if (parent) out.set(row.id, parent);
+    }
+    return out;
+  }
+
+  /** 400 when `parent` is not a meter the caller sees, is the meter itself, or would close a cycle of parents. */
+  private checkParentMeter(id: string, parent: string, scope?: FolderScope): void {
+    if (parent === '') return;
+    if (parent === id) throw new ApiError(400, `parent_meter "${parent}" is the meter itself`);
+    const row = this.db.prepare('SELECT folder_id FROM meters WHERE id = ?').get(parent) as { folder_id: string } | undefined;
+    if (!row || !this.canSee(scope, row.folder_id)) throw new ApiError(400, `parent_meter "${parent}" is not a known meter`);
+    const parents = this.parentIndex();
+    const path = [id, parent];
+    for (let p = parents.get(parent); p !== undefined; p = parents.get(p)) {
+      path.push(p);
+      if (p === id) throw new ApiError(400, `parent_meter "${parent}" would make a cycle of parent meters: ${path.join(' -> ')}`);
+      if (path.length > 10_000) break;
+    }
   }
 
   /** The definition as stored: the password sealed. */
@@ -300,7 +347,7 @@ export class Registry {
   private checkFolder(body: unknown, creating: boolean): Partial<Folder> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'the body must be a JSON object with the folder\'s fields');
     const b = body as Record<string, unknown>;
-    for (const k of Object.keys(b)) if (!['name', 'folder_type', 'parent_id'].includes(k)) throw new ApiError(400, `unknown field "${k}" (use name, folder_type, parent_id)`);
+    for (const k of Object.keys(b)) if (!FOLDER_FIELDS.includes(k)) throw new ApiError(400, `unknown field "${k}" (use ${FOLDER_FIELDS.join(', ')})`);
     const out: Partial<Folder> = {};
     if (b.name !== undefined || creating) {
       if (typeof b.name !== 'string' || b.name.trim() === '' || b.name.length > 100) throw new ApiError(400, `name ${JSON.stringify(b.name)} must be a non-empty string of at most 100 characters`);
@@ -315,6 +362,16 @@ export class Registry {
       const p = b.parent_id ?? null;
       if (p !== null && (typeof p !== 'string' || p === '')) throw new ApiError(400, `parent_id ${JSON.stringify(p)} must be a folder id or null`);
       out.parent_id = p as string | null;
+    }
+    if (b.area_m2 !== undefined) {
+      const a = typeof b.area_m2 === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(b.area_m2) ? Number(b.area_m2) : b.area_m2;
+      if (a !== null && (typeof a !== 'number' || !Number.isFinite(a) || a <= 0 || a > MAX_AREA_M2)) throw new ApiError(400, `area_m2 ${JSON.stringify(b.area_m2)} must be a positive number of square metres (at most ${MAX_AREA_M2}) or null`);
+      out.area_m2 = a as number | null;
+    }
+    if (b.time_zone !== undefined) {
+      const z = b.time_zone === '' ? null : b.time_zone;
+      if (z !== null && !isValidTimeZone(z)) throw new ApiError(400, `time_zone ${JSON.stringify(b.time_zone)} must be an IANA time zone such as "Europe/Berlin", or null for the EMS time zone`);
+      out.time_zone = z as string | null;
     }
     return out;
   }

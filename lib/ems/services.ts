@@ -17,6 +17,7 @@ import { UserService } from './users';
 import { TariffService, type ConfigChange } from './tariffs';
 import { CostCenterService } from './cost-centers';
 import { ObjectService } from './objects';
+import { EnergyCategoryService } from './energy-categories';
 import { retentionFromEnv, startMaintenance, type Retention, type RetentionEnv } from './maintenance';
 import { credentialSecretFromEnv } from './secret-box';
 import { AlarmService, licenseEnd, TICK_INTERVAL_MS } from './alarms/service';
@@ -75,6 +76,8 @@ export interface EmsServices {
   costCenters: CostCenterService;
   /** Accounting objects (electricity/calculation trees) binding meters to tariffs. */
   objects: ObjectService;
+  /** Energy categories with their units and kgce/kgCO2e factor periods. */
+  energyCategories: EnergyCategoryService;
   /**
    * Alarm rules and alarms (lib/ems/alarms): feed it onReadings after a store write, onPollResult after a
    * poll; it ticks on its own timer. Emits 'transition' with an AlarmNotification.
@@ -124,6 +127,8 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
     const events = new EventLog(db, now);
     const changes = new EventEmitter();
     const license = new LicenseService(db, opts.licensePublicKey ?? defaultPublicKey(), now);
+    const logCategory: ConfigChange = (c) => events.add({ kind: 'config', event: `${c.kind} ${c.action}d: ${c.name}`, value: c.id, source: c.by ?? null });
+    const energyCategories = new EnergyCategoryService(db, logCategory, now);
     const registry = new Registry(db, {
       beforeCreateMeter: (countAfter) => checkMeterAllowed(license.current(), now(), countAfter),
       onChange: (c) => {
@@ -134,6 +139,7 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
     }, now, {
       credentialSecret: opts.credentialSecret ?? credentialSecretFromEnv(opts.env),
       pollNetworks: opts.pollNetworks ?? opts.env?.EMS_POLL_NETWORKS,
+      energyCategories: () => energyCategories.ids(),
     });
     const auth = new AuthService(db, users, { ...opts.auth, events }, now);
     const apiKeys = new ApiKeyService(db, now);
@@ -169,7 +175,7 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
       clearInterval(pruner);
       db.close();
     };
-    return { db, users, auth, apiKeys, audit, registry, events, license, tariffs, costCenters, objects, alarms, notifications, changes, adminWarning: warning, close };
+    return { db, users, auth, apiKeys, audit, registry, events, license, tariffs, costCenters, objects, energyCategories, alarms, notifications, changes, adminWarning: warning, close };
   } catch (err) {
     db.close();
     throw err;

@@ -18,6 +18,7 @@ import { RAW_RESPONSE_OPERATIONS } from './raw-responses';
 import { READINGS_OPERATIONS } from './readings';
 import { GAP_OPERATIONS } from './gaps';
 import { REPORT_OPERATIONS } from './reports';
+import { SITE_OPERATIONS } from './sites';
 import type { Operation } from './types';
 import { USERS_OPERATIONS } from './users';
 
@@ -44,6 +45,7 @@ export const OPERATIONS: Operation[] = withDictionaryForms([
   ...OBJECT_OPERATIONS,
   ...DATA_OPERATIONS,
   ...REPORT_OPERATIONS,
+  ...SITE_OPERATIONS,
   ...EVENT_OPERATIONS,
   ...ALARM_OPERATIONS,
   ...NOTIFICATION_OPERATIONS,

@@ -17,12 +17,19 @@ const TREE_NODE = {
   type: 'object',
   properties: {
     _id: { type: 'string' }, name: { type: 'string' }, folder_type: { type: 'string', description: `${FOLDER_TYPES.join(', ')}, or "meter" for a leaf` },
-    parent_id: { type: 'string', nullable: true }, child_folders: { type: 'array', items: { type: 'object', description: 'folders, then meter leaves' } },
+    parent_id: { type: 'string', nullable: true }, area_m2: { type: 'number', nullable: true, description: 'folders only: floor area in m2' },
+    time_zone: { type: 'string', nullable: true, description: 'folders only: IANA zone of the space; null = the EMS zone' }, child_folders: { type: 'array', items: { type: 'object', description: 'folders, then meter leaves' } },
     meter: { type: 'string', description: 'leaves only: the meter id' }, meter_detail: { type: 'object', description: 'leaves only: the definition without the password (password_set)' },
   },
 };
 
-const FOLDER = { type: 'object', properties: { _id: { type: 'string' }, name: { type: 'string' }, folder_type: { type: 'string' }, parent_id: { type: 'string', nullable: true } } };
+const FOLDER = {
+  type: 'object',
+  properties: {
+    _id: { type: 'string' }, name: { type: 'string' }, folder_type: { type: 'string' }, parent_id: { type: 'string', nullable: true },
+    area_m2: { type: 'number', nullable: true }, time_zone: { type: 'string', nullable: true },
+  },
+};
 
 const FOLDER_BODY = {
   type: 'object',
@@ -30,6 +37,8 @@ const FOLDER_BODY = {
     name: { type: 'string', maxLength: 100 },
     folder_type: { type: 'string', enum: [...FOLDER_TYPES], default: 'folder' },
     parent_id: { type: 'string', nullable: true, description: 'the parent folder; null = top level (only for users with every folder open)' },
+    area_m2: { type: 'number', nullable: true, exclusiveMinimum: 0, description: 'floor area of the space in m2 (per-m2 figures of its site report); null = unknown' },
+    time_zone: { type: 'string', nullable: true, description: 'IANA time zone of the space (its site report\'s days and months), e.g. Europe/Berlin; null = the EMS time zone' },
   },
 };
 
@@ -53,6 +62,8 @@ const METER_PROPERTIES: Record<string, unknown> = {
   days_of_month: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'integer' } }], description: 'days 1-31; empty = every day' },
   protocol: { type: 'string', enum: [...PROTOCOLS] },
   profile: { type: 'string', description: 'register map / codec profile: for Modbus a known register map id (e.g. eastron-sdm630), required' },
+  parent_meter: { type: 'string', description: 'master meter: the id of the meter this one is a sub-meter of; empty = none. Unknown ids, the meter itself and cycles are 400; a site report shows the master\'s unmetered remainder (master minus its sub-meters)' },
+  energy_category: { type: 'string', description: 'energy category id (GET /api/energy-categories); empty = derived from the meter\'s OBIS codes (medium A)' },
   serial_line: { type: 'string', description: 'serial line settings of a serial device path, "<baud> <data bits><parity N|E|O><stop bits>" such as "9600 8N1"; empty = the protocol default (Modbus RTU 9600 8E1, M-Bus 2400 8E1)', example: '19200 8E1' },
   expression: { type: 'string', description: 'virtual meters only (protocol virtual, required there): a weighted sum of other meters by id with numbers, + - * / and parentheses, e.g. "main - hvac - lighting" or "0.5 * ({meter-1} + {meter.2})" (an id that is not an identifier in braces); unknown meters and loops are refused naming the meter', example: 'main - hvac' },
 };
