@@ -16,7 +16,7 @@ import {
 import { api, at, button, dropdown, fn, notification, table, text, textInput, TZ, uiGroup, uiPage, type FlowNode } from './dashboard-nodes';
 
 /** The pages that show the badge (all of them), in the order of the badge outputs of "active alarms". */
-export const BADGE_PAGES = ['overview', 'meter', 'reports', 'events', 'alarms'];
+export const BADGE_PAGES = ['overview', 'meter', 'reports', 'events', 'alarms', 'site'];
 
 /** The Alarms page and its groups, and the badge group at the top of every page. */
 export function alarmConfigNodes(): FlowNode[] {

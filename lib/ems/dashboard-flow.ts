@@ -1,7 +1,8 @@
 /**
  * The "EMS Dashboard" tab of flows/ems.json: Dashboard 2.0 config nodes (base, theme, pages, groups) and the
- * flows behind the five pages (the Alarms page and every page's alarm badge: lib/ems/dashboard-alarms-flow.ts; its
- * alarm rules: lib/ems/dashboard-rules-flow.ts; node builders: lib/ems/dashboard-nodes.ts). Function nodes embed the
+ * flows behind the six pages (the Alarms page and every page's alarm badge: lib/ems/dashboard-alarms-flow.ts; its
+ * alarm rules: lib/ems/dashboard-rules-flow.ts; the Site page: lib/ems/dashboard-site-flow.ts; node builders:
+ * lib/ems/dashboard-nodes.ts). Function nodes embed the
  * compiled source of lib/ems/dashboard.ts's, lib/ems/dashboard-alarms.ts's and lib/ems/dashboard-rules.ts's shaping
  * functions, so the flow runs what the unit tests check (test/lib/ems-dashboard.test.ts fails when the shipped tab
  * differs).
@@ -26,6 +27,7 @@ import {
 import { alarmRefreshes } from './dashboard-alarms';
 import { alarmConfigNodes, alarmNodes } from './dashboard-alarms-flow';
 import { ruleConfigNodes, ruleNodes } from './dashboard-rules-flow';
+import { siteConfigNodes, siteNodes } from './dashboard-site-flow';
 import { api, at, dropdown, fn, inject, STORE, TAB, table, text, TZ, uiGroup, uiPage, type FlowNode } from './dashboard-nodes';
 
 /**
@@ -61,6 +63,7 @@ function configNodes(): FlowNode[] {
     uiGroup('dash-grp-ev', 'Event log (last 7 days)', 'events', 12, 1),
     ...alarmConfigNodes(),
     ...ruleConfigNodes(),
+    ...siteConfigNodes(),
   ];
 }
 
@@ -78,11 +81,13 @@ else {
   const r = trackClient(clients, msg, now);
   out = r ? [r] : [];
 }
-// The alarms (every page's badge, the Alarms page) at their own pace; the other pages start from the user's meters.
+// The alarms (every page's badge, the Alarms page) at their own pace; the Site page from the user's folders; the
+// other pages start from the user's meters.
 const alarms = alarmRefreshes(clients, out, now, tick);
 flow.set('dash_clients', clients);
 node.status({ fill: 'green', shape: 'dot', text: Object.keys(clients).length + ' clients' });
-return [out.filter((r) => r.dash.page !== 'alarms').map((r) => Object.assign(r, { params: {}, query: {}, payload: {} })), alarms];`;
+const meterPages = out.filter((r) => r.dash.page !== 'alarms' && r.dash.page !== 'site');
+return [meterPages.map((r) => Object.assign(r, { params: {}, query: {}, payload: {} })), alarms, out.filter((r) => r.dash.page === 'site')];`;
   const page = `${visibleMeters}
 ${localDate}
 ${pageMessages}
@@ -106,7 +111,7 @@ return pageMessages(msg.dash, v.ids, Date.now(), tz, v.intervals).map((m) => m &
     { id: 'dash-view', type: 'ui-event', z: TAB, ui: 'dash-base', name: 'page views', ...at(-1, 0), wires: [['dash-clients']] },
     { id: 'dash-conn', type: 'ui-control', z: TAB, ui: 'dash-base', name: 'connections', events: 'all', ...at(-1, 1), wires: [['dash-clients']] },
     inject('dash-tick', 'every 5 s', 5, 3, 'dash-tick', ['dash-clients'], at(-1, 2)),
-    fn('dash-clients', 'clients', track, [['dash-meters'], ['dash-al-req', 'dash-ru-req']], at(0, 1)),
+    fn('dash-clients', 'clients', track, [['dash-meters'], ['dash-al-req', 'dash-ru-req'], ['dash-si-req']], at(0, 1)),
     api('dash-meters', 'meters of the user', 'meters.list', ['dash-page'], at(1, 1)),
     fn('dash-page', 'page data', page, [
       ['dash-ov-latest'], ['dash-mt-meter'], ['dash-mt-range'], ['dash-mt-latest'], ['dash-rp-meter'], ['dash-rp-step'], ['dash-rp-report'], ['dash-ev-list'],
@@ -291,10 +296,10 @@ return [{ ...c, payload: rows }, { ...c, payload: String(rows.length) }];`;
 export function dashboardFlow(): FlowNode[] {
   const tab: FlowNode = {
     id: TAB, type: 'tab', label: 'EMS Dashboard', disabled: false,
-    info: 'The EMS dashboard (Dashboard 2.0) at /dashboard: overview, meter, reports, events and alarms pages, each with the user\'s alarm badge, behind the EMS login.\n\n'
+    info: 'The EMS dashboard (Dashboard 2.0) at /dashboard: overview, meter, reports, events, alarms and site pages, each with the user\'s alarm badge, behind the EMS login.\n\n'
       + 'Every widget message answers one client (msg._client): page views, choices and a timer per connected client start the '
       + 'computations, and the ems-api nodes act as the EMS user of that client (identity "dashboard"), so each user sees only '
-      + 'the meters of their folders.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts, lib/ems/dashboard-alarms.ts and lib/ems/dashboard-rules.ts; regenerate this tab from there.',
+      + 'the meters of their folders.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts, lib/ems/dashboard-alarms.ts, lib/ems/dashboard-rules.ts and lib/ems/dashboard-site.ts; regenerate this tab from there.',
   };
-  return [tab, ...configNodes(), ...clients(), ...overview(), ...meterPage(), ...reportsPage(), ...eventsPage(), ...alarmNodes(), ...ruleNodes()];
+  return [tab, ...configNodes(), ...clients(), ...overview(), ...meterPage(), ...reportsPage(), ...eventsPage(), ...alarmNodes(), ...ruleNodes(), ...siteNodes()];
 }

@@ -326,7 +326,7 @@ export function trackClient(clients: Record<string, DashClient>, msg: { topic?: 
   let reason: 'view' | 'change';
   if (msg.topic === '$pageview') {
     const page = String(msg.payload?.page?.path ?? '').replace(/^\//, '');
-    if (!['overview', 'meter', 'reports', 'events', 'alarms'].includes(page)) return null;
+    if (!['overview', 'meter', 'reports', 'events', 'alarms', 'site'].includes(page)) return null;
     if (!entry) {
       // The choices of the same session's latest client (a reloaded page), else the defaults.
       const same = Object.values(clients).filter((c) => info.emsSessionId && c.client.emsSessionId === info.emsSessionId).sort((a, b) => b.seen - a.seen)[0];
@@ -355,7 +355,7 @@ export function trackClient(clients: Record<string, DashClient>, msg: { topic?: 
 }
 
 /** The clients whose page is due (refreshed more than `everyMs[page]` ago), as refreshes; marks them refreshed. */
-export function dueRefreshes(clients: Record<string, DashClient>, now: number, everyMs: Record<string, number> = { overview: 10_000, meter: 10_000, events: 10_000, reports: 300_000 }): DashRefresh[] {
+export function dueRefreshes(clients: Record<string, DashClient>, now: number, everyMs: Record<string, number> = { overview: 10_000, meter: 10_000, events: 10_000, reports: 300_000, site: 300_000 }): DashRefresh[] {
   const out: DashRefresh[] = [];
   for (const c of Object.values(clients)) {
     if (c.gone || now - c.refreshed < (everyMs[c.page] ?? 10_000)) continue;

@@ -224,10 +224,10 @@ describe('dashboard flow', () => {
     assert.deepEqual(shipped, JSON.parse(JSON.stringify(flow)));
   });
 
-  it('has the five pages under /dashboard, every widget in a group of a page, every wire to a node of the tab', () => {
+  it('has the six pages under /dashboard, every widget in a group of a page, every wire to a node of the tab', () => {
     const byId = new Map(flow.map((n) => [n.id, n]));
     assert.equal(byId.get('dash-base')!.path, '/dashboard');
-    assert.deepEqual(flow.filter((n) => n.type === 'ui-page').map((n) => n.path), ['/overview', '/meter', '/reports', '/events', '/alarms']);
+    assert.deepEqual(flow.filter((n) => n.type === 'ui-page').map((n) => n.path), ['/overview', '/meter', '/reports', '/events', '/alarms', '/site']);
     for (const n of flow.filter((x) => String(x.type).startsWith('ui-') && 'group' in x)) {
       const group = byId.get(n.group as string);
       assert.equal(group?.type, 'ui-group', `${n.id}'s group`);
@@ -285,14 +285,14 @@ describe('dashboard flow', () => {
     assert.deepEqual(ov[3].map((m: any) => [m.query.meter, m._client.socketId]), [['hvac', 's-vera']]);
     for (const m of [ov[0], ov[1], ov[2]]) assert.equal(m._client.socketId, 's-vera');
     // Nothing due before 10 s; then the timer refreshes her page and badge; a lost connection stops both.
-    assert.deepEqual(clients({ topic: 'dash-tick' }), [[], []]);
+    assert.deepEqual(clients({ topic: 'dash-tick' }), [[], [], []]);
     t += 10_000;
     const [pages, badges] = clients({ topic: 'dash-tick' });
     assert.deepEqual(pages.map((r: any) => [r._client.socketId, r.dash.reason, r.dash.sync]), [['s-vera', 'tick', true]]);
     assert.deepEqual(badges.map((r: any) => [r._client.socketId, r.dash.reason, r.dash.sync]), [['s-vera', 'tick', false]]);
     clients({ payload: 'lost', _client: vera });
     t += 60_000;
-    assert.deepEqual(clients({ topic: 'dash-tick' }), [[], []]);
+    assert.deepEqual(clients({ topic: 'dash-tick' }), [[], [], []]);
     // A session that ended (the API answers 401) drops the client.
     page({ ...refresh, payload: { data: null, error: 'log in again', status: 401 }, statusCode: 401 });
     assert.equal((flowContext.get('dash_clients') as Record<string, unknown>)['s-vera'], undefined);
