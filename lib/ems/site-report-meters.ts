@@ -78,6 +78,8 @@ export interface MeterFigures {
   suspect: boolean;
   /** Units that could not be converted to the category's unit (those windows are left out). */
   badUnits: string[];
+  /** Windows the store answered: 0 = no readings around the period (no data, which is not zero consumption). */
+  windows: number;
 }
 
 export interface MeterPeriod {
@@ -104,7 +106,7 @@ function stepIndex(bounds: readonly number[], time: number, hint: number): numbe
 export async function meterFigures(store: ReadingStore, meter: string, registers: readonly string[], category: EnergyCategory, p: MeterPeriod, perStep: boolean): Promise<MeterFigures> {
   const every = p.step === 'hour' ? HOUR_MS : DAY_MS;
   const cuts = [p.from, ...factorChangesIn(category.factors, p.from, p.to, p.timeZone), p.to];
-  const out: MeterFigures = { total: zeroFigures(), interpolated: false, suspect: false, badUnits: [] };
+  const out: MeterFigures = { total: zeroFigures(), interpolated: false, suspect: false, badUnits: [], windows: 0 };
   if (perStep) out.steps = Array.from({ length: p.bounds.length - 1 }, zeroFigures);
   const factorCache = new Map<string, Decimal | null>();
   for (let s = 0; s + 1 < cuts.length; s++) {
@@ -121,6 +123,7 @@ export async function meterFigures(store: ReadingStore, meter: string, registers
           if (!out.badUnits.includes(row.unit)) out.badUnits.push(row.unit);
           continue;
         }
+        out.windows++;
         if (row.quality && row.quality & Quality.INTERPOLATED) out.interpolated = true;
         if (row.quality && row.quality & Quality.SUSPECT) out.suspect = true;
         const q = Decimal.from(row.value).mul(factor);

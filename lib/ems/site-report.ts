@@ -10,6 +10,9 @@
  * Virtual meters (protocol "virtual") are listed but never counted. Remainder = master - sum of its
  * sub-meters of the same category; a negative remainder is kept as it is and flagged.
  *
+ * The base period is compared only where it has data: a category (and the totals) whose meters have no readings
+ * around the base period get base null and a note, never a base of zero.
+ *
  * Peak, average and load factor come from the category's per-step consumption of the space: peak = the
  * largest step, average = total / number of steps in the period, load factor = average / peak (1 = flat).
  * Sums are exact decimals (lib/money/decimal); per-m2 and ratios are rounded to 6 decimals, % to 2.
@@ -130,7 +133,11 @@ export async function siteReport(store: ReadingStore, o: SiteReportOptions) {
     if (r.suspect) s.flags.push('suspect');
     for (const u of r.badUnits) notes.push(`meter "${s.m.id}": readings in ${u} cannot be converted to ${s.category.unit} (${s.category.id}); left out`);
     if (r.suspect) notes.push(`meter "${s.m.id}": a register went backwards (reset or meter exchange) in the period; those steps take the reading before it`);
-    if (o.base && s.eligible) s.base = (await meterFigures(store, s.m.id, s.registers, s.category, { ...period, ...o.base, step: 'day', bounds: [o.base.from, o.base.to] }, false)).total;
+    if (o.base && s.eligible) {
+      // A meter without readings around the base period has no base (no data is not zero consumption).
+      const b = await meterFigures(store, s.m.id, s.registers, s.category, { ...period, ...o.base, step: 'day', bounds: [o.base.from, o.base.to] }, false);
+      if (b.windows > 0) s.base = b.total;
+    }
     if (s.steps && o.tariffFor) s.cost = priceMeter(s, o, bounds, notes);
   }
 
@@ -144,7 +151,8 @@ export async function siteReport(store: ReadingStore, o: SiteReportOptions) {
     const average = total.consumption.div(series.length, 6);
     const costs: Record<string, Decimal> = {};
     for (const s of mine) if (s.cost) costs[s.cost.currency] = (costs[s.cost.currency] ?? Decimal.ZERO).add(s.cost.amount);
-    const base = o.base ? mine.reduce((a, s) => addFigures(a, s.base ?? zeroFigures()), zeroFigures()) : null;
+    const base = o.base && mine.some((s) => s.base) ? mine.reduce((a, s) => addFigures(a, s.base ?? zeroFigures()), zeroFigures()) : null;
+    if (o.base && !base) notes.push(`${c.id}: no readings in the base period; nothing to compare with`);
     return {
       id: c.id, name: c.name, unit: c.unit, ...text(total), per_m2: perArea(total, o.folder.area_m2),
       cost: Object.keys(costs).length ? Object.fromEntries(Object.entries(costs).map(([k, v]) => [k, v.toString()])) : null,
@@ -162,7 +170,7 @@ export async function siteReport(store: ReadingStore, o: SiteReportOptions) {
   });
 
   const grand = counted.reduce((a, s) => addFigures(a, { consumption: Decimal.ZERO, kgce: s.total.kgce, kgco2e: s.total.kgco2e }), zeroFigures());
-  const grandBase = o.base ? counted.reduce((a, s) => addFigures(a, { consumption: Decimal.ZERO, kgce: s.base?.kgce ?? Decimal.ZERO, kgco2e: s.base?.kgco2e ?? Decimal.ZERO }), zeroFigures()) : null;
+  const grandBase = o.base && counted.some((s) => s.base) ? counted.reduce((a, s) => addFigures(a, { consumption: Decimal.ZERO, kgce: s.base?.kgce ?? Decimal.ZERO, kgco2e: s.base?.kgco2e ?? Decimal.ZERO }), zeroFigures()) : null;
   const submeters = breakdown(states, notes);
   const spaces = o.folders.filter((f) => f.parent_id === o.folder._id).map((f) => {
     const inside = subtreeIds(o.folders, f._id);

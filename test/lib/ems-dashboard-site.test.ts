@@ -107,8 +107,8 @@ describe('dashboard Site page: client flow and tables from a real site report', 
     assert.equal(cats.payload[0].Category, 'Electricity');
     assert.equal(cats.payload[0].Consumption, '4,800 kWh');
     assert.equal(cats.payload[0]['Per m²'], '2.4 kWh');
-    assert.equal(cats.payload[0]['A year before'], '0 kWh');
-    assert.equal(cats.payload[0].Change, '', 'no % change against a zero base');
+    assert.equal(cats.payload[0]['A year before'], '', 'no readings a year before: no base (not a base of zero)');
+    assert.equal(cats.payload[0].Change, '');
     // The breakdown: main, its two sub-meters, and the remainder 4800 - 1920 - 3360 = -480 kWh, flagged.
     assert.deepEqual(sub.payload.map((r: Record<string, string>) => [r.Meter.trim(), r.Part, r.Consumption]), [
       ['MAIN', 'master meter', '4,800 kWh'], ['HVAC', 'sub-meter', '1,920 kWh'], ['LIGHT', 'sub-meter', '3,360 kWh'],
@@ -117,7 +117,8 @@ describe('dashboard Site page: client flow and tables from a real site report', 
     assert.deepEqual(spaces.payload.map((r: Record<string, string>) => [r.Space, r.Consumption, r['Per m²']]), [['Halle 1', '1,920 kWh', '1.6 kWh']]);
     assert.deepEqual([top.payload[0].Category, top.payload[0].Consumer], ['Electricity', 'LIGHT']);
     assert.equal(spaces.payload[0].Category, 'Electricity');
-    assert.match(status.payload, /^Werk Berlin, 2,000 m², 2026-11-01 to 2026-11-21: [\d,.]+ kgCO2e, [\d,.]+ kgce \(no base vs a year before\); \d+ notes?: .*negative/);
+    assert.match(status.payload, /^Werk Berlin, 2,000 m², 2026-11-01 to 2026-11-21: [\d,.]+ kgCO2e, [\d,.]+ kgce; 2 notes: electricity: no readings in the base period/);
+    assert.ok(report.notes.includes('electricity: no readings in the base period; nothing to compare with'), report.notes.join('\n'));
     for (const m of [cats, sub, spaces, top, status]) assert.equal(m._client.socketId, 's-vera', 'every widget message answers her socket only');
 
     // She picks the hall and last year: the page is computed again with those.
