@@ -14,6 +14,7 @@ import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { missingPeer } from '../fixtures/sim/peers';
 import { loginApi } from './api-client';
 import { chromiumAbsent, launchChromium } from './browser';
+import { pick, rowsOf, textOf, until, within } from './dashboard-page';
 import { startEms, TEST_LICENSE_KEYS, type RunningEms } from './runtime';
 
 const TZ = 'Europe/Berlin';
@@ -31,46 +32,6 @@ const ANNEX_OPERATOR = { login: 'otto', password: 'Annex-pass-5531' };
 const NOTE = 'Checked the main breaker, load is fine';
 
 interface ApiAlarm { id: number; rule_name: string; state: string; severity: string; raised_at: number; acked_by: string | null; ack_note: string | null }
-
-/** Polls `probe` until it answers a value; fails after `ms` naming what it waited for and the last thing seen. */
-async function until<T>(what: string, ms: number, probe: () => Promise<{ value?: T; seen: unknown }>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let seen: unknown;
-  for (;;) {
-    const r = await probe();
-    if (r.value !== undefined) return r.value;
-    seen = r.seen;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(seen)}`);
-    await new Promise((res) => setTimeout(res, 500));
-  }
-}
-
-/** `work`, or a failure naming it after `ms`. */
-async function within<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Waits until the text of `selector` (every match, joined) matches `pattern`; fails naming what it waited for and the text seen. */
-async function textOf(page: Page, what: string, selector: string, pattern: RegExp, ms = 20_000): Promise<string> {
-  const read = () => page.evaluate((sel) => Array.from(document.querySelectorAll(sel)).map((e) => (e as HTMLElement).innerText).join(' | '), selector);
-  return until(what, ms, async () => {
-    const seen = await read().catch((e: Error) => `(${e.message})`);
-    return { value: pattern.test(seen) ? seen : undefined, seen };
-  });
-}
-
-/** The cells of a table widget's body rows (an empty table has none; Vuetify's "no data" row is left out). */
-function rowsOf(page: Page, table: string): Promise<string[][]> {
-  return page.evaluate((sel) => Array.from(document.querySelectorAll(`${sel} tbody tr`))
-    .map((r) => Array.from(r.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim()))
-    .filter((cells) => cells.length > 1), table);
-}
 
 /** Text a person should never see: undefined, NaN, [object Object], an unfilled template. */
 function assertReadable(text: string, where: string): void {
@@ -108,16 +69,6 @@ describe('the dashboard\'s alarms in Chromium', missingPeer(chromiumAbsent), () 
     await page.click('#ems-submit');
     await page.waitForURL(/\/dashboard\/overview$/, { timeout: 15_000 }).catch((e: Error) => { throw new Error(`${user.login}'s login did not reach the overview: ${e.message}`); });
     return { page, frames };
-  }
-
-  /** Opens a dropdown widget (by its class) and clicks the option whose text contains `option`, as a person does. */
-  async function pick(page: Page, dropdown: string, option: string): Promise<void> {
-    await page.locator(`.${dropdown} .v-field`).click({ timeout: 10_000 });
-    await page.locator('.v-overlay-container .v-list-item', { hasText: option }).click({ timeout: 10_000 })
-      .catch(async (e: Error) => {
-        const items = await page.locator('.v-overlay-container .v-list-item').allTextContents();
-        throw new Error(`option "${option}" of ${dropdown} not offered (${items.join(' | ')}): ${e.message}`);
-      });
   }
 
   const local = (t: number) => new Intl.DateTimeFormat('en-GB', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);

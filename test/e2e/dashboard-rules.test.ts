@@ -13,6 +13,7 @@ import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { missingPeer } from '../fixtures/sim/peers';
 import { loginApi } from './api-client';
 import { chromiumAbsent, launchChromium } from './browser';
+import { optionsOf, pick, rowsOf, signIn as signInAs, textOf, until, within } from './dashboard-page';
 import { startEms, TEST_LICENSE_KEYS, type RunningEms } from './runtime';
 
 const TZ = 'Europe/Berlin';
@@ -26,43 +27,6 @@ const FORM_WIDGETS = ['rule', 'name', 'subject', 'type', 'obis', 'value', 'unit'
 
 interface ApiRule { id: string; name: string; enabled: boolean; created_by: string; subject: unknown; condition: Record<string, unknown> }
 
-/** Polls `probe` until it answers a value; fails after `ms` naming what it waited for and the last thing seen. */
-async function until<T>(what: string, ms: number, probe: () => Promise<{ value?: T; seen: unknown }>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const r = await probe();
-    if (r.value !== undefined) return r.value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(r.seen)}`);
-    await new Promise((res) => setTimeout(res, 500));
-  }
-}
-
-/** `work`, or a failure naming it after `ms`. */
-async function within<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Waits until the text of `selector` (every match, joined) matches `pattern`. */
-async function textOf(page: Page, what: string, selector: string, pattern: RegExp, ms = 20_000): Promise<string> {
-  const read = () => page.evaluate((sel) => Array.from(document.querySelectorAll(sel)).map((e) => (e as HTMLElement).innerText).join(' | '), selector);
-  return until(what, ms, async () => {
-    const seen = await read().catch((e: Error) => `(${e.message})`);
-    return { value: pattern.test(seen) ? seen : undefined, seen };
-  });
-}
-
-function rowsOf(page: Page, table: string): Promise<string[][]> {
-  return page.evaluate((sel) => Array.from(document.querySelectorAll(`${sel} tbody tr`))
-    .map((r) => Array.from(r.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim()))
-    .filter((cells) => cells.length > 1), table);
-}
-
 describe('the dashboard\'s alarm rule form in Chromium', missingPeer(chromiumAbsent), () => {
   let sim: ModbusMeterSimulator;
   let ems: RunningEms;
@@ -72,40 +36,7 @@ describe('the dashboard\'s alarm rule form in Chromium', missingPeer(chromiumAbs
   const admin = (method: string, url: string, body?: unknown) => within(`${method} ${url}`, 10_000, adminApi(method, url, body));
   const rules = async () => (await admin('GET', '/api/alarm-rules')).body.data as ApiRule[];
   const contexts: BrowserContext[] = [];
-
-  async function signIn(user: { login: string; password: string }): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, timezoneId: TZ });
-    contexts.push(context);
-    context.setDefaultTimeout(15_000);
-    const page = await context.newPage();
-    await page.goto(`${ems.url}/dashboard/overview`);
-    await page.waitForURL(/dashboard-login/, { timeout: 10_000 });
-    await page.fill('#ems-username', user.login);
-    await page.fill('#ems-password', user.password);
-    await page.click('#ems-submit');
-    await page.waitForURL(/\/dashboard\/overview$/, { timeout: 15_000 }).catch((e: Error) => { throw new Error(`${user.login}'s login did not reach the overview: ${e.message}`); });
-    return page;
-  }
-
-  /** The options a dropdown widget (by class) offers, as a person sees them when opening it. */
-  async function optionsOf(page: Page, dropdown: string): Promise<string[]> {
-    await page.locator(`.${dropdown} .v-field`).click({ timeout: 10_000 });
-    const items = page.locator('.v-overlay-container .v-list-item');
-    await items.first().waitFor({ state: 'visible', timeout: 10_000 });
-    const texts = (await items.allInnerTexts()).map((t) => t.trim());
-    await page.keyboard.press('Escape');
-    await page.locator('.v-overlay-container .v-list-item').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
-    return texts;
-  }
-
-  async function pick(page: Page, dropdown: string, option: string): Promise<void> {
-    await page.locator(`.${dropdown} .v-field`).click({ timeout: 10_000 });
-    await page.locator('.v-overlay-container .v-list-item', { hasText: option }).click({ timeout: 10_000 })
-      .catch(async (e: Error) => {
-        const items = await page.locator('.v-overlay-container .v-list-item').allTextContents();
-        throw new Error(`option "${option}" of ${dropdown} not offered (${items.join(' | ')}): ${e.message}`);
-      });
-  }
+  const signIn = (user: { login: string; password: string }): Promise<Page> => signInAs(browser, contexts, ems.url, user, { timeZone: TZ });
 
   /** Types into a text input widget of the form (sent when the field loses focus or 300 ms after typing). */
   async function type(page: Page, field: string, value: string): Promise<void> {

@@ -13,43 +13,13 @@ import { fromLocal, toLocal } from '../../lib/model/time';
 import { missingPeer } from '../fixtures/sim/peers';
 import { loginApi } from './api-client';
 import { chromiumAbsent, launchChromium } from './browser';
+import { pick, rowsOf, signIn as signInAs, until, within } from './dashboard-page';
 import { startEms, type RunningEms } from './runtime';
 
 const TZ = 'Europe/Berlin';
 const H = 3_600_000;
 const VIEWER = { login: 'sina', password: 'Site-viewer-4471' };
 const OTHER = { login: 'otis', password: 'Other-site-8812' };
-
-/** Polls `probe` until it answers a value; fails after `ms` naming what it waited for and the last thing seen. */
-async function until<T>(what: string, ms: number, probe: () => Promise<{ value?: T; seen: unknown }>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let seen: unknown;
-  for (;;) {
-    const r = await probe();
-    if (r.value !== undefined) return r.value;
-    seen = r.seen;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms; last seen ${JSON.stringify(seen)}`);
-    await new Promise((res) => setTimeout(res, 500));
-  }
-}
-
-/** `work`, or a failure naming it after `ms`. */
-async function within<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The cells of a table widget's body rows (Vuetify's "no data" row is left out). */
-function rowsOf(page: Page, table: string): Promise<string[][]> {
-  return page.evaluate((sel) => Array.from(document.querySelectorAll(`${sel} tbody tr`))
-    .map((r) => Array.from(r.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim()))
-    .filter((cells) => cells.length > 1), table);
-}
 
 describe('the dashboard\'s Site page in Chromium', missingPeer(chromiumAbsent), () => {
   let ems: RunningEms;
@@ -62,30 +32,12 @@ describe('the dashboard\'s Site page in Chromium', missingPeer(chromiumAbsent), 
   let hours = 0;
   let lastMonth = '';
   let lastDay = '';
-
-  async function signIn(user: { login: string; password: string }): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, timezoneId: TZ });
-    contexts.push(context);
-    context.setDefaultTimeout(15_000);
-    const page = await context.newPage();
+  /** The user's own browser, signed in, on the Site page. */
+  const signIn = async (user: { login: string; password: string }): Promise<Page> => {
+    const page = await signInAs(browser, contexts, ems.url, user, { timeZone: TZ });
     await page.goto(`${ems.url}/dashboard/site`);
-    await page.waitForURL(/dashboard-login/, { timeout: 10_000 });
-    await page.fill('#ems-username', user.login);
-    await page.fill('#ems-password', user.password);
-    await page.click('#ems-submit');
-    await page.waitForURL(/\/dashboard\//, { timeout: 15_000 }).catch((e: Error) => { throw new Error(`${user.login}'s login did not reach the dashboard: ${e.message}`); });
-    if (!/\/dashboard\/site$/.test(page.url())) await page.goto(`${ems.url}/dashboard/site`);
     return page;
-  }
-
-  async function pick(page: Page, dropdown: string, option: string): Promise<void> {
-    await page.locator(`.${dropdown} .v-field`).click({ timeout: 10_000 });
-    await page.locator('.v-overlay-container .v-list-item', { hasText: option }).click({ timeout: 10_000 })
-      .catch(async (e: Error) => {
-        const items = await page.locator('.v-overlay-container .v-list-item').allTextContents();
-        throw new Error(`option "${option}" of ${dropdown} not offered (${items.join(' | ')}): ${e.message}`);
-      });
-  }
+  };
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-dash-site-'));
