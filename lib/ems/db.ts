@@ -275,6 +275,46 @@ export const MIGRATIONS: Migration[] = [
     // value keeps the value that raised the alarm; cleared_value is the value that cleared it (null: cleared by a rule change).
     sql: 'ALTER TABLE alarms ADD COLUMN cleared_value REAL;',
   },
+  {
+    version: 13,
+    name: 'reading imports',
+    // One row per committed file import; import_changes keeps every reading it wrote with the value it
+    // replaced (prev_value null: the import added the reading), so an undo restores exactly that.
+    sql: `
+      CREATE TABLE imports (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at      INTEGER NOT NULL,
+        created_by      TEXT NOT NULL,
+        file_name       TEXT,
+        format          TEXT NOT NULL,
+        file_sha256     TEXT NOT NULL,
+        readings_sha256 TEXT NOT NULL,
+        time_zone       TEXT NOT NULL,
+        rows            INTEGER NOT NULL,
+        added           INTEGER NOT NULL,
+        replaced        INTEGER NOT NULL,
+        unchanged       INTEGER NOT NULL,
+        meters          TEXT NOT NULL,
+        undone_at       INTEGER,
+        undone_by       TEXT
+      );
+      CREATE INDEX imports_file ON imports(file_sha256);
+      CREATE INDEX imports_readings ON imports(readings_sha256);
+      CREATE TABLE import_changes (
+        import_id    INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+        meter        TEXT NOT NULL,
+        obis         TEXT NOT NULL,
+        time         INTEGER NOT NULL,
+        value        REAL NOT NULL,
+        unit         TEXT NOT NULL,
+        prev_value   REAL,
+        prev_unit    TEXT,
+        prev_quality INTEGER,
+        PRIMARY KEY (import_id, meter, obis, time)
+      ) WITHOUT ROWID;
+      CREATE INDEX import_changes_key ON import_changes(meter, obis, time);
+    `,
+  },
 ];
 
 /** Opens (creating) the EMS database at `file` (":memory:" for tests) and brings its schema up to date. */
