@@ -17,6 +17,7 @@ import { POLLING_OPERATIONS } from './polling';
 import { RAW_RESPONSE_OPERATIONS } from './raw-responses';
 import { READINGS_OPERATIONS } from './readings';
 import { GAP_OPERATIONS } from './gaps';
+import { IMPORT_OPERATIONS } from './imports';
 import { REPORT_OPERATIONS } from './reports';
 import type { Operation } from './types';
 import { USERS_OPERATIONS } from './users';
@@ -39,6 +40,7 @@ export const OPERATIONS: Operation[] = withDictionaryForms([
   ...POLL_SERVER_OPERATIONS,
   ...POLLING_OPERATIONS,
   ...READINGS_OPERATIONS,
+  ...IMPORT_OPERATIONS,
   ...GAP_OPERATIONS,
   ...RAW_RESPONSE_OPERATIONS,
   ...OBJECT_OPERATIONS,
