@@ -40,7 +40,6 @@ export const OPERATIONS: Operation[] = withDictionaryForms([
   ...POLL_SERVER_OPERATIONS,
   ...POLLING_OPERATIONS,
   ...READINGS_OPERATIONS,
-  ...IMPORT_OPERATIONS,
   ...GAP_OPERATIONS,
   ...RAW_RESPONSE_OPERATIONS,
   ...OBJECT_OPERATIONS,
@@ -51,6 +50,7 @@ export const OPERATIONS: Operation[] = withDictionaryForms([
   ...NOTIFICATION_OPERATIONS,
   ...BILLING_OPERATIONS,
   ...LICENSE_OPERATIONS,
+  ...IMPORT_OPERATIONS,
 ]);
 OPERATIONS.push(...docsOperations(() => OPERATIONS, VERSION));
 
