@@ -2,6 +2,7 @@
  * Readings people enter for a meter (POST /api/meters/:id/readings): one `{ time, obis, value, unit }` or
  * `{ readings: [...] }`, checked all-or-nothing; each bad reading is named by its index, field and value.
  * Accepted readings carry Quality.MANUAL, with the OBIS code and unit in their canonical form.
+ * checkReading is the one check of a reading: file imports (./imports) use it per row, with local times.
  */
 import { ApiError } from './envelope';
 import { checkYear } from './limits';
