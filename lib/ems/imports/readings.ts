@@ -68,7 +68,8 @@ function mapHeader(header: string[], meter: string | undefined): { index: Partia
 function xlsxDate(d: Date, zone: string): number {
   const s = new Date(Math.round(d.getTime() / 1000) * 1000);
   const l: LocalTime = { year: s.getUTCFullYear(), month: s.getUTCMonth() + 1, day: s.getUTCDate(), hour: s.getUTCHours(), minute: s.getUTCMinutes(), second: s.getUTCSeconds(), millisecond: 0 };
-  return zone === 'UTC' ? fromLocal(l) : localInstant(l, zone, d);
+  const wall = `${s.toISOString().slice(0, 10)} ${s.toISOString().slice(11, 19)}`;
+  return zone === 'UTC' ? fromLocal(l) : localInstant(l, zone, wall);
 }
 
 export interface TableCheck {
