@@ -88,7 +88,7 @@ function timeOf(v: unknown, c: ReadingCheck): number {
   else if (typeof v === 'string' && ISO_WITH_OFFSET.test(v)) t = Date.parse(v);
   else if (typeof v === 'string' && c.timeZone !== undefined) {
     const s = v.trim();
-    t = /^\d{10,15}$/.test(s) ? Number(s) : localTimeOf(s, c.timeZone) ?? (ISO_WITH_OFFSET.test(s) ? Date.parse(s) : NaN);
+    t = /^\d{12,13}$/.test(s) ? Number(s) : localTimeOf(s, c.timeZone) ?? (ISO_WITH_OFFSET.test(s) ? Date.parse(s) : NaN);
   }
   if (!Number.isFinite(t)) {
     fail('time', v, c.timeZone === undefined

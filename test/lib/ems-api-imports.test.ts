@@ -135,6 +135,13 @@ describe('file imports of readings (API)', () => {
     assert.equal((await run('imports.undo', tokens['op-a'], { params: { id: String(b.body.data.import) } })).status, 404);
   });
 
+  it('records one import when the same file is committed twice at once', async () => {
+    const file = 'time,obis,value,unit\n2026-12-03T00:00:00Z,1-0:1.8.0,9,kWh\n';
+    const both = await Promise.all([upload(tokens['op-a'], file, { mode: 'commit', meter: 'ma' }), upload(tokens['op-a'], file, { mode: 'commit', meter: 'ma' })]);
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 201]);
+    assert.equal(both[0].body.data.import, both[1].body.data.import);
+  });
+
   it('takes a raw text body, and names bad parameters', async () => {
     const raw = await run('imports.create', tokens['op-a'], { body: 'time,obis,value,unit\n2026-12-02T00:00:00Z,1-0:1.8.0,7,kWh\n', query: { meter: 'ma' } });
     assert.deepEqual([raw.status, raw.body.data.new], [200, 1]);

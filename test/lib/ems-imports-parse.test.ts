@@ -86,6 +86,12 @@ describe('import files: CSV', () => {
     assert.deepEqual(got.readings.map((r) => r.line), [11]);
   });
 
+  it('refuses epoch seconds and spreadsheet day numbers instead of reading them as 1970', async () => {
+    const got = await read('meter,time,obis,value,unit\nm1,1764576000,1-0:1.8.0,1,kWh\nm1,1764576000000,1-0:1.8.0,1,kWh\n');
+    assert.deepEqual(got.errors.map((e) => [e.line, e.column, e.value]), [[2, 'time', '1764576000']]);
+    assert.deepEqual(got.readings.map((r) => iso(r.time)), ['2025-12-01T08:00:00.000Z']);
+  });
+
   it('refuses a header without the needed columns, naming them and their accepted names', async () => {
     await assert.rejects(read('meter,when,value\nm1,x,1\n'), (e: ApiError) => e.status === 400 && /no time, obis, unit columns/.test(e.message) && /time: time\/timestamp/.test(e.message));
     await assert.rejects(read('time,obis,value,unit\nx,1.8.0,1,kWh\n'), /no meter column.*meter=<id>/);

@@ -108,6 +108,7 @@ export function tableReadings(table: Table, c: TableCheck): TableReadings {
       if (!c.meterAllowed(meter)) throw new RowError('meter', `meter ${show(raw ?? meter)} is not a meter you may import for`);
       column = 'time';
       raw = cell(row.cells, 'time');
+      if (typeof raw === 'number' && Math.abs(raw) < 1e11) throw new RowError('time', `time ${raw} is too small for epoch milliseconds (epoch seconds or a spreadsheet day number?): give epoch ms or a date-time`);
       const time = raw instanceof Date ? xlsxDate(raw, c.timeZone) : raw;
       column = 'value';
       raw = cell(row.cells, 'value');

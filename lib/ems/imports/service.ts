@@ -114,6 +114,14 @@ export interface Analysis {
   earlier: ImportRecord | null;
 }
 
+/** Commits and undos run one at a time (per process), so two uploads of one file cannot both be recorded. */
+let serial: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const run = serial.then(work, work);
+  serial = run.catch(() => undefined);
+  return run;
+}
+
 export class ImportService {
   constructor(private readonly db: EmsDatabase, private readonly store: ReadingStore, private readonly events?: EventLog) {}
 
@@ -161,7 +169,11 @@ export class ImportService {
    * Commits a file: any bad row is a 400 naming the rows (nothing written). An earlier import of the same
    * bytes or readings, or a file that changes nothing, answers `created: false` and writes nothing.
    */
-  async commit(req: ImportRequest): Promise<{ created: boolean; data: Record<string, unknown> }> {
+  commit(req: ImportRequest): Promise<{ created: boolean; data: Record<string, unknown> }> {
+    return oneAtATime(() => this.commitNow(req));
+  }
+
+  private async commitNow(req: ImportRequest): Promise<{ created: boolean; data: Record<string, unknown> }> {
     const a = await this.analyse(req);
     if (a.checked.errors.length) throw rowsError(a.checked.errors);
     const summary = ImportService.summary(a, req.timeZone);
@@ -211,7 +223,11 @@ export class ImportService {
    * Undoes an import: readings it added are removed, readings it replaced get their previous value and
    * quality back. Refused (409) when undone already, or when a later import still in force wrote the same readings.
    */
-  async undo(id: number, by: string, now: number, visible: (meters: string[]) => boolean): Promise<Record<string, unknown>> {
+  undo(id: number, by: string, now: number, visible: (meters: string[]) => boolean): Promise<Record<string, unknown>> {
+    return oneAtATime(() => this.undoNow(id, by, now, visible));
+  }
+
+  private async undoNow(id: number, by: string, now: number, visible: (meters: string[]) => boolean): Promise<Record<string, unknown>> {
     const r = this.get(id, visible);
     if (r.undone_at) throw new ApiError(409, `import ${id} was undone at ${r.undone_at} by ${r.undone_by}`);
     const later = this.db.prepare(`SELECT DISTINCT l.import_id AS id FROM import_changes e
