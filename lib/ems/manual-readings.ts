@@ -119,18 +119,29 @@ function obisOf(v: unknown): string {
   }
 }
 
+/** Canonical OBIS codes and the dimensions they measure, by the text given (a file repeats a few codes 100,000 times). */
+const obisCache = new Map<string, { obis: string; wanted: ReturnType<typeof obisDimensions> }>();
+
+function obisInfo(v: unknown): { obis: string; wanted: ReturnType<typeof obisDimensions> } {
+  const hit = typeof v === 'string' ? obisCache.get(v) : undefined;
+  if (hit) return hit;
+  const obis = obisOf(v);
+  const info = { obis, wanted: obisDimensions(obis) };
+  if (typeof v === 'string' && obisCache.size < 1000) obisCache.set(v, info);
+  return info;
+}
+
 /**
  * The one check of a reading, for JSON posts and file imports alike: time, OBIS code, value and unit
  * (known, measuring that code), converted to the canonical unit. Throws a RowError naming the field.
  */
 export function checkReading(meter: string, x: ReadingFields, c: ReadingCheck): Reading {
   const time = timeOf(x.time, c);
-  const obis = obisOf(x.obis);
+  const { obis, wanted } = obisInfo(x.obis);
   const value = valueOf(x.value);
   const unit = typeof x.unit === 'string' ? x.unit.trim() : x.unit;
   if (!isKnownUnit(unit)) fail('unit', x.unit, 'is not a known unit (e.g. kWh, Wh, m3, GJ, kW, V, A)');
   const info = unitInfo(unit as string);
-  const wanted = obisDimensions(obis);
   if (wanted && !wanted.includes(info.dimension)) fail('unit', x.unit, `(${info.dimension || 'ratio'}) does not measure ${obis} (${wanted.join(' or ')})`);
   const canonical = toCanonical(value, unit as string);
   return { meter, time, obis, value: canonical.value, unit: canonical.unit, quality: c.quality };
