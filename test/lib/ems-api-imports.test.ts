@@ -64,6 +64,8 @@ describe('file imports of readings (API)', () => {
   it('is refused to a viewer; a row for a meter outside the caller\'s folders (or none) is a bad row that reveals nothing', async () => {
     assert.equal((await upload(tokens['view-a'], csv)).status, 403);
     const bad = `${csv}mb;01.12.2026 05:00;1-0:1.8.0;1;kWh\r\nghost;01.12.2026 05:00;1-0:1.8.0;1;kWh\r\n`;
+    const preview = await upload(tokens['op-a'], bad);
+    assert.deepEqual([preview.status, preview.body.data.rows, preview.body.data.readings, preview.body.data.new, preview.body.data.replaced, preview.body.data.bad_rows], [200, 5, 3, 1, 1, 2]);
     const r = await upload(tokens['op-a'], bad, { mode: 'commit' });
     assert.equal(r.status, 400);
     assert.match(r.body.error, /^2 bad rows, nothing imported: line 5, column meter: meter "mb" is not a meter you may import for; line 6, column meter: meter "ghost" is not a meter you may import for$/);

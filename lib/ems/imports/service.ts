@@ -135,7 +135,7 @@ export class ImportService {
   async analyse(req: ImportRequest): Promise<Analysis> {
     const table = await readTable(req.bytes, req.sheet);
     const checked = tableReadings(table, { now: req.now, quality: IMPORT_QUALITY, timeZone: req.timeZone, meter: req.meter, meterAllowed: req.meterAllowed });
-    const stored = checked.errors.length ? new Map<string, Reading>() : await storedAt(this.store, checked.readings);
+    const stored = await storedAt(this.store, checked.readings);
     const added: ImportedReading[] = [];
     const replaced: Analysis['replaced'] = [];
     let unchanged = 0;
@@ -152,14 +152,13 @@ export class ImportService {
     return { table, checked, fileSha, readingsSha, added, replaced, unchanged, perMeter, earlier: this.earlierImport(fileSha, readingsSha) };
   }
 
-  /** What a preview answers: the file read, counts per meter and per outcome, every bad row (bounded). */
+  /** What a preview answers: the file read, counts per meter and per outcome (of the good rows), every bad row (bounded). */
   static summary(a: Analysis, timeZone: string): Record<string, unknown> {
-    const ok = a.checked.errors.length === 0;
     return {
       format: a.table.format, separator: a.table.separator ?? null, sheet: a.table.sheet ?? null, decimal_comma: a.table.separator === ';',
       time_zone: timeZone, columns: a.checked.columns, ignored_columns: a.checked.ignored,
       rows: a.table.rows.length, readings: a.checked.readings.length, meters: a.perMeter,
-      new: ok ? a.added.length : null, unchanged: ok ? a.unchanged : null, replaced: ok ? a.replaced.length : null,
+      new: a.added.length, unchanged: a.unchanged, replaced: a.replaced.length, // of the good rows
       earlier_import: a.earlier?.id ?? null,
       bad_rows: a.checked.errors.length, ...listedErrors(a.checked.errors),
     };
