@@ -18,7 +18,7 @@ function service(ctx: ApiContext): ImportService {
 function fileOf(ctx: ApiContext): { bytes: Buffer; name?: string } {
   const files = ctx.request.files ?? [];
   const file = files.find((f) => f.fieldname === 'file') ?? files[0];
-  if (file) return { bytes: file.buffer, name: file.originalname };
+  if (file) return { bytes: file.buffer, name: file.originalname?.slice(0, 200) };
   const body = ctx.request.body;
   if (Buffer.isBuffer(body)) return { bytes: body };
   if (typeof body === 'string') return { bytes: Buffer.from(body, 'utf8') };
