@@ -276,6 +276,46 @@ export const MIGRATIONS: Migration[] = [
     sql: 'ALTER TABLE alarms ADD COLUMN cleared_value REAL;',
   },
   {
+    version: 13,
+    name: 'reading imports',
+    // One row per committed file import; import_changes keeps every reading it wrote with the value it
+    // replaced (prev_value null: the import added the reading), so an undo restores exactly that.
+    sql: `
+      CREATE TABLE imports (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at      INTEGER NOT NULL,
+        created_by      TEXT NOT NULL,
+        file_name       TEXT,
+        format          TEXT NOT NULL,
+        file_sha256     TEXT NOT NULL,
+        readings_sha256 TEXT NOT NULL,
+        time_zone       TEXT NOT NULL,
+        rows            INTEGER NOT NULL,
+        added           INTEGER NOT NULL,
+        replaced        INTEGER NOT NULL,
+        unchanged       INTEGER NOT NULL,
+        meters          TEXT NOT NULL,
+        undone_at       INTEGER,
+        undone_by       TEXT
+      );
+      CREATE INDEX imports_file ON imports(file_sha256);
+      CREATE INDEX imports_readings ON imports(readings_sha256);
+      CREATE TABLE import_changes (
+        import_id    INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+        meter        TEXT NOT NULL,
+        obis         TEXT NOT NULL,
+        time         INTEGER NOT NULL,
+        value        REAL NOT NULL,
+        unit         TEXT NOT NULL,
+        prev_value   REAL,
+        prev_unit    TEXT,
+        prev_quality INTEGER,
+        PRIMARY KEY (import_id, meter, obis, time)
+      ) WITHOUT ROWID;
+      CREATE INDEX import_changes_key ON import_changes(meter, obis, time);
+    `,
+  },
+  {
     version: 14,
     name: 'spaces and energy categories',
     // A folder is a space: its floor area (m2, null = unknown) and time zone (IANA, null = the EMS zone).
@@ -304,10 +344,15 @@ export function openEmsDb(file: string, migrations: Migration[] = MIGRATIONS): E
   return db;
 }
 
-/** Runs the migrations newer than the database's version; returns the versions applied. */
+/**
+ * Runs, in version order, every migration the database has not applied yet; returns the versions applied. A
+ * version missing below the newest applied one (two lines of work merged: 13 landing after 14 ran) runs too, so
+ * no table is ever skipped.
+ */
 export function migrate(db: EmsDatabase, migrations: Migration[] = MIGRATIONS): number[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  const done = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const current = Math.max(0, ...done);
   const applied: number[] = [];
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   for (let i = 1; i < sorted.length; i++) {
@@ -316,7 +361,7 @@ export function migrate(db: EmsDatabase, migrations: Migration[] = MIGRATIONS): 
   const latest = sorted.length ? sorted[sorted.length - 1].version : 0;
   if (current > latest) throw new Error(`the EMS database is at schema version ${current}, newer than this package knows (${latest}); upgrade the package`);
   for (const m of sorted) {
-    if (m.version <= current) continue;
+    if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());

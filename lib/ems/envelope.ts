@@ -5,9 +5,9 @@ export interface Envelope<T = unknown> {
   status: number;
 }
 
-/** An error with the HTTP status it answers with; the message is shown to the API caller. */
+/** An error with the HTTP status it answers with; the message is shown to the API caller, `data` (optional) as the envelope's data. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly data?: unknown) {
     super(message);
     this.name = 'ApiError';
   }

@@ -6,7 +6,7 @@
 import type { EmsDatabase } from './db';
 import { ApiError } from './envelope';
 
-export const EVENT_KINDS = ['poll-failed', 'poll-recovered', 'backfill', 'alarm', 'prepaid', 'config', 'login', 'clock', 'license', 'system', 'audit', 'security'] as const;
+export const EVENT_KINDS = ['poll-failed', 'poll-recovered', 'backfill', 'alarm', 'prepaid', 'config', 'login', 'clock', 'license', 'system', 'audit', 'security', 'import'] as const;
 export type EventKind = typeof EVENT_KINDS[number];
 export type EventLevel = 'info' | 'warning' | 'error';
 

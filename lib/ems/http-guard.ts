@@ -18,13 +18,18 @@ export interface GuardOptions {
   jsonLimit?: number;
   /** Largest license upload (multipart or text/plain to <apiPrefix>/license). */
   uploadLimit?: number;
+  /** Largest reading import (multipart or a raw CSV/XLSX body to <apiPrefix>/imports). */
+  importLimit?: number;
   /** Origins allowed to make cross-origin requests (EMS_CORS_ORIGINS); empty = none. */
   corsOrigins?: readonly string[];
   /** Largest body of any other request (the editor's admin API, your own http in routes). */
   otherLimit?: number;
 }
 
-export const GUARD_DEFAULTS = { apiPrefix: '/api', jsonLimit: 1024 * 1024, uploadLimit: 256 * 1024, otherLimit: 5 * 1024 * 1024 };
+export const GUARD_DEFAULTS = { apiPrefix: '/api', jsonLimit: 1024 * 1024, uploadLimit: 256 * 1024, importLimit: 10 * 1024 * 1024 + 64 * 1024, otherLimit: 5 * 1024 * 1024 };
+
+/** Raw bodies an import takes (kept as bytes): CSV as text, XLSX as its zip. */
+const IMPORT_TYPES = ['text/csv', 'text/plain', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'application/octet-stream'];
 
 /** EMS_CORS_ORIGINS: a comma or space separated list of origins (scheme://host[:port]); '*' is refused. */
 export function parseCorsOrigins(value: string | undefined): string[] {
@@ -132,12 +137,14 @@ function envelopeErrors(req: GuardRequest, res: ServerResponse): void {
   }) as typeof res.end;
 }
 
-type BodyKind = 'json' | 'upload' | 'text-upload';
+type BodyKind = 'json' | 'upload' | 'text-upload' | 'import-upload' | 'import-raw';
 
-/** What an API body may be: JSON anywhere, multipart or text/plain only for the license upload. */
+/** What an API body may be: JSON anywhere, multipart or text/plain for the license upload, multipart or a raw CSV/XLSX for imports. */
 function bodyKind(req: GuardRequest, path: string, apiPrefix: string): BodyKind | string {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type)) return 'json';
+  if (path === `${apiPrefix}/imports` && type === 'multipart/form-data') return 'import-upload';
+  if (path === `${apiPrefix}/imports` && IMPORT_TYPES.includes(type)) return 'import-raw';
   const upload = path === `${apiPrefix}/license`;
   if (upload && type === 'multipart/form-data') return 'upload';
   if (upload && type === 'text/plain') return 'text-upload';
@@ -171,7 +178,7 @@ export function readLimited(req: IncomingMessage, limit: number): Promise<Buffer
 }
 
 function kib(n: number): string {
-  return n >= 1024 * 1024 ? `${n / 1024 / 1024} MiB` : `${n / 1024} KiB`;
+  return n >= 1024 * 1024 ? `${Number((n / 1024 / 1024).toFixed(2))} MiB` : `${n / 1024} KiB`;
 }
 
 /** Reads and checks an API request's body (or refuses it), then marks it parsed for Node-RED's parsers. */
@@ -179,20 +186,27 @@ function guardApiBody(req: GuardRequest, res: ServerResponse, next: Next, path: 
   if (req._body || !hasBody(req)) { next(); return; }
   const kind = bodyKind(req, path, o.apiPrefix);
   const refuse = (status: number, error: string) => { sendEnvelope(res, status, error); req.resume(); };
-  if (kind !== 'json' && kind !== 'upload' && kind !== 'text-upload') {
+  if (kind !== 'json' && kind !== 'upload' && kind !== 'text-upload' && kind !== 'import-upload' && kind !== 'import-raw') {
     refuse(415, `${kind} is not accepted: send JSON (Content-Type: application/json)`);
     return;
   }
-  if (kind === 'upload') {
+  if (kind === 'upload' || kind === 'import-upload') {
     // multer reads the stream itself: a declared length bounds it (Node never reads past Content-Length).
+    const max = kind === 'upload' ? o.uploadLimit : o.importLimit;
     const length = Number(req.headers['content-length']);
     if (req.headers['content-length'] === undefined || !Number.isFinite(length)) { refuse(411, 'a multipart upload needs a Content-Length'); return; }
-    if (length > o.uploadLimit) { refuse(413, `the upload is larger than ${kib(o.uploadLimit)}`); return; }
+    if (length > max) { refuse(413, `the upload is larger than ${kib(max)}`); return; }
     next();
     return;
   }
-  const limit = kind === 'json' ? o.jsonLimit : o.uploadLimit;
+  const limit = kind === 'json' ? o.jsonLimit : kind === 'import-raw' ? o.importLimit : o.uploadLimit;
   readLimited(req, limit).then((buf) => {
+    if (kind === 'import-raw') {
+      req.body = buf; // bytes: the import reads the BOM, the encoding or the XLSX zip itself
+      req._body = true;
+      next();
+      return;
+    }
     const text = buf.toString('utf8');
     if (kind === 'json') {
       if (text.trim() === '') req.body = {};

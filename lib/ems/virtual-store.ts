@@ -16,7 +16,7 @@
  *
  * Quality: the OR of the meters' flags, plus CALCULATED. Meters whose values for one OBIS code differ in unit
  * are refused (409), and so is a virtual meter whose meters store no common OBIS code (one energy category).
- * Readings are never written for a virtual meter (409). Work per query: one query per stored meter (plus the
+ * Readings are never written for (nor removed from) a virtual meter (409). Work per query: one query per stored meter (plus the
  * few that find the readings around the range for raw answers); component queries are cached by the wrapper,
  * which the EMS makes per API request.
  */
@@ -24,7 +24,7 @@ import { Quality } from '../model/quality';
 import type { Reading } from '../model/reading';
 import { windowBoundaries } from '../model/time';
 import { EDGE_LOOKBACK_MS } from '../store/edge-delta';
-import type { EmsEvent, EventQuery, LatestQuery, RangeQuery, ReadingStore, WindowRow } from '../store/types';
+import type { EmsEvent, EventQuery, LatestQuery, RangeQuery, ReadingKey, ReadingStore, WindowRow } from '../store/types';
 import { ApiError } from './envelope';
 import type { Registry } from './registry';
 import { parseVirtualExpression, type Term } from './virtual-expression';
@@ -65,6 +65,13 @@ class VirtualMeterStore implements ReadingStore {
       if (this.resolve(meter)) throw new ApiError(409, `meter "${meter}" is virtual: its readings are calculated from its expression, never written`);
     }
     return this.inner.write(readings);
+  }
+
+  async remove(keys: readonly ReadingKey[]): Promise<number> {
+    for (const meter of new Set(keys.map((k) => k.meter))) {
+      if (this.resolve(meter)) throw new ApiError(409, `meter "${meter}" is virtual: it has no stored readings to remove`);
+    }
+    return this.inner.remove(keys);
   }
 
   async query(q: RangeQuery): Promise<Reading[] | WindowRow[]> {

@@ -12,6 +12,8 @@ export const Quality = {
   BACKFILLED: 1 << 8,
   /** A window's consumption whose edge value lies between two readings (linear in time). */
   INTERPOLATED: 1 << 9,
+  /** Came from a file import (POST /api/imports, CSV or XLSX); such readings carry MANUAL as well (entered by people). */
+  IMPORTED: 1 << 10,
   /** A virtual meter's value: calculated from other meters' readings by its expression (lib/ems/virtual-meters.ts). */
   CALCULATED: 1 << 11,
 } as const;

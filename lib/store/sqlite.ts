@@ -11,7 +11,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isObis, normaliseObis } from '../model/obis';
 import { readingProblem, type Reading } from '../model/reading';
-import type { Aggregate, EmsEvent, EventLevel, EventQuery, LatestQuery, RangeQuery, ReadingStore, WindowRow } from './types';
+import type { Aggregate, EmsEvent, EventLevel, EventQuery, LatestQuery, RangeQuery, ReadingKey, ReadingStore, WindowRow } from './types';
 import { MAX_WINDOWS, windowBoundaries } from '../model/time';
 import { eventProblem } from './events';
 import { EDGE_LOOKBACK_MS, edgeDeltas, type EdgePoint } from './edge-delta';
@@ -144,6 +144,21 @@ export class SqliteStore implements ReadingStore {
       }
     } catch (err) {
       return this.fail('write', err);
+    }
+  }
+
+  remove(keys: readonly ReadingKey[]): Promise<number> {
+    try {
+      const db = this.open();
+      if (!Array.isArray(keys)) throw new Error('keys must be an array');
+      keys.forEach((k, i) => {
+        if (!k || typeof k.meter !== 'string' || typeof k.obis !== 'string' || !Number.isFinite(k.time)) throw new Error(`keys[${i}] ${JSON.stringify(k)} must be { meter, obis, time }`);
+      });
+      const del = this.stmt('DELETE FROM readings WHERE meter = ? AND obis = ? AND time = ?');
+      db.transaction(() => { for (const k of keys) del.run(k.meter, this.canonicalObis(k.obis), k.time); })();
+      return Promise.resolve(keys.length);
+    } catch (err) {
+      return this.fail('remove', err);
     }
   }
 

@@ -62,6 +62,15 @@ export interface EventQuery {
   limit?: number;
 }
 
+/** The key of one stored reading: a write of the same key overwrites it. */
+export interface ReadingKey {
+  meter: string;
+  /** OBIS code (canonicalised by the store). */
+  obis: string;
+  /** Epoch ms. */
+  time: number;
+}
+
 export interface LatestQuery {
   meter?: string;
   obis?: string;
@@ -75,6 +84,11 @@ export interface ReadingStore {
   readonly kind: string;
   /** Writes a batch; returns the number of readings written (a reading already stored with the same meter/obis/time is overwritten). */
   write(readings: readonly Reading[]): Promise<number>;
+  /**
+   * Deletes the readings of exactly these keys (an import's undo); keys without a reading are skipped.
+   * Returns the number of keys asked for. All-or-nothing on sqlite; on InfluxDB queued writes are sent first.
+   */
+  remove(keys: readonly ReadingKey[]): Promise<number>;
   /** Raw readings (no window) ordered by time, or one row per window when `window` is set. */
   query(q: RangeQuery): Promise<Reading[] | WindowRow[]>;
   /** The newest reading per meter and obis. */

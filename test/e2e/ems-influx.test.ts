@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Quality } from '../../lib/model/quality';
 import { ModbusMeterSimulator } from '../../lib/sim/modbus-meter';
 import { influxdbMissing, startInfluxdb1, type RunningService } from '../fixtures/services';
 import { missingPeer } from '../fixtures/sim/peers';
@@ -78,5 +79,29 @@ describe('shipped EMS flow on InfluxDB 1.x (EMS_STORE=influxdb)', missingPeer(in
     const [, value, unit] = last.results[0].series[0].values[0];
     assert.ok(value > 0);
     assert.equal(unit, 'kWh');
+  });
+  it('undoes a file import on InfluxDB: the added readings are deleted, the replaced one has its value and quality back', async () => {
+    const folders = await api('GET', '/api/folders');
+    const folder = folders.body.data.find((f: any) => f.name === 'Demo plant')._id;
+    assert.equal((await api('POST', '/api/meters', { _id: 'hand-water', name: 'Water by hand', folder_id: folder, protocol: 'manual' })).status, 201);
+    const t1 = Date.UTC(2026, 0, 10, 7); // 08:00 in Berlin
+    assert.equal((await api('POST', '/api/meters/hand-water/readings', { time: t1, obis: '8-0:1.0.0', value: 40, unit: 'm3' })).status, 201);
+    const csv = 'meter;time;obis;value;unit\r\nhand-water;10.01.2026 08:00;8-0:1.0.0;41,5;m3\r\nhand-water;11.01.2026 08:00;8-0:1.0.0;47,25;m3\r\n';
+    const login = await fetch(`${ems.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'ems-admin' }) });
+    const token = ((await login.json()) as any).data.access_token;
+    const res = await fetch(`${ems.url}/api/imports?mode=commit`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv, signal: AbortSignal.timeout(20_000) });
+    const commit = await res.json() as any;
+    assert.equal(res.status, 201, JSON.stringify(commit));
+    const stored = async () => {
+      const body = await influxql(influx, `SELECT "value", "quality" FROM "ems_reading" WHERE "meter" = 'hand-water'`);
+      return (body.results[0].series?.[0]?.values ?? []).map(([t, v, q]: number[]) => [new Date(t).toISOString(), v, q]);
+    };
+    assert.deepEqual(await stored(), [['2026-01-10T07:00:00.000Z', 41.5, Quality.MANUAL | Quality.IMPORTED], ['2026-01-11T07:00:00.000Z', 47.25, Quality.MANUAL | Quality.IMPORTED]]);
+    const undo = await api('DELETE', `/api/imports/${commit.data.import}`);
+    assert.equal(undo.status, 200, JSON.stringify(undo.body));
+    assert.deepEqual([undo.body.data.removed, undo.body.data.restored], [1, 1]);
+    assert.deepEqual(await stored(), [['2026-01-10T07:00:00.000Z', 40, Quality.MANUAL]]);
+    const back = await api('GET', `/api/meters/hand-water/readings?from=${t1 - 3_600_000}&to=${t1 + 2 * 86_400_000}`);
+    assert.deepEqual(back.body.data.readings.map((r: any) => [r.time, r.value, r.quality]), [[t1, 40, Quality.MANUAL]]);
   });
 });

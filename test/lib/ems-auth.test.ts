@@ -37,6 +37,18 @@ describe('EMS database migrations', () => {
     assert.throws(() => openEmsDb(file), new RegExp(`schema version ${n + 1}, newer than this package knows \\(${n}\\)`));
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it('runs a migration that lands below the newest applied one (two lines of work merged) instead of skipping it', () => {
+    const n = Math.max(...MIGRATIONS.map((m) => m.version));
+    const later: Migration = { version: n + 2, name: 'later', sql: 'CREATE TABLE later (id INTEGER PRIMARY KEY)' };
+    const between: Migration = { version: n + 1, name: 'between', sql: 'CREATE TABLE between_table (id INTEGER PRIMARY KEY)' };
+    const db = openEmsDb(':memory:', [...MIGRATIONS, later]);
+    assert.equal(schemaVersion(db), n + 2);
+    assert.deepEqual(migrate(db, [...MIGRATIONS, between, later]), [n + 1]);
+    assert.ok(db.prepare("SELECT name FROM sqlite_master WHERE name = 'between_table'").get(), 'the table of the migration below the newest exists');
+    assert.deepEqual(migrate(db, [...MIGRATIONS, between, later]), [], 'and it runs once');
+    db.close();
+  });
 });
 
 describe('passwords', () => {

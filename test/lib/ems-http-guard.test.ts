@@ -6,7 +6,7 @@ import { capBody, corsOptions, forbiddenNotUnauthorized, httpGuard, parseCorsOri
 
 /** A server running the guard, then echoing what reached the handler (as Node-RED's http-in would). */
 function guarded(): http.Server {
-  const guard = httpGuard({ jsonLimit: 1024, uploadLimit: 512 });
+  const guard = httpGuard({ jsonLimit: 1024, uploadLimit: 512, importLimit: 2048 });
   return http.createServer((req, res) => {
     res.setHeader('X-Powered-By', 'Express');
     guard(req as GuardRequest, res, (err) => {
@@ -64,6 +64,16 @@ describe('http guard', () => {
     const fd = new FormData();
     fd.append('license', new Blob(['x'.repeat(600)]), 'license.json');
     assert.equal((await fetch(`${url}/api/license`, { method: 'PUT', body: fd })).status, 413);
+    // A reading import: multipart or a raw CSV / XLSX body (kept as bytes), bounded by its own limit; other paths refuse CSV.
+    const csv = await (await post('/api/imports', 'meter;time\r\n', 'text/csv')).json() as { body: { type: string; data: number[] }; parsed: boolean };
+    assert.deepEqual([Buffer.from(csv.body.data).toString(), csv.parsed], ['meter;time\r\n', true]);
+    assert.equal((await post('/api/imports', 'x'.repeat(3000), 'text/csv')).status, 413);
+    assert.equal((await post('/api/users', 'meter;time', 'text/csv')).status, 415);
+    const upload = new FormData();
+    upload.append('file', new Blob(['x'.repeat(1500)]), 'readings.csv');
+    assert.equal((await fetch(`${url}/api/imports`, { method: 'POST', body: upload })).status, 200, 'a multipart import above the license limit, below the import limit');
+    upload.append('more', new Blob(['x'.repeat(1500)]), 'more.csv');
+    assert.equal((await fetch(`${url}/api/imports`, { method: 'POST', body: upload })).status, 413);
     // A chunked body over the limit is refused without buffering it all.
     const chunked = await new Promise<number>((resolve, reject) => {
       const req = http.request(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => { res.resume(); resolve(res.statusCode!); });

@@ -119,7 +119,7 @@ function shape(result: unknown): HttpAnswer {
 }
 
 function errorAnswer(err: unknown): HttpAnswer {
-  if (err instanceof ApiError) return { status: err.status, body: failure(err.status, err.message), headers: { 'content-type': JSON_TYPE } };
+  if (err instanceof ApiError) return { status: err.status, body: { ...failure(err.status, err.message), data: err.data ?? null }, headers: { 'content-type': JSON_TYPE } };
   const e = err instanceof Error ? err : new Error(String(err));
   return { status: 500, body: failure(500, `internal error: ${e.message}`), headers: { 'content-type': JSON_TYPE }, unexpected: e };
 }

@@ -38,8 +38,12 @@ export function openApiDocument(ops: readonly Operation[], version: string): Rec
       security: op.access === 'public' ? [] : [{ cookie: [] }, { bearer: [] }, { apiKey: [] }],
     };
     if (op.body) {
-      const body: Record<string, unknown> = { 'application/json': { schema: op.body } };
-      if (op.upload) body['multipart/form-data'] = { schema: { type: 'object', properties: { license: { type: 'string', format: 'binary' } } } };
+      // A body whose fields are files (format binary) is a multipart upload or the file itself, not JSON.
+      const fileBody = Object.values((op.body.properties ?? {}) as Record<string, { format?: string }>).some((p) => p.format === 'binary');
+      const body: Record<string, unknown> = fileBody
+        ? { 'multipart/form-data': { schema: op.body }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } }
+        : { 'application/json': { schema: op.body } };
+      if (op.upload && !fileBody) body['multipart/form-data'] = { schema: { type: 'object', properties: { license: { type: 'string', format: 'binary' } } } };
       operation.requestBody = { required: true, content: body };
     }
     (paths[openPath] ??= {})[op.method.toLowerCase()] = operation;
@@ -77,7 +81,7 @@ export function openApiHtml(doc: Record<string, unknown>): string {
       const params = (op.parameters as { name: string; in: string; required: boolean; description?: string }[])
         .map((p) => `<li><code>${escapeHtml(p.name)}</code> (${p.in}${p.required ? ', required' : ''}) ${escapeHtml(p.description ?? '')}</li>`).join('');
       const body = op.requestBody
-        ? `<pre>${escapeHtml(JSON.stringify((op.requestBody as { content: Record<string, { schema: unknown }> }).content['application/json'].schema, null, 2))}</pre>` : '';
+        ? `<pre>${escapeHtml(JSON.stringify(Object.values((op.requestBody as { content: Record<string, { schema: unknown }> }).content)[0].schema, null, 2))}</pre>` : '';
       const html = `<section class="op" id="${escapeHtml(op.operationId)}"><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>`
         + `<p><b>${escapeHtml(op.summary)}</b></p><p>${escapeHtml(op.description ?? '').replace(/\n\n/g, '<br>')}</p>`
         + (params ? `<ul>${params}</ul>` : '') + body + '</section>';

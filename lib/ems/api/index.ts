@@ -17,6 +17,7 @@ import { POLLING_OPERATIONS } from './polling';
 import { RAW_RESPONSE_OPERATIONS } from './raw-responses';
 import { READINGS_OPERATIONS } from './readings';
 import { GAP_OPERATIONS } from './gaps';
+import { IMPORT_OPERATIONS } from './imports';
 import { REPORT_OPERATIONS } from './reports';
 import { SITE_OPERATIONS } from './sites';
 import type { Operation } from './types';
@@ -51,6 +52,7 @@ export const OPERATIONS: Operation[] = withDictionaryForms([
   ...NOTIFICATION_OPERATIONS,
   ...BILLING_OPERATIONS,
   ...LICENSE_OPERATIONS,
+  ...IMPORT_OPERATIONS,
 ]);
 OPERATIONS.push(...docsOperations(() => OPERATIONS, VERSION));
 

@@ -16,7 +16,7 @@
  * itself ({@link aggregateReadings}, same arithmetic as the sqlite store).
  */
 import type { Reading } from '../../model/reading';
-import type { Aggregate, EmsEvent, EventLevel, EventQuery, LatestQuery, RangeQuery, WindowRow } from '../types';
+import type { Aggregate, EmsEvent, EventLevel, EventQuery, LatestQuery, RangeQuery, ReadingKey, WindowRow } from '../types';
 import { AGGREGATES } from '../types';
 import { DAY_MS, HOUR_MS, MAX_WINDOWS, MINUTE_MS, SECOND_MS, everyProblem, isValidTimeZone, windowBoundaries } from '../../model/time';
 import { canonicalObis } from './line-protocol';
@@ -209,6 +209,38 @@ export function latestQuery(q: LatestQuery = {}, schema: InfluxSchema = DEFAULT_
   if (q.obis !== undefined) where.push(`${quoteIdent('obis')} = ${quoteLiteral(canonicalObis(q.obis))}`);
   return `SELECT last(${quoteIdent('value')}) AS ${quoteIdent('value')}, ${quoteIdent('quality')} FROM ${quoteIdent(schema.readings)}`
     + `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY ${quoteIdent('meter')}, ${quoteIdent('obis')}, ${quoteIdent('unit')}`;
+}
+
+/** Statements per DELETE request (one request carries them separated by ";"). */
+export const DELETE_BATCH = 200;
+
+/**
+ * InfluxQL DELETE of exactly these readings (InfluxDB 1.x; POST /query), DELETE_BATCH statements per
+ * request: `DELETE FROM "ems_reading" WHERE "meter" = 'm' AND "obis" = '1-0:1.8.0' AND time = 1700000000000ms`.
+ */
+export function deleteQueries(keys: readonly ReadingKey[], schema: InfluxSchema = DEFAULT_SCHEMA): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+    out.push(keys.slice(i, i + DELETE_BATCH).map((k, j) => {
+      if (!k || typeof k.meter !== 'string' || typeof k.obis !== 'string' || !Number.isInteger(k.time)) throw new Error(`keys[${i + j}] ${JSON.stringify(k)} must be { meter, obis, time }`);
+      return `DELETE FROM ${quoteIdent(schema.readings)} WHERE ${quoteIdent('meter')} = ${quoteLiteral(k.meter)}`
+        + ` AND ${quoteIdent('obis')} = ${quoteLiteral(canonicalObis(k.obis))} AND time = ${timeLiteral(k.time)}`;
+    }).join('; '));
+  }
+  return out;
+}
+
+/**
+ * The body of one InfluxDB 2.x POST /api/v2/delete for a reading: start and stop are both the
+ * reading's instant (the range is inclusive); the predicate names the measurement and the tags.
+ */
+export function deletePredicate(key: ReadingKey, schema: InfluxSchema = DEFAULT_SCHEMA): { start: string; stop: string; predicate: string } {
+  for (const [name, v] of [['meter', key.meter], ['obis', key.obis]] as const) {
+    if (typeof v !== 'string' || /["\\\n]/.test(v)) throw new Error(`${name} ${JSON.stringify(v)} cannot be named in a delete predicate (quote, backslash or newline)`);
+  }
+  if (!Number.isInteger(key.time)) throw new Error(`time ${JSON.stringify(key.time)} must be epoch ms`);
+  const at = new Date(key.time).toISOString();
+  return { start: at, stop: at, predicate: `_measurement="${schema.readings}" AND meter="${key.meter}" AND obis="${canonicalObis(key.obis)}"` };
 }
 
 /** Events in [from, to), oldest first; null when the range is empty. */

@@ -41,7 +41,7 @@
 import { EventEmitter } from 'node:events';
 import { InfluxDB, HttpError, type WriteApi } from '@influxdata/influxdb-client';
 import type { Reading } from '../../model/reading';
-import type { EmsEvent, EventQuery, LatestQuery, RangeQuery, ReadingStore, WindowRow } from '../types';
+import type { EmsEvent, EventQuery, LatestQuery, RangeQuery, ReadingKey, ReadingStore, WindowRow } from '../types';
 import { DEFAULT_SCHEMA, PRECISION, type InfluxSchema } from './schema';
 import { InfluxReader, serverMessage } from './reader';
 import { encodeEvents, encodeReadings } from './line-protocol';
@@ -452,6 +452,20 @@ export class InfluxStore extends EventEmitter implements ReadingStore {
   /** Sends queued lines now (and replays the spool when its retry is due); resolves when idle. */
   async flush(): Promise<void> {
     while (this.pumping || this.pending.length) await this.kick();
+  }
+
+  /**
+   * Deletes readings by exact key after the queued writes are sent (so a delete never overtakes the write
+   * it undoes); refused while writes wait in the disk spool for the server.
+   */
+  async remove(keys: readonly ReadingKey[]): Promise<number> {
+    await this.open();
+    if (!Array.isArray(keys)) throw new Error('influxdb store: keys must be an array');
+    if (keys.length === 0) return 0;
+    await this.flush();
+    if (this.spool.size > 0) throw new Error(`influxdb store ${this.url}: cannot delete while ${this.spool.size} bytes of writes wait in the spool (the server is unreachable); retry later`);
+    await this.reader.remove(keys, this.opts.org);
+    return keys.length;
   }
 
   // ------------------------------------------------------------------------------------ reads
