@@ -41,7 +41,7 @@ export default function init(RED: NodeAPI): void {
       let readings = req.readings;
       if (!readings && !req.intervals) {
         if (!storeNode) throw new Error('store: no ems-store configured: set the node\'s Store, or give msg.payload.readings or msg.payload.intervals');
-        readings = await billedReadingsFromStore(storeNode.getStore(), req.meter, req.from, req.to);
+        readings = await billedReadingsFromStore(storeNode.getReadingView(), req.meter, req.from, req.to); // virtual meters too
       }
       const draft = meterBill({ tariff, meter: req.meter, from: req.from, to: req.to, interval: req.interval, readings, intervals: req.intervals });
       if (!req.issue) return { bill: draft, format: req.format };

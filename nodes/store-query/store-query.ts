@@ -90,7 +90,7 @@ export default function init(RED: NodeAPI): void {
 
     async function run(msg: NodeMessageInFlow): Promise<number> {
       if (!config) throw new Error('ems-store-query: no ems-store configured (pick one in the node\'s Store property)');
-      const store = config.getStore(); // first: a store that cannot open is the error to report
+      const store = config.getReadingView(); // first: a store that cannot open is the error to report (virtual meters of an ems-system included)
       const params = paramsOf(msg as unknown as Record<string, unknown>);
       const out = msg as NodeMessageInFlow & { query?: unknown };
       const mode = params.mode ?? (def.mode || 'range');

@@ -23,6 +23,13 @@ export interface StoreConfigNode extends Node {
   timeZone: string;
   /** The shared store, opened on first use; throws an Error naming the cause when it cannot be opened. */
   getStore(): ReadingStore;
+  /**
+   * The store as readers (ems-store-query, ems-bill) see it: with the EMS's virtual meters when an ems-system uses
+   * this store (it sets the view), else the store itself. Writers use getStore.
+   */
+  getReadingView(): ReadingStore;
+  /** Set by ems-system when its services are open (undefined when it closes): wraps the store for readers. */
+  setReadingView(view: ((store: ReadingStore) => ReadingStore) | undefined): void;
   /** Users register so the store stays open while they need it and so they get its status. */
   register(user: Node): void;
   /** A user is done with the store (call after its last write); `done` is called at once. */
@@ -114,6 +121,10 @@ export default function init(RED: NodeAPI): void {
       writtenListeners.add(listener);
       return () => { writtenListeners.delete(listener); };
     };
+
+    let readingView: ((s: ReadingStore) => ReadingStore) | undefined;
+    node.setReadingView = (view) => { readingView = view; };
+    node.getReadingView = () => (readingView ? readingView(node.getStore()) : node.getStore());
 
     node.getStore = (): ReadingStore => {
       if (problem) throw new Error(problem);

@@ -100,6 +100,8 @@ export default function init(RED: NodeAPI): void {
       if (services.adminWarning) node.warn(services.adminWarning);
       node.log(`EMS database ${file}`);
       registerRunningServices(services); // the dashboard gate checks sessions with these
+      // ems-store-query and ems-bill nodes on this store see the EMS's virtual meters too.
+      storeNode?.setReadingView((s) => withVirtualMeters(s, registryResolver(services.registry)));
       opened = services;
       return services;
     })();
@@ -117,6 +119,7 @@ export default function init(RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       stopAlarmFeed?.();
+      storeNode?.setReadingView(undefined);
       opening.then((s) => { unregisterRunningServices(s); s.close(); }, () => undefined).finally(() => {
         try { bills?.close(); } catch { /* already closed */ }
         storeNode?.deregister(node);

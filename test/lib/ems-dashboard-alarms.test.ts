@@ -217,7 +217,7 @@ describe('dashboard alarm function nodes', () => {
     assert.deepEqual(req[6], { _client: vera, dash: refresh.dash, query: {}, params: {}, payload: {} });
     const summary = { active: 2, unacknowledged: 1, by_severity: { info: { active: 1, unacknowledged: 0 }, warning: { active: 0, unacknowledged: 0 }, critical: { active: 1, unacknowledged: 1 } } };
     const out = run('dash-al-badge', ctx, { ...req[6], payload: { data: summary, error: null }, statusCode: 200 });
-    assert.deepEqual(out, [null, { _client: vera, payload: '2 active alarms, worst critical, 1 not acknowledged' }, null, null, null]);
+    assert.deepEqual(out, [null, { _client: vera, payload: '2 active alarms, worst critical, 1 not acknowledged' }, null, null, null, null], 'overview, meter, reports, events, alarms, site');
     // A session that ended (401) stops that client's refreshes.
     run('dash-al-badge', ctx, { ...req[6], payload: { data: null, error: 'log in first', status: 401 }, statusCode: 401 });
     assert.equal((ctx.get('dash_clients') as Record<string, unknown>)['s-vera'], undefined);
