@@ -1,5 +1,6 @@
 /**
- * DLMS security suite 0 (Green Book 9.2.7): AES-128-GCM with a 12-byte tag, built on Node's crypto.
+ * DLMS symmetric ciphering (Green Book 9.2.7): AES-GCM with a 12-byte tag, built on Node's crypto.
+ * Security suites 0 and 1 use AES-128 (16-byte keys), suite 2 AES-256 (32-byte keys); the suite id is SC's low nibble.
  *
  * A protected APDU's payload is  SC (1) | IC (4) | information | tag (12, when authenticated)
  *   SC, the security control byte: bits 0-3 suite id (0 here), 0x10 authentication, 0x20 encryption,
@@ -42,16 +43,17 @@ export function securityControl(sc: number): SecurityControl {
   return { suite: sc & 0x0f, authenticated: (sc & SC_AUTHENTICATED) !== 0, encrypted: (sc & SC_ENCRYPTED) !== 0, broadcast: (sc & SC_BROADCAST) !== 0, compressed: (sc & SC_COMPRESSED) !== 0 };
 }
 
-/** A 16-byte key from hex (32 digits) or bytes; the error names the key, never its value. */
+/** A 16-byte (or 32-byte, suite 2) key from hex or bytes; the error names the key, never its value. */
 export function keyFrom(value: string | Buffer, what: string): Buffer {
-  const b = typeof value === 'string' ? (/^[0-9a-fA-F]{32}$/.test(value.replace(/[\s:]/g, '')) ? Buffer.from(value.replace(/[\s:]/g, ''), 'hex') : undefined) : value;
-  if (!b || b.length !== 16) throw new RangeError(`${what} must be 16 bytes (32 hex digits)`);
+  const clean = typeof value === 'string' ? value.replace(/[\s:]/g, '') : '';
+  const b = typeof value === 'string' ? (/^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$/.test(clean) ? Buffer.from(clean, 'hex') : undefined) : value;
+  if (!b || (b.length !== 16 && b.length !== 32)) throw new RangeError(`${what} must be 16 bytes (32 hex digits), or 32 bytes for suite 2`);
   return b;
 }
 
 /** Raw AES-128-GCM: returns ciphertext and the full 16-byte tag (callers truncate). */
 export function aesGcm(key: Buffer, iv: Buffer, aad: Buffer, plaintext: Buffer): { ciphertext: Buffer; tag: Buffer } {
-  const c = crypto.createCipheriv('aes-128-gcm', key, iv);
+  const c = crypto.createCipheriv(key.length === 32 ? 'aes-256-gcm' : 'aes-128-gcm', key, iv);
   if (aad.length) c.setAAD(aad);
   const ciphertext = Buffer.concat([c.update(plaintext), c.final()]);
   return { ciphertext, tag: c.getAuthTag() };
@@ -69,8 +71,13 @@ export function initializationVector(systemTitle: Buffer, invocationCounter: num
 /** CTR keystream of GCM (counter starts at 2): encryption and decryption alike, no tag. */
 function gcmCtr(key: Buffer, iv: Buffer, data: Buffer): Buffer {
   const counter = Buffer.concat([iv, Buffer.from([0, 0, 0, 2])]);
-  const c = crypto.createCipheriv('aes-128-ctr', key, counter);
+  const c = crypto.createCipheriv(key.length === 32 ? 'aes-256-ctr' : 'aes-128-ctr', key, counter);
   return Buffer.concat([c.update(data), c.final()]);
+}
+
+function checkKeyForSuite(suite: number, keys: SecurityKeys, offset: number, fail: (m: string, o: number) => Error): void {
+  const want = suite === 2 ? 32 : 16;
+  if (keys.encryptionKey.length !== want) throw fail(`security suite ${suite} needs a ${want}-byte key, the key given has ${keys.encryptionKey.length}`, offset);
 }
 
 function authKey(keys: SecurityKeys): Buffer {
@@ -81,7 +88,8 @@ function authKey(keys: SecurityKeys): Buffer {
 /** Protects a plaintext APDU: returns SC | IC | information | tag, the content of a glo-/ded-/general-glo- APDU. */
 export function protect(sc: number, systemTitle: Buffer, invocationCounter: number, keys: SecurityKeys, plaintext: Buffer): Buffer {
   const s = securityControl(sc);
-  if (s.suite !== 0 || s.compressed) throw new RangeError(`security control 0x${sc.toString(16)}: only suite 0 without compression is supported`);
+  if (s.suite > 2 || s.compressed) throw new RangeError(`security control 0x${sc.toString(16)}: only suites 0..2 without compression are supported`);
+  checkKeyForSuite(s.suite, keys, -1, (m) => new RangeError(m));
   const iv = initializationVector(systemTitle, invocationCounter);
   const head = Buffer.alloc(5);
   head[0] = sc;
@@ -112,7 +120,7 @@ export function unprotect(content: Buffer, systemTitle: Buffer, keys: SecurityKe
   const sc = content[0];
   const s = securityControl(sc);
   const ic = content.readUInt32BE(1);
-  if (s.suite !== 0) throw new DlmsDecodeError(`security suite ${s.suite} is not supported (suite 0, AES-128-GCM only)`, offset, 'unsupported');
+  if (s.suite > 2) throw new DlmsDecodeError(`security suite ${s.suite} is not supported (0..2, AES-GCM)`, offset, 'unsupported');
   if (s.compressed) throw new DlmsDecodeError('compressed ciphered APDUs are not supported', offset, 'unsupported');
   const tagLen = s.authenticated ? TAG_LENGTH : 0;
   if (content.length < 5 + tagLen) throw new DlmsDecodeError(`ciphered content is ${content.length} bytes, too short for its tag`, offset, 'truncated');
@@ -120,10 +128,11 @@ export function unprotect(content: Buffer, systemTitle: Buffer, keys: SecurityKe
   const tag = content.subarray(content.length - tagLen);
   if (!s.authenticated && !s.encrypted) return { securityControl: sc, invocationCounter: ic, plaintext: Buffer.from(info) };
   if (!keys) throw new DlmsDecodeError(`ciphered APDU (SC 0x${sc.toString(16).padStart(2, '0')}) and no key given`, offset, 'no-key');
+  checkKeyForSuite(s.suite, keys, offset, (m, o) => new DlmsDecodeError(m, o, 'no-key'));
   const iv = initializationVector(systemTitle, ic);
   if (!s.authenticated) return { securityControl: sc, invocationCounter: ic, plaintext: gcmCtr(keys.encryptionKey, iv, info) };
   const aad = s.encrypted ? Buffer.concat([Buffer.from([sc]), authKey(keys)]) : Buffer.concat([Buffer.from([sc]), authKey(keys), info]);
-  const d = crypto.createDecipheriv('aes-128-gcm', keys.encryptionKey, iv, { authTagLength: TAG_LENGTH });
+  const d = crypto.createDecipheriv(keys.encryptionKey.length === 32 ? 'aes-256-gcm' : 'aes-128-gcm', keys.encryptionKey, iv, { authTagLength: TAG_LENGTH });
   d.setAAD(aad);
   d.setAuthTag(tag);
   let plaintext: Buffer;
