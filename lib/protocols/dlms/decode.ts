@@ -96,6 +96,10 @@ function apduPart(bytes: Buffer, o: ApduOptions): Pick<Inspection, 'apdu' | 'val
   return { apdu: apduToJson(apdu), ...(values && values.length ? { values } : {}) };
 }
 
+const SERVICE_ERROR_SERVICES: Record<number, string> = { 1: 'initiate', 2: 'get-status', 3: 'get-name-list', 4: 'get-variable-attribute', 5: 'read', 6: 'write', 7: 'get-data-set-attribute', 8: 'get-ti-attribute', 9: 'change-scope', 10: 'start', 11: 'stop', 12: 'resume', 13: 'make-usable', 14: 'initiate-load', 15: 'load-segment', 16: 'terminate-load', 17: 'initiate-upload', 18: 'upload-segment', 19: 'terminate-upload' };
+const SERVICE_ERROR_CLASSES: Record<number, string> = { 0: 'application-reference', 1: 'hardware-resource', 2: 'vde-state-error', 3: 'service', 4: 'definition', 5: 'access', 6: 'initiate', 7: 'load-data-set', 8: 'change-scope', 9: 'task', 10: 'other' };
+const INITIATE_ERRORS: Record<number, string> = { 0: 'other', 1: 'dlms-version-too-low', 2: 'incompatible-conformance', 3: 'pdu-size-too-short', 4: 'refused-by-the-VDE-handler' };
+
 /** A JSON view of an APDU: buffers as hex, data as plain values, names for codes; LLS passwords shown by length only. */
 export function apduToJson(a: Apdu): unknown {
   const hex = (b?: Buffer) => b?.toString('hex').toUpperCase();
@@ -113,6 +117,9 @@ export function apduToJson(a: Apdu): unknown {
         initiate: a.initiate && ('type' in a.initiate && a.initiate.type === 'ciphered' ? apduToJson(a.initiate) : apduToJson(a.initiate as Apdu)),
       };
     }
+    case 'confirmed-service-error':
+      return { type: a.type, service: SERVICE_ERROR_SERVICES[a.service] ?? a.service, errorClass: SERVICE_ERROR_CLASSES[a.errorClass] ?? a.errorClass,
+        error: a.errorClass === 6 ? INITIATE_ERRORS[a.error] ?? a.error : a.error };
     case 'rlrq': case 'rlre': return { type: a.type, reason: a.reason, userInformation: hex(a.userInformation) };
     case 'initiate-request': case 'initiate-response':
       return { ...a, dedicatedKey: a.type === 'initiate-request' && a.dedicatedKey ? `(${a.dedicatedKey.length} bytes)` : undefined, conformance: conformanceNames(a.conformance), conformanceBlock: `0x${a.conformance.toString(16).padStart(6, '0')}` };
