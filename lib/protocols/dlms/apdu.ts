@@ -63,7 +63,7 @@ function decodeAt(buf: Buffer, o: ApduOptions, nesting: number): Apdu {
   const tag = buf[0];
   if (tag >= 0x60 && tag <= 0x63) {
     const acse: AcseWithInitiate = decodeAcse(buf);
-    const ui = acse.type === 'aarq' || acse.type === 'aare' || acse.type === 'rlrq' || acse.type === 'rlre' ? acse.userInformation : undefined;
+    const ui = acse.userInformation;
     if (ui && ui.length) {
       const title = acse.type === 'aarq' ? acse.callingApTitle : acse.type === 'aare' ? acse.respondingApTitle : undefined;
       acse.initiate = GLO[ui[0]] ? (decodeAt(ui, { ...o, systemTitle: title ?? o.systemTitle }, nesting + 1) as CipheredApdu) : decodeXdlmsInitiate(ui);

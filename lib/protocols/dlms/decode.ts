@@ -92,7 +92,7 @@ function inspectMbus(bytes: Buffer, o: ApduOptions): Inspection {
 function apduPart(bytes: Buffer, o: ApduOptions): Pick<Inspection, 'apdu' | 'values'> {
   const apdu = decodeApdu(bytes, o);
   const inner = innermost(apdu);
-  const values = inner.type === 'data-notification' ? obisValues(inner.body) : inner.type === 'get-response' && inner.form === 'normal' && 'data' in inner.result ? undefined : undefined;
+  const values = inner.type === 'data-notification' ? obisValues(inner.body) : undefined;
   return { apdu: apduToJson(apdu), ...(values && values.length ? { values } : {}) };
 }
 
