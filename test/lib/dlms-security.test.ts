@@ -46,6 +46,11 @@ describe('Green Book glo-get-request example (system title 4D4D4D0000BC614E, IC 
       }
     });
   }
+  it('HLS-GMAC pass 3 and pass 4 (Table 43): f(StoC) by the client and f(CtoS) by the server, byte for byte', () => {
+    const h = gb.hlsGmac;
+    assert.equal(gmacChallenge(H(h.client.systemTitle), parseInt(h.client.invocationCounter, 16), keys, H(h.StoC)).toString('hex').toUpperCase(), h.fStoC);
+    assert.equal(gmacChallenge(H(h.server.systemTitle), parseInt(h.server.invocationCounter, 16), keys, H(h.CtoS)).toString('hex').toUpperCase(), h.fCtoS);
+  });
   it('a flipped ciphertext bit, a wrong authentication key or a wrong system title fails the tag as wrong-key', () => {
     const good = H(gb.cases[2].apdu);
     const bad = Buffer.from(good);
