@@ -175,14 +175,15 @@ export function decodeFrame(buf: Uint8Array): HdlcFrame {
   if (buf.length > length + 1 && buf[length + 1] !== FLAG) throw new DlmsDecodeError(`byte after the frame is 0x${buf[length + 1].toString(16)}, not the closing flag 7E`, length + 1);
   if (buf.length > length + 2) throw new DlmsDecodeError(`${buf.length - length - 2} bytes after the closing flag`, length + 2);
   const end = 1 + length;
+  // the FCS first: a damaged frame reports a checksum error, not whatever its damaged bytes look like
+  const fcs = buf[end - 2] | (buf[end - 1] << 8);
+  const fcsWant = crc16x25(buf, 1, end - 2);
+  if (fcs !== fcsWant) throw new DlmsDecodeError(`FCS ${hex4(fcs)} does not match the frame (${hex4(fcsWant)})`, end - 2, 'checksum');
   const body = new Reader(buf, 3, end - 2);
   const destination = readAddress(body, 'destination');
   const source = readAddress(body, 'source');
   const controlAt = body.pos;
   const control = decodeControl(body.u8('control'), controlAt);
-  const fcs = buf[end - 2] | (buf[end - 1] << 8);
-  const fcsWant = crc16x25(buf, 1, end - 2);
-  if (fcs !== fcsWant) throw new DlmsDecodeError(`FCS ${hex4(fcs)} does not match the frame (${hex4(fcsWant)})`, end - 2, 'checksum');
   let info: Buffer = Buffer.alloc(0);
   if (body.remaining > 0) {
     const hcsAt = body.pos;
