@@ -3,6 +3,7 @@ export * from './errors';
 export * from './security';
 export * from './axdr';
 export * from './hdlc';
+export * from './hdlc-link';
 export * from './wrapper';
 export * from './units';
 export * from './acse';
