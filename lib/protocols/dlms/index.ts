@@ -9,4 +9,5 @@ export * from './units';
 export * from './acse';
 export * from './xdlms';
 export * from './apdu';
+export * from './association';
 export * from './decode';
