@@ -10,4 +10,5 @@ export * from './acse';
 export * from './xdlms';
 export * from './apdu';
 export * from './association';
+export * from './cosem';
 export * from './decode';
