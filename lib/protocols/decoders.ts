@@ -20,6 +20,7 @@ import { LORAWAN_DECODER } from './lorawan/decode-cli';
 import { P1_DECODER } from './p1/decode-cli';
 import { SML_DECODER } from './sml/decode-cli';
 import { WMBUS_DECODER } from './wmbus/decode-cli';
+import { DLMS_DECODER } from './dlms/decode-cli';
 
 export const DECODERS: DecoderEntry[] = [];
 DECODERS.push(MBUS_DECODER);
@@ -28,6 +29,7 @@ DECODERS.push(LORAWAN_DECODER);
 DECODERS.push(P1_DECODER);
 DECODERS.push(SML_DECODER);
 DECODERS.push(WMBUS_DECODER);
+DECODERS.push(DLMS_DECODER);
 
 export function findDecoder(name: string): DecoderEntry | undefined {
   return DECODERS.find((d) => d.name === name);
