@@ -162,8 +162,8 @@ export interface EdgeSeeker {
  * the readings in [from, to), the first at or after `to` within EDGE_LOOKBACK_MS), from two seeks per edge and
  * one count per window: the work is per edge, not per reading. For an edge e <= to, the set's last reading
  * before e is the store's last in [from - EDGE_LOOKBACK_MS, e) and its first at or after e the store's first in
- * [e, to + EDGE_LOOKBACK_MS). The last reading before an edge is not needed when one lies on it (except at
- * `from`, where it tells whether the set starts before the range).
+ * [e, to + EDGE_LOOKBACK_MS). The last reading before an edge is not needed when one lies on it (at `from`
+ * too: the set's first reading then is at or before `from`, which answers the same windows).
  */
 export function seekEdgeDeltas(meter: string, obis: string, seeker: EdgeSeeker, bounds: readonly number[], from: number, to: number): WindowRow[] {
   const n = bounds.length - 1;
@@ -175,7 +175,7 @@ export function seekEdgeDeltas(meter: string, obis: string, seeker: EdgeSeeker, 
   for (let i = 0; i <= n; i++) {
     const e = i === 0 ? from : i === n ? to : bounds[i];
     const next = seeker.firstAtOrAfter(e, ceiling);
-    const prev = i === 0 || !next || next[0] !== e ? seeker.lastBefore(e, floor) : null;
+    const prev = !next || next[0] !== e ? seeker.lastBefore(e, floor) : null;
     settleEdge(s, i, e, prev ? prev[0] : NaN, prev ? prev[1] : NaN, next ? next[0] : NaN, next ? next[1] : NaN);
     if (i === 0) first = prev ?? next;
     if (i === n) last = next ?? prev;
