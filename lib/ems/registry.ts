@@ -156,6 +156,16 @@ export class Registry {
     return (children.get(null) ?? []).map((r) => build(r, scope === undefined)).filter((n): n is TreeNode => n !== null);
   }
 
+  /** A folder's time zone: its own, else the nearest folder above with one, else `fallback` (the EMS zone). */
+  timeZoneOf(folderId: string, fallback: string): string {
+    for (let f: string | null = folderId, guard = 0; f !== null && guard < 1000; guard++) {
+      const folder = this.folder(f);
+      if (folder.time_zone) return folder.time_zone;
+      f = folder.parent_id;
+    }
+    return fallback;
+  }
+
   folder(id: string, scope?: FolderScope): Folder {
     const row = this.db.prepare('SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
     if (!row || !this.canSee(scope, id)) throw new ApiError(404, `unknown folder "${id}"`);

@@ -109,6 +109,15 @@ export async function siteReport(store: ReadingStore, o: SiteReportOptions) {
   const ids = new Set(o.meters.map((m) => m.id));
   const codes = new Map<string, string[]>();
   for (const r of await store.latest()) if (ids.has(r.meter)) codes.set(r.meter, [...(codes.get(r.meter) ?? []), r.obis]);
+  // A virtual meter's registers are its meters' common ones: the store answers them when asked by meter.
+  for (const m of o.meters) {
+    if (m.protocol !== 'virtual' || codes.has(m.id)) continue;
+    try {
+      codes.set(m.id, (await store.latest({ meter: m.id })).map((r) => r.obis));
+    } catch (err) {
+      notes.push(`virtual meter "${m.id}": ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 
   const states = new Map<string, MeterState>();
   for (const m of o.meters) {

@@ -38,9 +38,15 @@ describe('site report in the shipped EMS (real Node-RED, flows/ems.json)', () =>
       const posted = await api('POST', `/api/meters/${id}/readings`, { readings });
       assert.equal(posted.status, 201, JSON.stringify(posted.body));
     }
+    // A virtual meter over the two sub-meters: listed with its consumption (48 + 36), never counted.
+    const both = await api('POST', '/api/meters', { _id: 'v-floor', name: 'Shop floor total', folder_id: site.body.data._id, protocol: 'virtual', expression: '{v-press} + {v-oven}' });
+    assert.equal(both.status, 201, JSON.stringify(both.body));
     const path = `/api/folders/${site.body.data._id}/report?from=2026-11-02&to=2026-11-02&step=day`;
     const r = await api('GET', path);
     assert.equal(r.status, 200, JSON.stringify(r.body));
+    const virtual = r.body.data.meters.find((m: any) => m.meter === 'v-floor');
+    assert.deepEqual([virtual.virtual, virtual.counted, virtual.category, virtual.consumption], [true, false, 'electricity', '84']);
+    assert.deepEqual(r.body.data.notes.filter((n: string) => n.includes('v-floor')), [], 'no note about the virtual meter');
     const el = r.body.data.categories[0];
     assert.deepEqual([el.id, el.consumption, el.per_m2.consumption, el.series[0].date], ['electricity', '120', '0.3', '2026-11-02T00:00:00+01:00']); // 120 / 400 m2
     assert.deepEqual(r.body.data.submeters[0].remainder, { consumption: '36', kgce: '4.4244', kgco2e: '13.68', negative: false }); // 36 x 0.1229; 36 x 0.380

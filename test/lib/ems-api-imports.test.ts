@@ -151,4 +151,17 @@ describe('file imports of readings (API)', () => {
     assert.equal((await upload(tokens['op-a'], csv, { meter: 'mb' })).status, 404);
     assert.match((await run('imports.create', tokens['op-a'], {})).body.error, /file is missing/);
   });
+
+  it('reads a meter\'s local times in its folder\'s time zone (here New York under a Berlin EMS), and says so', async () => {
+    const ny = services.registry.createFolder({ name: 'Plant NY', time_zone: 'America/New_York' })._id;
+    const hall = services.registry.createFolder({ name: 'Hall', parent_id: ny })._id; // no zone of its own: New York's
+    services.registry.createMeter({ name: 'Hand NY', folder_id: hall, protocol: 'manual' }, undefined, 'mny');
+    const r = await upload(tokens.admin, 'meter;time;obis;value;unit\r\nmny;01.12.2026 08:00;1-0:1.8.0;5;kWh\r\nma;01.12.2026 08:00;1-0:1.8.0;5;kWh\r\n');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual([r.body.data.time_zone, r.body.data.meter_time_zones, r.body.data.bad_rows], ['Europe/Berlin', { mny: 'America/New_York' }, 0]);
+    const done = await upload(tokens.admin, 'meter;time;obis;value;unit\r\nmny;01.12.2026 08:00;1-0:1.8.0;5;kWh\r\n', { mode: 'commit' });
+    assert.equal(done.status, 201, JSON.stringify(done.body));
+    assert.deepEqual(await stored('mny'), [['2026-12-01T13:00:00.000Z', 5, ['MANUAL', 'IMPORTED']]], '08:00 in New York (UTC-5)');
+    assert.equal((await run('imports.undo', tokens.admin, { params: { id: String(done.body.data.import) } })).status, 200);
+  });
 });

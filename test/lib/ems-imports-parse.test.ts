@@ -49,6 +49,13 @@ describe('import files: CSV', () => {
     ]);
   });
 
+  it('reads the German header of a meter-reading export (Zähler; Zeit; Kennzahl; Zählerstand; Einheit)', async () => {
+    const got = await read('\ufeffZähler;Zeit;Kennzahl;Zählerstand;Einheit\r\nm1;01.03.2026 08:00;1-0:1.8.0;1.234,5;kWh\r\n');
+    assert.deepEqual(got.errors, []);
+    assert.deepEqual(got.columns, { meter: 'Zähler', time: 'Zeit', obis: 'Kennzahl', value: 'Zählerstand', unit: 'Einheit' });
+    assert.deepEqual(brief(got.readings), [[2, 'm1', '2026-03-01T07:00:00.000Z', '1-0:1.8.0', 1234.5, 'kWh']]);
+  });
+
   it('reads a tab-separated file for one meter without a meter column', async () => {
     const got = await read('timestamp\tobis\tvalue\tunit\n2026-03-01 00:00\t1-0:1.8.0\t7\tkWh\n', { meter: 'm2' });
     assert.deepEqual(brief(got.readings), [[2, 'm2', '2026-02-28T23:00:00.000Z', '1-0:1.8.0', 7, 'kWh']]);

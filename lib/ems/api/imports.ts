@@ -65,8 +65,8 @@ export const IMPORT_OPERATIONS: Operation[] = [
       + 'CSV: UTF-8 with or without a BOM, the separator (comma, semicolon or tab) found in the header line, quoted fields, CRLF or LF; with a semicolon separator values may use a decimal comma (1234,5). '
       + `XLSX: the first sheet, or sheet=<name>; an XLSX that unzips to more than ${MAX_XLSX_UNZIPPED / MIB} MiB is refused before unzipping. `
       + `The header row names the columns (case and spaces do not matter): ${aliases}; other columns are ignored and listed. The meter column may be left out with meter=<id>. `
-      + 'time: ISO 8601 with an offset, epoch ms, or a local date-time without offset (2026-03-01 08:00, 2026/03/01 08:00:00, 01.03.2026 08:00) read in the EMS time zone, named in the answer as time_zone; '
-      + 'a local time skipped or repeated at a DST change is a bad row. XLSX date cells are local times in the EMS time zone, to the second. '
+      + 'time: ISO 8601 with an offset, epoch ms, or a local date-time without offset (2026-03-01 08:00, 2026/03/01 08:00:00, 01.03.2026 08:00) read in the meter\'s time zone: its folder\'s (the nearest folder above with a time_zone), else the EMS time zone (time_zone in the answer; meter_time_zones names the meters read in another zone); '
+      + 'a local time skipped or repeated at a DST change is a bad row. XLSX date cells are local times in the same zone, to the second. '
       + `Each row is checked like a posted reading (known OBIS code and a unit that measures it, not more than ${FUTURE_TOLERANCE_MS / 60_000} minutes in the future). A meter outside the caller's folders, or none, is a bad row. `
       + `mode=preview writes nothing and answers the rows read, readings per meter, how many are new, unchanged or would replace a different stored value, and the bad rows by line, column and value (at most ${MAX_LISTED_ERRORS}, with a count of the rest). `
       + 'mode=commit is all or nothing: any bad row is a 400 naming the rows; else the new and replaced readings are written with the IMPORTED and MANUAL quality flags (201 with the import\'s id). '
@@ -93,12 +93,22 @@ export const IMPORT_OPERATIONS: Operation[] = [
         if (!allowed(meter)) throw new ApiError(404, `unknown meter "${meter}"`);
       }
       const file = fileOf(ctx);
+      // Local times of a meter are read in its folder's time zone (the nearest folder with one, else the EMS zone).
+      const registry = ctx.services.registry;
+      const folderOf = new Map(registry.meters(caller.scope).map((m) => [m._id, m.folder_id]));
+      const zones = new Map<string, string>();
+      const zoneOf = (m: string): string => {
+        const folder = folderOf.get(m);
+        if (folder === undefined) return ctx.timeZone;
+        if (!zones.has(folder)) zones.set(folder, registry.timeZoneOf(folder, ctx.timeZone));
+        return zones.get(folder)!;
+      };
       const req = {
         bytes: file.bytes, fileName: file.name ?? optionalText(q, 'filename'), meter, sheet: optionalText(q, 'sheet'),
-        timeZone: ctx.timeZone, now: ctx.now(), by: caller.user.login, meterAllowed: allowed,
+        timeZone: ctx.timeZone, zoneOf, now: ctx.now(), by: caller.user.login, meterAllowed: allowed,
       };
       const imports = service(ctx);
-      if (mode === 'preview') return { mode, ...ImportService.summary(await imports.analyse(req), ctx.timeZone) };
+      if (mode === 'preview') return { mode, ...ImportService.summary(await imports.analyse(req), ctx.timeZone, zoneOf) };
       const done = await imports.commit(req);
       return new ApiReply({ status: done.created ? 201 : 200, data: { mode, ...done.data } });
     },

@@ -39,16 +39,6 @@ const REPORT_PARAMS: ParamDoc[] = [
 
 const by = (ctx: ApiContext): string => callerOf(ctx).user.login;
 
-/** A folder's time zone: its own, else the nearest folder above with one, else the EMS zone. */
-function zoneOf(registry: Registry, id: string, fallback: string): string {
-  for (let f: string | null = id, guard = 0; f !== null && guard < 1000; guard++) {
-    const folder = registry.folder(f);
-    if (folder.time_zone) return folder.time_zone;
-    f = folder.parent_id;
-  }
-  return fallback;
-}
-
 /** The folder path (root first). */
 function pathOf(registry: Registry, id: string): string[] {
   const names: string[] = [];
@@ -170,7 +160,7 @@ async function folderReport(ctx: ApiContext, id: string): Promise<unknown> {
   if (!(REPORT_STEPS as readonly unknown[]).includes(step)) throw new ApiError(400, `step ${JSON.stringify(step)} is not a report step (use ${REPORT_STEPS.join(', ')})`);
   const format = query.format ?? 'json';
   if (!['json', 'csv', 'xlsx'].includes(format as string)) throw new ApiError(400, `format ${JSON.stringify(format)} is not a report format (use json, csv or xlsx)`);
-  const zone = zoneOf(registry, id, ctx.timeZone);
+  const zone = registry.timeZoneOf(id, ctx.timeZone);
   const { from, to } = range(query, 'from', 'to', ctx.now(), zone);
   checkPeriod('sites.report', step as ReportStep, { from: { name: 'from', value: query.from, time: from }, to: { name: 'to', value: query.to, time: to } });
   let base: { from: number; to: number } | null = null;

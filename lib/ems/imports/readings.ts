@@ -13,13 +13,16 @@ import type { Table } from './table';
 export const COLUMNS = ['meter', 'time', 'obis', 'value', 'unit'] as const;
 export type Column = typeof COLUMNS[number];
 
-/** Header names accepted per column (compared lower-case, with spaces, dashes and dots as "_"). */
+/**
+ * Header names accepted per column (compared lower-case, with spaces, dashes and dots as "_"): English, and the
+ * German, French and Dutch names of meter-reading exports.
+ */
 export const COLUMN_ALIASES: Record<Column, readonly string[]> = {
-  meter: ['meter', 'meter_id', 'meterid', 'meter_no', 'meter_number', 'device', 'device_id'],
-  time: ['time', 'timestamp', 'date', 'datetime', 'date_time', 'date/time', 'reading_time', 'read_at', 'time_utc'],
-  obis: ['obis', 'obis_code', 'code', 'register'],
-  value: ['value', 'reading', 'meter_reading', 'register_value', 'index', 'counter'],
-  unit: ['unit', 'units', 'uom', 'unit_of_measure'],
+  meter: ['meter', 'meter_id', 'meterid', 'meter_no', 'meter_number', 'device', 'device_id', 'zähler', 'zaehler', 'zählernummer', 'zaehlernummer', 'compteur', 'meternummer'],
+  time: ['time', 'timestamp', 'date', 'datetime', 'date_time', 'date/time', 'reading_time', 'read_at', 'time_utc', 'zeit', 'zeitpunkt', 'zeitstempel', 'datum', 'datum_uhrzeit', 'horodatage', 'tijd', 'tijdstip'],
+  obis: ['obis', 'obis_code', 'code', 'register', 'kennzahl', 'obis_kennzahl'],
+  value: ['value', 'reading', 'meter_reading', 'register_value', 'index', 'counter', 'wert', 'zählerstand', 'zaehlerstand', 'stand', 'valeur', 'relevé', 'waarde', 'meterstand'],
+  unit: ['unit', 'units', 'uom', 'unit_of_measure', 'einheit', 'unité', 'unite', 'eenheid'],
 };
 
 /** Bad rows an answer lists one by one; the rest are counted. */
@@ -75,8 +78,10 @@ function xlsxDate(d: Date, zone: string): number {
 export interface TableCheck {
   now: number;
   quality: number;
-  /** Local times (without offset, and XLSX dates) are read in this zone. */
+  /** Local times (without offset, and XLSX dates) are read in this zone... */
   timeZone: string;
+  /** ...or in the meter's own (its folder's time zone), when given. */
+  zoneOf?: (meter: string) => string;
   /** The meter of a single-meter import (meter=), filling an absent or empty meter column. */
   meter?: string;
   /** Whether the caller may import for this meter; false is a row error that never says whether the meter exists. */
@@ -109,11 +114,12 @@ export function tableReadings(table: Table, c: TableCheck): TableReadings {
       column = 'time';
       raw = cell(row.cells, 'time');
       if (typeof raw === 'number' && Math.abs(raw) < 1e11) throw new RowError('time', `time ${raw} is too small for epoch milliseconds (epoch seconds or a spreadsheet day number?): give epoch ms or a date-time`);
-      const time = raw instanceof Date ? xlsxDate(raw, c.timeZone) : raw;
+      const zone = c.zoneOf ? c.zoneOf(meter) : c.timeZone;
+      const time = raw instanceof Date ? xlsxDate(raw, zone) : raw;
       column = 'value';
       raw = cell(row.cells, 'value');
       const value = decimalComma && typeof raw === 'string' ? parseCsvNumber(raw, { decimalComma: true }) ?? raw : raw;
-      const r = checkReading(meter, { time, obis: cell(row.cells, 'obis'), value, unit: cell(row.cells, 'unit') }, { now: c.now, quality: c.quality, timeZone: c.timeZone });
+      const r = checkReading(meter, { time, obis: cell(row.cells, 'obis'), value, unit: cell(row.cells, 'unit') }, { now: c.now, quality: c.quality, timeZone: zone });
       const k = `${r.meter}\u0000${r.obis}\u0000${r.time}`;
       const earlier = seen.get(k);
       if (earlier !== undefined) throw new RowError('time', `repeats meter ${r.meter}, obis ${r.obis} at ${new Date(r.time).toISOString()} of line ${earlier}`);

@@ -30,6 +30,8 @@ export interface ImportRequest {
   /** XLSX: the sheet's name (default: the first). */
   sheet?: string;
   timeZone: string;
+  /** A meter's own zone (its folder's) for its local times; default timeZone for every meter. */
+  zoneOf?: (meter: string) => string;
   now: number;
   /** Who imports (a login). */
   by: string;
@@ -134,7 +136,7 @@ export class ImportService {
   /** Reads and checks the file and compares every reading with the store; writes nothing. */
   async analyse(req: ImportRequest): Promise<Analysis> {
     const table = await readTable(req.bytes, req.sheet);
-    const checked = tableReadings(table, { now: req.now, quality: IMPORT_QUALITY, timeZone: req.timeZone, meter: req.meter, meterAllowed: req.meterAllowed });
+    const checked = tableReadings(table, { now: req.now, quality: IMPORT_QUALITY, timeZone: req.timeZone, zoneOf: req.zoneOf, meter: req.meter, meterAllowed: req.meterAllowed });
     const stored = await storedAt(this.store, checked.readings);
     const added: ImportedReading[] = [];
     const replaced: Analysis['replaced'] = [];
@@ -153,10 +155,12 @@ export class ImportService {
   }
 
   /** What a preview answers: the file read, counts per meter and per outcome (of the good rows), every bad row (bounded). */
-  static summary(a: Analysis, timeZone: string): Record<string, unknown> {
+  static summary(a: Analysis, timeZone: string, zoneOf?: (meter: string) => string): Record<string, unknown> {
+    // Meters whose local times were read in their folder's zone rather than the EMS zone.
+    const own = zoneOf ? Object.keys(a.perMeter).map((m) => [m, zoneOf(m)] as const).filter(([, z]) => z !== timeZone) : [];
     return {
       format: a.table.format, separator: a.table.separator ?? null, sheet: a.table.sheet ?? null, decimal_comma: a.table.separator === ';',
-      time_zone: timeZone, columns: a.checked.columns, ignored_columns: a.checked.ignored,
+      time_zone: timeZone, meter_time_zones: Object.fromEntries(own), columns: a.checked.columns, ignored_columns: a.checked.ignored,
       rows: a.table.rows.length, readings: a.checked.readings.length, meters: a.perMeter,
       new: a.added.length, unchanged: a.unchanged, replaced: a.replaced.length, // of the good rows
       earlier_import: a.earlier?.id ?? null,
@@ -175,7 +179,7 @@ export class ImportService {
   private async commitNow(req: ImportRequest): Promise<{ created: boolean; data: Record<string, unknown> }> {
     const a = await this.analyse(req);
     if (a.checked.errors.length) throw rowsError(a.checked.errors);
-    const summary = ImportService.summary(a, req.timeZone);
+    const summary = ImportService.summary(a, req.timeZone, req.zoneOf);
     if (a.earlier || (a.added.length === 0 && a.replaced.length === 0)) {
       return { created: false, data: { ...summary, import: a.earlier?.id ?? null, written: 0, message: a.earlier ? `already imported as import ${a.earlier.id}: nothing written` : 'every reading is already stored with this value: nothing written' } };
     }
