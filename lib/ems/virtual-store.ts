@@ -45,16 +45,28 @@ export function registryResolver(registry: Pick<Registry, 'definitionOf'>): Virt
   };
 }
 
-/** `store` answering for virtual meters too (make one per request: component queries are cached inside). */
-export function withVirtualMeters(store: ReadingStore, resolve: VirtualResolver): ReadingStore {
-  return new VirtualMeterStore(store, resolve);
+/** The ids of the registry's virtual meters (for the newest values of every meter), at most MAX_LISTED_VIRTUAL. */
+export function registryVirtualIds(registry: Pick<Registry, 'meters'>): () => string[] {
+  return () => registry.meters().filter((m) => m.definition.protocol === 'virtual').slice(0, MAX_LISTED_VIRTUAL).map((m) => m._id);
+}
+
+/** Most virtual meters whose newest values an unfiltered latest() adds (each costs its meters' latest and one read). */
+export const MAX_LISTED_VIRTUAL = 1000;
+
+/**
+ * `store` answering for virtual meters too (make one per request: component queries are cached inside). With
+ * `virtualIds`, latest() without a meter also answers the virtual meters' newest values (a virtual meter whose
+ * meters share no register is left out there).
+ */
+export function withVirtualMeters(store: ReadingStore, resolve: VirtualResolver, virtualIds?: () => readonly string[]): ReadingStore {
+  return new VirtualMeterStore(store, resolve, virtualIds);
 }
 
 const micro = (v: number): number => Math.round(v * 1e6);
 
 class VirtualMeterStore implements ReadingStore {
   private readonly cache = new Map<string, Promise<Reading[] | WindowRow[]>>();
-  constructor(private readonly inner: ReadingStore, private readonly resolve: VirtualResolver) {}
+  constructor(private readonly inner: ReadingStore, private readonly resolve: VirtualResolver, private readonly virtualIds?: () => readonly string[]) {}
 
   get kind(): string {
     return this.inner.kind;
@@ -84,6 +96,17 @@ class VirtualMeterStore implements ReadingStore {
   }
 
   async latest(q: LatestQuery = {}): Promise<Reading[]> {
+    if (q.meter === undefined && this.virtualIds) {
+      const out = await this.inner.latest(q);
+      for (const id of this.virtualIds()) {
+        try {
+          out.push(...await this.latest({ ...q, meter: id }));
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err; // meters without a common register: no newest value
+        }
+      }
+      return out;
+    }
     const terms = q.meter ? this.resolve(q.meter) : null;
     if (!terms || !q.meter) return this.inner.latest(q);
     const newest = await Promise.all(terms.map((t) => this.inner.latest({ meter: t.meter, ...(q.obis ? { obis: q.obis } : {}) })));

@@ -6,7 +6,7 @@ import type { Poller } from '../../lib/ems/api/types';
 import { defineSystem, registerRunningServices, undefineSystem, unregisterRunningServices } from '../../lib/ems/running';
 import { storeConsumption, storeSpoolFill } from '../../lib/ems/alarms/consumption';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
-import { registryResolver, withVirtualMeters } from '../../lib/ems/virtual-store';
+import { registryResolver, registryVirtualIds, withVirtualMeters } from '../../lib/ems/virtual-store';
 import { isValidTimeZone, systemTimeZone, type ReadingStore } from '../../lib/store';
 import { isPresentReading } from '../../lib/model/quality';
 import type { StoreConfigNode } from '../store/store';
@@ -101,7 +101,7 @@ export default function init(RED: NodeAPI): void {
       node.log(`EMS database ${file}`);
       registerRunningServices(services); // the dashboard gate checks sessions with these
       // ems-store-query and ems-bill nodes on this store see the EMS's virtual meters too.
-      storeNode?.setReadingView((s) => withVirtualMeters(s, registryResolver(services.registry)));
+      storeNode?.setReadingView((s) => withVirtualMeters(s, registryResolver(services.registry), registryVirtualIds(services.registry)));
       opened = services;
       return services;
     })();
@@ -111,7 +111,7 @@ export default function init(RED: NodeAPI): void {
     node.getStore = () => {
       if (!storeNode) throw new Error('ems-system: no reading store is configured');
       // Virtual meters answer from their meters (lib/ems/virtual-store.ts); a fresh wrapper per call caches per request.
-      return opened ? withVirtualMeters(storeNode.getStore(), registryResolver(opened.registry)) : storeNode.getStore();
+      return opened ? withVirtualMeters(storeNode.getStore(), registryResolver(opened.registry), registryVirtualIds(opened.registry)) : storeNode.getStore();
     };
     node.getBills = () => (bills ??= new BillStore(resolveUnderUserDir(def.billsPath, userDir, 'ems-bills.db')));
     node.setPoller = (p) => { node.poller = p; };

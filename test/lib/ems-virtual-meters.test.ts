@@ -6,7 +6,7 @@ import { operationByName, runOperation, type HttpAnswer } from '../../lib/ems/ap
 import { ApiError } from '../../lib/ems/envelope';
 import { generateLicenseKeys, signLicense } from '../../lib/ems/license';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
-import { registryResolver, withVirtualMeters } from '../../lib/ems/virtual-store';
+import { registryResolver, registryVirtualIds, withVirtualMeters } from '../../lib/ems/virtual-store';
 import { Quality, qualityFlags } from '../../lib/model/quality';
 import type { Reading } from '../../lib/model/reading';
 import { SqliteStore } from '../../lib/store/sqlite';
@@ -215,6 +215,16 @@ describe('virtual meters', () => {
       const latest = await store().latest({ meter: 'rest' });
       const newest = Math.min(...(await Promise.all(['main', 'hvac'].map((m) => sqlite.latest({ meter: m, obis: E })))).map((r) => r[0].time));
       assert.deepEqual(latest.map((r) => [r.meter, r.obis, r.time]), [['rest', E, newest]]);
+    });
+
+    it('answers the virtual meters\' newest values beside the stored ones when asked for every meter (the meter list, the overview)', async () => {
+      const plain = await store().latest();
+      assert.ok(!plain.some((r) => r.meter === 'rest'), 'without the list of virtual meters: stored meters only');
+      const all = await withVirtualMeters(sqlite, registryResolver(services.registry), registryVirtualIds(services.registry)).latest();
+      const own = await store().latest({ meter: 'rest' });
+      assert.deepEqual(all.filter((r) => r.meter === 'rest'), own);
+      const virtual = new Set(registryVirtualIds(services.registry)());
+      assert.deepEqual(all.filter((r) => !virtual.has(r.meter)), await sqlite.latest(), 'the stored meters as the store answers them');
     });
 
     it('refuses writes for a virtual meter (409) and passes other meters through', async () => {
