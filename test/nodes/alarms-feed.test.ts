@@ -2,12 +2,13 @@
  * The EMS evaluates its alarm rules on what the nodes do: readings stored by ems-store-write (through
  * ems-store's written listeners to ems-system's services.alarms) and poll results of ems-poll-schedule.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
+import { useEmsNodeServer } from '../fixtures/ems-node-server';
 import pollScheduleNode from '../../nodes/poll-schedule/poll-schedule';
 import storeNode from '../../nodes/store/store';
 import storeWriteNode from '../../nodes/store-write/store-write';
@@ -28,22 +29,7 @@ async function eventually(probe: () => boolean, ms = 5000): Promise<void> {
 
 describe('alarms fed by the nodes', () => {
   let dir: string;
-  const saved = { user: process.env.EMS_ADMIN_USER, password: process.env.EMS_ADMIN_PASSWORD };
-  before(async () => {
-    process.env.EMS_ADMIN_USER = 'root';
-    process.env.EMS_ADMIN_PASSWORD = 'a-long-test-password';
-    await new Promise<void>((r) => helper.startServer(r));
-  });
-  afterEach(async () => {
-    await helper.unload();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await new Promise<void>((r) => helper.stopServer(r));
-    for (const [k, v] of [['EMS_ADMIN_USER', saved.user], ['EMS_ADMIN_PASSWORD', saved.password]] as const) {
-      if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    }
-  });
+  useEmsNodeServer(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   async function start(extra: any[] = []): Promise<EmsServices> {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-alarm-feed-'));

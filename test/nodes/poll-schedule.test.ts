@@ -1,9 +1,10 @@
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
+import { useEmsNodeServer } from '../fixtures/ems-node-server';
 import pollScheduleNode, { type SchedulePoller } from '../../nodes/poll-schedule/poll-schedule';
 import storeNode from '../../nodes/store/store';
 import systemNode, { type SystemConfigNode } from '../../nodes/system/system';
@@ -15,22 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('ems-poll-schedule', () => {
   let dir: string;
-  const saved = { user: process.env.EMS_ADMIN_USER, password: process.env.EMS_ADMIN_PASSWORD };
-  before(async () => {
-    process.env.EMS_ADMIN_USER = 'root';
-    process.env.EMS_ADMIN_PASSWORD = 'a-long-test-password';
-    await new Promise<void>((r) => helper.startServer(r));
-  });
-  afterEach(async () => {
-    await helper.unload();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await new Promise<void>((r) => helper.stopServer(r));
-    for (const [k, v] of [['EMS_ADMIN_USER', saved.user], ['EMS_ADMIN_PASSWORD', saved.password]] as const) {
-      if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    }
-  });
+  useEmsNodeServer(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** Loads store + system + schedule; every poll message lands in `polls` (and is not answered). */
   async function start(protocols = '') {

@@ -2,12 +2,13 @@
  * A virtual meter of the EMS answers in the nodes that read the store (ems-store-query, ems-bill) when an ems-system
  * uses that store, as it does in the API: `rest = main - hvac` per hour, and billed like a stored meter.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
+import { useEmsNodeServer } from '../fixtures/ems-node-server';
 import billNode from '../../nodes/bill/bill';
 import storeNode, { type StoreConfigNode } from '../../nodes/store/store';
 import storeQueryNode from '../../nodes/store-query/store-query';
@@ -22,22 +23,7 @@ const QUARTER = 15 * 60_000;
 
 describe('virtual meters in ems-store-query and ems-bill', () => {
   let dir: string;
-  const saved = { user: process.env.EMS_ADMIN_USER, password: process.env.EMS_ADMIN_PASSWORD };
-  before(async () => {
-    process.env.EMS_ADMIN_USER = 'root';
-    process.env.EMS_ADMIN_PASSWORD = 'a-long-test-password';
-    await new Promise<void>((r) => helper.startServer(r));
-  });
-  afterEach(async () => {
-    await helper.unload();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await new Promise<void>((r) => helper.stopServer(r));
-    for (const [k, v] of [['EMS_ADMIN_USER', saved.user], ['EMS_ADMIN_PASSWORD', saved.password]] as const) {
-      if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    }
-  });
+  useEmsNodeServer(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** The nodes, the EMS's meters main, hvac and rest = main - hvac, and a day of quarter-hour registers. */
   async function start(withSystem: boolean): Promise<void> {
