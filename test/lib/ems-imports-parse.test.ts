@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import writeXlsxFile from 'write-excel-file/node';
 import { ApiError } from '../../lib/ems/envelope';
-import { readTable, zipUnzippedSize, MAX_XLSX_UNZIPPED } from '../../lib/ems/imports/table';
+import { checkZipInflation, readTable, zipUnzippedSize, MAX_XLSX_UNZIPPED } from '../../lib/ems/imports/table';
+import zlib from 'node:zlib';
 import { tableReadings, type TableCheck } from '../../lib/ems/imports/readings';
 import { IMPORT_QUALITY } from '../../lib/ems/imports/service';
 import { Quality, qualityFlags } from '../../lib/model/quality';
@@ -134,6 +135,27 @@ describe('import files: XLSX', () => {
     bomb.writeUInt32LE(0xfffffff0, central + 24);
     assert.ok(zipUnzippedSize(bomb) > MAX_XLSX_UNZIPPED);
     await assert.rejects(readTable(bomb), /unzips to \d+ bytes, more than \d+ \(refused before unzipping\)/);
+  });
+
+  it('refuses a zip bomb whose directory understates its sizes, after inflating no more than the limit', async () => {
+    const bytes = Buffer.from(await writeXlsxFile([[{ value: 'x' }]] as never).toBuffer());
+    const real = checkZipInflation(bytes);
+    assert.ok(real > 0 && real < 100_000, `a real XLSX inflates to ${real} bytes`);
+    // One deflated entry of 4 MiB of zeros whose headers claim 10 bytes, with and without a data descriptor.
+    const data = zlib.deflateRawSync(Buffer.alloc(4 * 1024 * 1024));
+    for (const flags of [0, 0x08]) {
+      const head = Buffer.alloc(30 + 5);
+      head.writeUInt32LE(0x04034b50, 0);
+      head.writeUInt16LE(flags, 6);
+      head.writeUInt16LE(8, 8);
+      head.writeUInt32LE(flags ? 0 : data.length, 18);
+      head.writeUInt32LE(10, 22);
+      head.writeUInt16LE(5, 26);
+      head.write('a.xml', 30, 'latin1');
+      const bomb = Buffer.concat([head, data, Buffer.alloc(16)]);
+      assert.throws(() => checkZipInflation(bomb, 1024 * 1024), /unzips to more than 1048576 bytes \(refused while unzipping\)/, `flags ${flags}`);
+      assert.equal(checkZipInflation(bomb, 8 * 1024 * 1024), 4 * 1024 * 1024, 'under a larger limit its real size is measured');
+    }
   });
 
   it('keeps IMPORTED beside MANUAL as a documented flag', () => {

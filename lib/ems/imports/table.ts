@@ -1,9 +1,11 @@
 /**
  * A file of readings as a table: CSV (lib/csv: BOM, `,` `;` or tab detected, quoting, CRLF) or XLSX
  * (read-excel-file, one sheet). Cells stay as given (text; numbers and Dates from XLSX); the columns
- * are mapped by ./readings.ts. Bounded: the file's bytes, the rows, and an XLSX's unzipped size
- * (read from the zip's central directory before anything is inflated).
+ * are mapped by ./readings.ts. Bounded: the file's bytes, the rows, and an XLSX's unzipped size: the
+ * sizes the zip's central directory declares, then the real size of every entry, each inflated once
+ * with a cap on its output before the library unzips it (declared sizes can lie).
  */
+import zlib from 'node:zlib';
 import { CsvError, readCsv, type CsvSeparator } from '../../csv';
 import { ApiError } from '../envelope';
 
@@ -63,6 +65,47 @@ export function zipUnzippedSize(bytes: Buffer): number {
   return total;
 }
 
+/**
+ * Inflates every local entry of the zip in order, as a streaming unzipper reads them, stopping with a 400
+ * as soon as their output together passes `limit` bytes: a zip bomb whose directory understates its sizes is
+ * refused after at most `limit` bytes of work. Answers the real unzipped size.
+ */
+export function checkZipInflation(bytes: Buffer, limit = MAX_XLSX_UNZIPPED): number {
+  const bad = (why: string) => new ApiError(400, `file: not a readable XLSX (${why})`);
+  let pos = 0;
+  let total = 0;
+  while (pos + 30 <= bytes.length && bytes.readUInt32LE(pos) === ZIP_LOCAL) {
+    const flags = bytes.readUInt16LE(pos + 6);
+    const method = bytes.readUInt16LE(pos + 8);
+    const compressed = bytes.readUInt32LE(pos + 18);
+    const data = pos + 30 + bytes.readUInt16LE(pos + 26) + bytes.readUInt16LE(pos + 28);
+    const sized = (flags & 0x08) === 0; // else the sizes follow the data (a data descriptor)
+    if (data > bytes.length || (sized && data + compressed > bytes.length)) throw bad('a zip entry runs past the end');
+    let used: number;
+    if (method === 0) {
+      if (!sized) throw bad('a stored zip entry without its size');
+      total += compressed;
+      used = compressed;
+    } else if (method === 8) {
+      let out: { buffer: Buffer; engine: { bytesWritten: number } } | undefined;
+      try {
+        out = zlib.inflateRawSync(sized ? bytes.subarray(data, data + compressed) : bytes.subarray(data), { info: true, maxOutputLength: Math.max(1, limit - total + 1) }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') total = limit + 1;
+        else throw bad(`a zip entry does not inflate: ${(err as Error).message}`);
+      }
+      if (out) {
+        total += out.buffer.length;
+        used = sized ? compressed : out.engine.bytesWritten;
+      } else used = 0;
+    } else throw bad(`zip compression method ${method}`);
+    if (total > limit) throw new ApiError(400, `file: the XLSX unzips to more than ${limit} bytes (refused while unzipping)`);
+    pos = data + used;
+    if (!sized) pos += bytes.length >= pos + 4 && bytes.readUInt32LE(pos) === 0x08074b50 ? 16 : 12;
+  }
+  return total;
+}
+
 function headerOf(cells: unknown[]): string[] {
   return cells.map((c) => (c === null || c === undefined ? '' : String(c).trim()));
 }
@@ -82,6 +125,7 @@ type ReadSheet = (input: Buffer, sheet?: string | number) => Promise<unknown[][]
 async function readXlsxTable(bytes: Buffer, sheet?: string): Promise<Table> {
   const unzipped = zipUnzippedSize(bytes);
   if (unzipped > MAX_XLSX_UNZIPPED) throw new ApiError(400, `file: the XLSX unzips to ${unzipped} bytes, more than ${MAX_XLSX_UNZIPPED} (refused before unzipping)`);
+  checkZipInflation(bytes);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const xlsx = require('read-excel-file/node') as { default: (input: Buffer) => Promise<{ sheet: string; data: unknown[][] }[]>; readSheet: ReadSheet };
   let sheets: { sheet: string; data: unknown[][] }[];
