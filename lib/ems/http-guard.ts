@@ -6,6 +6,9 @@
  * Node's http types; no Node-RED import.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { credentialOf, requireRole } from './access';
+import { ApiError } from './envelope';
+import { runningServices } from './running';
 
 export type Next = (err?: unknown) => void;
 export type GuardRequest = IncomingMessage & { path?: string; body?: unknown; _body?: boolean; user?: unknown; _emsGuard?: boolean };
@@ -181,6 +184,26 @@ function kib(n: number): string {
   return n >= 1024 * 1024 ? `${Number((n / 1024 / 1024).toFixed(2))} MiB` : `${n / 1024} KiB`;
 }
 
+/**
+ * An import body is large (up to importLimit): it is read only for a caller the running EMS knows with the operator
+ * role, so an anonymous client cannot make the server buffer megabytes. Answers the refusal, or null to go on
+ * (also when no EMS runs: the operation answers that itself).
+ */
+function importRefusal(req: GuardRequest): { status: number; error: string } | null {
+  const services = runningServices();
+  if (!services) return null;
+  const cred = credentialOf(req as never);
+  if (!cred) return { status: 401, error: 'log in first: an import needs an access token or an API key' };
+  try {
+    const user = cred.kind === 'key' ? services.apiKeys.authenticate(cred.key, req.socket?.remoteAddress).user : services.auth.authenticate(cred.token).user;
+    requireRole(user, 'operator');
+    return null;
+  } catch (err) {
+    if (err instanceof ApiError) return { status: err.status, error: err.message };
+    throw err;
+  }
+}
+
 /** Reads and checks an API request's body (or refuses it), then marks it parsed for Node-RED's parsers. */
 function guardApiBody(req: GuardRequest, res: ServerResponse, next: Next, path: string, o: Required<Omit<GuardOptions, 'corsOrigins'>>): void {
   if (req._body || !hasBody(req)) { next(); return; }
@@ -189,6 +212,10 @@ function guardApiBody(req: GuardRequest, res: ServerResponse, next: Next, path: 
   if (kind !== 'json' && kind !== 'upload' && kind !== 'text-upload' && kind !== 'import-upload' && kind !== 'import-raw') {
     refuse(415, `${kind} is not accepted: send JSON (Content-Type: application/json)`);
     return;
+  }
+  if (kind === 'import-upload' || kind === 'import-raw') {
+    const refusal = importRefusal(req);
+    if (refusal) { refuse(refusal.status, refusal.error); return; }
   }
   if (kind === 'upload' || kind === 'import-upload') {
     // multer reads the stream itself: a declared length bounds it (Node never reads past Content-Length).

@@ -2,6 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { openEmsServices } from '../../lib/ems/services';
+import { registerRunningServices, unregisterRunningServices } from '../../lib/ems/running';
 import { capBody, corsOptions, forbiddenNotUnauthorized, httpGuard, parseCorsOrigins, securityHeaders, type GuardRequest } from '../../lib/ems/http-guard';
 
 /** A server running the guard, then echoing what reached the handler (as Node-RED's http-in would). */
@@ -29,6 +31,31 @@ describe('http guard', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('reads an import body only for a caller the running EMS knows with the operator role', async () => {
+    const services = await openEmsServices({ file: ':memory:', env: { EMS_ADMIN_USER: 'boss', EMS_ADMIN_PASSWORD: 'chief-pass-0417' } });
+    await services.users.create({ login: 'vic', name: 'vic', password: 'Viewer-pass-2026-x', role: 'viewer', open_folders: [] });
+    const operator = (await services.auth.login('boss', 'chief-pass-0417')).access_token;
+    const viewer = (await services.auth.login('vic', 'Viewer-pass-2026-x')).access_token;
+    registerRunningServices(services);
+    try {
+      const send = (token?: string) => fetch(`${url}/api/imports`, { method: 'POST', body: 'meter;time\r\n', headers: { 'content-type': 'text/csv', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      const anonymous = await send();
+      assert.equal(anonymous.status, 401);
+      assert.match((await anonymous.json()).error, /an import needs an access token or an API key/);
+      assert.equal((await send('not-a-token')).status, 401);
+      const refused = await send(viewer);
+      assert.equal(refused.status, 403);
+      assert.match((await refused.json()).error, /needs the operator role/);
+      assert.deepEqual((await (await send(operator)).json()).parsed, true, 'an operator\'s body is read');
+      const upload = new FormData();
+      upload.append('file', new Blob(['x'.repeat(100)]), 'readings.csv');
+      assert.equal((await fetch(`${url}/api/imports`, { method: 'POST', body: upload })).status, 401, 'multipart too');
+    } finally {
+      unregisterRunningServices(services);
+      services.close();
+    }
+  });
 
   it('sets the security headers and drops X-Powered-By and a wildcard CORS origin', async () => {
     const res = await fetch(`${url}/api/meters`);
