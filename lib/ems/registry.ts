@@ -274,6 +274,11 @@ export class Registry {
     this.hooks.onChange?.({ kind: 'meter', action: 'delete', id, name: m.definition.name });
   }
 
+  /** The ids of the virtual meters (found in SQL, no definition parsed), at most `limit`. */
+  virtualMeterIds(limit: number): string[] {
+    return (this.db.prepare("SELECT id FROM meters WHERE json_extract(definition, '$.protocol') = 'virtual' ORDER BY id LIMIT ?").all(limit) as { id: string }[]).map((r) => r.id);
+  }
+
   /** A meter's definition as stored (password still sealed) when the scope sees it: for virtual meters' references. */
   definitionOf(id: string, scope?: FolderScope): MeterDefinition | undefined {
     const row = this.db.prepare('SELECT folder_id, definition FROM meters WHERE id = ?').get(id) as { folder_id: string; definition: string } | undefined;

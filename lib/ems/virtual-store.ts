@@ -46,8 +46,8 @@ export function registryResolver(registry: Pick<Registry, 'definitionOf'>): Virt
 }
 
 /** The ids of the registry's virtual meters (for the newest values of every meter), at most MAX_LISTED_VIRTUAL. */
-export function registryVirtualIds(registry: Pick<Registry, 'meters'>): () => string[] {
-  return () => registry.meters().filter((m) => m.definition.protocol === 'virtual').slice(0, MAX_LISTED_VIRTUAL).map((m) => m._id);
+export function registryVirtualIds(registry: Pick<Registry, 'virtualMeterIds'>): () => string[] {
+  return () => registry.virtualMeterIds(MAX_LISTED_VIRTUAL);
 }
 
 /** Most virtual meters whose newest values an unfiltered latest() adds (each costs its meters' latest and one read). */
