@@ -5,6 +5,7 @@ import { modbusMeterCli } from './modbus-meter/cli';
 import { g13Cli } from './g13/cli';
 import { mbusCli } from './mbus/cli';
 import { iec62056Cli } from './iec62056/cli';
+import { dlmsCli } from './dlms/cli';
 import { hexCli } from './hex/cli';
 import { p1Cli } from './p1/cli';
 import { smlCli } from './sml/cli';
@@ -26,6 +27,7 @@ export const SIMULATORS: readonly AnySimulator[] = [
   g13Cli,
   mbusCli,
   iec62056Cli,
+  dlmsCli,
   hexCli,
   p1Cli,
   smlCli,
