@@ -79,6 +79,14 @@ describe('DLMS server associations', () => {
     const r = decodeApdu(a2.handle(encodeService({ type: 'get-request', form: 'normal', invoke: DEFAULT_INVOKE, request: { descriptor: { classId: 3, obis: '1-0:1.8.0.255', attribute: 2 } } })) as Buffer);
     assert.deepEqual(r.type === 'get-response' && r.form === 'normal' && r.result, { error: 3 });
   });
+  it('a request longer than the server\'s max receive PDU gets an ExceptionResponse pdu-too-long', async () => {
+    const { client } = setup();
+    const c = client(0x20, lls);
+    const acc = await c.associate();
+    assert.equal(acc.maxPduSize, 1024);
+    const long = await c.request({ type: 'set-request', form: 'normal', invoke: DEFAULT_INVOKE, request: { descriptor: { classId: 8, obis: '0-0:1.0.0.255', attribute: 2 } }, value: { type: 'octet-string', value: Buffer.alloc(1100) } });
+    assert.deepEqual(long, { type: 'exception-response', stateError: 1, serviceError: 4 });
+  });
   it('busy: associations are refused as rejected-transient', async () => {
     const { server, client } = setup();
     server.busy = true;

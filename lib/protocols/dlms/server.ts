@@ -15,7 +15,8 @@
  * name-not-recognised (-required when missing); wrong password, undecryptable or replayed glo-initiate
  * -> authentication-failure; busy -> rejected-transient no-reason-given. A ciphered request that does
  * not decrypt or whose counter does not rise gets an ExceptionResponse (service-error deciphering-error 5
- * or invocation-counter-error 6). GET answers longer than the client's max PDU go in blocks (get-next).
+ * or invocation-counter-error 6), a request longer than the server's max PDU one with pdu-too-long (4).
+ * GET answers longer than the client's max PDU go in blocks (get-next).
  */
 import crypto from 'node:crypto';
 import { type Aarq, encodeAare, encodeInitiateResponse, encodeRelease, conformanceBlock, decodeAcse, decodeXdlmsInitiate } from './acse';
@@ -30,7 +31,7 @@ import { type AttributeRequest, type DataResult, type Invoke, type XdlmsApdu, de
 export const CLIENT_SAPS: Record<number, { level: AccessLevel; mechanism: number }> = {
   0x10: { level: 'public', mechanism: 0 }, 0x20: { level: 'reader', mechanism: 1 }, 0x30: { level: 'manager', mechanism: 5 },
 };
-export const SERVER_CONFORMANCE = conformanceBlock(['block-transfer-with-get-or-read', 'multiple-references', 'selective-access', 'get', 'set', 'action', 'attribute0-supported-with-get']);
+export const SERVER_CONFORMANCE = conformanceBlock(['block-transfer-with-get-or-read', 'multiple-references', 'selective-access', 'get', 'set', 'action']);
 
 export interface DlmsServerOptions {
   meter: CosemMeter;
@@ -115,6 +116,7 @@ export class DlmsAssociation {
     if (tag === 0x60) return this.aarq(apdu);
     if (tag === 0x62) { this.reset(); return encodeRelease('rlre', 0); }
     if (this.state === 'idle') return exception(1, 1);
+    if (apdu.length > (this.server.o.maxReceivePduSize ?? 1024)) return exception(1, 4);
     let plain = apdu, sc = 0;
     if (this.ciphered) {
       if (![0xc8, 0xc9, 0xcb].includes(tag)) return exception(1, 1);
