@@ -135,6 +135,17 @@ describe('DLMS server objects', () => {
     assert.equal((r.data as { items: unknown[] }).items.length, 2880);
     assert.ok(r.blocks > 100, `${r.blocks} blocks`);
   });
+  it('get-next out of turn is refused: a wrong block number aborts the long GET, none in progress says so', async () => {
+    const { client } = setup();
+    const c = client(0x20, { ...lls, maxReceivePduSize: 256 });
+    await c.associate();
+    const first = await c.request({ type: 'get-request', form: 'normal', invoke: DEFAULT_INVOKE, request: { descriptor: { classId: 7, obis: '1-0:99.1.0.255', attribute: 2 } } });
+    assert.ok(first.type === 'get-response' && first.form === 'with-datablock' && first.block.number === 1 && !first.block.last);
+    const wrong = await c.request({ type: 'get-request', form: 'next', invoke: DEFAULT_INVOKE, blockNumber: 5 });
+    assert.ok(wrong.type === 'get-response' && wrong.form === 'with-datablock' && wrong.block.error === 19 && wrong.block.last);
+    const none = await c.request({ type: 'get-request', form: 'next', invoke: DEFAULT_INVOKE, blockNumber: 1 });
+    assert.ok(none.type === 'get-response' && none.form === 'with-datablock' && none.block.error === 16);
+  });
   it('the load profile over a past range equals the registers read at those instants (an offline client backfills)', async () => {
     const { client } = setup();
     const c = client(0x20, lls);

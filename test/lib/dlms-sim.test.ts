@@ -76,11 +76,12 @@ describe('ems-sim dlms over the TCP wrapper', () => {
     await new ScriptedClient((await wrapper(port, 0x20)).send, lls).associate();
   });
   it('fault busy for a window: associations are refused as rejected-transient, then accepted', async () => {
-    const sim = simulator({ faults: [{ kind: 'busy', window: { afterMs: 0, forMs: 600 } }] });
+    const start = Date.now();
+    const sim = simulator({ faults: [{ kind: 'busy', window: { afterMs: 0, forMs: 1500 } }] });
     const port = await sim.listenWrapper(0);
     const w = await wrapper(port, 0x20);
     await assert.rejects(new ScriptedClient(w.send, lls).associate(), /rejected-transient/);
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, Math.max(0, start + 1700 - Date.now())));
     await new ScriptedClient(w.send, lls).associate();
   });
   it('fault offline: no answer during the window, the profile kept recording through it', async () => {
