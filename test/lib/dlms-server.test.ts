@@ -171,6 +171,14 @@ describe('DLMS server objects', () => {
     // columns: only the clock and the export register
     const some = await c.value(7, '1-0:99.1.0.255', 2, rangeDescriptor({ from: dateTimeFromEpochMs(from, 60), to: dateTimeFromEpochMs(to, 60), columns: [captures[0], captures[2]] }));
     assert.equal(some.type === 'array' && (some.items[0] as { items: unknown[] }).items.length, 2);
+    // access selector 2: entries 1..2 (the oldest), columns 1..2
+    const u32 = (value: number): DlmsData => ({ type: 'double-long-unsigned', value });
+    const u16 = (value: number): DlmsData => ({ type: 'long-unsigned', value });
+    const oldest = await c.value(7, '1-0:99.1.0.255', 2, { selector: 2, parameters: { type: 'structure', items: [u32(1), u32(2), u16(1), u16(2)] } });
+    const oldRows = profileRows(oldest, captures.slice(0, 2));
+    assert.equal(oldRows.length, 2);
+    assert.equal(dateTimeToEpochMs(oldRows[0].dateTime!), Math.floor(T0 / 900_000) * 900_000 - 2879 * 900_000);
+    assert.deepEqual((await c.get(7, '1-0:99.1.0.255', 2, { selector: 3, parameters: { type: 'structure', items: [] } })), { error: 250, blocks: 0 });
   });
   it('SET clock with LLS moves the meter time; the deviation and status are there', async () => {
     const { client, advance } = setup();
