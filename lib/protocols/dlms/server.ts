@@ -126,6 +126,8 @@ export class DlmsAssociation {
         const u = unprotect(content.content, this.clientTitle as Buffer, this.server.keys);
         if (!u.tag) return exception(1, 5);
         if (!this.server.acceptCounter(this.clientTitle as Buffer, u.invocationCounter)) return exception(1, 6);
+        // glo-get/set/action-request (C8, C9, CB) protect get/set/action-request (C0, C1, C3)
+        if (u.plaintext[0] !== tag - 8) return exception(1, 5);
         plain = u.plaintext;
         sc = u.securityControl;
       } catch {
