@@ -79,7 +79,7 @@ export class DlmsSession {
       await this.channel.open();
       if (this.o.counters) this.lastServerCounter = await this.o.counters.lastServerCounter();
       const { aarq, challenge } = buildAarq(this.o, this.ciphered ? await this.reserve(1) : 0);
-      const aare = await this.channel.request(aarq, 'AARE to the AARQ');
+      const aare = await this.channel.request(aarq, 'the AARQ');
       const accepted = checkAare(aare, this.o);
       this.serverSystemTitle = accepted.serverSystemTitle;
       if (this.ciphered) {
@@ -89,7 +89,7 @@ export class DlmsSession {
       if (accepted.hlsPending) {
         if (!this.serverSystemTitle) throw new AssociationError('HLS-GMAC: the AARE carries no server system title', 'protocol');
         const reply = hlsReply(this.o, accepted.challenge as Buffer, await this.reserve(this.ciphered ? 2 : 1));
-        const answer = await this.channel.request(reply, 'the action-response to reply_to_HLS_authentication');
+        const answer = await this.channel.request(reply, 'reply_to_HLS_authentication (HLS pass 3)');
         if (this.ciphered) {
           const a = decodeApdu(answer);
           if (a.type === 'ciphered') await this.acceptServerCounter(a.invocationCounter, 'the HLS reply');
@@ -160,7 +160,7 @@ export class DlmsSession {
   /** RLRQ (its answer is not required), then DISC and the link closed. */
   async close(): Promise<void> {
     try {
-      if (this.accepted) await this.channel.request(encodeRelease('rlrq', 0), 'RLRE to the RLRQ');
+      if (this.accepted) await this.channel.request(encodeRelease('rlrq', 0), 'the RLRQ');
     } catch { /* released by closing the link anyway */ } finally {
       this.accepted = undefined;
       await this.channel.close();
@@ -190,7 +190,7 @@ export class DlmsSession {
       out = encodeCiphered(plain, { securityControl: 0x30, systemTitle: this.o.systemTitle as Buffer, invocationCounter: await this.reserve(1), keys: this.o.keys! });
     }
     if (out.length > this.accepted.maxPduSize) throw new RangeError(`${what}: request of ${out.length} bytes exceeds the server's PDU size ${this.accepted.maxPduSize}`);
-    const response = await this.channel.request(out, `the ${expected} to ${what}`);
+    const response = await this.channel.request(out, what);
     let a: Apdu;
     try {
       a = decodeApdu(response, { keys: this.ciphered ? this.o.keys : undefined, systemTitle: this.serverSystemTitle, limits: this.o.limits });

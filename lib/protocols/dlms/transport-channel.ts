@@ -16,7 +16,7 @@ import { HdlcClientLink } from './hdlc-link';
 import { encodeWrapper, splitWrapped } from './wrapper';
 import type { ByteStream } from './transport';
 
-/** No answer in time; `waitedFor` says for what (an AARE, the response to GET 1-0:1.8.0.255/2, UA to SNRM...). */
+/** No answer in time; `waitedFor` names the request (the AARQ, GET 1-0:1.8.0.255/2 (class 3), SNRM...). */
 export class DlmsTimeoutError extends Error {
   constructor(message: string, readonly waitedFor: string) {
     super(message);
@@ -160,7 +160,7 @@ export class HdlcChannel implements ApduChannel {
   }
 
   async open(): Promise<void> {
-    await this.exchange(() => this.link.connect(), 'connected', 'UA to SNRM');
+    await this.exchange(() => this.link.connect(), 'connected', 'SNRM');
   }
 
   async request(apdu: Buffer, what: string): Promise<Buffer> {
@@ -170,7 +170,7 @@ export class HdlcChannel implements ApduChannel {
   /** DISC (when connected), then the stream closes; a server that does not answer DISC is left after the retries. */
   async close(): Promise<void> {
     try {
-      if (!this.failure && this.link.state === 'connected' && !this.waiter) await this.exchange(() => this.link.disconnect(), 'disconnected', 'UA to DISC');
+      if (!this.failure && this.link.state === 'connected' && !this.waiter) await this.exchange(() => this.link.disconnect(), 'disconnected', 'DISC');
     } catch { /* closing anyway */ } finally {
       this.settle(new Error(`${this.name}: closed`));
       clearTimeout(this.gapTimer);
@@ -212,7 +212,7 @@ export class HdlcChannel implements ApduChannel {
       return;
     }
     const why = this.lastProblem ? ` (last problem: ${this.lastProblem})` : '';
-    this.settle(new DlmsTimeoutError(`${this.name}: no ${w.what} within ${this.frameTimeoutMs} ms after ${this.attempts} retransmissions${why}`, w.what));
+    this.settle(new DlmsTimeoutError(`${this.name}: no response to ${w.what} within ${this.frameTimeoutMs} ms after ${this.attempts} retransmissions${why}`, w.what));
   }
 
   private received(d: Buffer): void {
