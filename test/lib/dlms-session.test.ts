@@ -69,6 +69,7 @@ for (const framing of ['wrapper', 'hdlc'] as const) {
       assert.ok(m.requests.filter((t) => t === 'get-request').length >= 5, 'the long value came in several blocks');
       await within(s.set({ classId: 1, obis: '0-0:96.1.0.255', attribute: 2 }, { type: 'visible-string', value: 'x'.repeat(70) }), 5000, 'SET');
       assert.deepEqual(m.objects.get('0-0:96.1.0.255/2'), { type: 'visible-string', value: 'x'.repeat(70) });
+      if (framing === 'hdlc') assert.ok(m.segments.in >= 2 && m.segments.out >= 2, `segmented both ways (${JSON.stringify(m.segments)})`);
       await assert.rejects(s.get({ classId: 3, obis: '1-0:2.8.0.255', attribute: 2 }), (e: unknown) => e instanceof DlmsServiceError && /GET 1-0:2\.8\.0\.255\/2 \(class 3\): object-undefined/.test(e.message) && e.result === 4);
       await within(s.close(), 5000, 'the release');
     });
@@ -83,6 +84,11 @@ for (const framing of ['wrapper', 'hdlc'] as const) {
       const wrong = { ...keys, authenticationKey: Buffer.alloc(16, 0x11) };
       const refused = new DlmsSession({ channel: await channel(framing, port), counters: new MemoryCounterStore(), ...hls(wrong) });
       await assert.rejects(within(refused.open(), 8000, 'the refused association'), (e: unknown) => e instanceof AssociationError && e.code === 'authentication');
+      // without ciphering the AARQ passes and pass 3's f(StoC) is refused
+      const plain = new DlmsSession({ channel: await channel(framing, port), counters: new MemoryCounterStore(), mechanism: 'high-gmac', systemTitle: clientTitle, keys: wrong });
+      await assert.rejects(within(plain.open(), 8000, 'the refused HLS pass 3'), (e: unknown) => e instanceof AssociationError && /refused our f\(StoC\): read-write-denied/.test(e.message));
+      const right = await session(await channel(framing, port), { mechanism: 'high-gmac', systemTitle: clientTitle, keys }, new MemoryCounterStore());
+      await right.close();
     });
   });
 }

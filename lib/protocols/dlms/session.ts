@@ -60,6 +60,8 @@ export class DlmsSession {
   private serverSystemTitle?: Buffer;
   private lastServerCounter = -1;
   private invokeId = 0;
+  /** Requests run one at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly channel: ApduChannel;
   private readonly maxBlocks: number;
   private readonly maxResponseBytes: number;
@@ -105,7 +107,11 @@ export class DlmsSession {
   }
 
   /** GET one attribute (with selective access when given); block transfer is followed to the last block. */
-  async get(d: AttributeDescriptor, selection?: AccessSelection): Promise<DlmsData> {
+  get(d: AttributeDescriptor, selection?: AccessSelection): Promise<DlmsData> {
+    return this.serial(() => this.getNow(d, selection));
+  }
+
+  private async getNow(d: AttributeDescriptor, selection?: AccessSelection): Promise<DlmsData> {
     const what = `GET ${describe(d)}`;
     const invoke = this.nextInvoke();
     const a = await this.exchange(encodeService({ type: 'get-request', form: 'normal', invoke, request: { descriptor: d, selection } }), what, 'get-response', invoke);
@@ -119,7 +125,11 @@ export class DlmsSession {
   }
 
   /** GET with-list: one result per request (data or a data-access-result); the caller keeps lists short. */
-  async getList(requests: AttributeRequest[]): Promise<DataResult[]> {
+  getList(requests: AttributeRequest[]): Promise<DataResult[]> {
+    return this.serial(() => this.getListNow(requests));
+  }
+
+  private async getListNow(requests: AttributeRequest[]): Promise<DataResult[]> {
     if (!requests.length) return [];
     const what = `GET with-list ${requests.map((r) => describe(r.descriptor)).join(', ')}`;
     const invoke = this.nextInvoke();
@@ -138,33 +148,47 @@ export class DlmsSession {
     return results;
   }
 
-  async set(d: AttributeDescriptor, value: DlmsData): Promise<void> {
-    const what = `SET ${describe(d)}`;
-    const invoke = this.nextInvoke();
-    const a = await this.exchange(encodeService({ type: 'set-request', form: 'normal', invoke, request: { descriptor: d }, value }), what, 'set-response', invoke);
-    if (a.type !== 'set-response' || a.form !== 'normal') throw new DlmsDecodeError(`${what}: answered by ${a.type}`);
-    if (a.result !== 0) throw new DlmsServiceError(what, a.result);
+  set(d: AttributeDescriptor, value: DlmsData): Promise<void> {
+    return this.serial(async () => {
+      const what = `SET ${describe(d)}`;
+      const invoke = this.nextInvoke();
+      const a = await this.exchange(encodeService({ type: 'set-request', form: 'normal', invoke, request: { descriptor: d }, value }), what, 'set-response', invoke);
+      if (a.type !== 'set-response' || a.form !== 'normal') throw new DlmsDecodeError(`${what}: answered by ${a.type}`);
+      if (a.result !== 0) throw new DlmsServiceError(what, a.result);
+    });
   }
 
   /** ACTION: returns the method's return data, if any. */
-  async action(m: MethodDescriptor, parameters?: DlmsData): Promise<DlmsData | undefined> {
-    const what = `ACTION ${m.obis} method ${m.method} (class ${m.classId})`;
-    const invoke = this.nextInvoke();
-    const a = await this.exchange(encodeService({ type: 'action-request', form: 'normal', invoke, method: m, parameters }), what, 'action-response', invoke);
-    if (a.type !== 'action-response') throw new DlmsDecodeError(`${what}: answered by ${a.type}`);
-    if (a.result !== 0) throw new DlmsServiceError(what, a.result);
-    if (a.returned && 'error' in a.returned) throw new DlmsServiceError(what, a.returned.error);
-    return a.returned?.data;
+  action(m: MethodDescriptor, parameters?: DlmsData): Promise<DlmsData | undefined> {
+    return this.serial(async () => {
+      const what = `ACTION ${m.obis} method ${m.method} (class ${m.classId})`;
+      const invoke = this.nextInvoke();
+      const a = await this.exchange(encodeService({ type: 'action-request', form: 'normal', invoke, method: m, parameters }), what, 'action-response', invoke);
+      if (a.type !== 'action-response') throw new DlmsDecodeError(`${what}: answered by ${a.type}`);
+      if (a.result !== 0) throw new DlmsServiceError(what, a.result);
+      if (a.returned && 'error' in a.returned) throw new DlmsServiceError(what, a.returned.error);
+      return a.returned?.data;
+    });
   }
 
   /** RLRQ (its answer is not required), then DISC and the link closed. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.serial(() => this.closeNow());
+  }
+
+  private async closeNow(): Promise<void> {
     try {
       if (this.accepted) await this.channel.request(encodeRelease('rlrq', 0), 'the RLRQ');
     } catch { /* released by closing the link anyway */ } finally {
       this.accepted = undefined;
       await this.channel.close();
     }
+  }
+
+  private serial<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async reserve(n: number): Promise<number> {
