@@ -20,6 +20,8 @@ export interface CounterStore {
   lastServerCounter(): Promise<number>;
   /** Records a server counter just accepted (persisting it may be deferred to the next reservation). */
   acceptServerCounter(ic: number): Promise<void>;
+  /** Persists what is only in memory (the server counter); called at release. */
+  flush?(): Promise<void>;
 }
 
 function checkCount(count: number, next: number): void {

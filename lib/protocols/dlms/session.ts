@@ -182,6 +182,7 @@ export class DlmsSession {
     } catch { /* released by closing the link anyway */ } finally {
       this.accepted = undefined;
       await this.channel.close();
+      await this.o.counters?.flush?.();
     }
   }
 
