@@ -167,11 +167,16 @@ export class HdlcChannel implements ApduChannel {
     return (await this.exchange(() => this.link.sendApdu(apdu), 'apdu', what)) as Buffer;
   }
 
-  /** DISC (when connected), then the stream closes; a server that does not answer DISC is left after the retries. */
+  /** DISC (when connected, one frame timeout for its UA, no retries), then the stream closes. */
   async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      if (!this.failure && this.link.state === 'connected' && !this.waiter) await this.exchange(() => this.link.disconnect(), 'disconnected', 'DISC');
+      if (!this.failure && this.link.state === 'connected' && !this.waiter) {
+        const gaveUp = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no UA to DISC')), this.frameTimeoutMs); });
+        await Promise.race([this.exchange(() => this.link.disconnect(), 'disconnected', 'DISC'), gaveUp]);
+      }
     } catch { /* closing anyway */ } finally {
+      clearTimeout(timer);
       this.settle(new Error(`${this.name}: closed`));
       clearTimeout(this.gapTimer);
       await this.stream.close();
