@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DlmsData } from '../../lib/protocols/dlms/axdr';
+import { decodeApdu } from '../../lib/protocols/dlms/apdu';
 import { clientAddress, serverAddress } from '../../lib/protocols/dlms/hdlc';
+import { encodeService } from '../../lib/protocols/dlms/xdlms';
 import { AssociationError, type AssociationOptions } from '../../lib/protocols/dlms/association';
 import { FileCounterStore, MemoryCounterStore, type CounterStore } from '../../lib/protocols/dlms/counter';
 import { DlmsSecurityError, DlmsServiceError, DlmsSession } from '../../lib/protocols/dlms/session';
@@ -131,6 +133,19 @@ describe('DLMS session: security and failures', () => {
     await s.get({ classId: 3, obis: ENERGY, attribute: 2 });
     m.faults.replay = true;
     await assert.rejects(within(s.get({ classId: 3, obis: ENERGY, attribute: 2 }), 5000, 'the replayed response'), (e: unknown) => e instanceof DlmsSecurityError && e.code === 'replay' && /GET 1-0:1\.8\.0\.255\/2.*replayed response is refused/.test(e.message));
+    await s.close();
+  });
+
+  it('hands a pushed DataNotification that no request waits for to onUnsolicited', async () => {
+    const { meter: m, port } = await meter({ framing: 'wrapper' });
+    const ch = await channel('wrapper', port);
+    const s = await session(ch, { mechanism: 'lowest' });
+    const pushed = new Promise<Buffer>((resolve) => { ch.onUnsolicited = resolve; });
+    const body: DlmsData = { type: 'structure', items: [{ type: 'double-long-unsigned', value: 4711 }] };
+    m.push(encodeService({ type: 'data-notification', longInvokeId: 7, body }));
+    const apdu = await within(pushed, 5000, 'the pushed DataNotification');
+    assert.deepEqual(decodeApdu(apdu), { type: 'data-notification', longInvokeId: 7, dateTime: undefined, dateTimeOctets: undefined, body });
+    assert.deepEqual(await within(s.get({ classId: 3, obis: ENERGY, attribute: 2 }), 5000, 'a GET after the push'), { type: 'double-long-unsigned', value: 1234567 });
     await s.close();
   });
 
