@@ -92,11 +92,10 @@ export class DlmsSession {
         if (!this.serverSystemTitle) throw new AssociationError('HLS-GMAC: the AARE carries no server system title', 'protocol');
         const reply = hlsReply(this.o, accepted.challenge as Buffer, await this.reserve(this.ciphered ? 2 : 1));
         const answer = await this.channel.request(reply, 'reply_to_HLS_authentication (HLS pass 3)');
-        if (this.ciphered) {
-          const a = decodeApdu(answer);
-          if (a.type === 'ciphered') await this.acceptServerCounter(a.invocationCounter, 'the HLS reply');
-        }
         checkHlsResult(answer, this.o, challenge as Buffer, this.serverSystemTitle);
+        // its counter counts only once the reply is authenticated
+        const a = decodeApdu(answer);
+        if (a.type === 'ciphered') await this.acceptServerCounter(a.invocationCounter, 'the HLS reply');
       }
       this.accepted = accepted;
       return accepted;
