@@ -100,6 +100,10 @@ for (const framing of ['wrapper', 'hdlc'] as const) {
       assert.equal(p.rows[0].time, from);
       assert.equal(p.rows[24].time, to);
       assert.deepEqual(p.rows[4].values[1].value, { type: 'double-long-unsigned', value: 1000 + 28 });
+      const profileReadings = await within(client.profileReadings(p), 5000, 'the profile as readings');
+      assert.equal(profileReadings.length, 25);
+      assert.deepEqual(profileReadings[0], { meter: 'grid-1', time: from, obis: '1-0:1.8.0', value: 1.024, unit: 'kWh' });
+      assert.deepEqual(profileReadings[24], { meter: 'grid-1', time: to, obis: '1-0:1.8.0', value: 1.048, unit: 'kWh' });
 
       assert.deepEqual(await within(client.objectList(), 5000, 'the object list'), [
         { classId: 8, version: 0, obis: '0-0:1.0.0.255' }, { classId: 3, version: 0, obis: '1-0:1.8.0.255' }, { classId: 7, version: 1, obis: '1-0:99.1.0.255' },

@@ -6,6 +6,7 @@
  *   await c.readRegisters(['1-0:1.8.0.255', { obis: '1-0:1.6.0.255', classId: 5 }])   -> Reading[]
  *   await c.readClock() / await c.setClock(Date.now())
  *   await c.readProfile('1-0:99.1.0.255', from, to)  -> { captures, rows: [{ time, values }] }
+ *   await c.profileReadings(profile)                  -> Reading[] (register columns, at each row's time)
  *   await c.objectList()                              -> [{ classId, version, obis }]
  *
  * Registers (class 3): value attr 2, scaler_unit attr 3, time = now. Extended registers (class 4): time =
@@ -146,6 +147,26 @@ export class DlmsClient {
     }
     const rows = profileRows(buffer, captures).map((r) => ({ time: r.dateTime ? dateTimeToEpochMs(r.dateTime) : null, values: r.values }));
     return { captures, rows };
+  }
+
+  /**
+   * The register columns of a profile (classes 3, 4, 5) as canonical readings at each row's time, with
+   * each register's scaler_unit (read once); rows without a usable clock are left out, never given a time.
+   */
+  async profileReadings(p: ProfileResult): Promise<Reading[]> {
+    const columns = p.captures.map((c, i) => ({ c, i })).filter(({ c }) => {
+      const a = ATTRIBUTES[c.classId as RegisterClass];
+      return a !== undefined && (c.attribute === a[0] || (c.classId === 5 && c.attribute === 2));
+    });
+    const unknown = columns.filter(({ c }) => !this.scalers.has(c.obis));
+    const data = await this.getMany(unknown.map(({ c }) => ({ descriptor: { classId: c.classId, obis: c.obis, attribute: ATTRIBUTES[c.classId as RegisterClass][1] } })));
+    unknown.forEach(({ c }, k) => this.scalers.set(c.obis, scalerUnitOf(data[k])));
+    const out: Reading[] = [];
+    for (const row of p.rows) {
+      if (row.time === null) continue;
+      for (const { c, i } of columns) out.push(registerReading(this.o.meter, c.obis, row.values[i].value, this.scalers.get(c.obis) as ScalerUnit, row.time));
+    }
+    return out;
   }
 
   /** The current association's object list (class 15 attribute 2): what this meter has. */
