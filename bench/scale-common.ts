@@ -121,6 +121,7 @@ export function freePort(): Promise<number> {
 /** Every child process the bench started, killed on exit, on failure and on Ctrl-C (and extra pids, such as Node-RED under start.js). */
 const children = new Set<ChildProcess>();
 const extraPids = new Set<number>();
+const tempDirs = new Set<string>();
 export function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -129,12 +130,19 @@ export function track(child: ChildProcess): ChildProcess {
 export function trackPid(pid: number): void {
   extraPids.add(pid);
 }
+/** A temp directory removed on exit (also after a failure or Ctrl-C). */
+export function trackDir(dir: string): string {
+  tempDirs.add(dir);
+  return dir;
+}
 export function killAll(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const pid of extraPids) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
   }
   extraPids.clear();
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
 }
 /** In the orchestrator: everything started is killed when it exits, fails or is interrupted. */
 export function installCleanup(): void {

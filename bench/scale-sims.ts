@@ -63,13 +63,14 @@ export interface PollFigures {
   lateness: number[];
 }
 
-const TOLERANCE_MS = 50; // a timer's and the clocks' rounding: a request this much before its slot still belongs to it
+const TOLERANCE_MS = 50; // a timer's rounding: a meter's first poll this much before a slot belongs to that slot
 
 /**
- * The polls of [from, to) seen by the simulators. A poll starts with its plan's first block and is whole when its last
- * block arrived. Each poll start belongs to the earliest due slot after the previous poll of that meter ended (its last
- * block), so a poll held back by a queue counts as late, and a slot skipped because the meter was still busy counts as
- * missed, not as a poll later than the one that really ran.
+ * The polls due in [from, to) as the simulators saw them. A poll starts with its plan's first block and is whole when
+ * its last block arrived. Each poll start belongs to the earliest due slot after the previous poll of that meter ended
+ * (its last block, or its slot if later), so a poll held back by a queue counts as late, and a slot skipped because the
+ * meter was still busy counts as missed, not as a poll later than the one that really ran. A meter's first poll belongs
+ * to the latest slot before it.
  */
 export function pollFigures(meters: ScaleMeter[], sims: RunningSims, from: number, to: number): PollFigures {
   const plans = new Map<string, { first: string; last: string }>();
@@ -102,19 +103,20 @@ export function pollFigures(meters: ScaleMeter[], sims: RunningSims, from: numbe
   for (const m of meters) {
     const def = { interval_time: m.interval, days_of_week: [], days_of_month: [] };
     for (let due = nextPollTime(m.id, def, from - 1); due !== null && due < to; due = nextPollTime(m.id, def, due)) figures.requested++;
-    let prevEnd = -Infinity;
+    let prevEnd = -Infinity; // when the meter's previous poll ended (its last block), or its due time if later
     let open: { due: number } | undefined;
     for (const ev of events.get(m.id) ?? []) {
       if (ev.first) {
         if (open && open.due >= from && open.due < to) figures.partial++;
-        const after = Number.isFinite(prevEnd) ? prevEnd - TOLERANCE_MS : ev.t + TOLERANCE_MS - m.interval * 1000;
-        const due = nextPollTime(m.id, def, Math.min(after, ev.t + TOLERANCE_MS - 1)) ?? ev.t;
+        if (open) prevEnd = Math.max(prevEnd, open.due); // a poll that never finished still took its slot
+        const after = Number.isFinite(prevEnd) ? prevEnd : ev.t + TOLERANCE_MS - m.interval * 1000;
+        const due = nextPollTime(m.id, def, after) ?? ev.t;
         open = { due };
         if (due >= from && due < to) figures.lateness.push(ev.t - due);
       }
       if (ev.last && open) {
         if (open.due >= from && open.due < to) figures.achieved++;
-        prevEnd = ev.t;
+        prevEnd = Math.max(ev.t, open.due);
         open = undefined;
       }
     }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { BareConfig, FromBare } from './scale-bare';
 import {
   ENERGY, envNumber, installCleanup, layoutMeters, mib, parseSizes, procCpuMs, procMemory, quantile, sleep, stopChild,
-  timedJson, track, until, within, type ScaleMeter, type ScaleSize,
+  timedJson, track, trackDir, until, within, type ScaleMeter, type ScaleSize,
 } from './scale-common';
 import { createMeters, openDashboard, startEms, type Creation } from './scale-ems';
 import { pollFigures, startSims, type RunningSims } from './scale-sims';
@@ -203,7 +203,7 @@ function report(size: ScaleSize, ports: number, sides: SideFigures[], creation: 
 
 async function runSize(size: ScaleSize) {
   const meters = layoutMeters(size.meters, UNITS_PER_PORT, size.interval);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-bench-scale-'));
+  const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'ems-bench-scale-')));
   const sims = await startSims(meters, dir);
   try {
     const sides: SideFigures[] = [];
