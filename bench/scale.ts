@@ -10,7 +10,7 @@ import {
   ENERGY, envNumber, installCleanup, layoutMeters, mib, parseSizes, procCpuMs, procMemory, quantile, sleep, stopChild,
   timedJson, track, trackDir, until, within, type ScaleMeter, type ScaleSize,
 } from './scale-common';
-import { createMeters, openDashboard, startEms, type Creation } from './scale-ems';
+import { createMeters, openDashboard, startEms, type Creation, type RunningEms } from './scale-ems';
 import { pollFigures, startSims, type RunningSims } from './scale-sims';
 
 const UNITS_PER_PORT = envNumber('BENCH_SCALE_UNITS_PER_PORT', 200, 1);
@@ -42,6 +42,8 @@ interface SideFigures {
   readingsMaxMs: number;
   probes: number;
   errors: string[];
+  /** The EMS side: what GET /api/polling said at the end. */
+  polling?: string;
 }
 
 interface Probe { list(): Promise<number>; readings(meter: string): Promise<number> }
@@ -128,6 +130,25 @@ async function runBare(meters: ScaleMeter[], sims: RunningSims, dir: string, ind
   }
 }
 
+/** What the EMS's GET /api/polling says at the end: meters scheduled, running, failing, and the commonest errors. */
+async function pollingSummary(api: RunningEms['api']): Promise<string> {
+  try {
+    const r = await api('GET', '/api/polling');
+    const rows = Array.isArray(r.body?.data) ? r.body.data as { scheduled: boolean; running: boolean; failures: number; last: { ok: boolean; error: string | null } | null }[] : undefined;
+    if (r.status !== 200 || !rows) return `GET /api/polling: ${r.status}`;
+    const errors = new Map<string, number>();
+    for (const row of rows) if (row.last && !row.last.ok) {
+      const e = String(row.last.error).replace(/"[^"]*"|\d+/g, '#');
+      errors.set(e, (errors.get(e) ?? 0) + 1);
+    }
+    const top = [...errors.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([e, n]) => `${n}x ${e.slice(0, 120)}`);
+    return `${rows.length} meters, ${rows.filter((x) => x.scheduled).length} scheduled, ${rows.filter((x) => x.running).length} running, ` +
+      `${rows.filter((x) => x.last?.ok).length} last ok, ${rows.filter((x) => x.failures > 0).length} failing${top.length ? ` (${top.join('; ')})` : ''}`;
+  } catch (err) {
+    return `GET /api/polling: ${(err as Error).message}`;
+  }
+}
+
 async function runEms(meters: ScaleMeter[], sims: RunningSims, dir: string, interval: number): Promise<{ figures: SideFigures; creation: Creation; dashboard: string }> {
   const ems = await startEms(path.join(dir, 'ems-user-dir'), meters.length);
   let browser: Awaited<ReturnType<typeof openDashboard>>['browser'];
@@ -149,6 +170,7 @@ async function runEms(meters: ScaleMeter[], sims: RunningSims, dir: string, inte
         return r.ms;
       },
     });
+    figures.polling = await pollingSummary(ems.api);
     return { figures, creation, dashboard };
   } finally {
     await browser?.close().catch(() => undefined);
@@ -187,6 +209,7 @@ function report(size: ScaleSize, ports: number, sides: SideFigures[], creation: 
   }
   for (const s of sides) {
     console.log(`${s.side}: ${s.achieved} of ${s.requested} polls whole (${s.partial} partial), ${s.probes} API probes (list max ${fmt(s.listMaxMs, 0)} ms, readings max ${fmt(s.readingsMaxMs, 0)} ms)${s.errors.length ? `; errors: ${s.errors.join(' | ')}` : ''}`);
+    if (s.polling) console.log(`${s.side}: GET /api/polling at the end: ${s.polling}`);
   }
   const targets = ems && {
     cpu: { target: `< ${TARGETS.cpuShare} core`, value: ems.cpuShare, met: ems.cpuShare < TARGETS.cpuShare },
