@@ -33,6 +33,8 @@ interface SideFigures {
   requested: number;
   achieved: number;
   partial: number;
+  /** Polls due in the window whose first request arrived. */
+  started: number;
   latenessP50: number;
   latenessP99: number;
   latenessMax: number;
@@ -83,13 +85,16 @@ async function measure(side: string, pid: number, meters: ScaleMeter[], sims: Ru
   // Polls due near the end of the window get one more interval (at most 30 s) to reach the meters.
   await sleep(Math.min(interval, 30) * 1000);
   const polls = pollFigures(meters, sims, t0, t1);
+  // A poll that never started is later than any that did: it counts in the quantiles as infinitely late.
+  const lateness = [...polls.lateness, ...Array<number>(Math.max(0, polls.requested - polls.lateness.length)).fill(Infinity)];
   const wall = end.end - t0;
   const cpuMs = end.cpu - cpu0;
   return {
     side, seconds: wall / 1000, cpuShare: cpuMs / wall, cpuPerPollMs: polls.achieved ? cpuMs / polls.achieved : NaN,
     rssMaxMiB: mib(rssMax), peakRssMiB: mib(procMemory(pid).peak), simCpuShare: (end.sim - sim0) / wall,
     requested: polls.requested, achieved: polls.achieved, partial: polls.partial,
-    latenessP50: quantile(polls.lateness, 0.5), latenessP99: quantile(polls.lateness, 0.99), latenessMax: quantile(polls.lateness, 1),
+    started: polls.lateness.length,
+    latenessP50: quantile(lateness, 0.5), latenessP99: quantile(lateness, 0.99), latenessMax: quantile(lateness, 1),
     listMs: quantile(list, 0.5), listMaxMs: quantile(list, 1), readingsMs: quantile(readings, 0.5), readingsMaxMs: quantile(readings, 1),
     probes: list.length, errors: errors.slice(0, 5),
   };
@@ -178,7 +183,7 @@ async function runEms(meters: ScaleMeter[], sims: RunningSims, dir: string, inte
   }
 }
 
-const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+const fmt = (x: number, digits = 1) => (x === Infinity ? 'never' : Number.isFinite(x) ? x.toFixed(digits) : '-');
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function report(size: ScaleSize, ports: number, sides: SideFigures[], creation: Creation | undefined, dashboard: string) {
@@ -205,10 +210,10 @@ function report(size: ScaleSize, ports: number, sides: SideFigures[], creation: 
   for (const [name, get, digits] of rows) {
     const ratio = ems && bare.length ? get(ems) / mean(bare.map(get)) : NaN;
     ratios[name] = ratio;
-    console.log([name.padEnd(28), ...sides.map((s) => fmt(get(s), digits).padStart(12)), fmt(ratio, 2).padStart(12)].join(''));
+    console.log([name.padEnd(28), ...sides.map((s) => fmt(get(s), digits).padStart(12)), (ratio === Infinity ? 'inf' : fmt(ratio, 2)).padStart(12)].join(''));
   }
   for (const s of sides) {
-    console.log(`${s.side}: ${s.achieved} of ${s.requested} polls whole (${s.partial} partial), ${s.probes} API probes (list max ${fmt(s.listMaxMs, 0)} ms, readings max ${fmt(s.readingsMaxMs, 0)} ms)${s.errors.length ? `; errors: ${s.errors.join(' | ')}` : ''}`);
+    console.log(`${s.side}: ${s.started} of ${s.requested} polls started, ${s.achieved} whole (${s.partial} partial), ${s.probes} API probes (list max ${fmt(s.listMaxMs, 0)} ms, readings max ${fmt(s.readingsMaxMs, 0)} ms)${s.errors.length ? `; errors: ${s.errors.join(' | ')}` : ''}`);
     if (s.polling) console.log(`${s.side}: GET /api/polling at the end: ${s.polling}`);
   }
   const targets = ems && {
