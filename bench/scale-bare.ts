@@ -11,7 +11,7 @@ import { PollScheduler } from '../lib/ems/schedule';
 import type { Reading } from '../lib/model/reading';
 import { acquireBus, loadProfile, planReads, pollMeter, releaseBus, type ModbusBus, type ReadPlan } from '../lib/protocols/modbus';
 import { SqliteStore } from '../lib/store/sqlite';
-import { meterBody, type ScaleMeter } from './scale-common';
+import { meterFields, type ScaleMeter } from './scale-common';
 
 export interface BareConfig { meters: ScaleMeter[]; ports: number[]; storeFile: string }
 export type FromBare = { type: 'ready'; port: number } | { type: 'stopped'; ok: number; failed: number; stored: number } | { type: 'error'; message: string };
@@ -31,9 +31,7 @@ export async function bareMain(config: BareConfig): Promise<void> {
     if (!bus) buses.set(m.portIndex, (bus = acquireBus({ transport: 'tcp', host: '127.0.0.1', port: config.ports[m.portIndex] })));
     let plan = plans.get(m.profile);
     if (!plan) plans.set(m.profile, (plan = planReads(loadProfile(m.profile))));
-    const { _id, folder_id, ...body } = meterBody(m, config.ports[m.portIndex], 'bare');
-    definitions.push({ ...checkMeterDefinition(body), _id: String(_id) });
-    void folder_id;
+    definitions.push({ ...checkMeterDefinition(meterFields(m, config.ports[m.portIndex])), _id: m.id });
     byId.set(m.id, { meter: m, bus, plan });
   }
   const counts = { ok: 0, failed: 0, stored: 0 };

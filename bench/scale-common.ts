@@ -42,12 +42,14 @@ export function layoutMeters(count: number, perPort: number, interval: number): 
   });
 }
 
-/** The body POST /api/meters takes for a meter (the bare side checks the same body into the same definition). */
+/** A meter's definition fields as POST /api/meters takes them (the bare side checks the same fields into the same definition). */
+export function meterFields(m: ScaleMeter, port: number): Record<string, unknown> {
+  return { name: m.id, protocol: 'modbus-tcp', ip_address: '127.0.0.1', port, connection_address: String(m.unit), profile: m.profile, interval_time: m.interval };
+}
+
+/** The body POST /api/meters takes for a meter: its id, its folder and its fields. */
 export function meterBody(m: ScaleMeter, port: number, folderId: string): Record<string, unknown> {
-  return {
-    _id: m.id, name: m.id, folder_id: folderId, protocol: 'modbus-tcp', ip_address: '127.0.0.1', port,
-    connection_address: String(m.unit), profile: m.profile, interval_time: m.interval,
-  };
+  return { _id: m.id, folder_id: folderId, ...meterFields(m, port) };
 }
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux

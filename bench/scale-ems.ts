@@ -93,11 +93,14 @@ export async function createMeters(ems: RunningEms, meters: ScaleMeter[], ports:
     const probe = await ems.api('GET', `/api/meters/${encodeURIComponent(bodies[0]._id as string)}`);
     if (probe.status === 200) throw new Error(`POST /api/meters with an array answered ${first.status} but created meter ${String(bodies[0]._id)}: ${JSON.stringify(first.body).slice(0, 500)}`);
     let next = 0;
+    let done = 0;
+    const step = Math.max(1, Math.ceil(bodies.length / 10));
     const worker = async () => {
       while (next < bodies.length) {
         const body = bodies[next++];
         const r = await ems.api('POST', '/api/meters', body, 120_000);
         if (r.status !== 201) throw new Error(`POST /api/meters for meter ${String(body._id)}: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+        if (++done % step === 0) console.log(`[scale] ${done} of ${bodies.length} meters created one by one (${((performance.now() - started) / 1000).toFixed(1)} s)`);
       }
     };
     await Promise.all(Array.from({ length: parallel }, worker));

@@ -178,7 +178,7 @@ async function runEms(meters: ScaleMeter[], sims: RunningSims, dir: string, inte
     figures.polling = await pollingSummary(ems.api);
     return { figures, creation, dashboard };
   } finally {
-    await browser?.close().catch(() => undefined);
+    if (browser) await within('Chromium to close', 30_000, browser.close()).catch((err: Error) => console.error(`[scale] ${err.message}`));
     await ems.stop();
   }
 }
@@ -224,7 +224,7 @@ function report(size: ScaleSize, ports: number, sides: SideFigures[], creation: 
   if (targets) {
     const mark = (t: { met: boolean }) => (t.met ? 'met' : 'NOT met');
     console.log(`targets (issue 22): CPU ${fmt(targets.cpu.value, 2)} core ${targets.cpu.target}: ${mark(targets.cpu)}; ` +
-      `p99 lateness ${fmt(targets.p99.value, 0)} ms ${targets.p99.target}: ${mark(targets.p99)}; peak RSS ${fmt(targets.rss.value, 0)} MiB ${targets.rss.target}: ${mark(targets.rss)}`);
+      `p99 lateness ${targets.p99.value === Infinity ? 'never (polls missed)' : `${fmt(targets.p99.value, 0)} ms`} ${targets.p99.target}: ${mark(targets.p99)}; peak RSS ${fmt(targets.rss.value, 0)} MiB ${targets.rss.target}: ${mark(targets.rss)}`);
   }
   return { meters: size.meters, interval: size.interval, ports, creation, dashboard, sides, ratios, targets };
 }
