@@ -181,7 +181,18 @@ export default function init(RED: NodeAPI): void {
       node.status({ fill: failing ? 'red' : running ? 'blue' : 'green', shape: failing ? 'ring' : 'dot', text });
     }
 
+    // A burst of meter changes (an import, a bulk creation) reloads once; poll now and the status read it at once.
+    let reloadPending: NodeJS.Immediate | undefined;
+    function reloadSoon(): void {
+      reloadPending ??= setImmediate(reload);
+    }
+    function reloadNow(): void {
+      if (reloadPending) reload();
+    }
+
     function reload(): void {
+      if (reloadPending) clearImmediate(reloadPending);
+      reloadPending = undefined;
       if (!services || closed) return;
       const wanted = services.registry.meters().filter((m) => !PUSHED_PROTOCOLS.includes(m.definition.protocol)
         && (protocols.length === 0 || protocols.includes(m.definition.protocol)));
@@ -193,9 +204,10 @@ export default function init(RED: NodeAPI): void {
       showStatus();
     }
 
-    const onChange = (c: { kind: string }) => { if (c.kind === 'meter') reload(); };
+    const onChange = (c: { kind: string }) => { if (c.kind === 'meter') reloadSoon(); };
     const poller: SchedulePoller = {
       pollNow(id) {
+        reloadNow();
         if (!records.has(id)) return { meter: id, started: false, reason: 'not scheduled' };
         const run = scheduler.pollNow(id);
         if (run === false) return { meter: id, started: false, reason: 'busy' };
@@ -203,11 +215,15 @@ export default function init(RED: NodeAPI): void {
         return { meter: id, started: true };
       },
       status(id) {
+        reloadNow();
         const s = records.has(id) ? scheduler.state(id) : null;
         if (!s) return null;
         return { meter: id, next_due: s.next_due, waiting_since: s.waiting_since, skipped: s.skipped, ...jobs.state(id) };
       },
-      backlog: () => scheduler.backlog(),
+      backlog() {
+        reloadNow();
+        return scheduler.backlog();
+      },
     };
 
     node.status({ fill: 'yellow', shape: 'ring', text: 'ems-poll-schedule.status.starting' });
@@ -240,6 +256,7 @@ export default function init(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       if (statusTimer) clearTimeout(statusTimer);
+      if (reloadPending) clearImmediate(reloadPending);
       scheduler.stop();
       jobs.stop();
       backfill.stop();
