@@ -4,7 +4,8 @@
  * latency. Side by side with a bare baseline on the same clock: one timer per meter, no bounds, no status.
  *   node dist/bench/poll-scheduler.js            (1,000 meters at 10 s and 10,000 at 60 s)
  * Environment: BENCH_FLEETS ("1000x10,10000x60": meters x interval s), BENCH_SPAN (simulated seconds, default
- * two intervals), BENCH_LATENCY_MS (answer latency, 200).
+ * two intervals), BENCH_LATENCY_MS (answer latency, 200), BENCH_REAL_S (also run the EMS path on the real clock for
+ * this many seconds per fleet, default 0: CPU share and lateness of real timers on this machine).
  * Prints CPU per simulated second and per poll, the scheduler's work steps per poll, lateness p50/p99 (start
  * minus due on the fake clock) and the CPU ratio ems/bare. Before this scheduler (commit 3bbade9) the same
  * harness measured 10,000 meters at 60 s at 124% of a core (7 ms per poll) and 1,000 at 10 s at 8.4%.
@@ -76,6 +77,30 @@ async function runEms(list: MeterRecord[], spanS: number, latency: number) {
   return { ...r, status_texts: statusTexts, work_per_poll: +((stats.work - work0) / Math.max(1, stats.started)).toFixed(2), skipped: stats.skippedBusy };
 }
 
+/** The EMS path on real timers for `seconds`: CPU share of a core and how late polls start after their due time. */
+async function runReal(list: MeterRecord[], seconds: number, latency: number) {
+  const byId = new Map(list.map((r) => [r._id, r]));
+  const late: number[] = [];
+  let seq = 0;
+  const jobs = new PollJobs({
+    send: (msg) => {
+      late.push(msg.poll.started - msg.poll.due);
+      setTimeout(() => jobs.answer(msg.poll.id, null), latency);
+    },
+    addEvent: () => undefined,
+    newId: () => `p${++seq}`,
+    onResult: () => { jobs.summary(); scheduler.getStats(); scheduler.firstDue(); },
+  });
+  const scheduler = new PollScheduler((m, due) => jobs.start(byId.get(m.id)!, due), { timeZone: 'UTC' });
+  const cpu0 = process.cpuUsage();
+  scheduler.set(list.map((r) => ({ id: r._id, definition: r.definition })));
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const r = measure(seconds, late.length, late, cpu0);
+  scheduler.stop();
+  jobs.stop();
+  return r;
+}
+
 /** The baseline: one timer per meter re-armed at its next due time, the answer after the latency, nothing else. */
 async function runBare(list: MeterRecord[], spanS: number, latency: number) {
   const clock = new HeapClock(T0);
@@ -115,6 +140,12 @@ async function main(): Promise<void> {
       + `(${(r.ems_cpu_ms_per_sim_s / 10).toFixed(2)}% of a core), ${r.ems_us_per_poll} us per poll, bare ${r.bare_us_per_poll} us per poll, ratio ems/bare ${r.ratio_ems_bare}, `
       + `${r.work_per_poll} work steps per poll, late p50 ${r.late_p50_ms} ms p99 ${r.late_p99_ms} ms, ${r.skipped} skipped`);
     out.push(r);
+    const realS = Number(process.env.BENCH_REAL_S ?? 0);
+    if (realS > 0) {
+      const real = await runReal(list, realS, latency);
+      console.log(`  real clock, ${realS} s: ${real.polls} polls, ${(real.share_of_core * 100).toFixed(2)}% of a core, ${real.cpu_us_per_poll} us per poll, late p50 ${real.late_p50_ms} ms p99 ${real.late_p99_ms} ms`);
+      Object.assign(r, { real_polls: real.polls, real_share_of_core: real.share_of_core, real_late_p50_ms: real.late_p50_ms, real_late_p99_ms: real.late_p99_ms });
+    }
   }
   console.log(JSON.stringify(out));
 }

@@ -308,9 +308,14 @@ export class PollScheduler {
     if (!this.stopped) {
       if (lane.count > 0) this.markReady(lane);
       this.pump();
-      if (lane.running === 0 && lane.count === 0 && !lane.ready) this.lanes.delete(lane.key);
+      this.retire(lane);
     }
     onEnd?.();
+  }
+
+  /** Forgets an endpoint with nothing running or waiting (meters come and go). */
+  private retire(lane: Lane): void {
+    if (lane.running === 0 && lane.count === 0 && !lane.ready && this.lanes.get(lane.key) === lane) this.lanes.delete(lane.key);
   }
 
   private markReady(lane: Lane): void {
@@ -327,6 +332,7 @@ export class PollScheduler {
       const e = lane.running < lane.limit ? this.shift(lane) : null;
       if (e) this.start(e, lane, e.waitingDue);
       if (lane.count > 0 && lane.running < lane.limit) this.markReady(lane);
+      this.retire(lane);
     }
     if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
       this.ready = this.ready.slice(this.readyHead);
@@ -363,6 +369,7 @@ export class PollScheduler {
     if (wasWaiting && e.endpoint) {
       e.endpoint.count--;
       this.waiting--;
+      this.retire(e.endpoint);
     }
     e.phase = 'removed';
     e.gen++;
