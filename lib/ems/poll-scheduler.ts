@@ -128,8 +128,12 @@ export class PollScheduler {
     const seen = new Set<string>();
     for (const m of meters) {
       seen.add(m.id);
-      const signature = signatureOf(m.definition);
       const e = this.entries.get(m.id);
+      if (e && e.meter.definition === m.definition) { // the same record object: nothing changed
+        e.meter = m;
+        continue;
+      }
+      const signature = signatureOf(m.definition);
       if (!e) {
         const entry: Entry = { id: m.id, meter: m, signature, due: null, gen: 0, phase: 'idle', waitingDue: 0, endpoint: null, skipped: 0, started: 0, onEnd: null };
         this.entries.set(m.id, entry);
