@@ -179,7 +179,7 @@ export class PollScheduler {
     return { meters: this.entries.size, started: this.stats.started, skippedBusy: this.stats.skippedBusy, running: this.running, waiting: this.waiting, work: this.stats.work };
   }
 
-  /** The backlog: work proportional to the endpoints with waiting polls and the lateness samples, not to the fleet. */
+  /** The backlog: work proportional to the endpoints with polls running or waiting and to the lateness samples, not to the fleet. */
   backlog(): PollBacklog {
     let oldest: number | null = null;
     for (const lane of this.lanes.values()) {
