@@ -24,9 +24,11 @@ Object.assign(process.env, { EMS_ADMIN_USER: 'root', EMS_ADMIN_PASSWORD: 'a-long
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+let dir: string | undefined;
+
 async function main(): Promise<void> {
   await new Promise<void>((r) => helper.startServer(r));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-schedule-'));
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-schedule-'));
   const flow: any[] = [
     { id: 'tab', type: 'tab' },
     { id: 's1', type: 'ems-store', backend: 'sqlite', path: path.join(dir, 'r.sqlite'), timeZone: 'UTC' },
@@ -78,4 +80,8 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(1);
+});
