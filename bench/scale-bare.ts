@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkMeterDefinition, type MeterDefinition } from '../lib/ems/meter-definition';
-import { PollScheduler } from '../lib/ems/schedule';
+import { PollScheduler } from '../lib/ems/poll-scheduler';
 import type { Reading } from '../lib/model/reading';
 import { acquireBus, loadProfile, planReads, pollMeter, releaseBus, type ModbusBus, type ReadPlan } from '../lib/protocols/modbus';
 import { SqliteStore } from '../lib/store/sqlite';
