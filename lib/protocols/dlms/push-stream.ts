@@ -1,18 +1,21 @@
 /**
  * The push receiver on a byte stream: a serial customer port (HAN / P1 DLMS ports at 2400 or 115200
- * baud) or TCP (a serial-to-TCP bridge). Opens the stream, feeds a PushDecoder, reconnects with a
+ * baud), a TCP connection to a serial-to-TCP bridge, or a TCP port it listens on (a meter's push setup
+ * sending to a head end, at most MAX_PEERS connections at once). Feeds a PushDecoder per connection
+ * (invocation counters shared, so a replay on another connection is refused too), reconnects with a
  * doubling wait (1 s up to 60 s), and drops a partial frame after a silence (`gapMs`, default 1 s:
  * meters send a push in one burst).
  *
- *   const r = new PushReceiver({ source: { host, port } | { path, baudRate }, decoder: { meter, keys } });
+ *   const r = new PushReceiver({ source: { host, port } | { path, baudRate } | { listen: port }, decoder: { meter, keys } });
  *   r.on('push', (m: PushMessage) => ...); r.on('error', (e) => ...); r.on('state', (s, detail) => ...);
  *   r.start(); ... await r.close();
  */
 import { EventEmitter } from 'node:events';
+import net from 'node:net';
 import { type ByteStream, openSerialStream, openTcpStream } from './transport';
 import { PushDecoder, type PushDecoderOptions } from './push';
 
-export type PushSource = { host: string; port: number } | { path: string; baudRate: number };
+export type PushSource = { host: string; port: number } | { path: string; baudRate: number } | { listen: number; host?: string };
 export type PushReceiverState = 'connecting' | 'connected' | 'waiting';
 
 export interface PushReceiverOptions {
@@ -21,25 +24,30 @@ export interface PushReceiverOptions {
   gapMs?: number;
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** Tests: how streams are opened. */
-  open?: (s: PushSource) => Promise<ByteStream>;
 }
 
-export const describeSource = (s: PushSource): string => ('path' in s ? `${s.path} at ${s.baudRate} baud` : `${s.host}:${s.port}`);
+/** Connections a listening receiver accepts at once; more are closed. */
+export const MAX_PEERS = 8;
+
+export const describeSource = (s: PushSource): string =>
+  'path' in s ? `${s.path} at ${s.baudRate} baud` : 'listen' in s ? `port ${s.listen} (listening)` : `${s.host}:${s.port}`;
 
 export class PushReceiver extends EventEmitter {
-  readonly decoder: PushDecoder;
+  readonly counters = new Map<string, number>();
   state: PushReceiverState = 'waiting';
+  /** Totals over every connection. */
+  readonly stats = { pushes: 0, errors: 0 };
   private stream?: ByteStream;
+  private server?: net.Server;
+  private readonly peers = new Set<net.Socket>();
   private retry?: NodeJS.Timeout;
-  private gap?: NodeJS.Timeout;
   private backoff: number;
   private closed = false;
 
   constructor(readonly o: PushReceiverOptions) {
     super();
-    this.decoder = new PushDecoder(o.decoder);
     this.backoff = o.backoffMs ?? 1000;
+    new PushDecoder(o.decoder); // checks the options now, not at the first byte
   }
 
   get name(): string {
@@ -47,12 +55,32 @@ export class PushReceiver extends EventEmitter {
   }
 
   start(): void {
-    if (!this.stream && !this.retry && !this.closed) void this.connect();
+    if (this.stream || this.server || this.retry || this.closed) return;
+    if ('listen' in this.o.source) this.listen(this.o.source);
+    else void this.connect();
   }
 
   private setState(s: PushReceiverState, detail?: string): void {
     this.state = s;
     this.emit('state', s, detail);
+  }
+
+  /** A data handler with its own decoder and silence timer; `stop()` clears the timer. */
+  private feeder(): { data: (chunk: Buffer) => void; stop: () => void } {
+    const decoder = new PushDecoder({ ...this.o.decoder, counters: this.counters });
+    let gap: NodeJS.Timeout | undefined;
+    return {
+      data: (chunk) => {
+        clearTimeout(gap);
+        const { messages, errors } = decoder.push(chunk);
+        this.stats.errors += errors.length;
+        this.stats.pushes += messages.length;
+        for (const e of errors) this.emit('error', e);
+        for (const m of messages) this.emit('push', m);
+        gap = setTimeout(() => decoder.flush(), this.o.gapMs ?? 1000);
+      },
+      stop: () => clearTimeout(gap),
+    };
   }
 
   private async connect(): Promise<void> {
@@ -61,7 +89,7 @@ export class PushReceiver extends EventEmitter {
     const src = this.o.source;
     let stream: ByteStream;
     try {
-      stream = await (this.o.open ? this.o.open(src) : 'path' in src ? openSerialStream(src.path, { baudRate: src.baudRate }) : openTcpStream(src.host, src.port));
+      stream = await ('path' in src ? openSerialStream(src.path, { baudRate: src.baudRate }) : openTcpStream((src as { host: string }).host, (src as { port: number }).port));
     } catch (e) {
       this.lost(e as Error);
       return;
@@ -70,34 +98,62 @@ export class PushReceiver extends EventEmitter {
     this.stream = stream;
     this.backoff = this.o.backoffMs ?? 1000;
     this.setState('connected');
-    stream.onData((chunk) => this.data(chunk));
-    stream.onEnd((err) => { if (this.stream === stream) { this.stream = undefined; this.lost(err ?? new Error(`${this.name}: the connection was closed`)); } });
+    const f = this.feeder();
+    stream.onData(f.data);
+    stream.onEnd((err) => {
+      f.stop();
+      if (this.stream !== stream) return;
+      this.stream = undefined;
+      this.lost(err ?? new Error(`${this.name}: the connection was closed`));
+    });
   }
 
-  private data(chunk: Buffer): void {
-    clearTimeout(this.gap);
-    const { messages, errors } = this.decoder.push(chunk);
-    for (const e of errors) this.emit('error', e);
-    for (const m of messages) this.emit('push', m);
-    this.gap = setTimeout(() => this.decoder.flush(), this.o.gapMs ?? 1000);
+  private listen(src: { listen: number; host?: string }): void {
+    this.retry = undefined;
+    this.setState('connecting');
+    const server = net.createServer((socket) => {
+      if (this.peers.size >= MAX_PEERS) { socket.destroy(); return; }
+      this.peers.add(socket);
+      const f = this.feeder();
+      socket.on('data', f.data);
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => { f.stop(); this.peers.delete(socket); });
+    });
+    this.server = server;
+    server.once('error', (e) => {
+      if (this.server === server) this.server = undefined;
+      server.close();
+      this.lost(new Error(`cannot listen on port ${src.listen}: ${e.message}`), () => this.listen(src));
+    });
+    server.listen(src.listen, src.host ?? '0.0.0.0', () => {
+      this.backoff = this.o.backoffMs ?? 1000;
+      this.setState('connected', `listening on port ${(server.address() as net.AddressInfo).port}`);
+    });
   }
 
-  private lost(err: Error): void {
+  /** The port a listening receiver is bound to (once listening). */
+  get listeningPort(): number | undefined {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? a.port : undefined;
+  }
+
+  private lost(err: Error, again: () => void = () => void this.connect()): void {
     if (this.closed) return;
-    this.decoder.flush();
     const wait = this.backoff;
     this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs ?? 60_000);
     this.emit('error', err);
     this.setState('waiting', `${err.message}; again in ${Math.round(wait / 1000)} s`);
-    this.retry = setTimeout(() => void this.connect(), wait);
+    this.retry = setTimeout(again, wait);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
-    clearTimeout(this.gap);
     const s = this.stream;
     this.stream = undefined;
-    await s?.close();
+    for (const p of this.peers) p.destroy();
+    const server = this.server;
+    this.server = undefined;
+    await Promise.all([s?.close(), server && new Promise<void>((r) => server.close(() => r()))]);
   }
 }

@@ -49,6 +49,8 @@ export interface PushDecoderOptions {
   /** Largest joined APDU in bytes (default 16384). */
   maxApdu?: number;
   now?: () => number;
+  /** Last accepted invocation counter per system title, shared by the decoders of one meter. */
+  counters?: Map<string, number>;
 }
 
 export interface PushMessage {
@@ -76,7 +78,7 @@ const PUSH_TAGS = new Set([0x0f, 0xc2, 0xca, 0xd2, 0xdb, 0xdc]);
 export class PushDecoder {
   readonly stats = { frames: 0, pushes: 0, errors: 0, replays: 0, skipped: 0 };
   /** Last accepted invocation counter per system title (hex). */
-  readonly counters = new Map<string, number>();
+  readonly counters: Map<string, number>;
   private pending: Buffer = Buffer.alloc(0);
   private hdlcParts: Buffer[] = [];
   private mbusParts: Buffer[] = [];
@@ -93,6 +95,7 @@ export class PushDecoder {
     this.maxSegments = o.maxSegments ?? 16;
     this.maxApdu = o.maxApdu ?? 16384;
     this.now = o.now ?? Date.now;
+    this.counters = o.counters ?? new Map();
   }
 
   /** Feeds received bytes; returns the notifications completed by them and the errors met. */
