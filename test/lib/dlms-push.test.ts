@@ -190,3 +190,16 @@ describe('PushReceiver over TCP', () => {
     }
   });
 });
+
+describe('ems-sim dlms push options', () => {
+  it('parses --push-to/--push-interval/--push-framing/--push-cipher and names bad values', async () => {
+    const { dlmsCli } = await import('../../lib/sim/dlms/cli');
+    const o = dlmsCli.parse({ 'push-to': '127.0.0.1:4070', 'push-interval': '2', 'push-cipher': 'authenticated', 'push-framing': 'mbus' });
+    assert.deepEqual(o.push, { intervalMs: 2000, framing: 'mbus', cipher: 'authenticated', serial: false, to: { host: '127.0.0.1', port: 4070 } });
+    assert.equal(dlmsCli.parse({}).push, undefined);
+    assert.throws(() => dlmsCli.parse({ 'push-to': 'nohost' }), /--push-to: "nohost" is not HOST:PORT/);
+    assert.throws(() => dlmsCli.parse({ 'push-serial': true }), /--push-serial needs --serial PATH/);
+    assert.throws(() => dlmsCli.parse({ 'push-to': 'h:1', 'push-cipher': 'aes' }), /--push-cipher: "aes" is not none, encrypted or authenticated/);
+    assert.throws(() => dlmsCli.parse({ 'push-to': 'h:1', 'push-framing': 'p1' }), /--push-framing: "p1" is not hdlc, wrapper or mbus/);
+  });
+});
