@@ -203,3 +203,36 @@ describe('ems-sim dlms push options', () => {
     assert.throws(() => dlmsCli.parse({ 'push-to': 'h:1', 'push-framing': 'p1' }), /--push-framing: "p1" is not hdlc, wrapper or mbus/);
   });
 });
+
+describe('PushDecoder on mutated streams', () => {
+  it('20000 mutated frames in random chunks: only decode/security errors, never a throw, the buffer bounded', async () => {
+    const { DlmsDecodeError } = await import('../../lib/protocols/dlms/errors');
+    const { DlmsSecurityError } = await import('../../lib/protocols/dlms/session');
+    const fixtures = (await import('node:fs')).readFileSync(require.resolve('../../../test/fixtures/dlms/push-published.json'), 'utf8');
+    const frames = [
+      ...(JSON.parse(fixtures).telegrams as { hex: string }[]).map((t) => Buffer.from(t.hex, 'hex')),
+      push('hdlc', 1, { maxInfo: 40 }), push('mbus', 2), push('wrapper', 3),
+    ];
+    let seed = 21;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const d = new PushDecoder({ meter: 'fuzz', keys, maxFrame: 2048 });
+    let messages = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const f = Buffer.from(frames[rnd(frames.length)]);
+      const kind = rnd(4);
+      let m: Buffer = f;
+      if (kind === 0) for (let k = 0; k <= rnd(4); k++) m[rnd(m.length)] = rnd(256);
+      else if (kind === 1) m = f.subarray(0, rnd(f.length));
+      else if (kind === 2) m = Buffer.concat([f.subarray(0, rnd(f.length)), Buffer.from([rnd(256), rnd(256)]), f.subarray(rnd(f.length))]);
+      for (let p = 0; p < m.length;) {
+        const n = 1 + rnd(64);
+        const r = d.push(m.subarray(p, p + n));
+        for (const e of r.errors) assert.ok(e instanceof DlmsDecodeError || e instanceof DlmsSecurityError, `${e.name}: ${e.message}`);
+        messages += r.messages.length;
+        p += n;
+      }
+      if (i % 1000 === 999) assert.ok(d.flush() <= 2048 + 8, 'pending bytes stay below one frame');
+    }
+    assert.ok(messages > 0, 'unmutated frames still decode among the mutated ones');
+  });
+});
