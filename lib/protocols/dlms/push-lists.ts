@@ -62,21 +62,16 @@ export function printableText(d: DlmsData | undefined): string | undefined {
 const text = printableText;
 
 /**
- * The list version identifier: the first printable string of the body (Kaifa and Kamstrup put it
- * first; Aidon after its OBIS code 1-1:0.2.129), or undefined.
+ * The list version identifier (OBIS 1-x:0.2.129): a text first in the body (Kamstrup, Kaifa in Norway),
+ * or after that OBIS code, flat (Kaifa in Sweden) or in an [OBIS, text] structure (Aidon); else undefined.
  */
 export function listIdentifier(body: DlmsData): string | undefined {
   if (body.type !== 'structure' && body.type !== 'array') return undefined;
-  for (const it of body.items.slice(0, 4)) {
-    const isObis = it.type === 'octet-string' && it.value.length === 6;
-    const t = isObis ? undefined : text(it);
-    if (t !== undefined) return t;
-    if (it.type === 'structure' && it.items.length >= 2) {
-      const inner = text(it.items[1]);
-      if (inner !== undefined) return inner;
-    }
-  }
-  return undefined;
+  const [first, second] = body.items;
+  const isListObis = (d: DlmsData | undefined) => d?.type === 'octet-string' && d.value.length === 6 && d.value[2] === 0 && d.value[3] === 2 && d.value[4] === 129;
+  if (isListObis(first)) return text(second);
+  if (first?.type === 'structure' && isListObis(first.items[0])) return text(first.items[1]);
+  return first?.type === 'octet-string' && first.value.length === 6 ? undefined : text(first);
 }
 
 /** Scaler and unit of a bare value in a known list; undefined when the list or code is not known. */
