@@ -92,6 +92,10 @@ export default function init(RED: NodeAPI): void {
       return;
     }
 
+    // The last accepted invocation counters survive a restart when the context store persists
+    const context = node.context();
+    const saved = context.get('counters') as Record<string, number> | undefined;
+    if (saved && typeof saved === 'object') for (const [title, ic] of Object.entries(saved)) if (Number.isInteger(ic)) receiver.counters.set(title, ic);
     let lastPush: number | undefined;
     receiver.on('state', (s: PushReceiverState, detail?: string) => {
       if (s === 'connecting') node.status({ fill: 'yellow', shape: 'ring', text: 'ems-dlms-push.status.connecting' });
@@ -105,6 +109,7 @@ export default function init(RED: NodeAPI): void {
     receiver.on('push', (m: PushMessage) => {
       lastPush = Date.now();
       showCounts('green', lastPush);
+      if (m.systemTitle !== undefined) context.set('counters', Object.fromEntries(receiver!.counters));
       const push = {
         type: m.type, framing: m.framing, time: new Date(m.time).toISOString(), timeSource: m.timeSource, list: m.list, text: m.text,
         systemTitle: m.systemTitle, invocationCounter: m.invocationCounter, securityControl: m.securityControl, event: m.event,

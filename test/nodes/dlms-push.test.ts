@@ -10,7 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import pushNode from '../../nodes/dlms-push/dlms-push';
+import net from 'node:net';
 import { DlmsSimulator } from '../../lib/sim/dlms';
+import { SimPusher } from '../../lib/sim/dlms/push';
 import { openPtyPair, type PtyPair } from '../../lib/sim/serial';
 import type { Reading } from '../../lib/model';
 import { freePort } from '../fixtures/services';
@@ -101,6 +103,40 @@ describe('ems-dlms-push', () => {
       assert.doesNotMatch(JSON.stringify(msg), new RegExp(`${wrongKey}|${AK}|${EK}`, 'i'));
       assert.equal(sent, 0);
     } finally {
+      await sim.close();
+    }
+  });
+
+  it('refuses a replayed push (same invocation counter) and reports it to Catch; the counter is kept in the node context', async () => {
+    const port = await freePort();
+    const flow: any[] = [
+      { id: 't', type: 'tab' }, node({ port: String(port) }), { id: 'out', z: 't', type: 'helper' },
+      { id: 'c1', z: 't', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 't', type: 'helper' },
+    ];
+    await helper.load(pushNode, flow, { n1: { key: EK, authKey: AK } });
+    const msgs: any[] = [];
+    helper.getNode('out').on('input', (m: any) => msgs.push(m));
+    const caught = new Promise<any>((r) => helper.getNode('caught').on('input', r));
+    const sim = simulator();
+    const pusher = new SimPusher({ intervalMs: 60_000, framing: 'hdlc', cipher: 'authenticated' }, {
+      physics: sim.meter.physics, meterNow: () => Date.now(), utcOffsetMinutes: 60, offline: () => false,
+      keys: { encryptionKey: Buffer.from(EK, 'hex'), authenticationKey: Buffer.from(AK, 'hex') }, systemTitle: Buffer.from(TITLE, 'hex'),
+    });
+    const telegram = pusher.telegram();
+    const socket = net.connect({ host: '127.0.0.1', port });
+    try {
+      await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+      socket.write(telegram);
+      await until(() => msgs.length === 1, 'the first push');
+      socket.write(telegram);
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 10000 ms waiting for the replay error')), 10_000));
+      const msg = await Promise.race([caught, timeout]);
+      assert.match(msg.error.message, /^meter "grid": invocation counter \d+ of system title 454D530000000009 is not above the last accepted \(\d+\): replayed push refused/);
+      assert.equal(msgs.length, 1);
+      const ctx = (helper.getNode('n1') as any).context().get('counters');
+      assert.deepEqual(ctx, { [TITLE]: msgs[0].push.invocationCounter });
+    } finally {
+      socket.destroy();
       await sim.close();
     }
   });

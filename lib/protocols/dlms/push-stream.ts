@@ -1,7 +1,7 @@
 /**
  * The push receiver on a byte stream: a serial customer port (HAN / P1 DLMS ports at 2400 or 115200
  * baud), a TCP connection to a serial-to-TCP bridge, or a TCP port it listens on (a meter's push setup
- * sending to a head end, at most MAX_PEERS connections at once). Feeds a PushDecoder per connection
+ * sending to a head end, at most MAX_PEERS connections at once, each closed after `idleMs` of silence). Feeds a PushDecoder per connection
  * (invocation counters shared, so a replay on another connection is refused too), reconnects with a
  * doubling wait (1 s up to 60 s), and drops a partial frame after a silence (`gapMs`, default 1 s:
  * meters send a push in one burst).
@@ -22,6 +22,8 @@ export interface PushReceiverOptions {
   source: PushSource;
   decoder: PushDecoderOptions;
   gapMs?: number;
+  /** Listening: a connection silent this long is closed, freeing its slot (default 10 min). */
+  idleMs?: number;
   backoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -116,6 +118,7 @@ export class PushReceiver extends EventEmitter {
       this.peers.add(socket);
       const f = this.feeder();
       socket.on('data', f.data);
+      socket.setTimeout(this.o.idleMs ?? 600_000, () => socket.destroy());
       socket.on('error', () => socket.destroy());
       socket.on('close', () => { f.stop(); this.peers.delete(socket); });
     });
