@@ -20,7 +20,7 @@
 import { type CosemDateTime, type DlmsData, dataNumber, dataToJson, dateTimeToEpochMs, decodeDateTime } from './axdr';
 import { type Apdu, decodeApdu, innermost } from './apdu';
 import { DlmsDecodeError } from './errors';
-import { decodeFrame, splitLlc } from './hdlc';
+import { type HdlcFrame, decodeFrame, splitLlc } from './hdlc';
 import { type ObisValue, obisValues } from './decode';
 import { listIdentifier, listScaler, positionalValues, printableText } from './push-lists';
 import type { SecurityKeys } from './security';
@@ -134,7 +134,16 @@ export class PushDecoder {
       if (length < 7) return this.junk(1);
       if (left < length + 2) return 0;
       if (buf[p + length + 1] !== 0x7e) return this.junk(1);
-      this.guard(out, () => this.hdlcFrame(buf.subarray(p, p + length + 2), out), () => { this.hdlcParts = []; });
+      let frame: HdlcFrame;
+      try {
+        frame = decodeFrame(buf.subarray(p, p + length + 2));
+      } catch (e) {
+        // a damaged frame, or junk that looked like one: report it and resynchronise on the next byte
+        out.errors.push(e as Error);
+        this.hdlcParts = [];
+        return this.junk(1);
+      }
+      this.guard(out, () => this.hdlcFrame(frame, out), () => { this.hdlcParts = []; });
       return length + 1; // the closing flag may open the next frame
     }
     if (b === 0x68 && want('mbus')) {
@@ -178,8 +187,7 @@ export class PushDecoder {
     }
   }
 
-  private hdlcFrame(bytes: Buffer, out: PushResult): void {
-    const f = decodeFrame(bytes);
+  private hdlcFrame(f: HdlcFrame, out: PushResult): void {
     this.stats.frames++;
     if ((f.control.kind !== 'UI' && f.control.kind !== 'I') || !f.info.length) return;
     const parts = this.hdlcParts;
