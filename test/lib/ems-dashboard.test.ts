@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import { spawnSync } from 'node:child_process';
 import {
   chartPoints, dueRefreshes, emsTimeZone, eventRows, liveValues, localDate, meterRequests, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult,
-  quantityOf, RANGES, readingsRequest, reportRows, trackClient, visibleMeters, type DashClient, type DashClientInfo, type LatestValue,
+  quantityOf, RANGES, readingsRequest, reportRows, trackClient, type DashClient, type DashClientInfo, type LatestValue,
 } from '../../lib/ems/dashboard';
 import { mainRegister } from '../../lib/model/obis';
 import { windowStarts } from '../../lib/model/time';
@@ -395,18 +395,24 @@ describe('dashboard clients (per socket)', () => {
   });
 
   it('page messages: only meters the user may see, the first when the choice is not one of them', () => {
-    assert.deepEqual(visibleMeters({ data: [{ _id: 'b', definition: { interval_time: 300 } }, { _id: 'a' }], error: null }), { ids: ['a', 'b'], intervals: { b: 300 }, error: null });
-    assert.deepEqual(visibleMeters({ data: null, error: 'log in first', status: 401 }), { ids: [], intervals: {}, error: 'log in first' });
     const dash = { page: 'meter', meter: 'secret', range: '7d', step: 'day', reason: 'view' as const, sync: true };
-    const m = pageMessages(dash, ['a', 'b'], NOW, TZ);
+    const m = pageMessages(dash, ['a', 'b'], null, '', NOW, TZ);
     assert.deepEqual(m[1], { options: [{ value: 'a', label: 'a' }, { value: 'b', label: 'b' }], payload: 'a' });
     assert.deepEqual(m[2], { payload: '7d' });
     assert.deepEqual(m[3], { meter: 'a', topic: 'a', dashRange: '7d', payload: {} });
-    assert.deepEqual(pageMessages({ ...dash, sync: false }, ['a'], NOW, TZ).slice(1, 3), [null, null], 'no dropdowns on a timer refresh');
-    assert.deepEqual(pageMessages(dash, [], NOW, TZ).filter(Boolean), [{ options: [], payload: '' }, { payload: '7d' }], 'no meter: nothing to ask');
-    const rp = pageMessages({ ...dash, page: 'reports', meter: 'b', step: 'month' }, ['a', 'b'], NOW, TZ);
+    assert.deepEqual(m[8], { payload: '' }, 'the find field, emptied');
+    assert.deepEqual(pageMessages({ ...dash, sync: false }, ['a'], null, '', NOW, TZ).slice(1, 3), [null, null], 'no dropdowns on a timer refresh');
+    assert.deepEqual(pageMessages(dash, [], null, '', NOW, TZ).filter(Boolean), [{ options: [], payload: '' }, { payload: '7d' }, { payload: '' }], 'no meter: nothing to ask');
+    const rp = pageMessages({ ...dash, page: 'reports', meter: 'b', step: 'month' }, ['a', 'b'], null, '', NOW, TZ);
     assert.deepEqual(rp[6], { topic: 'b', query: { meter: 'b', date1: '2025-11-01', date2: '2026-11-21', step: 'month' } });
-    assert.deepEqual(pageMessages({ ...dash, page: 'events' }, ['a'], NOW, TZ)[7], { query: { date1: '2026-11-14T16:30:00.000Z', date2: '2026-11-21T16:31:00.000Z', limit: '200' } });
+    assert.deepEqual(pageMessages({ ...dash, page: 'events' }, ['a'], null, '', NOW, TZ)[7], { query: { date1: '2026-11-14T16:30:00.000Z', date2: '2026-11-21T16:31:00.000Z', limit: '200' } });
+    // Many meters: the dropdown offers the first `pick` and the chosen one, or what the find text matches.
+    const many = Array.from({ length: 10_000 }, (_, i) => `m${String(i).padStart(5, '0')}`);
+    const first = pageMessages({ ...dash, meter: 'm09999' }, many, null, '', NOW, TZ, 50)[1] as { options: { value: string }[]; payload: string };
+    assert.equal(first.options.length, 51);
+    assert.deepEqual([first.options[0].value, first.options[1].value, first.payload], ['m09999', 'm00000', 'm09999']);
+    const found = pageMessages({ ...dash, meter: 'm00001', found: true }, many, ['m04242'], 'M04242', NOW, TZ)[1] as { options: { value: string }[]; payload: string };
+    assert.deepEqual([found.options.map((o) => o.value), found.payload], [['m04242'], 'm04242'], 'an exact find picks that meter');
     assert.equal(pollResult({ data: { started: true }, error: null }, 'a'), 'Poll of a started');
     assert.equal(pollResult({ data: null, error: 'meter "a" is being polled', status: 409 }, 'a'), 'Poll of a failed: meter "a" is being polled');
   });
