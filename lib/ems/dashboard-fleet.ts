@@ -47,7 +47,7 @@ export interface Fleet {
   /** Work done, for the node status and tests: steps, meters read, reports asked for, views built and rows in them. */
   work: { steps: number; scanned: number; reports: number; views: number; rows: number };
 }
-export interface FleetClient extends DashClient { find?: string; picks?: string[]; pickKey?: string }
+export interface FleetClient extends DashClient { picks?: string[]; pickKey?: string; viewedAt?: number }
 
 export function newFleet(): Fleet {
   return { meters: {}, scopes: {}, sessions: {}, work: { steps: 0, scanned: 0, reports: 0, views: 0, rows: 0 } };

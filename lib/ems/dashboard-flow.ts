@@ -181,8 +181,11 @@ const sync = !!(msg.dash && msg.dash.sync);
 const clients = flow.get('dash_clients') || {};
 const entry = clients[msg._client && msg._client.socketId];
 const find = sync && entry ? { _client: msg._client, payload: entry.find || '' } : null;
-// This client's view now, unless its scope's very first step is still being answered (then the step's end shows it).
-const view = s && fleet.scopes[key].checked === 0 ? null : { _client: msg._client, scopeKey: key, only: msg._client.socketId };
+// This client's view now, unless the step just started shows it to every client of the scope when answered, or
+// another client's step showed it within half a step.
+const started = !!s && s.latest.length + s.reports.length > 0;
+const recent = entry && entry.viewedAt > now - limits.stepEveryMs / 2 && msg.dash && msg.dash.reason === 'tick';
+const view = started || recent ? null : { _client: msg._client, scopeKey: key, only: msg._client.socketId };
 node.status({ fill: 'green', shape: 'dot', text: s ? 'step: ' + s.latest.length + ' meters read, ' + s.reports.length + ' reports' : 'shared step already done' });
 return [
   s ? s.latest.map((id) => ({ meter: id, fleetMeter: id, scopeKey: key, payload: {} })) : null,
@@ -233,6 +236,7 @@ for (const [sid, c] of Object.entries(clients)) {
   const session = fleet.sessions[c.client && c.client.emsSessionId];
   if (!session || session.key !== msg.scopeKey) continue;
   const v = overviewView(fleet, msg.scopeKey, clientPicks(c, fleet.scopes[msg.scopeKey], limits.pick), now, tz, limits);
+  c.viewedAt = now;
   const m = { _client: c.client };
   [v.meters, v.alarmCount, v.alarms, v.totals.today, v.totals.todayCost, v.totals.month, v.totals.monthCost, v.shown].forEach((p, i) => outs[i].push({ ...m, payload: p }));
 }
