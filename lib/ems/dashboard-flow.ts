@@ -181,11 +181,13 @@ const sync = !!(msg.dash && msg.dash.sync);
 const clients = flow.get('dash_clients') || {};
 const entry = clients[msg._client && msg._client.socketId];
 const find = sync && entry ? { _client: msg._client, payload: entry.find || '' } : null;
-// This client's view now, unless the step just started shows it to every client of the scope when answered, or
-// another client's step showed it within half a step.
+// This client's view now, unless the step just started (or still being answered) shows it to every client of the
+// scope when answered, or another client's step showed it within half a step.
 const started = !!s && s.latest.length + s.reports.length > 0;
+const scope = fleet.scopes[key];
+const busy = scope.pending > 0 && now - scope.stepAt < limits.stepEveryMs;
 const recent = entry && entry.viewedAt > now - limits.stepEveryMs / 2 && msg.dash && msg.dash.reason === 'tick';
-const view = started || recent ? null : { _client: msg._client, scopeKey: key, only: msg._client.socketId };
+const view = started || busy || recent ? null : { _client: msg._client, scopeKey: key, only: msg._client.socketId };
 node.status({ fill: 'green', shape: 'dot', text: s ? 'step: ' + s.latest.length + ' meters read, ' + s.reports.length + ' reports' : 'shared step already done' });
 return [
   s ? s.latest.map((id) => ({ meter: id, fleetMeter: id, scopeKey: key, payload: {} })) : null,
