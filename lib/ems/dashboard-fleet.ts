@@ -8,7 +8,8 @@
  *   stale list (subtract the old, add the new), so no refresh walks every meter;
  * - a client's page is a bounded selection: at most `rows` meters (the first of the scope, or those its "Find meter"
  *   text matches, see meterMatches) and at most `rows` stale meters, with counts of all.
- * A scope's meter list (folders.tree as the client's user) is read on a session's first view and every `scopeTtlMs`.
+ * A scope's meter list (folders.tree as the client's user) is read on a session's first view, on a page view at most
+ * every `viewReloadMs` (a meter just created shows) and on the timer every `scopeTtlMs`.
  *
  * Like lib/ems/dashboard.ts, every function is self-contained (its compiled source becomes part of a function node,
  * see lib/ems/dashboard-flow.ts); one that calls another says so.
@@ -19,11 +20,11 @@ import { overviewFromLatest as dashOverviewFromLatest, type AlarmRow, type DashC
 const overviewFromLatest = dashOverviewFromLatest;
 
 export interface FleetLimits {
-  rows: number; pick: number; scanSlice: number; reportSlice: number; stepEveryMs: number; scopeTtlMs: number; summaryTtlMs: number; minStaleMs: number; shownMs: number;
+  rows: number; pick: number; scanSlice: number; reportSlice: number; stepEveryMs: number; scopeTtlMs: number; viewReloadMs: number; summaryTtlMs: number; minStaleMs: number; shownMs: number;
 }
 /** The bounds the shipped tab uses. */
 export const FLEET_LIMITS: FleetLimits = {
-  rows: 25, pick: 50, scanSlice: 100, reportSlice: 10, stepEveryMs: 10_000, scopeTtlMs: 300_000, summaryTtlMs: 60_000, minStaleMs: 60_000, shownMs: 30_000,
+  rows: 25, pick: 50, scanSlice: 100, reportSlice: 10, stepEveryMs: 10_000, scopeTtlMs: 120_000, viewReloadMs: 10_000, summaryTtlMs: 60_000, minStaleMs: 60_000, shownMs: 30_000,
 };
 
 /** What the dashboard knows of one meter: its overview row (null: no reading yet), newest reading, interval and month summary. */
@@ -217,14 +218,15 @@ export function contribute(fleet: Fleet, key: string, id: string, now: number, m
 
 /**
  * The newest values of one meter (an ems-store-query latest answer) into its overview row (overviewFromLatest) and the
- * scope's figures (contribute). Answers true when this was the step's last answer. Uses overviewFromLatest, contribute.
+ * scope's figures (contribute); `format` as overviewFromLatest takes it. Answers true when this was the step's last
+ * answer. Uses overviewFromLatest, contribute.
  */
-export function fleetLatest(fleet: Fleet, key: string, id: string, latest: unknown, now: number, timeZone: string, minStaleMs: number): boolean {
+export function fleetLatest(fleet: Fleet, key: string, id: string, latest: unknown, now: number, timeZone: string, minStaleMs: number, format?: Intl.DateTimeFormat): boolean {
   const m = fleet.meters[id];
   const scope = fleet.scopes[key];
   if (m) {
     const rows = (Array.isArray(latest) ? latest : []).filter((v) => v && v.meter === id);
-    const o = overviewFromLatest(rows, now, timeZone, {}, minStaleMs);
+    const o = overviewFromLatest(rows, now, timeZone, {}, minStaleMs, format);
     m.row = o.meters[0] || null;
     m.last = rows.reduce((t: number, v: { time: number }) => (Number.isFinite(v.time) && v.time > t ? v.time : t), 0);
     m.readAt = now;

@@ -21,7 +21,7 @@
  */
 import { mainRegister } from '../model/obis';
 import {
-  chartPoints, chosenMeter, dueRefreshes, eventRows, hasId, liveValues, localDate, meterRequests, monthSummary, overviewFromLatest, pageMessages, pollResult,
+  chartPoints, chosenMeter, dueRefreshes, emsTimeZone, eventRows, hasId, liveValues, localDate, meterRequests, monthSummary, overviewFromLatest, pageMessages, pollResult,
   quantityOf, RANGES, readingsRequest, reportRows, trackClient,
 } from './dashboard';
 import {
@@ -98,12 +98,13 @@ flow.set('dash_clients', clients);
 node.status({ fill: 'green', shape: 'dot', text: Object.keys(clients).length + ' clients' });
 const meterPages = out.filter((r) => r.dash.page !== 'alarms' && r.dash.page !== 'site');
 return [meterPages.map((r) => Object.assign(r, { params: {}, query: {}, payload: {} })), alarms, out.filter((r) => r.dash.page === 'site')];`;
-  // The user's meters (a scope shared by every session that sees the same meters) from the folder tree, read again
-  // after limits.scopeTtlMs; then the page from them.
+  // The user's meters (a scope shared by every session that sees the same meters) from the folder tree, read again on
+  // a page view after limits.viewReloadMs and on the timer after limits.scopeTtlMs; then the page from them.
   const scope = `${sessionScope}
 ${LIMITS}
 const fleet = flow.get('dash_fleet');
-const key = fleet ? sessionScope(fleet, msg._client && msg._client.emsSessionId, Date.now(), limits.scopeTtlMs) : null;
+const ttl = msg.dash && msg.dash.reason === 'view' ? limits.viewReloadMs : limits.scopeTtlMs;
+const key = fleet ? sessionScope(fleet, msg._client && msg._client.emsSessionId, Date.now(), ttl) : null;
 if (key) return [null, Object.assign(msg, { scopeKey: key })];
 return [msg, null];`;
   const page = `${newFleet}
@@ -200,11 +201,20 @@ ${quantityOf}
 ${overviewFromLatest}
 ${contribute}
 ${fleetLatest}
+${emsTimeZone}
 ${LIMITS}
-${TZ}
 const fleet = flow.get('dash_fleet');
 if (!fleet) return null;
-const done = fleetLatest(fleet, msg.scopeKey, msg.fleetMeter, msg.payload, Date.now(), tz, limits.minStaleMs);
+// One message per meter: the zone and its clock are made once per deploy and kept in node context (memory).
+let tz = context.get('tz');
+let format = context.get('format');
+if (!tz || !format) {
+  tz = emsTimeZone(env.get('EMS_TIME_ZONE'));
+  format = new Intl.DateTimeFormat('en-GB', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  context.set('tz', tz);
+  context.set('format', format);
+}
+const done = fleetLatest(fleet, msg.scopeKey, msg.fleetMeter, msg.payload, Date.now(), tz, limits.minStaleMs, format);
 flow.set('dash_fleet', fleet);
 return done ? { scopeKey: msg.scopeKey } : null;`;
   const sum = `${quantityOf}

@@ -59,12 +59,13 @@ export function quantityOf(obis: string): { medium: string; name: string } {
  * The overview from the store's newest values (ems-store-query mode latest): one table row per meter with its main
  * register (mainRegister: active energy for electricity, heat energy, gas or water volume) in its own unit, its power
  * or flow, and an alarm for each meter without a reading for two of its own poll intervals (`intervals`, seconds
- * per meter id), at least `minStaleMs`: a dead meter or bus, not a meter polled every 5 minutes.
+ * per meter id), at least `minStaleMs`: a dead meter or bus, not a meter polled every 5 minutes. `format` (the local
+ * time of a reading, en-GB in `timeZone`) may be passed in by a caller that shapes one meter at a time.
  * Uses mainRegister and quantityOf (embedded beside it in the function node).
  */
-export function overviewFromLatest(latest: LatestValue[], now: number, timeZone: string, intervals: Record<string, number> = {}, minStaleMs = 60_000): { meters: MeterRow[]; alarms: AlarmRow[]; ids: string[] } {
-  const format = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  const clock = (t: number) => format.format(t);
+export function overviewFromLatest(latest: LatestValue[], now: number, timeZone: string, intervals: Record<string, number> = {}, minStaleMs = 60_000, format?: Intl.DateTimeFormat): { meters: MeterRow[]; alarms: AlarmRow[]; ids: string[] } {
+  const f = format || new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const clock = (t: number) => f.format(t);
   const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
   const byMeter = new Map<string, LatestValue[]>();
   for (const v of Array.isArray(latest) ? latest : []) {
