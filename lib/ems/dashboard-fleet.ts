@@ -8,8 +8,8 @@
  *   stale list (subtract the old, add the new), so no refresh walks every meter;
  * - a client's page is a bounded selection: at most `rows` meters (the first of the scope, or those its "Find meter"
  *   text matches, see meterMatches) and at most `rows` stale meters, with counts of all.
- * A scope's meter list (folders.tree as the client's user) is read on a session's first view, on a page view at most
- * every `viewReloadMs` (a meter just created shows) and on the timer every `scopeTtlMs`.
+ * A scope's meter list (folders.tree as the client's user) is read on a page view (a person's action; at most every
+ * `viewReloadMs`: a meter just created shows) and on the timer every `scopeTtlMs`, never on every refresh.
  *
  * Like lib/ems/dashboard.ts, every function is self-contained (its compiled source becomes part of a function node,
  * see lib/ems/dashboard-flow.ts); one that calls another says so.
@@ -24,7 +24,7 @@ export interface FleetLimits {
 }
 /** The bounds the shipped tab uses. */
 export const FLEET_LIMITS: FleetLimits = {
-  rows: 25, pick: 50, scanSlice: 100, reportSlice: 10, stepEveryMs: 10_000, scopeTtlMs: 120_000, viewReloadMs: 10_000, summaryTtlMs: 60_000, minStaleMs: 60_000, shownMs: 30_000,
+  rows: 25, pick: 50, scanSlice: 100, reportSlice: 10, stepEveryMs: 10_000, scopeTtlMs: 120_000, viewReloadMs: 0, summaryTtlMs: 60_000, minStaleMs: 60_000, shownMs: 30_000,
 };
 
 /** What the dashboard knows of one meter: its overview row (null: no reading yet), newest reading, interval and month summary. */
