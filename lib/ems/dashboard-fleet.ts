@@ -24,7 +24,7 @@ export interface FleetLimits {
 }
 /** The bounds the shipped tab uses. */
 export const FLEET_LIMITS: FleetLimits = {
-  rows: 25, pick: 50, scanSlice: 100, reportSlice: 10, stepEveryMs: 10_000, scopeTtlMs: 120_000, viewReloadMs: 0, summaryTtlMs: 60_000, minStaleMs: 60_000, shownMs: 30_000,
+  rows: 25, pick: 50, scanSlice: 100, reportSlice: 10, stepEveryMs: 10_000, scopeTtlMs: 120_000, viewReloadMs: 0, summaryTtlMs: 10_000, minStaleMs: 60_000, shownMs: 30_000,
 };
 
 /** What the dashboard knows of one meter: its overview row (null: no reading yet), newest reading, interval and month summary. */
