@@ -104,8 +104,12 @@ return [meterPages.map((r) => Object.assign(r, { params: {}, query: {}, payload:
 ${LIMITS}
 const fleet = flow.get('dash_fleet');
 const ttl = msg.dash && msg.dash.reason === 'view' ? limits.viewReloadMs : limits.scopeTtlMs;
-const key = fleet ? sessionScope(fleet, msg._client && msg._client.emsSessionId, Date.now(), ttl) : null;
+const session = msg._client && msg._client.emsSessionId;
+const key = fleet ? sessionScope(fleet, session, Date.now(), ttl) : null;
 if (key) return [null, Object.assign(msg, { scopeKey: key })];
+// Read once: the session's other clients refreshing meanwhile use its current scope.
+const known = fleet && typeof session === 'string' && fleet.sessions[session];
+if (known && msg.dash && msg.dash.reason === 'tick') known.at = Date.now();
 return [msg, null];`;
   const page = `${newFleet}
 ${scopeKey}
