@@ -275,7 +275,9 @@ export function dashboardFlow(): FlowNode[] {
     info: 'The EMS dashboard (Dashboard 2.0) at /dashboard: overview, meter, reports, events, alarms and site pages, each with the user\'s alarm badge, behind the EMS login.\n\n'
       + 'Every widget message answers one client (msg._client): page views, choices and a timer per connected client start the '
       + 'computations, and the ems-api nodes act as the EMS user of that client (identity "dashboard"), so each user sees only '
-      + 'the meters of their folders.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts, lib/ems/dashboard-alarms.ts, lib/ems/dashboard-rules.ts and lib/ems/dashboard-site.ts; regenerate this tab from there.',
+      + 'the meters of their folders. The overview\'s figures are shared by the clients that see the same meters and kept up in bounded steps '
+      + '(lib/ems/dashboard-fleet.ts): a refresh costs the same with 100 or 10,000 meters, and nothing runs while nobody looks.\n\n'
+      + 'Function nodes run the shaping functions of lib/ems/dashboard.ts, lib/ems/dashboard-fleet.ts, lib/ems/dashboard-alarms.ts, lib/ems/dashboard-rules.ts and lib/ems/dashboard-site.ts; regenerate this tab from there.',
   };
   return [tab, ...configNodes(), ...clients(), ...overviewNodes(), ...meterPage(), ...reportsPage(), ...eventsPage(), ...alarmNodes(), ...ruleNodes(), ...siteNodes()];
 }
