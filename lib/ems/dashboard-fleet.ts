@@ -107,7 +107,10 @@ export function meterMatches(ids: string[], find: string, limit: number): string
  * (with their meters). Answers the scope's key. Uses scopeKey.
  */
 export function loadScope(fleet: Fleet, session: string, ids: string[], intervals: Record<string, number>, clients: Record<string, DashClient>, now: number): string {
-  const key = scopeKey(ids);
+  // Another list with the same hash (a collision) gets a key of its own: a scope never shows meters its user may not see.
+  let key = scopeKey(ids);
+  const same = (a: string[]) => a.length === ids.length && a.every((id, i) => id === ids[i]);
+  for (let n = 1; fleet.scopes[key] && !same(fleet.scopes[key].ids); n++) key = `${scopeKey(ids)}-${n}`;
   fleet.sessions[session] = { key, at: now };
   let scope = fleet.scopes[key];
   if (!scope) {

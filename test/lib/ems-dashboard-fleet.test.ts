@@ -186,6 +186,13 @@ describe('the fleet state\'s figures', () => {
     assert.equal(fleetStep(f, key, NOW + 5_000, limits), null, 'another client within the step time gets the shared state');
     const second = fleetStep(f, key, NOW + 10_000, limits)!;
     assert.equal(second.latest[0], ids[100], 'the next step goes on round the scope');
+    // A different list under a key already taken (a hash collision, forced here) gets a scope of its own.
+    const other = ids.slice(0, 5);
+    f.scopes[scopeKey(other)] = { ...f.scopes[key], key: scopeKey(other), ids: ids.slice(5, 10) };
+    f.sessions['sess-2'] = { key: scopeKey(other), at: NOW };
+    const otherKey = loadScope(f, 'sess-3', other, {}, {}, NOW);
+    assert.notEqual(otherKey, scopeKey(other));
+    assert.deepEqual(f.scopes[otherKey].ids, other);
     assert.deepEqual(meterMatches(ids, 'M0424', 50).slice(0, 2), ['m04240', 'm04241']);
     assert.deepEqual(meterMatches(ids, '9999', 50), ['m09999']);
   });
