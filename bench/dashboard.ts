@@ -32,7 +32,7 @@ function cpuMs(): number {
 }
 
 console.log(`dashboard bench: ${clientCount} client(s) of one user on /${page}, ${refreshes} timer refreshes each; ${flowFile ? `tab from ${flowFile}` : 'tab from lib/ems/dashboard-flow.ts'}`);
-console.log('meters  idle tick (fn runs, api calls)  view ms  per-refresh ms  api calls/refresh  store rows/refresh  widget rows/refresh  fn runs/refresh');
+console.log('meters  idle tick (fn runs, api calls)  view ms  per-refresh ms  api calls/refresh  store rows/refresh  widget rows/refresh  fn runs/refresh  meters listed/refresh');
 for (const n of sizes) {
   let t = Date.parse('2026-11-21T16:30:00Z');
   const runner = new DashboardFlowRunner(flow, fakeMeters(n), () => t);
@@ -61,7 +61,7 @@ for (const n of sizes) {
   const apiCalls = Object.values(w.api).reduce((a, b) => a + b, 0);
   console.log([
     String(n).padStart(6), `${idle.functionRuns} fn, ${idleApi} api`.padStart(28), viewMs.toFixed(1).padStart(8), (ms / per).toFixed(2).padStart(15),
-    (apiCalls / per).toFixed(1).padStart(18), (w.storeRows / per).toFixed(0).padStart(19), (w.widgetRows / per).toFixed(0).padStart(20), (w.functionRuns / per).toFixed(1).padStart(16),
+    (apiCalls / per).toFixed(1).padStart(18), (w.storeRows / per).toFixed(0).padStart(19), (w.widgetRows / per).toFixed(0).padStart(20), (w.functionRuns / per).toFixed(1).padStart(16), (w.listedMeters / per).toFixed(0).padStart(22),
   ].join('  '));
   console.log(`        api calls by operation over the refreshes: ${JSON.stringify(w.api)}`);
 }
