@@ -70,17 +70,47 @@ export function pageRequest<K extends CursorKey>(query: Record<string, unknown>,
 }
 
 /**
- * One page of `items` (any order): those whose key comes after `req.after`, in key order, at most
- * `req.limit`. O(n) for n items (a selection, not a sort of everything), for lists held in full.
+ * One page of `items` (any order): those whose key comes after `req.after` in key order (descending
+ * with `desc`), at most `req.limit`. O(n log n) for n items: for lists held in full (users, tariffs, ...).
  */
-export function pageOf<T, K extends CursorKey>(list: string, items: readonly T[], keyOf: (item: T) => K, req: PageRequest<K>): Page<T> {
+export function pageOf<T, K extends CursorKey>(list: string, items: readonly T[], keyOf: (item: T) => K, req: PageRequest<K>, desc = false): Page<T> {
   const after = req.after;
-  const rest = after === undefined ? [...items] : items.filter((i) => keyOf(i) > after);
-  rest.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+  const sign = desc ? -1 : 1;
+  const rest = after === undefined ? [...items] : items.filter((i) => sign * compareKeys(keyOf(i), after) > 0);
+  rest.sort((a, b) => sign * compareKeys(keyOf(a), keyOf(b)));
   const page = rest.slice(0, req.limit);
   const next = rest.length > req.limit ? encodeCursor(list, keyOf(page[page.length - 1])) : null;
   return { items: page, next };
 }
+
+/** A list held in full, answered a page at a time: refuses parameters other than `known` and limit/cursor. */
+export function listPage<T>(query: Record<string, unknown>, list: string, items: readonly T[], keyOf: (item: T) => string, size: PageSize = DEFAULT_PAGE): ApiReply {
+  return pageReply(pageOf(list, items, keyOf, pageRequest<string>(query, list, 'string', size)));
+}
+
+/** The key of a newest-first list ordered by time, then id: "<time>:<id>". */
+export interface TimeKey { time: number; id: number }
+
+export function timeKey(k: TimeKey): string {
+  return `${k.time}:${k.id}`;
+}
+
+/** A cursor's time key, or 400 naming the cursor. */
+export function parseTimeKey(list: string, raw: unknown): TimeKey | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const k = decodeCursor(list, raw, 'string') as string;
+  const m = /^(\d{1,16}):(\d{1,16})$/.exec(k);
+  if (!m) throw new ApiError(400, `cursor ${JSON.stringify(raw)} is not a cursor: pass the next_cursor of the previous page of ${list} unchanged`);
+  return { time: Number(m[1]), id: Number(m[2]) };
+}
+
+/** The cursor after a newest-first page: set when the page is full (the next page may then be empty). */
+export function fullPageCursor<T>(list: string, items: readonly T[], limit: number, keyOf: (item: T) => CursorKey): string | null {
+  return items.length > 0 && items.length >= limit ? encodeCursor(list, keyOf(items[items.length - 1])) : null;
+}
+
+/** A sort key of a name and a unique id: name order, the id deciding between equal names. */
+export const nameKey = (name: string, id: string): string => `${name}\u0000${id}`;
 
 export function compareKeys(a: CursorKey, b: CursorKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
