@@ -191,6 +191,25 @@ describe('API: POST /api/meters/bulk', () => {
     assert.ok(logged.length >= 250, `${logged.length} creation events`);
   });
 
+  it('imports meters from a CSV table, all or none, naming the row, the field and the line', async () => {
+    const header = '_id;folder_id;name;protocol;profile;ip_address;port;connection_address;days_of_week';
+    const row = (id: string, port: string, folderId = folder) => `${id};${folderId};CSV ${id};modbus-tcp;eastron-sdm630;127.0.0.1;${port};7;"1,2,3"`;
+    const bad = await ems.call('meters.bulk', { token: ems.admin, body: { csv: [header, row('csv-1', '502'), row('csv-2', 'x'), row('csv-3', '502', 'nowhere')].join('\n') } });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    assert.deepEqual(bad.body.data.errors.map((e: { index: number; field: string; line: number }) => [e.index, e.field, e.line]), [[1, 'port', 3], [2, 'folder_id', 4]]);
+    assert.throws(() => ems.services.registry.meter('csv-1'), /unknown meter/);
+    const ok = await ems.call('meters.bulk', { token: ems.admin, body: { csv: [header, row('csv-1', '502'), row('csv-2', '5020')].join('\r\n') } });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    const m = ems.services.registry.meter('csv-2');
+    assert.equal(m.definition.port, 5020);
+    assert.deepEqual(m.definition.days_of_week, [1, 2, 3]);
+    const column = await ems.call('meters.bulk', { token: ems.admin, body: { csv: 'name;colour\nA;red' } });
+    assert.equal(column.status, 400);
+    assert.match(column.body.error, /^csv: column 2 "colour" is not a meter field/);
+    const both = await ems.call('meters.bulk', { token: ems.admin, body: { csv: header, meters: [] } });
+    assert.match(both.body.error, /send meters .* or csv .*, one of the two/);
+  });
+
   it('refuses an empty or too long list, and a batch beyond the license', async () => {
     const tooMany = Array.from({ length: MAX_BULK_METERS + 1 }, (_, i) => ({ folder_id: folder, name: `T ${i}`, ...modbus(i) }));
     for (const meters of [[], tooMany, 'x']) {

@@ -10,6 +10,7 @@ import { FOLDER_TYPES, type BulkError, type MeterRecord, type TreeNode } from '.
 import type { Reading } from '../../model/reading';
 import type { ReadingStore } from '../../store/types';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
+import { metersFromCsv } from './meter-csv';
 import { encodeCursor, PAGE_KEYS, pageParams, pageRequest, type PageSize } from './paging';
 import { ApiReply, type ApiContext, type Operation } from './types';
 
@@ -230,20 +231,26 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
   },
   {
     name: 'meters.bulk', method: 'POST', path: '/api/meters/bulk', access: 'operator', tag: TAG,
-    summary: `Create up to ${MAX_BULK_METERS} meters in one request, all or none (answers 201 with them)`,
-    description: 'Each item is a POST /api/meters body (folder_id, name and protocol required, _id optional). Every item is checked; '
+    summary: `Create (or import from CSV) up to ${MAX_BULK_METERS} meters in one request, all or none (answers 201 with them)`,
+    description: 'Each item is a POST /api/meters body (folder_id, name and protocol required, _id optional); or { "csv": "<text>" }: a CSV table '
+      + 'whose header names meter fields (_id, folder_id, name, protocol, port, ...), one meter per row, an empty cell leaving the field out. Every item is checked; '
       + 'when any is refused, none is created and the answer is 400 with data.errors listing each refusal as { index, field, message } '
-      + '(index counts from 0; field is null when the refusal is not about one field). Later items may name earlier ones (parent_meter, expression). '
+      + '(index counts from 0; field is null when the refusal is not about one field; line: the CSV line). Later items may name earlier ones (parent_meter, expression). '
       + 'Beyond the license\'s meter_limit for the whole batch the answer is 403.',
     body: {
       type: 'object', required: ['meters'],
-      properties: { meters: { type: 'array', minItems: 1, maxItems: MAX_BULK_METERS, items: { type: 'object', required: ['folder_id', 'name', 'protocol'], properties: { _id: { type: 'string' }, ...METER_PROPERTIES } } } },
+      properties: {
+        meters: { type: 'array', minItems: 1, maxItems: MAX_BULK_METERS, items: { type: 'object', required: ['folder_id', 'name', 'protocol'], properties: { _id: { type: 'string' }, ...METER_PROPERTIES } } },
+        csv: { type: 'string', description: `instead of meters: a CSV table (comma, semicolon or tab separated) of at most ${MAX_BULK_METERS} meters` },
+      },
     },
     response: { type: 'array', items: METER_VIEW },
     async run(ctx) {
       const b = bodyObject(ctx);
-      for (const k of Object.keys(b)) if (k !== 'meters') throw new ApiError(400, `unknown field "${k}" (the body is { "meters": [ ... ] })`);
-      const list = b.meters;
+      for (const k of Object.keys(b)) if (k !== 'meters' && k !== 'csv') throw new ApiError(400, `unknown field "${k}" (the body is { "meters": [ ... ] } or { "csv": "..." })`);
+      if ((b.meters === undefined) === (b.csv === undefined)) throw new ApiError(400, 'send meters (a list of meter bodies) or csv (a CSV table of meters), one of the two');
+      const rows = b.csv === undefined ? undefined : metersFromCsv(b.csv, MAX_BULK_METERS);
+      const list = rows ? rows.map((r) => r.body) : b.meters;
       if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BULK_METERS) {
         throw new ApiError(400, `meters ${Array.isArray(list) ? `(${list.length} items)` : JSON.stringify(list)} must be a list of 1 to ${MAX_BULK_METERS} meter bodies`);
       }
@@ -266,7 +273,16 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
           errors.push({ index, field: 'expression', message: err.message });
         }
       }
-      const created = ctx.services.registry.createMeters(items, scopeOf(ctx), errors);
+      let created;
+      try {
+        created = ctx.services.registry.createMeters(items, scopeOf(ctx), errors);
+      } catch (err) {
+        // CSV refusals also name the line of the row.
+        if (rows && err instanceof ApiError && Array.isArray((err.data as { errors?: unknown })?.errors)) {
+          throw new ApiError(err.status, err.message, { errors: (err.data as { errors: BulkError[] }).errors.map((e) => ({ ...e, line: rows[e.index].line })) });
+        }
+        throw err;
+      }
       return new ApiReply({ data: created.map((m) => meterView(m, [])), status: 201 });
     },
   },
