@@ -6,8 +6,9 @@
  *   create in bulk      the same number through POST /api/meters/bulk (when the checkout has it)
  *   list                GET /api/meters (the first page, and every page walked with next_cursor),
  *                       as the admin and as a viewer with one folder of ten open; median of BENCH_ROUNDS
+ *   folders tree        GET /api/folders (every folder, meters as leaves), as the admin
  *   registry.meters()   every meter as a record (what a scheduler reload reads)
- * The last line of stdout is JSON. BENCH_CPU_PROF=FILE writes a CPU profile of the list phase.
+ * Wall and CPU (user + system of this process) times; the last line of stdout is JSON. BENCH_CPU_PROF=FILE writes a CPU profile of the list phase.
  */
 import fs from 'node:fs';
 import inspector from 'node:inspector';
@@ -28,6 +29,8 @@ const ADMIN = { EMS_ADMIN_USER: 'admin', EMS_ADMIN_PASSWORD: 'bench-head-secret-
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+/** CPU seconds (user + system) since `c0`: steadier than wall time on a shared machine. */
+const cpuS = (c0: NodeJS.CpuUsage) => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
 
 function meterBody(i: number, folder: string) {
   return { _id: `m${String(i).padStart(6, '0')}`, folder_id: folder, name: `Meter ${i}`, protocol: 'modbus-tcp', profile: 'eastron-sdm630', ip_address: '127.0.0.1', port: 5020, connection_address: String(1 + (i % 247)), password: i % 2 ? 'meter-secret' : '' };
@@ -55,16 +58,19 @@ async function main(): Promise<void> {
     const out: Record<string, number | null> = { meters: METERS, create: CREATE };
 
     let t0 = process.hrtime.bigint();
+    let c0 = process.cpuUsage();
     for (let i = 0; i < CREATE; i++) {
       const r = await call('meters.create', admin, { body: meterBody(i, folderOf(i)) });
       if (r.status !== 201) throw new Error(`create ${i}: ${JSON.stringify(r.body)}`);
     }
     out.create_one_by_one_s = ms(t0) / 1000;
+    out.create_one_by_one_cpu_s = cpuS(c0);
 
     const bulk = operationByName('meters.bulk');
     let next = CREATE;
     if (bulk) {
       t0 = process.hrtime.bigint();
+      c0 = process.cpuUsage();
       const per = 1000;
       for (let start = CREATE; start < Math.min(METERS, 2 * CREATE); start += per) {
         const meters = [];
@@ -74,8 +80,10 @@ async function main(): Promise<void> {
         next = start + meters.length;
       }
       out.create_bulk_s = ms(t0) / 1000;
+      out.create_bulk_cpu_s = cpuS(c0);
     } else {
       out.create_bulk_s = null;
+      out.create_bulk_cpu_s = null;
     }
     for (let i = next; i < METERS; i++) {
       const { _id, ...body } = meterBody(i, folderOf(i));
@@ -110,21 +118,33 @@ async function main(): Promise<void> {
     };
     for (const [who, token] of [['admin', admin], ['viewer', viewer]] as const) {
       const first: number[] = [];
+      const firstCpu: number[] = [];
       const all: number[] = [];
       let seen = 0;
       for (let r = 0; r < ROUNDS; r++) {
         t0 = process.hrtime.bigint();
+        const c1 = process.cpuUsage();
         const res = await call('meters.list', token);
         first.push(ms(t0));
+        firstCpu.push(cpuS(c1) * 1000);
         if (res.status !== 200) throw new Error(JSON.stringify(res.body).slice(0, 300));
         t0 = process.hrtime.bigint();
         seen = await listAll(token);
         all.push(ms(t0));
       }
       out[`list_first_page_${who}_ms`] = median(first);
+      out[`list_first_page_${who}_cpu_ms`] = median(firstCpu);
       out[`list_all_pages_${who}_ms`] = median(all);
       out[`list_meters_seen_${who}`] = seen;
     }
+    const tree: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      t0 = process.hrtime.bigint();
+      const res = await call('folders.tree', admin);
+      tree.push(ms(t0));
+      if (res.status !== 200) throw new Error(JSON.stringify(res.body).slice(0, 300));
+    }
+    out.folders_tree_admin_ms = median(tree);
     const reload: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       t0 = process.hrtime.bigint();
