@@ -6,7 +6,7 @@
  *   create in bulk      the same number through POST /api/meters/bulk (when the checkout has it)
  *   list                GET /api/meters (the first page, and every page walked with next_cursor),
  *                       as the admin and as a viewer with one folder of ten open; median of BENCH_ROUNDS
- *   folders tree        GET /api/folders (every folder, meters as leaves), as the admin
+ *   folders tree        GET /api/folders (every folder, meters as leaves; and with meters=false), as the admin
  *   registry.meters()   every meter as a record (what a scheduler reload reads)
  * Wall and CPU (user + system of this process) times; the last line of stdout is JSON. BENCH_CPU_PROF=FILE writes a CPU profile of the list phase.
  */
@@ -145,6 +145,13 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(JSON.stringify(res.body).slice(0, 300));
     }
     out.folders_tree_admin_ms = median(tree);
+    const bare: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      t0 = process.hrtime.bigint();
+      await call('folders.tree', admin, { query: { meters: 'false' } });
+      bare.push(ms(t0));
+    }
+    out.folders_tree_no_meters_ms = median(bare);
     const reload: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       t0 = process.hrtime.bigint();

@@ -90,8 +90,12 @@ export class Registry {
   private readonly unreadable = new Set<string>();
   /** The meters in memory, loaded on first use and kept in step by every change made here. */
   private index?: MeterIndex;
-  /** Opened passwords by meter id (opening one per record read made every list decrypt every meter). */
-  private readonly opened = new Map<string, string>();
+  /**
+   * Each meter's definition with its password opened, frozen, by id: made once per change, so every read
+   * answers the same object while the meter is unchanged (opening one per read made each list decrypt
+   * every meter; followers such as the poll schedule can tell an unchanged meter by identity).
+   */
+  private readonly opened = new Map<string, MeterDefinition>();
 
   constructor(private readonly db: EmsDatabase, private readonly hooks: RegistryHooks = {}, private readonly now: () => number = Date.now, options: RegistryOptions = {}) {
     this.pollNetworks = parsePollNetworks(options.pollNetworks);
@@ -146,10 +150,11 @@ export class Registry {
 
   // ---- folders ----
 
-  tree(scope?: FolderScope): TreeNode[] {
+  /** The folder tree the scope sees, with the meters as leaves (none with `withMeters` false). */
+  tree(scope?: FolderScope, withMeters = true): TreeNode[] {
     const children = this.childrenIndex();
     const meters = new Map<string, IndexedMeter[]>();
-    for (const m of this.meterIndex.all()) {
+    for (const m of withMeters ? this.meterIndex.all() : []) {
       const list = meters.get(m.folder_id);
       if (list) list.push(m);
       else meters.set(m.folder_id, [m]);
@@ -313,7 +318,7 @@ export class Registry {
     const stored = this.stored(def);
     this.db.prepare('INSERT INTO meters (id, folder_id, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(meterId, folderId, JSON.stringify(stored), t, t);
     const m: IndexedMeter = { id: meterId, folder_id: folderId, definition: stored, created_at: t, updated_at: t };
-    this.opened.set(meterId, def.password);
+    this.opened.delete(meterId);
     this.meterIndex.set(m);
     return m;
   }
@@ -329,7 +334,7 @@ export class Registry {
     const stored = this.stored(def);
     this.db.prepare('UPDATE meters SET folder_id = ?, definition = ?, updated_at = ? WHERE id = ?').run(folderId, JSON.stringify(stored), t, id);
     this.meterIndex.set({ id, folder_id: folderId, definition: stored, created_at: before.created_at, updated_at: t });
-    this.opened.set(id, def.password);
+    this.opened.delete(id);
     this.unreadable.delete(id);
     this.hooks.onChange?.({ kind: 'meter', action: 'update', id, name: def.name });
     return this.meter(id);
@@ -394,22 +399,21 @@ export class Registry {
 
   /** A meter as a record with the password opened ("" when it cannot be, told once through onCredentialError). */
   private toRecord(m: IndexedMeter): MeterRecord {
-    const def = { ...m.definition };
-    if (typeof def.password === 'string' && isSealed(def.password)) {
-      let plain = this.opened.get(m.id);
-      if (plain === undefined) {
+    let def = this.opened.get(m.id);
+    if (!def) {
+      def = { ...m.definition };
+      if (typeof def.password === 'string' && isSealed(def.password)) {
         try {
-          plain = this.box.open(def.password);
-          this.opened.set(m.id, plain);
+          def.password = this.box.open(def.password);
         } catch (err) {
-          plain = '';
+          def.password = '';
           if (!this.unreadable.has(m.id)) {
             this.unreadable.add(m.id);
             this.hooks.onCredentialError?.(m.id, `meter "${m.id}": its stored password cannot be read (${(err as Error).message}); set the secret it was stored with or enter the password again`);
           }
         }
       }
-      def.password = plain;
+      this.opened.set(m.id, Object.freeze(def));
     }
     return { _id: m.id, folder_id: m.folder_id, definition: def, created_at: m.created_at, updated_at: m.updated_at };
   }

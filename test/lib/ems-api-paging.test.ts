@@ -126,6 +126,17 @@ describe('API lists: paging of GET /api/meters', () => {
     await bad({ page: '2' }, /^unknown parameter "page"/);
   });
 
+  it('answers the folder tree without its meter leaves (meters=false)', async () => {
+    const whole = await ems.call('folders.tree', { token: ems.admin });
+    assert.ok(whole.body.data[0].child_folders.some((n: { folder_type: string }) => n.folder_type === 'meter'));
+    const bare = await ems.call('folders.tree', { token: ems.admin, query: { meters: 'false' } });
+    assert.deepEqual(bare.body.data.map((f: { name: string }) => f.name), ['East', 'North', 'South']);
+    for (const f of bare.body.data) assert.deepEqual(f.child_folders, []);
+    const bad = await ems.call('folders.tree', { token: ems.admin, query: { meters: 'no' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /^meters "no" must be true or false/);
+  });
+
   it('lists one folder\'s meters (?folder= and the dictionary\'s ?list=<folder>) a page at a time', async () => {
     const inSouth = ems.services.registry.meters().filter((m) => m.folder_id === folders[1]).map((m) => m._id);
     const p1 = await ems.call('meters.list', { token: ems.admin, query: { folder: folders[1], limit: '5' } });
@@ -236,6 +247,36 @@ describe('API: POST /api/meters/bulk', () => {
     const r = await ems.call('meters.bulk', { token: op, body: { meters: [{ folder_id: other, name: 'Mine', ...modbus(1) }, { folder_id: folder, name: 'Not mine', ...modbus(2) }] } });
     assert.equal(r.status, 400);
     assert.deepEqual(r.body.data.errors.map((e: { index: number; field: string }) => [e.index, e.field]), [[1, 'folder_id']]);
+  });
+});
+
+describe('Registry in memory: changes without a reload', () => {
+  it('keeps reads in step with create, update, move and delete, and answers an unchanged meter\'s definition as the same object', async () => {
+    const ems = await openEms(100);
+    try {
+      const { registry } = ems.services;
+      const [a, b] = ['A', 'B'].map((name) => registry.createFolder({ name })._id);
+      registry.createMeter({ folder_id: a, name: 'One', ...modbus(1), password: 'secret-1' }, undefined, 'one');
+      registry.createMeter({ folder_id: a, name: 'Two', ...modbus(2) }, undefined, 'two');
+      const first = registry.meters();
+      assert.equal(registry.meters()[0].definition, first[0].definition, 'the same object while unchanged');
+      assert.ok(Object.isFrozen(first[0].definition));
+      assert.equal(first[0].definition.password, 'secret-1');
+      registry.updateMeter('one', { folder_id: b, port: 1502 });
+      const after = registry.meters();
+      assert.notEqual(after[0].definition, first[0].definition, 'a changed meter is a new object');
+      assert.equal(after[0].definition.port, 1502);
+      assert.equal(after[1].definition, first[1].definition);
+      assert.deepEqual(registry.meterIds(registry.scopeOf([b])), ['one']);
+      assert.deepEqual(registry.meterIds(registry.scopeOf([a])), ['two']);
+      registry.deleteMeter('two');
+      assert.deepEqual(registry.meterIds(), ['one']);
+      assert.equal(registry.meterCount(), 1);
+      assert.throws(() => registry.createMeter({ folder_id: a, name: 'Again', ...modbus(3) }, undefined, 'two'), /never reused/);
+      // The database holds what memory holds: a registry opened afresh on it reads the same.
+      const rows = ems.services.db.prepare('SELECT id, folder_id FROM meters ORDER BY id').all();
+      assert.deepEqual(rows, [{ id: 'one', folder_id: b }]);
+    } finally { await ems.close(); }
   });
 });
 

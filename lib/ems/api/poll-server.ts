@@ -126,11 +126,15 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
   {
     name: 'folders.tree', method: 'GET', path: '/api/folders', access: 'viewer', tag: TAG,
     summary: 'The folder tree the caller sees, meters as leaves',
-    description: 'A user with open_folders sees those folders with everything below them, and the folders above them as the path (without their other children).',
+    description: 'A user with open_folders sees those folders with everything below them, and the folders above them as the path (without their other children). '
+      + 'The tree answers whole (it is not paged); meters=false leaves the meter leaves out (page through them with GET /api/meters?folder=).',
+    query: [{ name: 'meters', description: 'false: folders only, without the meter leaves (default true)', schema: { type: 'string', enum: ['true', 'false'] } }],
     response: { type: 'array', items: TREE_NODE },
     run(ctx) {
-      onlyParams(ctx.request.query, []);
-      return ctx.services.registry.tree(scopeOf(ctx));
+      onlyParams(ctx.request.query, ['meters']);
+      const meters = ctx.request.query.meters;
+      if (meters !== undefined && meters !== 'true' && meters !== 'false' && typeof meters !== 'boolean') throw new ApiError(400, `meters ${JSON.stringify(meters)} must be true or false`);
+      return ctx.services.registry.tree(scopeOf(ctx), meters !== 'false' && meters !== false);
     },
   },
   {
