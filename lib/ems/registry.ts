@@ -96,6 +96,7 @@ export class Registry {
    * every meter; followers such as the poll schedule can tell an unchanged meter by identity).
    */
   private readonly opened = new Map<string, MeterDefinition>();
+  private readonly leaves = new WeakMap<IndexedMeter, TreeNode>();
 
   constructor(private readonly db: EmsDatabase, private readonly hooks: RegistryHooks = {}, private readonly now: () => number = Date.now, options: RegistryOptions = {}) {
     this.pollNetworks = parsePollNetworks(options.pollNetworks);
@@ -418,8 +419,14 @@ export class Registry {
     return { _id: m.id, folder_id: m.folder_id, definition: def, created_at: m.created_at, updated_at: m.updated_at };
   }
 
+  /** A meter's leaf of the tree, made once per version of the meter (each change stores a new IndexedMeter) and frozen. */
   private leaf(m: IndexedMeter): TreeNode {
-    return { _id: m.id, name: m.definition.name, folder_type: 'meter', parent_id: m.folder_id, child_folders: [], meter: m.id, meter_detail: publicDefinition(m.definition) };
+    let node = this.leaves.get(m);
+    if (!node) {
+      node = Object.freeze({ _id: m.id, name: m.definition.name, folder_type: 'meter', parent_id: m.folder_id, child_folders: Object.freeze([]) as unknown as TreeNode[], meter: m.id, meter_detail: Object.freeze(publicDefinition(m.definition)) });
+      this.leaves.set(m, node);
+    }
+    return node;
   }
 
   private childrenIndex(): Map<string | null, FolderRow[]> {
