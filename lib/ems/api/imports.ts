@@ -86,7 +86,7 @@ export const IMPORT_OPERATIONS: Operation[] = [
       const mode = q.mode === undefined || q.mode === '' ? 'preview' : q.mode;
       if (mode !== 'preview' && mode !== 'commit') throw new ApiError(400, `mode ${JSON.stringify(q.mode)} must be preview or commit`);
       const caller = callerOf(ctx);
-      const defined = new Set(ctx.services.registry.meters(caller.scope).map((m) => m._id));
+      const defined = new Set(ctx.services.registry.meterIds(caller.scope));
       const allowed = (id: string) => defined.has(id) && (!caller.meters || caller.meters.has(id));
       const meter = optionalText(q, 'meter');
       if (meter !== undefined) {
