@@ -250,6 +250,51 @@ describe('API: POST /api/meters/bulk', () => {
   });
 });
 
+describe('API lists: the other lists page too', () => {
+  it('walks events newest first with cursor, events of one instant included once each', async () => {
+    const ems = await openEms(100);
+    try {
+      for (let i = 0; i < 25; i++) ems.services.events.add({ kind: 'config', event: `paged event ${i}` }); // all at NOW: ties broken by id
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const r = await ems.call('events.list', { token: ems.admin, query: { filter: 'paged event', limit: '10', ...(cursor ? { cursor } : {}) } });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        seen.push(...r.body.data.map((e: { event: string }) => e.event));
+        cursor = r.body.next_cursor ?? undefined;
+        if (!cursor) break;
+      }
+      assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => `paged event ${24 - i}`));
+      const bad = await ems.call('events.list', { token: ems.admin, query: { cursor: Buffer.from('{"l":"events","k":"soon"}').toString('base64url') } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error, /^cursor "[^"]+" is not a cursor/);
+    } finally { await ems.close(); }
+  });
+
+  it('pages users, tariffs and energy categories by key, each item once', async () => {
+    const ems = await openEms(100);
+    try {
+      for (const login of ['zoe', 'adam', 'mia', 'bob']) await ems.services.users.create({ login, name: login, password: `quiet-lamp-0417-${login.length}`, role: 'viewer', open_folders: [] });
+      const logins: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const r = await ems.call('users.list', { token: ems.admin, query: { limit: '2', ...(cursor ? { cursor } : {}) } });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        logins.push(...r.body.data.map((u: { login: string }) => u.login));
+        cursor = r.body.next_cursor ?? undefined;
+      } while (cursor);
+      assert.deepEqual(logins, ['adam', 'admin', 'bob', 'mia', 'zoe']);
+      const all = (await ems.call('energy-categories.list', { token: ems.admin })).body.data.map((c: { id: string }) => c.id);
+      const first = await ems.call('energy-categories.list', { token: ems.admin, query: { limit: '3' } });
+      const rest = await ems.call('energy-categories.list', { token: ems.admin, query: { cursor: first.body.next_cursor } });
+      assert.deepEqual([...first.body.data, ...rest.body.data].map((c: { id: string }) => c.id), all);
+      const wrongList = await ems.call('tariffs.list', { token: ems.admin, query: { cursor: first.body.next_cursor } });
+      assert.equal(wrongList.status, 400);
+      assert.match(wrongList.body.error, /belongs to the list energy-categories/);
+    } finally { await ems.close(); }
+  });
+});
+
 describe('Registry in memory: changes without a reload', () => {
   it('keeps reads in step with create, update, move and delete, and answers an unchanged meter\'s definition as the same object', async () => {
     const ems = await openEms(100);
