@@ -88,9 +88,34 @@ describe('API section Polling', () => {
     const one = await call('polling.status', 'olga', {}, { meter: 'main' });
     assert.deepEqual(one.data.map((m: any) => m.meter), ['main']);
     assert.equal((await call('polling.status', 'olga', {}, { meter: 'plant-b' })).status, 404);
-    const bad = await call('polling.status', 'vera', {}, { limit: '3' });
+    const bad = await call('polling.status', 'vera', {}, { since: '3' });
     assert.equal(bad.status, 400);
-    assert.equal(bad.error, 'unknown parameter "limit" (use meter)');
+    assert.equal(bad.error, 'unknown parameter "since" (use meter, limit, cursor)');
+  });
+
+  it('GET /api/polling answers a page at a time: limit and next_cursor walk every visible meter once; bad paging is a 400 naming the value', async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 5; pages++) {
+      const page: any = await call('polling.status', 'vera', {}, cursor ? { limit: '2', cursor } : { limit: '2' });
+      assert.equal(page.status, 200);
+      assert.ok(page.data.length <= 2, `page of ${page.data.length}`);
+      seen.push(...page.data.map((m: any) => m.meter));
+      cursor = page.next_cursor ?? undefined;
+      if (!cursor) break;
+    }
+    assert.deepEqual(seen, ['busy', 'main', 'plant-b']);
+    assert.equal(cursor, undefined, 'the last page has no next_cursor');
+    const olga: any = await call('polling.status', 'olga', {}, { limit: '1' });
+    const rest: any = await call('polling.status', 'olga', {}, { limit: '1', cursor: olga.next_cursor });
+    assert.deepEqual([...olga.data, ...rest.data].map((m: any) => m.meter), ['busy', 'main']);
+    assert.equal(rest.next_cursor, null);
+    const tooMany = await call('polling.status', 'vera', {}, { limit: '1001' });
+    assert.equal(tooMany.status, 400);
+    assert.match(tooMany.error!, /^limit "1001" must be an integer from 1 to 1000/);
+    const foreign = await call('polling.status', 'vera', {}, { cursor: Buffer.from(JSON.stringify({ l: 'meters', k: 'busy' })).toString('base64url') });
+    assert.equal(foreign.status, 400);
+    assert.match(foreign.error!, /belongs to the list meters/);
   });
 
   it('a stuck poll shows as running with its skipped turns in GET /api/polling, and in the backlog of GET /api/polling/backlog', async () => {

@@ -1,7 +1,11 @@
 /** Polling on demand and the polling state of each meter, served by the ems-poll-schedule node (section "Polling"). */
 import { ApiError } from '../envelope';
 import { callerOf, checkMeterVisible, onlyParams, pathParam } from './helpers';
-import type { ApiContext, Operation, Poller } from './types';
+import { encodeCursor, PAGE_KEYS, pageParams, pageRequest, type PageSize } from './paging';
+import { ApiReply, type ApiContext, type Operation, type Poller } from './types';
+
+/** Meters per page of GET /api/polling. */
+export const POLLING_PAGE: PageSize = { default: 1000, max: 1000 };
 
 /** What a poller may also tell per meter (ems-poll-schedule does); null = the meter is not scheduled. */
 interface PollStatusSource {
@@ -49,8 +53,9 @@ export const POLLING_OPERATIONS: Operation[] = [
     description: 'Per meter: the next due time, whether a poll runs, the last result and the failed polls in a row, '
       + 'waiting_since (the due time of a poll that waits for a free slot of its endpoint, null when none waits) and skipped '
       + '(turns skipped because the previous poll still ran or waited). Meters no schedule node polls have scheduled false. '
-      + 'GET /api/polling/backlog sums up the whole schedule.',
-    query: [{ name: 'meter', description: 'Only this meter id (default: every meter you can see)' }],
+      + `GET /api/polling/backlog sums up the whole schedule. In meter id order, at most limit meters (default ${POLLING_PAGE.default}, at most ${POLLING_PAGE.max}) `
+      + 'per answer; the envelope\'s next_cursor asks for the next page (null on the last).',
+    query: [{ name: 'meter', description: 'Only this meter id (default: every meter you can see)' }, ...pageParams('/api/polling', POLLING_PAGE, 'meters')],
     response: {
       type: 'array',
       items: {
@@ -67,13 +72,16 @@ export const POLLING_OPERATIONS: Operation[] = [
       },
     },
     run(ctx) {
-      onlyParams(ctx.request.query, ['meter']);
+      onlyParams(ctx.request.query, ['meter', ...PAGE_KEYS]);
       const poller = pollerOf(ctx);
       const only = ctx.request.query.meter;
       if (only !== undefined && (typeof only !== 'string' || only === '')) throw new ApiError(400, `meter ${JSON.stringify(only)} must be a meter id`);
       if (typeof only === 'string') checkMeterVisible(ctx, only);
-      const meters = typeof only === 'string' ? [ctx.services.registry.meter(only, callerOf(ctx).scope)] : ctx.services.registry.meters(callerOf(ctx).scope);
-      return meters.map((m) => {
+      const page = pageRequest<string>(ctx.request.query, 'polling', 'string', POLLING_PAGE);
+      const { items: meters, more } = typeof only === 'string'
+        ? { items: [ctx.services.registry.meter(only, callerOf(ctx).scope)], more: false }
+        : ctx.services.registry.meterPage(callerOf(ctx).scope, page.after, page.limit);
+      const data = meters.map((m) => {
         const s = poller.status?.(m._id) ?? null;
         return {
           meter: m._id, name: m.definition.name, protocol: m.definition.protocol, interval_time: m.definition.interval_time,
@@ -82,6 +90,7 @@ export const POLLING_OPERATIONS: Operation[] = [
           last: s?.last ? { time: iso(s.last.time), ok: s.last.ok, error: s.last.error, duration_ms: s.last.durationMs } : null,
         };
       });
+      return new ApiReply({ data, nextCursor: more ? encodeCursor('polling', meters[meters.length - 1]._id) : null });
     },
   },
   {
