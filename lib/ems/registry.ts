@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import type { EmsDatabase } from './db';
 import { ApiError } from './envelope';
-import { checkMeterDefinition, METER_DEFAULTS, publicDefinition, type DefinitionRules, type MeterDefinition } from './meter-definition';
+import { checkMeterDefinition, METER_DEFAULTS, publicDefinition, SECRET_FIELDS, type DefinitionRules, type MeterDefinition } from './meter-definition';
 import { parsePollNetworks, type PollNetwork } from './poll-networks';
 import { DEMO_CREDENTIAL_SECRET, isSealed, SecretBox } from './secret-box';
 import { checkNotUsed, checkVirtualReferences } from './virtual-meters';
@@ -102,9 +102,11 @@ export class Registry {
     let n = 0;
     this.db.transaction(() => {
       for (const row of this.db.prepare('SELECT id, definition FROM meters').all() as { id: string; definition: string }[]) {
-        const def = JSON.parse(row.definition) as MeterDefinition;
-        if (typeof def.password !== 'string' || def.password === '' || isSealed(def.password)) continue;
-        this.db.prepare('UPDATE meters SET definition = ? WHERE id = ?').run(JSON.stringify({ ...def, password: this.box.seal(def.password) }), row.id);
+        const def = JSON.parse(row.definition) as Record<string, unknown>;
+        const plain = SECRET_FIELDS.filter((k) => typeof def[k] === 'string' && def[k] !== '' && !isSealed(def[k] as string));
+        if (!plain.length) continue;
+        for (const k of plain) def[k] = this.box.seal(def[k] as string);
+        this.db.prepare('UPDATE meters SET definition = ? WHERE id = ?').run(JSON.stringify(def), row.id);
         n++;
       }
     })();
@@ -310,22 +312,25 @@ export class Registry {
     }
   }
 
-  /** The definition as stored: the password sealed. */
+  /** The definition as stored: the password and keys sealed. */
   private stored(def: MeterDefinition): string {
-    return JSON.stringify({ ...def, password: this.box.seal(def.password) });
+    const out: Record<string, unknown> = { ...def };
+    for (const k of SECRET_FIELDS) if (def[k]) out[k] = this.box.seal(def[k]);
+    return JSON.stringify(out);
   }
 
   /** A row as a record with the password opened ("" when it cannot be, told once through onCredentialError). */
   private toRecord(row: MeterRow): MeterRecord {
     const def = { ...METER_DEFAULTS, ...JSON.parse(row.definition) } as MeterDefinition; // fields added later get their default
-    if (typeof def.password === 'string' && isSealed(def.password)) {
+    for (const k of SECRET_FIELDS) {
+      if (typeof def[k] !== 'string' || !isSealed(def[k])) continue;
       try {
-        def.password = this.box.open(def.password);
+        def[k] = this.box.open(def[k]);
       } catch (err) {
-        def.password = '';
+        def[k] = '';
         if (!this.unreadable.has(row.id)) {
           this.unreadable.add(row.id);
-          this.hooks.onCredentialError?.(row.id, `meter "${row.id}": its stored password cannot be read (${(err as Error).message}); set the secret it was stored with or enter the password again`);
+          this.hooks.onCredentialError?.(row.id, `meter "${row.id}": its stored ${k} cannot be read (${(err as Error).message}); set the secret it was stored with or enter the ${k} again`);
         }
       }
     }
