@@ -1,6 +1,6 @@
 /**
- * `npm run bench:dlms`: DLMS readings per second through the ems-dlms-meter node (Node-RED runtime of the
- * test helper) against a bare loop of the library client alone (openTcpStream + WrapperChannel + DlmsSession
+ * `npm run bench:dlms`: DLMS readings per second through the ems-dlms-meter node (Node-RED embedded in the
+ * bench process) against a bare loop of the library client alone (openTcpStream + WrapperChannel + DlmsSession
  * + DlmsClient, invocation counters in a FileCounterStore as the node keeps them), both polling the same simulated meters over the TCP wrapper, side by side; then the cost
  * of HLS-GMAC per APDU.
  *
@@ -14,15 +14,14 @@
  * HLS-GMAC per APDU: encoding a get-request and decoding a get-response with SC 0x30 (AES-128-GCM, tag
  * check) versus the same plain APDUs, in alternating rounds; microseconds per request/response pair.
  *
- * Environment: BENCH_SECONDS (per slice, default 2), BENCH_SLICES (per side, default 6), BENCH_METERS (4).
+ * Environment: BENCH_SECONDS (per slice, default 2), BENCH_SLICES (per side, default 6), BENCH_METERS (4),
+ * BENCH_LEVELS (lls,hls-gmac).
  * The last line of stdout is the figures as JSON.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import helper from 'node-red-node-test-helper';
-import dlmsNode from '../nodes/dlms-meter/dlms-meter';
+import { benchUserDir, startEmbeddedNodeRed } from './embedded-user-dir';
 import { DlmsSimulator } from '../lib/sim/dlms';
 import { DEFAULT_AK, DEFAULT_EK } from '../lib/sim/dlms/cli';
 import { DlmsClient } from '../lib/protocols/dlms/client';
@@ -35,6 +34,7 @@ import type { RegisterSpec } from '../lib/protocols/dlms/client';
 import { decodeApdu, encodeCiphered } from '../lib/protocols/dlms/apdu';
 import { encodeService } from '../lib/protocols/dlms/xdlms';
 
+const ROOT = path.resolve(__dirname, '..', '..');
 const KEYS = { encryptionKey: Buffer.from(DEFAULT_EK, 'hex'), authenticationKey: Buffer.from(DEFAULT_AK, 'hex') };
 const BARE_TITLE = Buffer.from('4241524530303031', 'hex');
 const NODE_TITLE = '4E4F444530303031';
@@ -91,27 +91,44 @@ function bareSide(ports: number[], level: Level, dir: string): Side {
   return { poll: (i) => barePoll(ports[i], level, counters[i]) };
 }
 
-async function nodeSide(ports: number[], level: Level, userDir: string): Promise<Side> {
-  const flow: any[] = [{ id: 't', type: 'tab' }];
-  const creds: Record<string, object> = {};
-  ports.forEach((port, i) => {
-    flow.push({ id: `m${i}`, z: 't', type: 'ems-dlms-meter', host: '127.0.0.1', port: String(port), serverAddress: '1', clientSap: '', security: level, systemTitle: NODE_TITLE, obis: '', baud: '9600', timeout: '5000', timeDifference: '0', system: '', meterId: `m${port}`, wires: [[`s${i}`]] });
-    flow.push({ id: `s${i}`, z: 't', type: 'helper' });
-    creds[`m${i}`] = { password: '12345678', encryptionKey: DEFAULT_EK, authenticationKey: DEFAULT_AK };
-  });
-  flow.push({ id: 'c', z: 't', type: 'catch', scope: null, uncaught: false, wires: [['e']] }, { id: 'e', z: 't', type: 'helper' });
-  helper.settings({ userDir });
-  await helper.load(dlmsNode, flow, creds);
-  const waiting = ports.map(() => [] as ((n: number) => void)[]);
-  ports.forEach((_, i) => helper.getNode(`s${i}`).on('input', (m: any) => waiting[i].shift()?.((m.payload as unknown[]).length)));
-  helper.getNode('e').on('input', (m: any) => {
-    console.error(`node poll failed: ${m.error?.message}`);
-    process.exit(1);
+/**
+ * Node-RED embedded in this process (no test helper: its sinon spies would cost the node side) with one
+ * ems-dlms-meter per meter and level, wired to a sink. The secrets ride in msg.meter as the EMS sends them.
+ */
+async function startNodes(ports: number[], root: string): Promise<{ RED: any; userDir: string }> {
+  const { userDir } = benchUserDir(root, 'ems-bench-dlms-');
+  const flow: Record<string, unknown>[] = [{ id: 'tab', type: 'tab', label: 'bench' }];
+  let y = 40;
+  for (const level of ['lls', 'hls-gmac'] as const) {
+    ports.forEach((port, i) => flow.push({
+      id: `${level}-${i}`, z: 'tab', type: 'ems-dlms-meter', host: '127.0.0.1', port: String(port), serverAddress: '1', clientSap: '', security: level, systemTitle: NODE_TITLE,
+      obis: '', baud: '9600', timeout: '5000', timeDifference: '0', system: '', meterId: `${level}-${i}`, x: 200, y: (y += 40), wires: [['sink']],
+    }));
+  }
+  flow.push({ id: 'catch', z: 'tab', type: 'catch', scope: null, uncaught: false, x: 200, y: 20, wires: [['sink']] });
+  flow.push({ id: 'sink', z: 'tab', type: 'ems-bench-sink', x: 500, y: 20, wires: [] });
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
+  return { RED: await startEmbeddedNodeRed(userDir), userDir };
+}
+
+function nodeSide(RED: any, ports: number[], level: Level): Side {
+  const waiting = new Map<string, (n: number) => void>();
+  const meter = { password: '12345678', encryption_key: DEFAULT_EK, authentication_key: DEFAULT_AK };
+  RED.nodes.getNode('sink').on('input', (msg: any, _send: unknown, done: () => void) => {
+    done();
+    if (msg.error) {
+      console.error(`node poll failed: ${msg.error.message}`);
+      process.exit(1);
+    }
+    const resolve = waiting.get(msg.topic);
+    waiting.delete(msg.topic);
+    resolve?.((msg.payload as unknown[]).length);
   });
   return {
     poll: (i) => new Promise<number>((resolve) => {
-      waiting[i].push(resolve);
-      helper.getNode(`m${i}`).receive({ payload: '' });
+      const id = `${level}-${i}`;
+      waiting.set(id, resolve);
+      RED.nodes.getNode(id).receive({ payload: '', meter });
     }),
   };
 }
@@ -132,9 +149,9 @@ async function slice(side: Side, meters: number, seconds: number): Promise<{ per
   return { perSecond: total / elapsed, cpuMsPerReading: (cpu.user + cpu.system) / 1000 / total };
 }
 
-async function compare(ports: number[], level: Level, seconds: number, slices: number, userDir: string) {
+async function compare(RED: any, ports: number[], level: Level, seconds: number, slices: number, userDir: string) {
   const bare = bareSide(ports, level, userDir);
-  const node = await nodeSide(ports, level, userDir);
+  const node = nodeSide(RED, ports, level);
   await slice(bare, ports.length, 0.5);
   await slice(node, ports.length, 0.5);
   const b: number[] = [], n: number[] = [], ratios: number[] = [], cpuB: number[] = [], cpuN: number[] = [];
@@ -146,7 +163,7 @@ async function compare(ports: number[], level: Level, seconds: number, slices: n
     b.push(rb.perSecond); n.push(rn.perSecond); ratios.push(rn.perSecond / rb.perSecond);
     cpuB.push(rb.cpuMsPerReading); cpuN.push(rn.cpuMsPerReading);
   }
-  await helper.unload();
+  RED.nodes.getNode('sink').removeAllListeners('input');
   return { bare: median(b), node: median(n), ratio: median(ratios), cpuMsPerReadingBare: median(cpuB), cpuMsPerReadingNode: median(cpuN) };
 }
 
@@ -180,28 +197,30 @@ async function main(): Promise<void> {
   const slices = Math.round(envNumber('BENCH_SLICES', 6));
   const meters = Math.round(envNumber('BENCH_METERS', 4));
   const child = fork(__filename, ['sims'], { env: { ...process.env, BENCH_METERS: String(meters) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-bench-dlms-'));
+  let userDir: string | undefined;
+  let RED: any;
   try {
     const ports = await new Promise<number[]>((resolve, reject) => {
       child.once('message', (m: { ports: number[] }) => resolve(m.ports));
       child.once('exit', (code) => reject(new Error(`simulators exited with ${code}`)));
     });
-    helper.init(require.resolve('node-red'));
-    await new Promise<void>((r) => helper.startServer(r));
+    ({ RED, userDir } = await startNodes(ports, ROOT));
     const out: Record<string, unknown> = { meters, seconds, slices };
-    for (const level of ['lls', 'hls-gmac'] as const) {
-      const r = await compare(ports, level, seconds, slices, userDir);
+    const levels = (process.env.BENCH_LEVELS ?? 'lls,hls-gmac').split(',') as Level[];
+    for (const level of levels) {
+      if (level !== 'lls' && level !== 'hls-gmac') throw new Error(`BENCH_LEVELS: ${JSON.stringify(level)} is not lls or hls-gmac`);
+      const r = await compare(RED, ports, level, seconds, slices, userDir);
       out[level] = r;
       console.log(`${level.padEnd(8)} readings/s: node ${r.node.toFixed(0)}, bare library ${r.bare.toFixed(0)}, ratio ${r.ratio.toFixed(3)} (goal >= 0.9); CPU ms/reading node ${r.cpuMsPerReadingNode.toFixed(3)}, bare ${r.cpuMsPerReadingBare.toFixed(3)}`);
     }
-    await new Promise<void>((r) => helper.stopServer(r));
     const g = gmacCost();
     out.hlsGmacPerApdu = g;
     console.log(`HLS-GMAC (SC 0x30) per request/response pair: ${g.cipheredMicros.toFixed(2)} us vs plain ${g.plainMicros.toFixed(2)} us (+${g.extraMicros.toFixed(2)} us)`);
     console.log(JSON.stringify(out));
   } finally {
+    await RED?.stop();
     child.disconnect();
-    fs.rmSync(userDir, { recursive: true, force: true });
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   }
 }
 
