@@ -10,6 +10,8 @@ import dlmsNode from '../../nodes/dlms-meter/dlms-meter';
 import { DlmsSimulator } from '../../lib/sim/dlms';
 import { DEFAULT_AK, DEFAULT_EK } from '../../lib/sim/dlms/cli';
 import { Quality, type Reading } from '../../lib/model';
+import { openPtyPair } from '../../lib/sim/serial';
+import { findExecutable } from '../fixtures/sim/peers';
 
 helper.init(require.resolve('node-red'));
 
@@ -148,6 +150,40 @@ describe('ems-dlms-meter', () => {
     assert.ok(r.every((x) => x.meter === 'grid-9' && x.time > from && x.time <= to && (x.quality! & Quality.BACKFILLED) && x.time % 900_000 === 0), JSON.stringify(r.slice(0, 3)));
     assert.ok(energy.every((x, i) => i === 0 || x.value >= energy[i - 1].value), 'energy rises');
     assert.equal(msg.backfill.records, energy.length);
+  });
+
+  it('discovers the registers through the object list (msg.meter from an EMS poll)', async () => {
+    await helper.load(dlmsNode, flowOf(base({ meterId: '' })), {});
+    const got = next('out', 'discovered readings');
+    const meter = { _id: 'grid-2', protocol: 'dlms', ip_address: '127.0.0.1', port: wrapperPort, connection_address: '1', security_level: 'lls', password: '12345678', profile: 'discover', waiting_time: 3000 };
+    helper.getNode('n1').receive({ payload: '', topic: 'grid-2', meter } as any);
+    const msg = await got;
+    const obis = (msg.payload as Reading[]).map((x) => x.obis);
+    assert.ok(msg.dlms.objects > 10, `object list of ${msg.dlms.objects}`);
+    for (const o of ['1-0:1.8.0', '1-0:32.7.0', '1-0:1.6.0', '1-0:1.4.0']) assert.ok(obis.includes(o), `${o} in ${obis.join(', ')}`);
+    assert.ok((msg.payload as Reading[]).every((x) => x.meter === 'grid-2'));
+  });
+
+  const socat = findExecutable('socat', 'EMS_SOCAT');
+  it('reads over HDLC on a serial line (a pty pair)', { skip: socat ? false : 'socat not found' }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-dlms-node-pty-'));
+    const pair = await openPtyPair(dir, socat!, ['ttyEMS', 'ttyMETER']);
+    const serialSim = new DlmsSimulator({ meterId: 'PTY0002', password: Buffer.from('12345678'), keys, systemTitle: Buffer.from('454D530000000013', 'hex'), logical: 1, physical: 17 });
+    try {
+      await serialSim.openSerial(pair.slave, 9600);
+      await helper.load(dlmsNode, flowOf(base({ host: pair.master, port: '', serverAddress: '1/17', baud: '9600', obis: '1-0:1.8.0' })), { n1: { password: '12345678' } });
+      const got = next('out', 'readings over the serial line', 20_000);
+      helper.getNode('n1').receive({ payload: '' });
+      const msg = await got;
+      assert.equal(msg.dlms.transport, 'hdlc');
+      assert.equal(msg.dlms.endpoint, pair.master);
+      assert.ok(energyOf(msg.payload)!.value > 0);
+    } finally {
+      await helper.unload();
+      await serialSim.close();
+      await pair.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad settings with the field and value', async () => {
