@@ -86,6 +86,20 @@ describe('DLMS meters in the shipped EMS (real Node-RED)', () => {
     assert.deepEqual(await events('dlms-hls', 'poll-failed'), []);
   });
 
+  it('a wrong key is a poll-failed event that names the refusal, never the key, and stores nothing', async () => {
+    const wrong = 'FFEEDDCCBBAA99887766554433221100';
+    const created = await api('POST', '/api/meters', {
+      _id: 'dlms-wrong', name: 'Wrong key', folder_id: folder, protocol: 'dlms', ip_address: '127.0.0.1', port: wrapperPort, security_level: 'hls-gmac',
+      encryption_key: DEFAULT_EK, authentication_key: wrong, interval_time: 2, waiting_time: 500,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const failed = await waitFor('a poll-failed event of dlms-wrong', 20_000, async () => { const e = await events('dlms-wrong', 'poll-failed'); return e.length ? e : undefined; });
+    assert.match(failed[0].event, /^poll failed: .*association rejected/);
+    assert.ok(!JSON.stringify(failed).includes(wrong) && !JSON.stringify(failed).includes(DEFAULT_EK));
+    assert.deepEqual(await readings('dlms-wrong', '1-0:1.8.0'), []);
+    assert.equal((await api('DELETE', '/api/meters/dlms-wrong')).status, 200);
+  });
+
   it('after an offline window the load profile fills the hole, flagged BACKFILLED', async () => {
     const id = 'dlms-lls';
     const obis = '1-0:1.8.0';
