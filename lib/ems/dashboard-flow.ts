@@ -1,11 +1,11 @@
 /**
- * The "EMS Dashboard" tab of flows/ems.json: Dashboard 2.0 config nodes (base, theme, pages, groups) and the
- * flows behind the six pages (the Alarms page and every page's alarm badge: lib/ems/dashboard-alarms-flow.ts; its
- * alarm rules: lib/ems/dashboard-rules-flow.ts; the Site page: lib/ems/dashboard-site-flow.ts; node builders:
- * lib/ems/dashboard-nodes.ts). Function nodes embed the
- * compiled source of lib/ems/dashboard.ts's, lib/ems/dashboard-alarms.ts's and lib/ems/dashboard-rules.ts's shaping
- * functions, so the flow runs what the unit tests check (test/lib/ems-dashboard.test.ts fails when the shipped tab
- * differs).
+ * The "EMS Dashboard" tab of flows/ems.json: Dashboard 2.0 config nodes (base, theme, pages, groups) and the flows
+ * behind the six pages (the Overview: lib/ems/dashboard-overview-flow.ts; the Alarms page and every page's alarm
+ * badge: lib/ems/dashboard-alarms-flow.ts; its alarm rules: lib/ems/dashboard-rules-flow.ts; the Site page:
+ * lib/ems/dashboard-site-flow.ts; node builders: lib/ems/dashboard-nodes.ts). Function nodes embed the compiled source
+ * of lib/ems/dashboard.ts's, lib/ems/dashboard-fleet.ts's, lib/ems/dashboard-alarms.ts's and
+ * lib/ems/dashboard-rules.ts's shaping functions, so the flow runs what the unit tests check
+ * (test/lib/ems-dashboard.test.ts fails when the shipped tab differs).
  *
  * Every widget message answers one client: a page view (ui-event), a choice (dropdown, button) or the timer
  * (per connected client, see trackClient/dueRefreshes) starts a computation that carries msg._client through,
@@ -21,14 +21,19 @@
  */
 import { mainRegister } from '../model/obis';
 import {
-  chartPoints, dueRefreshes, eventRows, liveValues, localDate, meterRequests, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult,
-  quantityOf, RANGES, readingsRequest, reportRows, trackClient, visibleMeters,
+  chartPoints, chosenMeter, dueRefreshes, eventRows, hasId, liveValues, localDate, meterRequests, pageMessages, pollResult, RANGES, readingsRequest, reportRows,
+  trackClient,
 } from './dashboard';
+import { clientPicks, FLEET_LIMITS, loadScope, meterMatches, newFleet, scopeKey, sessionScope, treeMeters } from './dashboard-fleet';
 import { alarmRefreshes } from './dashboard-alarms';
 import { alarmConfigNodes, alarmNodes } from './dashboard-alarms-flow';
 import { ruleConfigNodes, ruleNodes } from './dashboard-rules-flow';
+import { LIMITS, overviewNodes } from './dashboard-overview-flow';
 import { siteConfigNodes, siteNodes } from './dashboard-site-flow';
-import { api, at, dropdown, fn, inject, STORE, TAB, table, text, TZ, uiGroup, uiPage, type FlowNode } from './dashboard-nodes';
+import { api, at, dropdown, fn, inject, STORE, TAB, table, text, textInput, TZ, uiGroup, uiPage, type FlowNode } from './dashboard-nodes';
+
+/** The tooltip of the "Find meter" fields of the meter and reports pages. */
+const FIND_TIP = 'Part of a meter id: the Meter list offers the meters it matches (at most ' + FLEET_LIMITS.pick + ')';
 
 /**
  * Widget types that receive per-client data (all of the tab's): Dashboard 2.0 sends their client-targeted messages to
@@ -88,101 +93,70 @@ flow.set('dash_clients', clients);
 node.status({ fill: 'green', shape: 'dot', text: Object.keys(clients).length + ' clients' });
 const meterPages = out.filter((r) => r.dash.page !== 'alarms' && r.dash.page !== 'site');
 return [meterPages.map((r) => Object.assign(r, { params: {}, query: {}, payload: {} })), alarms, out.filter((r) => r.dash.page === 'site')];`;
-  const page = `${visibleMeters}
+  // The user's meters (a scope shared by every session that sees the same meters) from the folder tree, read again on
+  // a page view after limits.viewReloadMs and on the timer after limits.scopeTtlMs; then the page from them.
+  const scope = `${sessionScope}
+${LIMITS}
+const fleet = flow.get('dash_fleet');
+const ttl = msg.dash && msg.dash.reason === 'view' ? limits.viewReloadMs : limits.scopeTtlMs;
+const session = msg._client && msg._client.emsSessionId;
+const key = fleet ? sessionScope(fleet, session, Date.now(), ttl) : null;
+if (key) return [null, Object.assign(msg, { scopeKey: key })];
+// Read once: the session's other clients refreshing meanwhile use its current scope.
+const known = fleet && typeof session === 'string' && fleet.sessions[session];
+if (known && msg.dash && msg.dash.reason === 'tick') known.at = Date.now();
+return [msg, null];`;
+  const page = `${newFleet}
+${scopeKey}
+${treeMeters}
+${loadScope}
+${meterMatches}
+${clientPicks}
+${hasId}
+${chosenMeter}
 ${localDate}
 ${pageMessages}
+${LIMITS}
 ${TZ}
 const clients = flow.get('dash_clients') || {};
+const fleet = flow.get('dash_fleet') || newFleet();
 const id = msg._client && msg._client.socketId;
-const v = visibleMeters(msg.payload);
-if (v.error) {
-  // A session that ended (401) stops the refreshes of that client.
-  if (msg.statusCode === 401 && id) delete clients[id];
-  flow.set('dash_clients', clients);
-  node.status({ fill: 'red', shape: 'ring', text: v.error });
-  return null;
+const now = Date.now();
+let key = msg.scopeKey;
+if (!key) {
+  const v = treeMeters(msg.payload);
+  if (v.error) {
+    // A session that ended (401) stops the refreshes of that client.
+    if (msg.statusCode === 401 && id) delete clients[id];
+    flow.set('dash_clients', clients);
+    node.status({ fill: 'red', shape: 'ring', text: v.error });
+    return null;
+  }
+  key = loadScope(fleet, String(msg._client.emsSessionId), v.ids, v.intervals, clients, now);
+  flow.set('dash_fleet', fleet);
 }
-const meter = msg.dash.meter && v.ids.includes(msg.dash.meter) ? msg.dash.meter : (v.ids[0] || null);
-if (clients[id]) clients[id].meter = meter;
+const scope = fleet.scopes[key];
+if (!scope) return null;
+const entry = clients[id];
+const picks = entry ? clientPicks(entry, scope, limits.pick) : null;
+const find = entry ? entry.find || '' : '';
+if (entry) entry.meter = chosenMeter(msg.dash, scope.ids, picks, find);
 flow.set('dash_clients', clients);
-node.status({ fill: 'green', shape: 'dot', text: (msg._client.emsLogin || '?') + ' on ' + msg.dash.page + ': ' + v.ids.length + ' meters' });
-return pageMessages(msg.dash, v.ids, Date.now(), tz, v.intervals).map((m) => m && Object.assign({ _client: msg._client }, m));`;
+node.status({ fill: 'green', shape: 'dot', text: (msg._client.emsLogin || '?') + ' on ' + msg.dash.page + ': ' + scope.ids.length + ' meters' });
+const out = pageMessages(msg.dash, scope.ids, picks, find, now, tz, limits.pick).map((m) => m && Object.assign({ _client: msg._client }, m));
+if (out[0]) Object.assign(out[0], { scopeKey: key, dash: msg.dash });
+return out;`;
   return [
     { id: 'dash-view', type: 'ui-event', z: TAB, ui: 'dash-base', name: 'page views', ...at(-1, 0), wires: [['dash-clients']] },
     { id: 'dash-conn', type: 'ui-control', z: TAB, ui: 'dash-base', name: 'connections', events: 'all', ...at(-1, 1), wires: [['dash-clients']] },
     inject('dash-tick', 'every 5 s', 5, 3, 'dash-tick', ['dash-clients'], at(-1, 2)),
-    fn('dash-clients', 'clients', track, [['dash-meters'], ['dash-al-req', 'dash-ru-req'], ['dash-si-req']], at(0, 1)),
-    api('dash-meters', 'meters of the user', 'meters.list', ['dash-page'], at(1, 1)),
+    fn('dash-clients', 'clients', track, [['dash-scope'], ['dash-al-req', 'dash-ru-req'], ['dash-si-req']], at(0, 1)),
+    fn('dash-scope', 'meters of the user known?', scope, [['dash-meters'], ['dash-page']], at(1, 0)),
+    api('dash-meters', 'meters of the user', 'folders.tree', ['dash-page'], at(1, 1)),
     fn('dash-page', 'page data', page, [
-      ['dash-ov-latest'], ['dash-mt-meter'], ['dash-mt-range'], ['dash-mt-latest'], ['dash-rp-meter'], ['dash-rp-step'], ['dash-rp-report'], ['dash-ev-list'],
+      ['dash-ov-step'], ['dash-mt-meter'], ['dash-mt-range'], ['dash-mt-latest'], ['dash-rp-meter'], ['dash-rp-step'], ['dash-rp-report'], ['dash-ev-list'],
+      ['dash-mt-find'], ['dash-rp-find'],
     ], at(2, 1)),
-  ];
-}
-
-function overview(): FlowNode[] {
-  const shape = `${mainRegister}
-${quantityOf}
-${overviewFromLatest}
-${localDate}
-${TZ}
-const ids = Array.isArray(msg.meterIds) ? msg.meterIds : [];
-const latest = (Array.isArray(msg.payload) ? msg.payload : []).filter((v) => ids.includes(v.meter));
-const o = overviewFromLatest(latest, Date.now(), tz, msg.meterIntervals || {});
-const first = localDate(Date.now(), tz).slice(0, 8) + '01';
-const c = { _client: msg._client };
-node.status({ fill: o.alarms.length ? 'yellow' : 'green', shape: 'dot', text: o.ids.length + ' meters, ' + o.alarms.length + ' alarms' });
-return [
-  { ...c, payload: o.meters },
-  { ...c, payload: String(o.alarms.length) },
-  { ...c, payload: o.alarms },
-  o.ids.map((id) => ({ ...c, topic: id, meterIds: o.ids, query: { meter: id, date1: first, step: 'day' } })),
-  o.ids.length ? null : { ...c, meterIds: [], none: true },
-];`;
-  const sum = `${localDate}
-${quantityOf}
-${monthSummary}
-${overviewTotals}
-${TZ}
-// Month summaries per client (socket) and meter; clients no longer connected are dropped.
-const all = context.get('summaries') || {};
-const clients = flow.get('dash_clients') || {};
-const sid = msg._client && msg._client.socketId;
-if (!sid) return null;
-for (const k of Object.keys(all)) if (!clients[k] || clients[k].gone) delete all[k];
-const mine = all[sid] || (all[sid] = {});
-const ids = Array.isArray(msg.meterIds) ? msg.meterIds : [];
-if (!msg.none) {
-  const one = monthSummary(msg.payload, localDate(Date.now(), tz));
-  if (!one) {
-    node.status({ fill: 'red', shape: 'ring', text: (msg.payload && msg.payload.error) || 'no report' });
-    return null;
-  }
-  mine[one.meter] = one;
-}
-for (const k of Object.keys(mine)) if (!ids.includes(k)) delete mine[k];
-context.set('summaries', all);
-const t = overviewTotals(Object.values(mine));
-const c = { _client: msg._client };
-node.status({ fill: 'green', shape: 'dot', text: Object.keys(all).length + ' clients' });
-return [{ ...c, payload: t.today }, { ...c, payload: t.todayCost }, { ...c, payload: t.month }, { ...c, payload: t.monthCost }];`;
-  const g = 'dash-grp-ov-energy';
-  return [
-    {
-      id: 'dash-ov-latest', type: 'ems-store-query', z: TAB, name: 'newest values', store: STORE, mode: 'latest', meter: '', obis: '', range: '', window: '', fn: '', limit: '', interval: '',
-      ...at(3, 0), wires: [['dash-ov-shape']],
-    },
-    fn('dash-ov-shape', 'overview of the user\'s meters', shape, [['dash-ov-meters'], ['dash-ov-alarm-count'], ['dash-ov-alarms'], ['dash-ov-report'], ['dash-ov-cons']], at(4, 0)),
-    api('dash-ov-report', 'month report per meter', 'reports.tariffs', ['dash-ov-cons'], at(4, 3)),
-    fn('dash-ov-cons', 'today / this month', sum, [['dash-ov-today'], ['dash-ov-today-cost'], ['dash-ov-month'], ['dash-ov-month-cost']], at(5, 3)),
-    // Wrapped: one amount per medium and unit can be longer than the group is wide.
-    text('dash-ov-today', g, 'Consumption today', 1, at(6, 3), true),
-    text('dash-ov-today-cost', g, 'Cost today', 2, at(6, 4)),
-    text('dash-ov-month', g, 'Consumption this month', 3, at(6, 5), true),
-    text('dash-ov-month-cost', g, 'Cost this month', 4, at(6, 6)),
-    // The group titles name the tables: no label of their own (a title once).
-    text('dash-ov-alarm-count', 'dash-grp-ov-alarms', 'Meters without recent readings', 1, at(6, 1)),
-    table('dash-ov-meters', 'dash-grp-ov-meters', '', 1, at(6, 0)),
-    table('dash-ov-alarms', 'dash-grp-ov-alarms', '', 2, at(6, 2)),
   ];
 }
 
@@ -218,8 +192,9 @@ const text = pollResult(msg.payload, msg.topic);
 node.status({ fill: msg.statusCode < 400 ? 'green' : 'yellow', shape: 'dot', text });
 return { _client: msg._client, payload: text };`;
   return [
-    dropdown('dash-mt-meter', 'dash-grp-mt-pick', 'Meter', 1, 'dash-meter', [], ['dash-clients'], at(3, 8)),
-    dropdown('dash-mt-range', 'dash-grp-mt-pick', 'Range', 2, 'dash-range', RANGES.map((r) => ({ value: r.value, label: r.label })), ['dash-clients'], at(3, 9)),
+    textInput('dash-mt-find', 'dash-grp-mt-pick', 'Find meter', 1, 'dash-find', FIND_TIP, ['dash-clients'], at(3, 7)),
+    dropdown('dash-mt-meter', 'dash-grp-mt-pick', 'Meter', 2, 'dash-meter', [], ['dash-clients'], at(3, 8)),
+    dropdown('dash-mt-range', 'dash-grp-mt-pick', 'Range', 3, 'dash-range', RANGES.map((r) => ({ value: r.value, label: r.label })), ['dash-clients'], at(3, 9)),
     {
       id: 'dash-mt-latest', type: 'ems-store-query', z: TAB, name: 'newest values of the meter', store: STORE, mode: 'latest', meter: '', obis: '', range: '', window: '', fn: '', limit: '', interval: '',
       ...at(3, 10), wires: [['dash-mt-live-rows']],
@@ -238,7 +213,7 @@ return { _client: msg._client, payload: text };`;
       textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 8, height: 6, className: 'ems-dash-mt-chart', interpolation: 'linear',
       ...at(7, 11), wires: [[]],
     },
-    text('dash-mt-total', 'dash-grp-mt-pick', 'Total in range', 3, at(7, 12)),
+    text('dash-mt-total', 'dash-grp-mt-pick', 'Total in range', 4, at(7, 12)),
     table('dash-mt-live', 'dash-grp-mt-live', '', 1, at(5, 10)),
     {
       id: 'dash-mt-poll', type: 'ui-button', z: TAB, group: 'dash-grp-mt-poll', name: '', label: 'Poll now', order: 1, width: 0, height: 0, emulateClick: false, tooltip: 'Poll the meter now (operators and admins)',
@@ -264,12 +239,13 @@ const rows = reportRows(msg.payload);
 node.status({ fill: 'green', shape: 'dot', text: rows.length + ' rows' });
 return [{ ...c, payload: rows }, { ...c, payload: msg.topic + ': ' + rows.length + ' rows' }];`;
   return [
-    dropdown('dash-rp-meter', 'dash-grp-rp', 'Meter', 1, 'dash-meter', [], ['dash-clients'], at(3, 15)),
-    dropdown('dash-rp-step', 'dash-grp-rp', 'Step', 2, 'dash-step', [{ value: 'day', label: 'Daily, last 30 days' }, { value: 'month', label: 'Monthly, last 12 months' }], ['dash-clients'], at(3, 16)),
+    textInput('dash-rp-find', 'dash-grp-rp', 'Find meter', 1, 'dash-find', FIND_TIP, ['dash-clients'], at(3, 14)),
+    dropdown('dash-rp-meter', 'dash-grp-rp', 'Meter', 2, 'dash-meter', [], ['dash-clients'], at(3, 15)),
+    dropdown('dash-rp-step', 'dash-grp-rp', 'Step', 3, 'dash-step', [{ value: 'day', label: 'Daily, last 30 days' }, { value: 'month', label: 'Monthly, last 12 months' }], ['dash-clients'], at(3, 16)),
     api('dash-rp-report', 'tariff report', 'reports.tariffs', ['dash-rp-rows'], at(3, 17)),
     fn('dash-rp-rows', 'report rows', rows, [['dash-rp-table'], ['dash-rp-status']], at(4, 17)),
-    table('dash-rp-table', 'dash-grp-rp', '', 4, at(5, 17)),
-    text('dash-rp-status', 'dash-grp-rp', 'Report', 3, at(5, 18)),
+    table('dash-rp-table', 'dash-grp-rp', '', 5, at(5, 17)),
+    text('dash-rp-status', 'dash-grp-rp', 'Report', 4, at(5, 18)),
   ];
 }
 
@@ -299,7 +275,9 @@ export function dashboardFlow(): FlowNode[] {
     info: 'The EMS dashboard (Dashboard 2.0) at /dashboard: overview, meter, reports, events, alarms and site pages, each with the user\'s alarm badge, behind the EMS login.\n\n'
       + 'Every widget message answers one client (msg._client): page views, choices and a timer per connected client start the '
       + 'computations, and the ems-api nodes act as the EMS user of that client (identity "dashboard"), so each user sees only '
-      + 'the meters of their folders.\n\nFunction nodes run the shaping functions of lib/ems/dashboard.ts, lib/ems/dashboard-alarms.ts, lib/ems/dashboard-rules.ts and lib/ems/dashboard-site.ts; regenerate this tab from there.',
+      + 'the meters of their folders. The overview\'s figures are shared by the clients that see the same meters and kept up in bounded steps '
+      + '(lib/ems/dashboard-fleet.ts): a refresh costs the same with 100 or 10,000 meters, and nothing runs while nobody looks.\n\n'
+      + 'Function nodes run the shaping functions of lib/ems/dashboard.ts, lib/ems/dashboard-fleet.ts, lib/ems/dashboard-alarms.ts, lib/ems/dashboard-rules.ts and lib/ems/dashboard-site.ts; regenerate this tab from there.',
   };
-  return [tab, ...configNodes(), ...clients(), ...overview(), ...meterPage(), ...reportsPage(), ...eventsPage(), ...alarmNodes(), ...ruleNodes(), ...siteNodes()];
+  return [tab, ...configNodes(), ...clients(), ...overviewNodes(), ...meterPage(), ...reportsPage(), ...eventsPage(), ...alarmNodes(), ...ruleNodes(), ...siteNodes()];
 }

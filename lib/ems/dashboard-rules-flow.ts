@@ -14,7 +14,7 @@
  */
 import {
   activeHours, chooseRuleForm, conditionFields, conditionSummary, DIRECTIONS, ENABLED_OPTIONS, FORM_CONDITIONS, formOfRule, newRuleForm, optionsMessage,
-  parseActiveHours, RULE_FIELDS, RULE_SEVERITIES, RULE_WINDOWS, ruleAnswer, ruleBody, ruleChoices, ruleOptions, ruleRows, rulesRequest, rulesStatus,
+  parseActiveHours, RULE_FIELDS, RULE_SEVERITIES, RULE_WINDOWS, ruleAnswer, ruleBody, ruleChoices, ruleOptions, ruleRows, rulesRequest, rulesStatus, ruleSubjectNames,
   shortDuration, subjectNames, subjectOptions, subjectText,
 } from './dashboard-rules';
 import { api, at, button, dropdown, fn, TAB, table, text, textInput, uiGroup, type FlowNode } from './dashboard-nodes';
@@ -27,6 +27,9 @@ export function ruleConfigNodes(): FlowNode[] {
   return [uiGroup('dash-grp-al-rules', 'Alarm rules', 'alarms', 12, 4), { ...uiGroup(MANAGE_GROUP, 'Manage alarm rules', 'alarms', 12, 5), visible: false }];
 }
 
+/** How long a client's rules table uses the subject names of the last folder tree (timer refreshes only). */
+const TREE_KEPT_MS = 120_000;
+
 const client = `const clients = flow.get('dash_clients') || {};
 const sid = msg._client && msg._client.socketId;
 const entry = clients[sid];
@@ -37,12 +40,18 @@ export function ruleNodes(): FlowNode[] {
   const request = `${rulesRequest}
 const r = rulesRequest(msg.dash);
 return r && Object.assign({ _client: msg._client }, r);`;
-  const sessionRequest = `// The rules, carried to the user's session (their open_folders); a refused list ends here.
+  const sessionRequest = `// The rules, carried to the user's session (their open_folders) and folder tree; a refused list ends here. A timer
+// refresh within ${TREE_KEPT_MS / 1000} s of the last tree uses the names kept from it (the tree grows with the meters).
+${client}
 if (msg.statusCode === 401 || !msg.payload || msg.payload.error) {
   node.status({ fill: 'red', shape: 'ring', text: (msg.payload && msg.payload.error) || 'no answer' });
   return null;
 }
-return { _client: msg._client, dash: msg.dash, rules: msg.payload, params: {}, query: {}, payload: {} };`;
+const role = msg._client && msg._client.emsRole;
+const formKept = (role !== 'operator' && role !== 'admin') || !!(entry && entry.ruleForm && entry.ruleForm.subjectOptions);
+const kept = entry && entry.ruleNames && Date.now() - entry.ruleNamesAt < ${TREE_KEPT_MS} && !(msg.dash && msg.dash.sync) && formKept;
+const next = { _client: msg._client, dash: msg.dash, rules: msg.payload, params: {}, query: {}, payload: {} };
+return kept ? [null, Object.assign(next, { keptNames: true })] : [next, null];`;
   const treeRequest = `// The rules and the user's open_folders (empty: every folder), carried to the folder tree's answer.
 const user = msg.payload && msg.payload.data && msg.payload.data.user;
 if (!user) {
@@ -56,6 +65,7 @@ ${shortDuration}
 ${subjectNames}
 ${subjectText}
 ${ruleRows}
+${ruleSubjectNames}
 ${rulesStatus}
 ${newRuleForm}
 ${ruleChoices}
@@ -63,17 +73,22 @@ ${subjectOptions}
 ${ruleOptions}
 ${optionsMessage}
 ${client}
-// The folder tree names the subjects (without it the ids are shown) and gives the form's subjects.
-const tree = msg.payload && !msg.payload.error ? msg.payload.data : [];
+// The folder tree names the subjects (without it the ids are shown) and gives the form's subjects; between two
+// trees the names of the rules' subjects and the form's subjects are kept on the client.
+const kept = msg.keptNames && entry && entry.ruleNames ? entry.ruleNames : null;
+const tree = !kept && msg.payload && !msg.payload.error ? msg.payload.data : [];
+const names = kept || subjectNames(tree);
+if (!kept && entry) Object.assign(entry, { ruleNames: ruleSubjectNames(names, msg.rules), ruleNamesAt: Date.now() });
+flow.set('dash_clients', clients);
 const status = rulesStatus(msg.rules);
 node.status({ fill: 'green', shape: 'dot', text: (msg._client.emsLogin || '?') + ': ' + status });
-const shown = [{ ...c, payload: ruleRows(msg.rules, tree) }, { ...c, payload: status }];
+const shown = [{ ...c, payload: ruleRows(msg.rules, tree, names) }, { ...c, payload: status }];
 // The form: operators and admins only (a viewer's client never gets its group shown).
 const role = msg._client && msg._client.emsRole;
 if ((role !== 'operator' && role !== 'admin') || !entry || entry.gone) return [...shown, null, null, null, null];
 const choices = ruleChoices(entry);
 choices.rules = (Array.isArray(msg.rules.data) ? msg.rules.data : []).slice(0, 1000);
-const subjects = subjectOptions(tree, msg.openFolders);
+const subjects = kept && choices.subjectOptions ? JSON.parse(choices.subjectOptions) : subjectOptions(tree, msg.openFolders);
 choices.subjects = subjects.map((o) => o.value);
 const sync = !!(msg.dash && msg.dash.sync);
 // The fields again on a sync of the page (a widget mounting late missed them), unless the user has begun typing.
@@ -152,7 +167,7 @@ return [{ ...c, payload: a.text }, a.ok ? refresh : null, reset ? { ...c, topic:
   return [
     fn('dash-ru-req', 'rule requests', request, [['dash-ru-list']], at(3, 38)),
     api('dash-ru-list', 'alarm rules', 'alarmrules.list', ['dash-ru-session-req'], at(4, 38)),
-    fn('dash-ru-session-req', 'rules, then folders', sessionRequest, [['dash-ru-session']], at(5, 38)),
+    fn('dash-ru-session-req', 'rules, then folders', sessionRequest, [['dash-ru-session'], ['dash-ru-rows']], at(5, 38)),
     api('dash-ru-session', 'user\'s session (rules)', 'auth.session', ['dash-ru-tree-req'], at(6, 38)),
     fn('dash-ru-tree-req', 'rules, then names', treeRequest, [['dash-ru-tree']], at(7, 38)),
     api('dash-ru-tree', 'folder tree (names)', 'folders.tree', ['dash-ru-rows'], at(8, 38)),

@@ -385,19 +385,34 @@ export function subjectText(subject: DashRule['subject'], names: { meters: Recor
 }
 
 /**
- * Table rows of a GET /api/alarm-rules envelope, in its order (by name), with the names from a folder tree: rule,
- * subject, condition (conditionSummary), severity, delay / clear / hold-off, active hours and whether it is enabled.
- * An error envelope gives no rows. Uses conditionSummary, activeHours, shortDuration, subjectNames and subjectText.
+ * Table rows of a GET /api/alarm-rules envelope, in its order (by name), with the names from a folder tree (or
+ * `known`, names kept from an earlier tree, see ruleSubjectNames): rule, subject, condition (conditionSummary),
+ * severity, delay / clear / hold-off, active hours and whether it is enabled. An error envelope gives no rows.
+ * Uses conditionSummary, activeHours, shortDuration, subjectNames and subjectText.
  */
-export function ruleRows(envelope: AlarmEnvelope, tree: unknown): Record<string, string>[] {
+export function ruleRows(envelope: AlarmEnvelope, tree: unknown, known?: { meters: Record<string, string>; folders: Record<string, string> }): Record<string, string>[] {
   const list = envelope && !envelope.error && Array.isArray(envelope.data) ? envelope.data as DashRule[] : [];
-  const names = subjectNames(tree);
+  const names = known || subjectNames(tree);
   const word = (s: string) => String(s || '').charAt(0).toUpperCase() + String(s || '').slice(1);
   return list.map((r) => ({
     Rule: String(r.name), Subject: subjectText(r.subject, names), Condition: conditionSummary(r.condition, r.condition && r.condition.type === 'threshold' ? r.hysteresis : 0),
     Severity: word(r.severity), 'Delay / clear / hold-off': `${shortDuration(r.delay_s)} / ${shortDuration(r.clear_after_s)} / ${shortDuration(r.hold_off_s)}`,
     'Active hours': activeHours(r.active), Enabled: r.enabled === false ? 'no' : 'yes',
   }));
+}
+
+/**
+ * The names (subjectNames) of the subjects of an alarm-rules envelope's rules only: what the rules table needs between
+ * two reads of the folder tree, as few entries as there are rules whatever the number of meters.
+ */
+export function ruleSubjectNames(names: { meters: Record<string, string>; folders: Record<string, string> }, envelope: AlarmEnvelope): { meters: Record<string, string>; folders: Record<string, string> } {
+  const out = { meters: {} as Record<string, string>, folders: {} as Record<string, string> };
+  for (const r of envelope && !envelope.error && Array.isArray(envelope.data) ? envelope.data as DashRule[] : []) {
+    const s = r && r.subject;
+    if (s && typeof s.meter === 'string' && names.meters[s.meter] !== undefined) out.meters[s.meter] = names.meters[s.meter];
+    if (s && typeof s.folder === 'string' && names.folders[s.folder] !== undefined) out.folders[s.folder] = names.folders[s.folder];
+  }
+  return out;
 }
 
 /** A line about the rules shown: "2 rules, 1 disabled", "No alarm rules in your folders", or the error. */

@@ -59,11 +59,13 @@ export function quantityOf(obis: string): { medium: string; name: string } {
  * The overview from the store's newest values (ems-store-query mode latest): one table row per meter with its main
  * register (mainRegister: active energy for electricity, heat energy, gas or water volume) in its own unit, its power
  * or flow, and an alarm for each meter without a reading for two of its own poll intervals (`intervals`, seconds
- * per meter id), at least `minStaleMs`: a dead meter or bus, not a meter polled every 5 minutes.
+ * per meter id), at least `minStaleMs`: a dead meter or bus, not a meter polled every 5 minutes. `format` (the local
+ * time of a reading, en-GB in `timeZone`) may be passed in by a caller that shapes one meter at a time.
  * Uses mainRegister and quantityOf (embedded beside it in the function node).
  */
-export function overviewFromLatest(latest: LatestValue[], now: number, timeZone: string, intervals: Record<string, number> = {}, minStaleMs = 60_000): { meters: MeterRow[]; alarms: AlarmRow[]; ids: string[] } {
-  const clock = (t: number) => new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(t);
+export function overviewFromLatest(latest: LatestValue[], now: number, timeZone: string, intervals: Record<string, number> = {}, minStaleMs = 60_000, format?: Intl.DateTimeFormat): { meters: MeterRow[]; alarms: AlarmRow[]; ids: string[] } {
+  const f = format || new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const clock = (t: number) => f.format(t);
   const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
   const byMeter = new Map<string, LatestValue[]>();
   for (const v of Array.isArray(latest) ? latest : []) {
@@ -300,17 +302,19 @@ export interface DashClient {
   synced: boolean;
   /** The connection was lost (ui-control "lost"): no more refreshes. */
   gone?: boolean;
+  /** What the client typed in a "Find meter" field (topic dash-find). */
+  find?: string;
 }
 
 /** What to compute for a client: its page, choices, and why (a page view, a choice, the timer). */
 export interface DashRefresh {
   _client: DashClientInfo;
-  dash: { page: string; meter: string | null; range: string; step: string; reason: 'view' | 'change' | 'tick'; sync: boolean };
+  dash: { page: string; meter: string | null; range: string; step: string; reason: 'view' | 'change' | 'tick'; sync: boolean; found?: boolean };
 }
 
 /**
  * Follows the dashboard's clients from their messages (ui-event $pageview, a dropdown choice with topic
- * dash-meter / dash-range / dash-step, ui-control "lost") in `clients` (by socket id, at most `max`: the least
+ * dash-meter / dash-range / dash-step, a "Find meter" text with topic dash-find, ui-control "lost") in `clients` (by socket id, at most `max`: the least
  * recently seen is dropped). A lost client is kept (gone, no longer refreshed) so that the next page of the same
  * EMS session starts with its choices. Answers the refresh the message calls for, or null.
  */
@@ -345,13 +349,16 @@ export function trackClient(clients: Record<string, DashClient>, msg: { topic?: 
     if (msg.topic === 'dash-meter' && typeof v === 'string' && v !== '') entry.meter = v;
     else if (msg.topic === 'dash-range' && ['24h', '7d', '30d'].includes(v)) entry.range = v;
     else if (msg.topic === 'dash-step' && ['day', 'month'].includes(v)) entry.step = v;
+    else if (msg.topic === 'dash-find' && typeof v === 'string' && v.length <= 100) entry.find = v.trim();
     else return null;
     reason = 'change';
   }
   entry.client = info;
   entry.seen = now;
   entry.refreshed = now;
-  return { _client: info, dash: { page: entry.page, meter: entry.meter, range: entry.range, step: entry.step, reason, sync: reason === 'view' } };
+  // A new "Find meter" text sends the dropdowns again (their options are its matches).
+  const found = msg.topic === 'dash-find';
+  return { _client: info, dash: { page: entry.page, meter: entry.meter, range: entry.range, step: entry.step, reason, sync: reason === 'view' || found, ...(found ? { found } : {}) } };
 }
 
 /** The clients whose page is due (refreshed more than `everyMs[page]` ago), as refreshes; marks them refreshed. */
@@ -367,33 +374,50 @@ export function dueRefreshes(clients: Record<string, DashClient>, now: number, e
   return out;
 }
 
-/** The meter ids (sorted) of a meters.list envelope, or its error. */
-export function visibleMeters(envelope: { data?: unknown; error?: string | null; status?: number }): { ids: string[]; intervals: Record<string, number>; error: string | null } {
-  if (!envelope || envelope.error || !Array.isArray(envelope.data)) return { ids: [], intervals: {}, error: (envelope && envelope.error) || 'no meter list' };
-  const intervals: Record<string, number> = {};
-  for (const m of envelope.data as { _id?: unknown; definition?: { interval_time?: unknown } }[]) {
-    const every = Number(m.definition && m.definition.interval_time);
-    if (every > 0) intervals[String(m._id)] = every;
+/** Whether a sorted id list holds `id` (binary search: the same order as Array.prototype.sort). */
+export function hasId(ids: string[], id: string): boolean {
+  let [lo, hi] = [0, ids.length - 1];
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid] === id) return true;
+    if (ids[mid] < id) lo = mid + 1;
+    else hi = mid - 1;
   }
-  return { ids: envelope.data.map((m: { _id?: unknown }) => String(m._id)).sort(), intervals, error: null };
+  return false;
 }
 
 /**
- * The messages (without _client) that compute a client's page from the meters it may see, one per output of
- * the dashboard's page function: overview store query; meter page dropdowns, newest values of the meter (the live
- * values, whose main register the chart then asks for, see meterRequests); reports page dropdowns, report request;
- * events request. Dropdowns only when `dash.sync`. Uses localDate (embedded beside it in the function node).
+ * The meter a client's meter and reports pages show: on a new "Find meter" text (dash.found) its exact match; else the
+ * client's choice while its user may see it (`ids`, sorted); else the first match, else the first meter. Uses hasId.
  */
-export function pageMessages(dash: DashRefresh['dash'], ids: string[], now: number, timeZone: string, intervals: Record<string, number> = {}): (Record<string, unknown> | null)[] {
-  const out: (Record<string, unknown> | null)[] = [null, null, null, null, null, null, null, null];
-  const meter = dash.meter && ids.includes(dash.meter) ? dash.meter : (ids[0] ?? null);
-  const options = { options: ids.map((id) => ({ value: id, label: id })), payload: meter ?? '' };
-  if (dash.page === 'overview') out[0] = { meterIds: ids, meterIntervals: intervals, payload: {} };
+export function chosenMeter(dash: DashRefresh['dash'], ids: string[], picks: string[] | null, find: string): string | null {
+  const q = String(find || '').trim().toLowerCase();
+  if (dash.found && picks && picks.length && picks[0].toLowerCase() === q) return picks[0];
+  if (dash.meter && hasId(ids, dash.meter)) return dash.meter;
+  return (picks && picks[0]) || ids[0] || null;
+}
+
+/**
+ * The messages (without _client) that compute a client's page from the meters its user may see (`ids`, sorted) and
+ * its "Find meter" matches (`picks`, null: nothing typed), one per output of the dashboard's page function: overview;
+ * meter page dropdowns, newest values of the meter (the live values, whose main register the chart then asks for, see
+ * meterRequests); reports page dropdowns, report request; events request; the find fields of the meter and reports
+ * pages. A meter dropdown offers the matches (else the first `pick` meters) and the chosen meter, never every meter.
+ * Dropdowns and find fields only when `dash.sync`. Uses chosenMeter, localDate (embedded beside it in the function node).
+ */
+export function pageMessages(dash: DashRefresh['dash'], ids: string[], picks: string[] | null, find: string, now: number, timeZone: string, pick = 50): (Record<string, unknown> | null)[] {
+  const out: (Record<string, unknown> | null)[] = [null, null, null, null, null, null, null, null, null, null];
+  const meter = chosenMeter(dash, ids, picks, find);
+  const offered = picks || ids.slice(0, pick);
+  const list = meter && !offered.includes(meter) ? [meter, ...offered] : offered;
+  const options = { options: list.map((id) => ({ value: id, label: id })), payload: meter ?? '' };
+  const findField = { payload: String(find || '') };
+  if (dash.page === 'overview') out[0] = { payload: {} };
   else if (dash.page === 'meter') {
-    if (dash.sync) [out[1], out[2]] = [options, { payload: dash.range }];
+    if (dash.sync) [out[1], out[2], out[8]] = [options, { payload: dash.range }, findField];
     if (meter) out[3] = { meter, topic: meter, dashRange: dash.range, payload: {} };
   } else if (dash.page === 'reports') {
-    if (dash.sync) [out[4], out[5]] = [options, { payload: dash.step }];
+    if (dash.sync) [out[4], out[5], out[9]] = [options, { payload: dash.step }, findField];
     if (meter) {
       const month = dash.step === 'month';
       const date1 = month ? localDate(now - 365 * 86_400_000, timeZone).slice(0, 8) + '01' : localDate(now - 30 * 86_400_000, timeZone);

@@ -9,6 +9,8 @@ export * from './registry';
 export * from './license';
 export * from './event-log';
 export * from './schedule';
+export * from './poll-scheduler';
+export * from './poll-endpoints';
 export * from './access';
 export * from './api-keys';
 export * from './audit';

@@ -109,6 +109,9 @@ function outside(host: string, addresses: readonly string[], networks: readonly 
 export class PollJobs {
   private pending = new Map<string, Pending>();
   private states = new Map<string, MeterPollState>();
+  /** Open polls per meter, and the meters whose last poll failed: kept per result, never recounted. */
+  private open = new Map<string, number>();
+  private failingMeters = 0;
 
   constructor(private readonly opts: PollJobsOptions) {}
 
@@ -121,6 +124,7 @@ export class PollJobs {
     const info: PollInfo = { id: this.opts.newId(), meter: record._id, due, started: this.clock.now() };
     const state = this.stateOf(record._id);
     state.running = true;
+    this.open.set(record._id, (this.open.get(record._id) ?? 0) + 1);
     return new Promise<void>((resolve) => {
       const p: Pending = {
         info, name: record.definition.name, finish: resolve,
@@ -189,9 +193,18 @@ export class PollJobs {
     return this.states.get(meterId) ?? { running: false, last: null, failures: 0 };
   }
 
+  /** Polls open now and meters whose last poll failed (the node's status line), in O(1). */
+  summary(): { running: number; failing: number } {
+    return { running: this.pending.size, failing: this.failingMeters };
+  }
+
   /** Forgets a deleted meter's history. */
   forget(meterId: string): void {
-    if (![...this.pending.values()].some((p) => p.info.meter === meterId)) this.states.delete(meterId);
+    if (this.open.has(meterId)) return;
+    const s = this.states.get(meterId);
+    if (s?.last && !s.last.ok) this.failingMeters--;
+    this.states.delete(meterId);
+    this.lastLogged.delete(meterId);
   }
 
   /** Ends every open poll without an event (the node is closing). */
@@ -201,6 +214,7 @@ export class PollJobs {
       p.finish();
     }
     this.pending.clear();
+    this.open.clear();
   }
 
   /** The last poll-failed event logged per meter (time and cause), for the hourly reminder. */
@@ -236,8 +250,11 @@ export class PollJobs {
       }
     } finally {
       state.failures = error === null ? 0 : state.failures + 1;
+      this.failingMeters += (result.ok ? 0 : 1) - (state.last && !state.last.ok ? 1 : 0);
       state.last = result;
-      state.running = [...this.pending.values()].some((x) => x.info.meter === meter);
+      const open = (this.open.get(meter) ?? 1) - 1;
+      if (open > 0) this.open.set(meter, open); else this.open.delete(meter);
+      state.running = open > 0;
       this.opts.onResult?.(meter, result);
       try { this.opts.onFinished?.(p.info, result, failuresBefore); } finally { p.finish(); }
     }

@@ -2,7 +2,8 @@
  * Poll scheduling for meter definitions: each meter is due every interval_time seconds, at a fixed
  * offset inside its interval derived from its id (so 100 meters with a 60 s interval do not all fire
  * at :00), only on the allowed local days of week/month. A meter whose previous poll still runs is
- * skipped (counted), never queued twice. Clock and timers are injected for tests.
+ * skipped (counted), never queued twice (lib/ems/poll-scheduler.ts runs the polls). Clock and timers are
+ * injected for tests.
  */
 import { fromLocal, toLocal, DAY_MS } from '../model/time';
 import type { MeterDefinition, PeriodType } from './meter-definition';
@@ -124,112 +125,3 @@ export const realClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
-
-export interface ScheduledMeter {
-  id: string;
-  definition: MeterDefinition;
-}
-
-export interface SchedulerStats {
-  meters: number;
-  started: number;
-  skippedBusy: number;
-  running: number;
-}
-
-/**
- * Runs `poll(meter, due)` for each meter when due. `set()` replaces the meter list (create, update,
- * delete take effect without a restart); `pollNow()` runs one meter at once unless it is busy.
- */
-export class PollScheduler {
-  private meters = new Map<string, ScheduledMeter>();
-  private timers = new Map<string, unknown>();
-  private busy = new Set<string>();
-  private readonly stats = { started: 0, skippedBusy: 0 };
-  private stopped = false;
-
-  constructor(
-    private readonly poll: (meter: ScheduledMeter, due: number) => Promise<void>,
-    private readonly options: { timeZone?: string; clock?: Clock; onSkip?: (meter: ScheduledMeter, due: number) => void } = {},
-  ) {}
-
-  private get clock(): Clock {
-    return this.options.clock ?? realClock;
-  }
-
-  set(meters: ScheduledMeter[]): void {
-    const next = new Map(meters.map((m) => [m.id, m]));
-    for (const id of this.meters.keys()) if (!next.has(id)) this.unschedule(id);
-    for (const m of meters) {
-      const before = this.meters.get(m.id);
-      this.meters.set(m.id, m);
-      if (!before || JSON.stringify(before.definition) !== JSON.stringify(m.definition)) this.arm(m.id);
-    }
-  }
-
-  /** Polls one meter now; false when it is unknown or its previous poll still runs. */
-  pollNow(id: string): Promise<void> | false {
-    const m = this.meters.get(id);
-    if (!m || this.busy.has(id)) return false;
-    return this.run(m, this.clock.now());
-  }
-
-  nextDue(id: string): number | null {
-    const m = this.meters.get(id);
-    return m ? nextPollTime(id, m.definition, this.clock.now(), this.options.timeZone) : null;
-  }
-
-  getStats(): SchedulerStats {
-    return { meters: this.meters.size, started: this.stats.started, skippedBusy: this.stats.skippedBusy, running: this.busy.size };
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const id of [...this.timers.keys()]) this.unschedule(id);
-  }
-
-  private unschedule(id: string): void {
-    const h = this.timers.get(id);
-    if (h !== undefined) this.clock.clearTimeout(h);
-    this.timers.delete(id);
-    this.meters.delete(id);
-  }
-
-  private arm(id: string): void {
-    const old = this.timers.get(id);
-    if (old !== undefined) this.clock.clearTimeout(old);
-    const m = this.meters.get(id);
-    if (!m || this.stopped) return;
-    const due = nextPollTime(id, m.definition, this.clock.now(), this.options.timeZone);
-    if (due === null) return;
-    // Long waits are re-armed in steps (timers cap at ~24.8 days).
-    const wait = Math.min(due - this.clock.now(), 6 * 3_600_000);
-    this.timers.set(id, this.clock.setTimeout(() => this.fire(id, due), Math.max(0, wait)));
-  }
-
-  private fire(id: string, due: number): void {
-    this.timers.delete(id);
-    const m = this.meters.get(id);
-    if (!m || this.stopped) return;
-    if (this.clock.now() < due) return this.arm(id);
-    if (this.busy.has(id)) {
-      this.stats.skippedBusy++;
-      this.options.onSkip?.(m, due);
-    } else {
-      void this.run(m, due);
-    }
-    this.arm(id);
-  }
-
-  private async run(m: ScheduledMeter, due: number): Promise<void> {
-    this.busy.add(m.id);
-    this.stats.started++;
-    try {
-      await this.poll(m, due);
-    } catch {
-      // The poll reports its own failures (events, Catch); the schedule goes on.
-    } finally {
-      this.busy.delete(m.id);
-    }
-  }
-}

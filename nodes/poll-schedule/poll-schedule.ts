@@ -4,7 +4,8 @@ import { PROTOCOLS, PUSHED_PROTOCOLS } from '../../lib/ems/meter-definition';
 import { PollJobs, type MeterPollState } from '../../lib/ems/poll-jobs';
 import { Backfiller, BackfillSlots, backfillMaxDays } from '../../lib/ems/backfill';
 import type { MeterRecord } from '../../lib/ems/registry';
-import { PollScheduler } from '../../lib/ems/schedule';
+import { PollScheduler, type PollBacklog } from '../../lib/ems/poll-scheduler';
+import { DEFAULT_POLL_LIMITS, pollLimitsFromEnv, type PollLimits } from '../../lib/ems/poll-endpoints';
 import type { EmsServices } from '../../lib/ems/services';
 import type { SystemConfigNode } from '../system/system';
 
@@ -15,11 +16,33 @@ export interface PollScheduleDef extends NodeDef {
 }
 
 /** One meter's line in GET /api/polling. */
-export interface MeterPollStatus extends MeterPollState { meter: string; next_due: number | null }
+export interface MeterPollStatus extends MeterPollState {
+  meter: string; next_due: number | null;
+  /** Due time of a poll waiting for a free slot of its endpoint, null when none waits. */
+  waiting_since: number | null;
+  /** Turns skipped because the previous poll still ran or waited. */
+  skipped: number;
+}
 
-/** The poller a schedule node registers: poll now, and per meter its schedule state (null = not scheduled here). */
+/** The poller a schedule node registers: poll now, per meter its schedule state (null = not scheduled here), and the backlog. */
 export interface SchedulePoller extends Poller {
   status(meterId: string): MeterPollStatus | null;
+  backlog(): PollBacklog;
+}
+
+/** The backlogs of several schedule nodes as one (lateness: the worst of them). */
+export function mergeBacklogs(list: readonly PollBacklog[]): PollBacklog {
+  const sum = (f: (b: PollBacklog) => number) => list.reduce((n, b) => n + f(b), 0);
+  const worst = (f: (b: PollBacklog) => number | null, pick: (...v: number[]) => number) => {
+    const v = list.map(f).filter((x): x is number => x !== null);
+    return v.length ? pick(...v) : null;
+  };
+  return {
+    meters: sum((b) => b.meters), running: sum((b) => b.running), waiting: sum((b) => b.waiting),
+    oldest_waiting_due: worst((b) => b.oldest_waiting_due, Math.min), skipped: sum((b) => b.skipped), started: sum((b) => b.started),
+    late_p50_ms: worst((b) => b.late_p50_ms, Math.max), late_p99_ms: worst((b) => b.late_p99_ms, Math.max),
+    max_running: sum((b) => b.max_running), per_endpoint: list.length ? Math.max(...list.map((b) => b.per_endpoint)) : 0,
+  };
 }
 
 interface AnswerMsg extends NodeMessage {
@@ -57,7 +80,14 @@ function register(system: SystemConfigNode, p: SchedulePoller, add: boolean): vo
       const owner = all.find((x) => x.status(id) !== null);
       return owner ? owner.pollNow(id) : { meter: id, started: false, reason: 'not scheduled' };
     },
-    status: (id) => all.map((x) => x.status(id)).find((s) => s !== null) ?? null,
+    status(id) {
+      for (const x of all) {
+        const s = x.status(id);
+        if (s !== null) return s;
+      }
+      return null;
+    },
+    backlog: () => mergeBacklogs(all.map((x) => x.backlog())),
   };
   system.setPoller(composite);
 }
@@ -80,6 +110,13 @@ export default function init(RED: NodeAPI): void {
     let services: EmsServices | null = null;
     let closed = false;
     const records = new Map<string, MeterRecord>();
+    let limits: PollLimits;
+    try {
+      limits = pollLimitsFromEnv(process.env);
+    } catch (err) {
+      node.warn(`${(err as Error).message}; using ${DEFAULT_POLL_LIMITS.maxRunning} polls at once, ${DEFAULT_POLL_LIMITS.perEndpoint} per endpoint`);
+      limits = DEFAULT_POLL_LIMITS;
+    }
     let maxDays: number;
     try {
       maxDays = backfillMaxDays(process.env);
@@ -121,35 +158,56 @@ export default function init(RED: NodeAPI): void {
       return record ? jobs.start(record, due) : Promise.resolve();
     }, {
       timeZone: system!.timeZone,
+      limits,
       onSkip: (m) => node.debug(`meter "${m.id}": still polling, this turn is skipped`),
     });
 
+    // The status line from counters kept per result (no walk over the meters), at most once a second.
+    let statusTimer: NodeJS.Timeout | undefined;
+    let statusShown = 0;
     function showStatus(): void {
-      if (closed) return;
-      const ids = [...records.keys()];
-      const states = ids.map((id) => jobs.state(id));
-      const running = states.filter((s) => s.running).length;
-      const failing = states.filter((s) => s.last && !s.last.ok).length;
-      const next = ids.map((id) => scheduler.nextDue(id)).filter((t): t is number => t !== null).sort((a, b) => a - b)[0];
-      const at = next === undefined ? 'none' : new Date(next).toLocaleTimeString('en-GB', { timeZone: system!.timeZone, hour12: false });
-      const text = `${ids.length} meters, ${running ? `polling ${running}` : `next ${at}`}${failing ? `, ${failing} failing` : ''}`;
+      if (closed || statusTimer) return;
+      const wait = statusShown + 1000 - Date.now();
+      if (wait > 0) {
+        statusTimer = setTimeout(() => { statusTimer = undefined; showStatus(); }, wait);
+        return;
+      }
+      statusShown = Date.now();
+      const { running, failing } = jobs.summary();
+      const { waiting } = scheduler.getStats();
+      const next = scheduler.firstDue();
+      const at = next === null ? 'none' : new Date(next).toLocaleTimeString('en-GB', { timeZone: system!.timeZone, hour12: false });
+      const text = `${records.size} meters, ${running ? `polling ${running}` : `next ${at}`}${waiting ? `, ${waiting} waiting` : ''}${failing ? `, ${failing} failing` : ''}`;
       node.status({ fill: failing ? 'red' : running ? 'blue' : 'green', shape: failing ? 'ring' : 'dot', text });
     }
 
+    // A burst of meter changes (an import, a bulk creation) reloads once; poll now and the status read it at once.
+    let reloadPending: NodeJS.Immediate | undefined;
+    function reloadSoon(): void {
+      reloadPending ??= setImmediate(reload);
+    }
+    function reloadNow(): void {
+      if (reloadPending) reload();
+    }
+
     function reload(): void {
+      if (reloadPending) clearImmediate(reloadPending);
+      reloadPending = undefined;
       if (!services || closed) return;
       const wanted = services.registry.meters().filter((m) => !PUSHED_PROTOCOLS.includes(m.definition.protocol)
         && (protocols.length === 0 || protocols.includes(m.definition.protocol)));
-      for (const id of records.keys()) if (!wanted.some((m) => m._id === id)) { jobs.forget(id); backfill.forget(id); }
+      const ids = new Set(wanted.map((m) => m._id));
+      for (const id of records.keys()) if (!ids.has(id)) { jobs.forget(id); backfill.forget(id); }
       records.clear();
       for (const m of wanted) records.set(m._id, m);
       scheduler.set(wanted.map((m) => ({ id: m._id, definition: m.definition })));
       showStatus();
     }
 
-    const onChange = (c: { kind: string }) => { if (c.kind === 'meter') reload(); };
+    const onChange = (c: { kind: string }) => { if (c.kind === 'meter') reloadSoon(); };
     const poller: SchedulePoller = {
       pollNow(id) {
+        reloadNow();
         if (!records.has(id)) return { meter: id, started: false, reason: 'not scheduled' };
         const run = scheduler.pollNow(id);
         if (run === false) return { meter: id, started: false, reason: 'busy' };
@@ -157,8 +215,14 @@ export default function init(RED: NodeAPI): void {
         return { meter: id, started: true };
       },
       status(id) {
-        if (!records.has(id)) return null;
-        return { meter: id, next_due: scheduler.nextDue(id), ...jobs.state(id) };
+        reloadNow();
+        const s = records.has(id) ? scheduler.state(id) : null;
+        if (!s) return null;
+        return { meter: id, next_due: s.next_due, waiting_since: s.waiting_since, skipped: s.skipped, ...jobs.state(id) };
+      },
+      backlog() {
+        reloadNow();
+        return scheduler.backlog();
       },
     };
 
@@ -191,6 +255,8 @@ export default function init(RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      if (statusTimer) clearTimeout(statusTimer);
+      if (reloadPending) clearImmediate(reloadPending);
       scheduler.stop();
       jobs.stop();
       backfill.stop();

@@ -15,6 +15,7 @@ import type { Reading } from '../../lib/model/reading';
 import { missingPeer } from '../fixtures/sim/peers';
 import { signLicense } from '../../lib/ems/license';
 import { startEms, TEST_LICENSE_KEYS, type RunningEms } from './runtime';
+import { optionsOf, until } from './dashboard-page';
 
 const CHROMIUM = process.env.EMS_CHROMIUM || '/usr/bin/chromium';
 const absent = fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium, or set EMS_CHROMIUM)`;
@@ -375,6 +376,34 @@ describe('the dashboard in Chromium', missingPeer(absent), () => {
     assertScreenshot(shots('events'));
     await assertTitlesOnce('events');
     assertReadable(await page.locator('body').innerText(), 'events page');
+  });
+
+  it('meter picker: typing part of an id offers only the meters it matches; a whole id shows that meter', async () => {
+    await page.goto(`${ems.url}/dashboard/meter`);
+    await page.waitForFunction(() => /: [\d.]+ kWh/.test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    const find = page.locator('.ems-dash-mt-find input');
+    // "meter" is in the heat and water meters' ids only (the chosen meter stays offered beside them).
+    await find.fill('meter');
+    await find.press('Enter');
+    const offered = await until('the matches of "meter"', 15_000, async () => {
+      const items = await optionsOf(page, 'ems-dash-mt-meter');
+      return { value: items.includes(HEAT.id) && items.includes(WATER.id) && !items.includes('hvac') ? items : undefined, seen: items };
+    });
+    assert.ok(offered.length <= 3, `offered ${offered}`);
+    await find.fill(HEAT.id);
+    await find.press('Enter');
+    await page.waitForFunction((id) => new RegExp(`${id}: [\\d.]+ kWh`).test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), HEAT.id, { timeout: 20_000 });
+    assert.deepEqual(await optionsOf(page, 'ems-dash-mt-meter'), [HEAT.id]);
+    // Cleared: every meter is offered again (fewer than the picker's bound here).
+    await find.fill('');
+    await find.press('Enter');
+    await until('every meter offered again', 15_000, async () => {
+      const items = await optionsOf(page, 'ems-dash-mt-meter');
+      return { value: items.length === METERS.length + 2 ? items : undefined, seen: items };
+    });
+    // Back to the meter the later tests start from.
+    await pick('ems-dash-mt-meter', 'main-incomer');
+    await page.waitForFunction(() => /main-incomer: [\d.]+ kWh/.test(document.querySelector('.ems-dash-mt-total')?.textContent ?? ''), undefined, { timeout: 20_000 });
   });
 
   it('a viewer limited to one folder sees only its meter, in the page and over socket.io; its poll now is refused', async () => {

@@ -70,6 +70,13 @@ describe('polling the meters defined through the API (real Node-RED, flows/ems.j
     assert.equal(s.last.ok, true);
     const nextIn = Date.parse(s.next_due) - Date.now();
     assert.ok(nextIn > -1000 && nextIn <= 2500, `next poll due in ${nextIn} ms`);
+    assert.deepEqual({ skipped: s.skipped, waiting_since: s.waiting_since }, { skipped: 0, waiting_since: null });
+    const backlog = await api('GET', '/api/polling/backlog');
+    assert.equal(backlog.status, 200, JSON.stringify(backlog.body));
+    const b = backlog.body.data;
+    assert.ok(b.meters >= 1 && b.started >= 4, `backlog ${JSON.stringify(b)}`);
+    assert.deepEqual({ waiting: b.waiting, oldest_waiting_age_ms: b.oldest_waiting_age_ms }, { waiting: 0, oldest_waiting_age_ms: null });
+    assert.ok(b.late_p99_ms !== null && b.late_p99_ms < 1000, `polls start late by ${b.late_p99_ms} ms at p99`);
   });
 
   it('polls a meter at once with POST /api/meters/:id/poll', async () => {

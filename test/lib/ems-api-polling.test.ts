@@ -4,6 +4,9 @@ import { BillStore } from '../../lib/billing/bill-store';
 import { operationByName, runOperation, type ApiContext, type PollNowAnswer } from '../../lib/ems/api';
 import { openEmsServices, type EmsServices } from '../../lib/ems/services';
 import { SqliteStore } from '../../lib/store/sqlite';
+import { PollJobs } from '../../lib/ems/poll-jobs';
+import { PollScheduler } from '../../lib/ems/poll-scheduler';
+import { HeapClock } from '../fixtures/fake-clock';
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 
@@ -75,7 +78,7 @@ describe('API section Polling', () => {
     assert.deepEqual(all.data.map((m: any) => m.meter), ['busy', 'main', 'plant-b']);
     assert.deepEqual(all.data.find((m: any) => m.meter === 'busy'), {
       meter: 'busy', name: 'busy', protocol: 'modbus-tcp', interval_time: 10, scheduled: true, running: true,
-      next_due: '2026-11-21T12:00:07.000Z', failures: 2, last: { time: '2026-11-21T11:59:57.000Z', ok: false, error: 'Modbus timeout', duration_ms: 120 },
+      next_due: '2026-11-21T12:00:07.000Z', failures: 2, waiting_since: null, skipped: 0, last: { time: '2026-11-21T11:59:57.000Z', ok: false, error: 'Modbus timeout', duration_ms: 120 },
     });
     const b = all.data.find((m: any) => m.meter === 'plant-b');
     assert.equal(b.scheduled, false);
@@ -88,5 +91,49 @@ describe('API section Polling', () => {
     const bad = await call('polling.status', 'vera', {}, { limit: '3' });
     assert.equal(bad.status, 400);
     assert.equal(bad.error, 'unknown parameter "limit" (use meter)');
+  });
+
+  it('a stuck poll shows as running with its skipped turns in GET /api/polling, and in the backlog of GET /api/polling/backlog', async () => {
+    // The schedule node's poller over a real scheduler and poll jobs on a fake clock; "main" never answers.
+    const clock = new HeapClock(NOW);
+    const records = new Map(services.registry.meters().map((m) => [m._id, m]));
+    let n = 0;
+    const sent: string[] = [];
+    const jobs = new PollJobs({ send: (msg) => { sent.push(msg.poll.id); if (msg.topic !== 'main') clock.setTimeout(() => jobs.answer(msg.poll.id, null), 300); }, addEvent: () => undefined, newId: () => `p${++n}`, clock });
+    const scheduler = new PollScheduler((m, due) => jobs.start(records.get(m.id)!, due), { clock, timeZone: 'UTC' });
+    scheduler.set([...records.values()].map((m) => ({ id: m._id, definition: m.definition })));
+    const real = {
+      pollNow: (id: string): PollNowAnswer => ({ meter: id, started: scheduler.pollNow(id) !== false }),
+      status: (id: string) => {
+        const s = scheduler.state(id);
+        return s && { ...jobs.state(id), next_due: s.next_due, waiting_since: s.waiting_since, skipped: s.skipped };
+      },
+      backlog: () => scheduler.backlog(),
+    };
+    await clock.advance(40_000); // four turns of a 10 s meter
+    const withReal = async (op: string, who: string, query: Record<string, unknown> = {}) => {
+      const answer = await runOperation(operationByName(op)!, { ...base, now: () => clock.now(), poller: real, request: { params: {}, query, body: undefined, headers: { authorization: `Bearer ${tokens[who]}` }, cookies: {} } });
+      return { status: answer.status, ...(answer.body as { data: any; error: string | null }) };
+    };
+    const main = (await withReal('polling.status', 'vera', { meter: 'main' })).data[0];
+    // Two turns skipped while the first poll hung; after 30 s without an answer it failed and the next turn polled again.
+    assert.deepEqual({ running: main.running, skipped: main.skipped, failures: main.failures, error: main.last.error },
+      { running: true, skipped: 2, failures: 1, error: 'no answer within 30 s' });
+    const other = (await withReal('polling.status', 'vera', { meter: 'busy' })).data[0];
+    assert.deepEqual({ running: other.running, skipped: other.skipped, ok: other.last.ok }, { running: false, skipped: 0, ok: true });
+    const backlog = await withReal('polling.backlog', 'vera');
+    assert.equal(backlog.status, 200, JSON.stringify(backlog));
+    assert.equal(backlog.data.skipped, main.skipped);
+    assert.equal(backlog.data.running, 1);
+    assert.equal(backlog.data.waiting, 0);
+    assert.equal(backlog.data.oldest_waiting_due, null);
+    assert.equal(backlog.data.meters, 3);
+    assert.equal(backlog.data.started, sent.length);
+    assert.equal(backlog.data.late_p99_ms, 0);
+    const limited = await withReal('polling.backlog', 'olga');
+    assert.equal(limited.status, 403, 'olga sees one folder, the backlog counts every meter');
+    assert.equal((await withReal('polling.backlog', 'vera', { meter: 'main' })).status, 400);
+    scheduler.stop();
+    jobs.stop();
   });
 });

@@ -132,8 +132,8 @@ describe('dashboard rule function nodes', () => {
     const req = run('dash-ru-req', ctx, refresh);
     assert.deepEqual(req, { _client: vera, dash: refresh.dash, params: {}, query: {}, payload: {} });
     const list = { data: [rule('r1', 'Failing', true), rule('r2', 'Quiet', false)], error: null, status: 200 };
-    const sessionReq = run('dash-ru-session-req', ctx, { ...req, payload: list, statusCode: 200 });
-    assert.deepEqual(sessionReq, { _client: vera, dash: refresh.dash, rules: list, params: {}, query: {}, payload: {} });
+    const [sessionReq, kept] = run('dash-ru-session-req', ctx, { ...req, payload: list, statusCode: 200 });
+    assert.deepEqual([sessionReq, kept], [{ _client: vera, dash: refresh.dash, rules: list, params: {}, query: {}, payload: {} }, null]);
     assert.equal(run('dash-ru-session-req', ctx, { ...req, payload: { data: null, error: 'log in first', status: 401 }, statusCode: 401 }), null);
     const session = { data: { user: { login: 'vera', role: 'viewer', open_folders: ['f1'] } }, error: null, status: 200 };
     const treeReq = run('dash-ru-tree-req', ctx, { ...sessionReq, payload: session, statusCode: 200 });
@@ -143,5 +143,12 @@ describe('dashboard rule function nodes', () => {
     assert.deepEqual(table.payload.map((r: Record<string, string>) => [r.Rule, r.Subject, r.Condition, r.Enabled]), [['Failing', 'HVAC', '3 failed polls in a row', 'yes'], ['Quiet', 'HVAC', '3 failed polls in a row', 'no']]);
     assert.deepEqual(status, { _client: vera, payload: '2 rules, 1 disabled' });
     assert.deepEqual([show, ruleDropdown, subjectDropdown, form], [null, null, null, null], 'a viewer gets no rule form');
+    // A timer refresh soon after: the names of the rules' subjects are kept, the folder tree is not read again.
+    const tick = { ...req, dash: { ...refresh.dash, reason: 'tick', sync: false } };
+    const [again, direct] = run('dash-ru-session-req', ctx, { ...tick, payload: list, statusCode: 200 });
+    assert.equal(again, null, 'no session and folder tree request');
+    const [table2] = run('dash-ru-rows', ctx, direct);
+    assert.deepEqual(table2.payload, table.payload);
+    assert.deepEqual(JSON.parse(JSON.stringify((ctx.get('dash_clients') as Record<string, { ruleNames: unknown }>)[vera.socketId].ruleNames)), { meters: { hvac: 'HVAC' }, folders: {} });
   });
 });

@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import { spawnSync } from 'node:child_process';
 import {
   chartPoints, dueRefreshes, emsTimeZone, eventRows, liveValues, localDate, meterRequests, monthSummary, overviewFromLatest, overviewTotals, pageMessages, pollResult,
-  quantityOf, RANGES, readingsRequest, reportRows, trackClient, visibleMeters, type DashClient, type DashClientInfo, type LatestValue,
+  quantityOf, RANGES, readingsRequest, reportRows, trackClient, type DashClient, type DashClientInfo, type LatestValue,
 } from '../../lib/ems/dashboard';
 import { mainRegister } from '../../lib/model/obis';
 import { windowStarts } from '../../lib/model/time';
@@ -17,6 +17,7 @@ import {
 } from '../../lib/ems/dashboard-gate';
 import { defineSystem, emsGuardsDashboard, registerRunningServices, runningServices, undefineSystem, unregisterRunningServices } from '../../lib/ems/running';
 import { openEmsServices } from '../../lib/ems/services';
+import { DashboardFlowRunner, fakeMeters } from '../fixtures/dashboard-flow-runner';
 
 const TZ = 'Europe/Berlin';
 const NOW = Date.parse('2026-11-21T16:30:00Z'); // 17:30 in Berlin
@@ -264,38 +265,40 @@ describe('dashboard flow', () => {
   }
 
   it('its client and page functions: a page view computes that client\'s page from the meters its user may see', () => {
-    const flowContext = new Map<string, unknown>();
     let t = NOW;
-    const clients = runner('dash-clients', flowContext, () => t);
+    const all = fakeMeters(3);
+    // vera's session sees one folder's meter only (folders.tree as her answers just that).
+    const runner = new DashboardFlowRunner(flow, all, () => t, TZ, (session) => (session === 'sess-v' ? [all[1]] : all));
     const vera = { socketId: 's-vera', emsSessionId: 'sess-v', emsLogin: 'vera', emsRole: 'viewer' };
-    const [[refresh], [alarms]] = clients({ topic: '$pageview', payload: { page: { path: '/overview' } }, _client: vera });
-    assert.deepEqual(refresh, { _client: vera, dash: { page: 'overview', meter: null, range: '24h', step: 'day', reason: 'view', sync: true }, params: {}, query: {}, payload: {} });
-    // The page view also computes her alarm badge.
-    assert.deepEqual(alarms, { _client: vera, dash: refresh.dash });
-    // The ems-api node (meters.list as vera) answers her meters; the page function asks for the overview of those.
-    const page = runner('dash-page', flowContext);
-    const out = page({ ...refresh, payload: { data: [{ _id: 'hvac', definition: { interval_time: 300 } }], error: null, status: 200 }, statusCode: 200 });
-    assert.equal(out.length, 8);
-    assert.deepEqual(out[0], { _client: vera, meterIds: ['hvac'], meterIntervals: { hvac: 300 }, payload: {} });
-    assert.deepEqual(out.slice(1), [null, null, null, null, null, null, null]);
-    // The overview keeps only her meters, and every message answers her socket.
-    const shape = runner('dash-ov-shape', flowContext);
-    const ov = shape({ _client: vera, meterIds: ['hvac'], payload: latest() });
-    assert.deepEqual(ov[0].payload.map((r: any) => r.Meter), ['hvac']);
-    assert.deepEqual(ov[3].map((m: any) => [m.query.meter, m._client.socketId]), [['hvac', 's-vera']]);
-    for (const m of [ov[0], ov[1], ov[2]]) assert.equal(m._client.socketId, 's-vera');
-    // Nothing due before 10 s; then the timer refreshes her page and badge; a lost connection stops both.
-    assert.deepEqual(clients({ topic: 'dash-tick' }), [[], [], []]);
+    const clients = (msg: Record<string, unknown>) => runner.send('dash-clients', msg);
+    clients({ topic: '$pageview', payload: { page: { path: '/overview' } }, _client: vera });
+    // Her meters come from the folder tree as her; her badge is asked for too.
+    assert.deepEqual(runner.work.api, { 'folders.tree': 1, 'notifications.inbox': 1, 'alarms.summary': 1, 'reports.tariffs': 1 });
+    const sent = (id: string) => runner.widgets.filter((w) => w.node === id);
+    const [table] = sent('dash-ov-meters');
+    assert.deepEqual(table.msg.payload.map((r: any) => r.Meter), [all[1].id]);
+    assert.equal(table.msg.payload[0]['Power / flow'], `${(1500 + 1) / 1000} kW`);
+    for (const w of runner.widgets) assert.equal(w.msg._client.socketId, 's-vera', `${w.node} answers her socket only`);
+    assert.equal(sent('dash-ov-shown')[0].msg.payload, '1 of 1 meters');
+    // Nothing due before 10 s; then the timer refreshes her page and badge (no meter list again); a lost connection stops both.
+    runner.reset();
+    clients({ topic: 'dash-tick' });
+    assert.deepEqual([runner.work.api, runner.widgets.length], [{}, 0]);
     t += 10_000;
-    const [pages, badges] = clients({ topic: 'dash-tick' });
-    assert.deepEqual(pages.map((r: any) => [r._client.socketId, r.dash.reason, r.dash.sync]), [['s-vera', 'tick', true]]);
-    assert.deepEqual(badges.map((r: any) => [r._client.socketId, r.dash.reason, r.dash.sync]), [['s-vera', 'tick', false]]);
+    clients({ topic: 'dash-tick' });
+    assert.equal(runner.work.api['folders.tree'], undefined, 'the meter list is kept for a while');
+    assert.deepEqual(sent('dash-ov-meters').map((w) => w.msg._client.socketId), ['s-vera']);
     clients({ payload: 'lost', _client: vera });
-    t += 60_000;
-    assert.deepEqual(clients({ topic: 'dash-tick' }), [[], [], []]);
+    runner.reset();
+    for (let i = 0; i < 12; i++) {
+      t += 5_000;
+      clients({ topic: 'dash-tick' });
+    }
+    assert.deepEqual([runner.work.api, runner.work.storeRows, runner.widgets.length], [{}, 0, 0], 'nobody looking: no work');
     // A session that ended (the API answers 401) drops the client.
-    page({ ...refresh, payload: { data: null, error: 'log in again', status: 401 }, statusCode: 401 });
-    assert.equal((flowContext.get('dash_clients') as Record<string, unknown>)['s-vera'], undefined);
+    runner.refuse = (_op, session) => (session === 'sess-ended' ? { error: 'log in again', status: 401 } : null);
+    clients({ topic: '$pageview', payload: { page: { path: '/meter' } }, _client: { socketId: 's-old', emsSessionId: 'sess-ended' } });
+    assert.equal((runner.flowContext.get('dash_clients') as Record<string, unknown>)['s-old'], undefined);
   });
 
   it('its meter page functions chart the main register of a heat meter in its unit, each bar at its window', () => {
@@ -395,18 +398,24 @@ describe('dashboard clients (per socket)', () => {
   });
 
   it('page messages: only meters the user may see, the first when the choice is not one of them', () => {
-    assert.deepEqual(visibleMeters({ data: [{ _id: 'b', definition: { interval_time: 300 } }, { _id: 'a' }], error: null }), { ids: ['a', 'b'], intervals: { b: 300 }, error: null });
-    assert.deepEqual(visibleMeters({ data: null, error: 'log in first', status: 401 }), { ids: [], intervals: {}, error: 'log in first' });
     const dash = { page: 'meter', meter: 'secret', range: '7d', step: 'day', reason: 'view' as const, sync: true };
-    const m = pageMessages(dash, ['a', 'b'], NOW, TZ);
+    const m = pageMessages(dash, ['a', 'b'], null, '', NOW, TZ);
     assert.deepEqual(m[1], { options: [{ value: 'a', label: 'a' }, { value: 'b', label: 'b' }], payload: 'a' });
     assert.deepEqual(m[2], { payload: '7d' });
     assert.deepEqual(m[3], { meter: 'a', topic: 'a', dashRange: '7d', payload: {} });
-    assert.deepEqual(pageMessages({ ...dash, sync: false }, ['a'], NOW, TZ).slice(1, 3), [null, null], 'no dropdowns on a timer refresh');
-    assert.deepEqual(pageMessages(dash, [], NOW, TZ).filter(Boolean), [{ options: [], payload: '' }, { payload: '7d' }], 'no meter: nothing to ask');
-    const rp = pageMessages({ ...dash, page: 'reports', meter: 'b', step: 'month' }, ['a', 'b'], NOW, TZ);
+    assert.deepEqual(m[8], { payload: '' }, 'the find field, emptied');
+    assert.deepEqual(pageMessages({ ...dash, sync: false }, ['a'], null, '', NOW, TZ).slice(1, 3), [null, null], 'no dropdowns on a timer refresh');
+    assert.deepEqual(pageMessages(dash, [], null, '', NOW, TZ).filter(Boolean), [{ options: [], payload: '' }, { payload: '7d' }, { payload: '' }], 'no meter: nothing to ask');
+    const rp = pageMessages({ ...dash, page: 'reports', meter: 'b', step: 'month' }, ['a', 'b'], null, '', NOW, TZ);
     assert.deepEqual(rp[6], { topic: 'b', query: { meter: 'b', date1: '2025-11-01', date2: '2026-11-21', step: 'month' } });
-    assert.deepEqual(pageMessages({ ...dash, page: 'events' }, ['a'], NOW, TZ)[7], { query: { date1: '2026-11-14T16:30:00.000Z', date2: '2026-11-21T16:31:00.000Z', limit: '200' } });
+    assert.deepEqual(pageMessages({ ...dash, page: 'events' }, ['a'], null, '', NOW, TZ)[7], { query: { date1: '2026-11-14T16:30:00.000Z', date2: '2026-11-21T16:31:00.000Z', limit: '200' } });
+    // Many meters: the dropdown offers the first `pick` and the chosen one, or what the find text matches.
+    const many = Array.from({ length: 10_000 }, (_, i) => `m${String(i).padStart(5, '0')}`);
+    const first = pageMessages({ ...dash, meter: 'm09999' }, many, null, '', NOW, TZ, 50)[1] as { options: { value: string }[]; payload: string };
+    assert.equal(first.options.length, 51);
+    assert.deepEqual([first.options[0].value, first.options[1].value, first.payload], ['m09999', 'm00000', 'm09999']);
+    const found = pageMessages({ ...dash, meter: 'm00001', found: true }, many, ['m04242'], 'M04242', NOW, TZ)[1] as { options: { value: string }[]; payload: string };
+    assert.deepEqual([found.options.map((o) => o.value), found.payload], [['m04242'], 'm04242'], 'an exact find picks that meter');
     assert.equal(pollResult({ data: { started: true }, error: null }, 'a'), 'Poll of a started');
     assert.equal(pollResult({ data: null, error: 'meter "a" is being polled', status: 409 }, 'a'), 'Poll of a failed: meter "a" is being polled');
   });

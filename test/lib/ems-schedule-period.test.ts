@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { nextPollTime, phaseOffset, PollScheduler, type Clock } from '../../lib/ems/schedule';
+import { nextPollTime, phaseOffset, type Clock } from '../../lib/ems/schedule';
+import { PollScheduler } from '../../lib/ems/poll-scheduler';
 import { checkMeterDefinition, type MeterDefinition } from '../../lib/ems/meter-definition';
 
 const TZ = 'Europe/Berlin';

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { nextPollTime, phaseOffset, isPollDay, PollScheduler, type Clock, type ScheduledMeter } from '../../lib/ems/schedule';
+import { nextPollTime, phaseOffset, isPollDay, type Clock } from '../../lib/ems/schedule';
+import { PollScheduler, type ScheduledMeter } from '../../lib/ems/poll-scheduler';
 import { checkMeterDefinition } from '../../lib/ems/meter-definition';
 import { PollJobs, answerTimeout, pollMessage, type PollMessage } from '../../lib/ems/poll-jobs';
 import type { NewEvent } from '../../lib/ems/event-log';

@@ -5,7 +5,9 @@
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import ModbusRTU from 'modbus-serial';
@@ -489,6 +491,39 @@ describe('ems-sim command', () => {
     const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));
     p.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
+  });
+
+  test('--arrivals appends one line per request received: epoch ms, unit, function code, start address', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ems-sim-arrivals-'));
+    const file = path.join(dir, 'arrivals.log');
+    const p = spawn(process.execPath, [bin, 'modbus-meter', '--port', '0', '--profile-dir', FIXTURE_PROFILES, '--profile', 'sim-test-3phase',
+      '--units', '3', '--arrivals', file], { cwd: ROOT });
+    try {
+      let stdout = '';
+      const line = await within(new Promise<string>((resolve, reject) => {
+        p.stdout.on('data', (d) => { stdout += d; if (stdout.includes('\n')) resolve(stdout.split('\n')[0]); });
+        p.on('close', (code) => reject(new Error(`exited ${code}`)));
+      }), 10_000, 'the simulator\'s first line');
+      const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(line)?.[1]);
+      const c = await connect(port, { timeout: 300 });
+      const before = Date.now();
+      c.setID(3);
+      await c.readInputRegisters(4, 2);
+      await c.readInputRegisters(0, 2);
+      const after = Date.now();
+      c.setID(9); // not simulated: not logged
+      await timesOut(() => c.readInputRegisters(0, 2));
+      await closeClient(c);
+      const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));
+      p.kill('SIGTERM');
+      assert.equal(await within(exited, 10_000, 'the simulator to exit'), 0);
+      const rows = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number));
+      assert.deepEqual(rows.map((r) => r.slice(1)), [[3, 4, 4], [3, 4, 0]]);
+      for (const [t] of rows) assert.ok(t >= before && t <= after, `arrival ${t} outside ${before}..${after}`);
+    } finally {
+      p.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('bad options exit 2 naming the option and value; --help and list exit 0', async () => {

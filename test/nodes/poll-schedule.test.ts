@@ -96,6 +96,11 @@ describe('ems-poll-schedule', () => {
     await eventuallyTrue(() => polls.length >= 1, 2500);
     await sleep(2200);
     assert.equal(polls.length, 1, 'two more due times passed, no second poll while the first is open');
+    const s = poller().status('slow')!;
+    assert.ok(s.running && s.skipped >= 2, `running ${s.running}, skipped ${s.skipped}`);
+    const backlog = poller().backlog();
+    assert.deepEqual({ running: backlog.running, waiting: backlog.waiting, meters: backlog.meters }, { running: 1, waiting: 0, meters: 1 });
+    assert.equal(backlog.skipped, s.skipped);
     assert.deepEqual(poller().pollNow('slow'), { meter: 'slow', started: false, reason: 'busy' });
     assert.deepEqual(poller().pollNow('nope'), { meter: 'nope', started: false, reason: 'not scheduled' });
   });

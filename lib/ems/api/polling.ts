@@ -8,7 +8,13 @@ interface PollStatusSource {
   status?(meterId: string): {
     next_due: number | null; running: boolean; failures: number;
     last: { time: number; ok: boolean; error: string | null; durationMs: number } | null;
+    waiting_since?: number | null; skipped?: number;
   } | null;
+  /** The schedule's backlog (lib/ems/poll-scheduler.ts PollBacklog). */
+  backlog?(): {
+    meters: number; running: number; waiting: number; oldest_waiting_due: number | null; skipped: number; started: number;
+    late_p50_ms: number | null; late_p99_ms: number | null; max_running: number; per_endpoint: number;
+  };
 }
 
 function pollerOf(ctx: ApiContext): Poller & PollStatusSource {
@@ -40,8 +46,10 @@ export const POLLING_OPERATIONS: Operation[] = [
   {
     name: 'polling.status', method: 'GET', path: '/api/polling', access: 'viewer', tag: 'Polling',
     summary: 'Polling state of every visible meter',
-    description: 'Per meter: the next due time, whether a poll runs, the last result and the failed polls in a row. '
-      + 'Meters no schedule node polls have scheduled false.',
+    description: 'Per meter: the next due time, whether a poll runs, the last result and the failed polls in a row, '
+      + 'waiting_since (the due time of a poll that waits for a free slot of its endpoint, null when none waits) and skipped '
+      + '(turns skipped because the previous poll still ran or waited). Meters no schedule node polls have scheduled false. '
+      + 'GET /api/polling/backlog sums up the whole schedule.',
     query: [{ name: 'meter', description: 'Only this meter id (default: every meter you can see)' }],
     response: {
       type: 'array',
@@ -50,7 +58,7 @@ export const POLLING_OPERATIONS: Operation[] = [
         properties: {
           meter: { type: 'string' }, name: { type: 'string' }, protocol: { type: 'string' }, interval_time: { type: 'integer' },
           scheduled: { type: 'boolean' }, running: { type: 'boolean' }, next_due: { type: 'string', format: 'date-time', nullable: true },
-          failures: { type: 'integer' },
+          failures: { type: 'integer' }, waiting_since: { type: 'string', format: 'date-time', nullable: true }, skipped: { type: 'integer' },
           last: {
             type: 'object', nullable: true,
             properties: { time: { type: 'string', format: 'date-time' }, ok: { type: 'boolean' }, error: { type: 'string', nullable: true }, duration_ms: { type: 'integer' } },
@@ -70,9 +78,37 @@ export const POLLING_OPERATIONS: Operation[] = [
         return {
           meter: m._id, name: m.definition.name, protocol: m.definition.protocol, interval_time: m.definition.interval_time,
           scheduled: s !== null, running: s?.running ?? false, next_due: iso(s?.next_due), failures: s?.failures ?? 0,
+          waiting_since: iso(s?.waiting_since), skipped: s?.skipped ?? 0,
           last: s?.last ? { time: iso(s.last.time), ok: s.last.ok, error: s.last.error, duration_ms: s.last.durationMs } : null,
         };
       });
+    },
+  },
+  {
+    name: 'polling.backlog', method: 'GET', path: '/api/polling/backlog', access: 'viewer', tag: 'Polling',
+    summary: 'Backlog of the poll schedule',
+    description: 'Over every scheduled meter: polls running, polls due but not started (waiting for a free slot: at most '
+      + 'EMS_POLL_PER_ENDPOINT at once per Modbus TCP or HTTP endpoint, one per serial bus or single-connection converter, '
+      + 'EMS_POLL_MAX_RUNNING in all), the due time and age of the poll waiting longest, turns skipped because a meter\'s previous '
+      + 'poll still ran or waited, polls started, and how late the latest 1,024 polls started after their due time (p50, p99). '
+      + 'It counts every meter, so only a caller who sees every folder may read it (403 otherwise).',
+    response: {
+      type: 'object',
+      properties: {
+        meters: { type: 'integer' }, running: { type: 'integer' }, waiting: { type: 'integer' },
+        oldest_waiting_due: { type: 'string', format: 'date-time', nullable: true }, oldest_waiting_age_ms: { type: 'integer', nullable: true },
+        skipped: { type: 'integer' }, started: { type: 'integer' },
+        late_p50_ms: { type: 'number', nullable: true }, late_p99_ms: { type: 'number', nullable: true },
+        max_running: { type: 'integer' }, per_endpoint: { type: 'integer' },
+      },
+    },
+    run(ctx) {
+      onlyParams(ctx.request.query, []);
+      if (callerOf(ctx).meters) throw new ApiError(403, 'the backlog counts every meter; only a user who sees every folder may read it');
+      const poller = pollerOf(ctx);
+      if (!poller.backlog) throw new ApiError(503, 'the poll schedule tells no backlog');
+      const b = poller.backlog();
+      return { ...b, oldest_waiting_due: iso(b.oldest_waiting_due), oldest_waiting_age_ms: b.oldest_waiting_due === null ? null : Math.max(0, ctx.now() - b.oldest_waiting_due) };
     },
   },
 ];

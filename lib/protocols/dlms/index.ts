@@ -18,3 +18,6 @@ export * from './transport-channel';
 export * from './transport-mode-e';
 export * from './session';
 export * from './client';
+export * from './push-lists';
+export * from './push';
+export * from './push-stream';

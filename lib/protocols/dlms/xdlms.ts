@@ -123,7 +123,9 @@ export function decodeService(buf: Uint8Array, start = 0, limits: DecodeLimits =
 function decodeBody(r: Reader, tag: number, limits: DecodeLimits): XdlmsApdu {
   if (tag === 0x0f) {
     const longInvokeId = r.u32('long-invoke-id-and-priority');
-    const n = r.length('date-time');
+    let n = r.length('date-time');
+    // Kaifa (and older Kamstrup firmware) send the date-time as a tagged octet-string: 09 0C ...
+    if (n === 9 && r.remaining > 13 && r.buf[r.pos] === 12) n = r.u8('date-time length');
     const octets = n ? r.bytes(n, 'date-time') : undefined;
     const dateTime = octets && octets.length === 12 ? decodeDateTime(octets, r.pos - 12) : undefined;
     return { type: 'data-notification', longInvokeId, dateTime, dateTimeOctets: octets, body: data(r, limits) };

@@ -4,6 +4,7 @@ import { int, list, str, UsageError, type SimulatorEntry } from '../registry';
 import { describeWindow, splitFaultWindow } from '../fault-window';
 import { keyFrom } from '../../protocols/dlms/security';
 import { type DlmsFault, type DlmsSimOptions, DlmsSimulator } from './simulator';
+import type { PushCipherMode, SimPushOptions } from './push';
 
 export interface DlmsCliOptions {
   host: string;
@@ -12,6 +13,7 @@ export interface DlmsCliOptions {
   hdlcPort?: number;
   serial?: { path: string; baud: number };
   sim: DlmsSimOptions;
+  push?: SimPushOptions;
 }
 
 /** Green Book example keys: what a fresh meter and the demo use. */
@@ -68,6 +70,11 @@ export const dlmsCli: SimulatorEntry<DlmsCliOptions> = {
     { name: 'profile-period', type: 'string', arg: 'SECONDS', description: 'load profile capture period', default: '900' },
     { name: 'profile-entries', type: 'string', arg: 'N', description: 'load profile depth in rows', default: '2880' },
     { name: 'fault', type: 'string', arg: 'KIND[@AFTER+FOR]', multiple: true, description: 'wrong-key, frame-errors[:SHARE], busy or offline' },
+    { name: 'push-to', type: 'string', arg: 'HOST:PORT', description: 'push a DataNotification to this TCP address every --push-interval' },
+    { name: 'push-serial', type: 'boolean', description: 'push out of the --serial line too (a customer port)' },
+    { name: 'push-interval', type: 'string', arg: 'SECONDS', description: 'seconds between pushes', default: '10' },
+    { name: 'push-framing', type: 'string', arg: 'F', description: 'hdlc, wrapper or mbus', default: 'hdlc' },
+    { name: 'push-cipher', type: 'string', arg: 'MODE', description: 'none, encrypted (SC 0x20) or authenticated (SC 0x30, --ek/--ak)', default: 'none' },
   ],
   help: [
     'Client SAPs: 0x10 public (lowest security), 0x20 LLS (--password), 0x30 HLS-GMAC (--ek/--ak); the',
@@ -77,6 +84,7 @@ export const dlmsCli: SimulatorEntry<DlmsCliOptions> = {
     '  socat pty,raw,echo=0,link=/tmp/ttyEMS pty,raw,echo=0,link=/tmp/ttyMETER &',
     '  ems-sim dlms --port off --serial /tmp/ttyMETER --fault frame-errors:0.2',
     '  ems-sim dlms --fault offline@60+900     # silent for 15 min after a minute; the profile keeps recording',
+    '  ems-sim dlms --port off --push-to 127.0.0.1:4070 --push-interval 2 --push-cipher authenticated   # push to a head end',
   ].join('\n'),
 
   parse(values) {
@@ -103,8 +111,25 @@ export const dlmsCli: SimulatorEntry<DlmsCliOptions> = {
       profileEntries: int('profile-entries', str(values, 'profile-entries') ?? '2880', 1, 100_000, 'rows'),
       faults: list(values, 'fault').map(parseFault),
     };
+    const pushTo = str(values, 'push-to');
+    const pushSerial = values['push-serial'] === true;
+    let push: SimPushOptions | undefined;
+    if (pushTo !== undefined || pushSerial) {
+      const m = pushTo === undefined ? undefined : /^([^:\s]+):(\d+)$/.exec(pushTo);
+      if (pushTo !== undefined && !m) throw new UsageError(`--push-to: ${JSON.stringify(pushTo)} is not HOST:PORT`);
+      if (pushSerial && !serialPath) throw new UsageError('--push-serial needs --serial PATH');
+      const framing = str(values, 'push-framing') ?? 'hdlc';
+      if (framing !== 'hdlc' && framing !== 'wrapper' && framing !== 'mbus') throw new UsageError(`--push-framing: ${JSON.stringify(framing)} is not hdlc, wrapper or mbus`);
+      const cipher = str(values, 'push-cipher') ?? 'none';
+      if (cipher !== 'none' && cipher !== 'encrypted' && cipher !== 'authenticated') throw new UsageError(`--push-cipher: ${JSON.stringify(cipher)} is not none, encrypted or authenticated`);
+      push = {
+        intervalMs: int('push-interval', str(values, 'push-interval') ?? '10', 1, 86_400, 'seconds') * 1000,
+        framing, cipher: cipher as PushCipherMode, serial: pushSerial,
+        to: m ? { host: m[1], port: int('push-to', m[2], 1, 65535, 'a port number') } : undefined,
+      };
+    }
     return {
-      host, sim,
+      host, sim, push,
       port: optionalPort('port', str(values, 'port') ?? '4059'),
       hdlcPort: optionalPort('hdlc-port', str(values, 'hdlc-port')),
       serial: serialPath ? { path: serialPath, baud: int('baud', str(values, 'baud') ?? '9600', 50, 4_000_000, 'a baud rate') } : undefined,
@@ -118,6 +143,11 @@ export const dlmsCli: SimulatorEntry<DlmsCliOptions> = {
       if (o.port !== undefined) where.push(`wrapper on ${o.host}:${await sim.listenWrapper(o.port, o.host)}`);
       if (o.hdlcPort !== undefined) where.push(`HDLC on ${o.host}:${await sim.listenHdlc(o.hdlcPort, o.host)}`);
       if (o.serial) { await sim.openSerial(o.serial.path, o.serial.baud); where.push(`HDLC on ${o.serial.path} at ${o.serial.baud} baud`); }
+      if (o.push) {
+        sim.startPush(o.push);
+        const to = [o.push.to && `${o.push.to.host}:${o.push.to.port}`, o.push.serial && o.serial?.path].filter(Boolean).join(' and ');
+        where.push(`${o.push.cipher === 'none' ? 'plain' : o.push.cipher} ${o.push.framing} pushes every ${o.push.intervalMs / 1000} s to ${to}`);
+      }
     } catch (e) {
       await sim.close();
       throw e;

@@ -17,6 +17,7 @@ import { encodeWrapper, splitWrapped } from '../../protocols/dlms/wrapper';
 import { type FaultWindow, scheduleFault } from '../fault-window';
 import { parseLine } from '../serial/line';
 import { openLinePort } from '../serial/port';
+import { type SimPushOptions, SimPusher } from './push';
 
 export type DlmsFaultKind = 'wrong-key' | 'frame-errors' | 'busy' | 'offline';
 export interface DlmsFault { kind: DlmsFaultKind; share?: number; window?: FaultWindow }
@@ -51,6 +52,8 @@ export class DlmsSimulator {
   private readonly sockets = new Set<net.Socket>();
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly cancels: (() => void)[] = [];
+  private serialWrite?: (b: Buffer) => void;
+  pusher?: SimPusher;
 
   constructor(readonly o: DlmsSimOptions) {
     this.meter = new CosemMeter(o);
@@ -100,7 +103,21 @@ export class DlmsSimulator {
   async openSerial(path: string, baudRate = 9600): Promise<void> {
     const port = await openLinePort(path, parseLine('8N1', baudRate));
     port.onData(this.hdlc((b) => port.write(b)));
+    this.serialWrite = (b) => port.write(b);
     this.closers.push(() => port.close());
+  }
+
+  /** Pushes a DataNotification every interval to a TCP address and/or out of the serial line (push.ts). */
+  startPush(o: SimPushOptions): SimPusher {
+    const self = this;
+    this.pusher = new SimPusher(o, {
+      physics: this.meter.physics, meterNow: () => this.meter.meterNow(), utcOffsetMinutes: this.meter.utcOffsetMinutes,
+      keys: this.o.keys, systemTitle: this.o.systemTitle, offline: () => this.offline,
+      get serialWrite() { return self.serialWrite; },
+    });
+    this.pusher.start();
+    this.closers.unshift(async () => this.pusher?.close());
+    return this.pusher;
   }
 
   /** One HDLC line: frames in, frames out (damaged under frame-errors); returns the data handler. */

@@ -1,4 +1,5 @@
 /** The ems-sim entry of the Modbus meter simulator: options, parsing, start. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { listProfiles, loadProfile } from '../../protocols/modbus/profile';
 import type { Profile } from '../../protocols/modbus/types';
@@ -16,6 +17,8 @@ export interface ModbusMeterCliOptions {
   serial?: { path: string; line: LineSettings; turnaroundMs: number };
   /** Faults switched on (and off) while running: UNIT:KIND@AFTER[+FOR]. */
   timed?: { unit: number; fault: Fault; window: FaultWindow }[];
+  /** A file each request's arrival is appended to: "epoch-ms unit function-code address" per line. */
+  arrivals?: string;
 }
 
 /** Unit ids "1,2,5-8": single ids and ranges. */
@@ -82,6 +85,7 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
     { name: 'baud', type: 'string', arg: 'BAUD', description: 'baud rate on --serial', default: '9600' },
     { name: 'line', type: 'string', arg: 'FORMAT', description: 'frame format on --serial: data bits, parity N/E/O, stop bits', default: '8E1' },
     { name: 'turnaround', type: 'string', arg: 'MS', description: 'on --serial: time from the end of a request (after t3.5) to the answer', default: '0' },
+    { name: 'arrivals', type: 'string', arg: 'FILE', description: 'append a line per request received: epoch ms, unit id, function code, start address' },
   ],
   help: [
     'Examples:',
@@ -145,11 +149,14 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
       if (!p) cache.set(id, (p = load(option, id, dirs)));
       return p;
     };
+    const arrivals = str(values, 'arrivals');
+    if (arrivals !== undefined && !arrivals.trim()) throw new UsageError('--arrivals: "" is not a file name');
     return {
       host,
       port,
       serial,
       timed,
+      arrivals,
       sim: {
         framing: values['rtu-over-tcp'] === true ? 'rtu-over-tcp' : 'tcp',
         unknownUnit: values.gateway === true ? 'gateway-exception' : 'ignore',
@@ -163,9 +170,12 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
   },
 
   async start(o) {
-    const sim = new ModbusMeterSimulator(o.sim);
+    const log = o.arrivals ? fs.createWriteStream(o.arrivals, { flags: 'a' }) : undefined;
+    const onRequest = log && ((unit: number, fc: number, address: number) => { log.write(`${Date.now()} ${unit} ${fc} ${address}\n`); });
+    const sim = new ModbusMeterSimulator({ ...o.sim, onRequest });
+    const closeLog = () => new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
     const port = o.port === undefined ? undefined : await sim.listen(o.port, o.host);
-    const rtu = o.serial ? await ModbusRtuSerial.open(sim, o.serial.path, o.serial.line, { turnaroundMs: o.serial.turnaroundMs }).catch(async (err) => { await sim.close(); throw err; }) : undefined;
+    const rtu = o.serial ? await ModbusRtuSerial.open(sim, o.serial.path, o.serial.line, { turnaroundMs: o.serial.turnaroundMs }).catch(async (err) => { await sim.close(); await closeLog(); throw err; }) : undefined;
     const cancels = (o.timed ?? []).map((t) => scheduleFault(t.window, () => sim.setFault(t.unit, t.fault), () => sim.clearFault(t.unit)));
     const timed = (o.timed ?? []).map((t) => `${t.unit} ${t.fault.kind}${describeWindow(t.window)}`).join(', ');
     const framing = o.sim.framing === 'rtu-over-tcp' ? 'RTU over TCP' : 'Modbus TCP';
@@ -175,7 +185,7 @@ export const modbusMeterCli: SimulatorEntry<ModbusMeterCliOptions> = {
       return `${u}=${sim.profile(u).id}${f ? ` (${f.kind})` : ''}`;
     });
     return {
-      close: async () => { cancels.forEach((c) => c()); await rtu?.close(); await sim.close(); },
+      close: async () => { cancels.forEach((c) => c()); await rtu?.close(); await sim.close(); await closeLog(); },
       describe: () => `modbus-meter ${where} (speed ${o.sim.speed ?? 1}x), units ${sim.unitIds.join(',')}, profiles ${units.join(', ')}${timed ? `; timed faults ${timed}` : ''}`,
     };
   },

@@ -54,6 +54,8 @@ export interface ModbusMeterSimulatorOptions {
   speed?: number;
   /** Simulated epoch ms at construction (default: the clock's now). */
   start?: number;
+  /** Called for every well-formed request to a configured unit, as it arrives (e.g. an arrival-time log). */
+  onRequest?: (unit: number, fc: number, address: number) => void;
 }
 
 export interface UnitStats {
@@ -100,8 +102,10 @@ export class ModbusMeterSimulator {
   private unknownRequests = 0;
   private framingErrors = 0;
   private bound?: { host: string; port: number };
+  private readonly onRequest?: (unit: number, fc: number, address: number) => void;
 
   constructor(options: ModbusMeterSimulatorOptions) {
+    this.onRequest = options?.onRequest;
     if (!options || !Array.isArray(options.units) || options.units.length === 0) throw new Error('units must be a non-empty array');
     this.framing = options.framing ?? 'tcp';
     if (this.framing !== 'tcp' && this.framing !== 'rtu-over-tcp') throw new Error(`framing must be tcp or rtu-over-tcp, got ${JSON.stringify(this.framing)}`);
@@ -349,6 +353,7 @@ export class ModbusMeterSimulator {
     }
     const st = unit.stats;
     st.requests++;
+    this.onRequest?.(unitId, fc, pdu.length >= 3 ? pdu.readUInt16BE(1) : -1);
     const fault = unit.fault;
     if (fault?.kind === 'timeout' || fault?.kind === 'dead') {
       const a = fault.kind === 'dead' ? absent() : undefined;
