@@ -80,6 +80,18 @@ export default function init(RED: NodeAPI): void {
       return;
     }
 
+    /** OBIS lists parsed once (an EMS poll repeats its meter's list; at most 100 kept). */
+    const lists = new Map<string, RegisterSpec[] | 'discover'>();
+    function obisList(text: string): RegisterSpec[] | 'discover' {
+      let l = lists.get(text);
+      if (!l) {
+        l = parseObisList(text);
+        if (lists.size >= 100) lists.clear();
+        lists.set(text, l);
+      }
+      return l;
+    }
+
     /** The node's settings, overridden by an EMS poll message's msg.meter. */
     function job(msg: PollMsg): Job {
       const m: MeterDef = msg.meter && typeof msg.meter === 'object' ? msg.meter : {};
@@ -101,13 +113,12 @@ export default function init(RED: NodeAPI): void {
         timeoutMs: whole(m.waiting_time ?? (def.timeout || 5000), 'waiting_time', 50, 600_000),
         serial: serial ? { baudRate: baud } : undefined,
       };
-      const probe = meterTarget({ ...base, security: 'lowest' });
-      const target = meterTarget({ ...base, counters: security === 'hls-gmac' ? sharedCounterStore(counterFile(counterDir, { ...probe, client: base.client || 0x30 }, title)) : undefined });
+      const target = meterTarget({ ...base, counters: (t) => sharedCounterStore(counterFile(counterDir, t, title)) });
       const meter = typeof m._id === 'string' && m._id ? m._id : typeof msg.topic === 'string' && msg.topic ? msg.topic : (def.meterId || def.name || def.id);
       const list = typeof m.profile === 'string' && m.profile.trim() ? m.profile : def.obis ?? '';
       return {
         meter, name: typeof m.name === 'string' ? m.name : undefined, target,
-        registers: parseObisList(list),
+        registers: obisList(list),
         toleranceSeconds: whole(m.time_difference ?? (def.timeDifference || 0), 'time_difference', 0, 86_400),
       };
     }

@@ -60,7 +60,8 @@ export interface TargetInput {
   encryptionKey?: string;
   authenticationKey?: string;
   systemTitle?: Buffer;
-  counters?: CounterStore;
+  /** The counter store, or a function of the checked target that picks it (HLS-GMAC only). */
+  counters?: CounterStore | ((t: MeterTarget) => CounterStore);
   timeoutMs?: number;
   serial?: SerialSettings;
 }
@@ -93,7 +94,7 @@ export function meterTarget(i: TargetInput): MeterTarget {
   if (!Number.isInteger(client) || client < 1 || client > 0x7f) throw new RangeError(`client SAP ${JSON.stringify(i.client)} must be 1..127`);
   const timeoutMs = i.timeoutMs ?? 5000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 50 || timeoutMs > 600_000) throw new RangeError(`timeout ${JSON.stringify(i.timeoutMs)} must be 50..600000 ms`);
-  const t: MeterTarget = { host, port, transport: physical === undefined ? 'wrapper' : 'hdlc', logical, physical, client, security, timeoutMs, serial: i.serial, counters: i.counters, systemTitle: i.systemTitle };
+  const t: MeterTarget = { host, port, transport: physical === undefined ? 'wrapper' : 'hdlc', logical, physical, client, security, timeoutMs, serial: i.serial, systemTitle: i.systemTitle };
   if (security === 'lls') {
     if (!i.password) throw new RangeError('password is empty: the LLS security level needs the meter\'s password');
     t.password = Buffer.from(i.password);
@@ -102,6 +103,7 @@ export function meterTarget(i: TargetInput): MeterTarget {
     if (!i.encryptionKey || !i.authenticationKey) throw new RangeError(`${!i.encryptionKey ? 'encryption key' : 'authentication key'} is empty: HLS-GMAC needs both keys (32 hex digits each)`);
     t.keys = { encryptionKey: keyOf(i.encryptionKey, 'encryption key'), authenticationKey: keyOf(i.authenticationKey, 'authentication key') };
     if (!t.systemTitle || t.systemTitle.length !== 8) throw new RangeError('client system title must be 8 bytes for HLS-GMAC');
+    t.counters = typeof i.counters === 'function' ? i.counters(t) : i.counters;
     if (!t.counters) throw new RangeError('HLS-GMAC needs an invocation counter store');
   }
   return t;
