@@ -99,10 +99,10 @@ export default function init(RED: NodeAPI): void {
       const host = String(m.ip_address ?? def.host ?? '').trim();
       const serial = isSerialDevice(host);
       const baud = serial ? whole(str(m.serial_line)?.split(' ')[0] || def.baud || '9600', 'baud', 300, 115_200) : 9600;
-      const security = String(m.security_level ?? def.security ?? 'lowest');
+      const security = String(m.security_level || def.security || 'lowest');
       const base = {
         host,
-        port: serial ? 0 : whole(m.port ?? def.port ?? '4059', m.port !== undefined ? 'msg.meter.port' : 'port', 1, 65535),
+        port: serial ? 0 : whole(m.port ?? (def.port || '4059'), m.port !== undefined ? 'msg.meter.port' : 'port', 1, 65535),
         serverAddress: String(m.connection_address ?? def.serverAddress ?? '1'),
         client: whole(m.client_sap ?? (def.clientSap || 0), 'client SAP', 0, 127),
         security,
