@@ -1,6 +1,6 @@
 // bench:scale's EMS side: the shipped EMS started as `npm start` starts it (scripts/start.js, no demo simulators,
 // a temp user dir), a license for the fleet uploaded through the API, the meters created through the API (in bulk
-// when POST /api/meters takes an array, else one by one) and the dashboard open in headless Chromium.
+// through POST /api/meters/bulk when the EMS has it, else one by one) and the dashboard open in headless Chromium.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -71,7 +71,7 @@ export async function startEms(userDir: string, meters: number): Promise<Running
 export interface Creation { mode: 'bulk' | 'one by one'; ms: number; perMeterMs: number }
 
 /**
- * Creates the meters in a new folder. The first chunk goes as one POST with an array: when the EMS takes it (2xx),
+ * Creates the meters in a new folder. The first chunk goes as one POST /api/meters/bulk: when the EMS takes it (2xx),
  * the rest follow in chunks of `chunk`; when it refuses it (and created none of them), every meter is created by
  * its own POST, `parallel` at a time. Any other refusal fails, naming the meter and the answer.
  */
@@ -81,17 +81,17 @@ export async function createMeters(ems: RunningEms, meters: ScaleMeter[], ports:
   const folderId = folder.body.data._id as string;
   const bodies = meters.map((m) => meterBody(m, ports[m.portIndex], folderId));
   const started = performance.now();
-  const first = await ems.api('POST', '/api/meters', bodies.slice(0, chunk), 600_000);
+  const first = await ems.api('POST', '/api/meters/bulk', { meters: bodies.slice(0, chunk) }, 600_000);
   let mode: Creation['mode'] = 'bulk';
   if (first.status >= 200 && first.status < 300) {
     for (let i = chunk; i < bodies.length; i += chunk) {
-      const r = await ems.api('POST', '/api/meters', bodies.slice(i, i + chunk), 600_000);
-      if (r.status < 200 || r.status >= 300) throw new Error(`POST /api/meters with meters ${i}..${i + chunk - 1}: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+      const r = await ems.api('POST', '/api/meters/bulk', { meters: bodies.slice(i, i + chunk) }, 600_000);
+      if (r.status < 200 || r.status >= 300) throw new Error(`POST /api/meters/bulk with meters ${i}..${i + chunk - 1}: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
     }
   } else {
     mode = 'one by one';
     const probe = await ems.api('GET', `/api/meters/${encodeURIComponent(bodies[0]._id as string)}`);
-    if (probe.status === 200) throw new Error(`POST /api/meters with an array answered ${first.status} but created meter ${String(bodies[0]._id)}: ${JSON.stringify(first.body).slice(0, 500)}`);
+    if (probe.status === 200) throw new Error(`POST /api/meters/bulk answered ${first.status} but created meter ${String(bodies[0]._id)}: ${JSON.stringify(first.body).slice(0, 500)}`);
     let next = 0;
     let done = 0;
     const step = Math.max(1, Math.ceil(bodies.length / 10));

@@ -3,6 +3,8 @@ export interface Envelope<T = unknown> {
   data: T | null;
   error: string | null;
   status: number;
+  /** Paged lists only: the cursor of the next page (?cursor=), null on the last page. */
+  next_cursor?: string | null;
 }
 
 /** An error with the HTTP status it answers with; the message is shown to the API caller, `data` (optional) as the envelope's data. */

@@ -93,7 +93,7 @@ export class EventLog {
    * `meter` keeps only that meter's events. `reader` limits what the caller sees (EventReader);
    * without it every event is answered (trusted callers).
    */
-  query(params: { date1?: unknown; date2?: unknown; filter?: unknown; limit?: unknown; meter?: unknown }, reader?: EventReader): LoggedEvent[] {
+  query(params: { date1?: unknown; date2?: unknown; filter?: unknown; limit?: unknown; meter?: unknown }, reader?: EventReader, before?: { time: number; id: number }): LoggedEvent[] {
     for (const k of Object.keys(params)) if (!['date1', 'date2', 'filter', 'limit', 'meter'].includes(k)) throw new ApiError(400, `unknown parameter "${k}" (use date1, date2, filter, limit, meter)`);
     const from = parseDateParam('date1', params.date1);
     const to = parseDateParam('date2', params.date2);
@@ -107,6 +107,8 @@ export class EventLog {
     const args: unknown[] = [];
     if (from !== undefined) { where.push('time >= ?'); args.push(from); }
     if (to !== undefined) { where.push('time <= ?'); args.push(to); }
+    // A page after `before` (the last event of the previous page, newest first).
+    if (before) { where.push('(time < ? OR (time = ? AND id < ?))'); args.push(before.time, before.time, before.id); }
     const m = params.meter;
     if (m !== undefined && m !== '') {
       if (typeof m !== 'string' || m.length > 100) throw new ApiError(400, `meter ${JSON.stringify(m)} must be a meter id`);

@@ -35,6 +35,11 @@ export class RawResponses {
 
   /** Newest first, between date1 and date2 (inclusive, ISO or epoch ms). */
   query(meterId: string, params: { date1?: unknown; date2?: unknown; limit?: unknown }): RawResponse[] {
+    return this.page(meterId, params).items;
+  }
+
+  /** Like query, after `before` (the key of the previous page's last response), with the key of this page's last one. */
+  page(meterId: string, params: { date1?: unknown; date2?: unknown; limit?: unknown }, before?: { time: number; id: number }): { items: RawResponse[]; limit: number; last: { time: number; id: number } | null } {
     for (const k of Object.keys(params)) if (!['date1', 'date2', 'limit'].includes(k)) throw new ApiError(400, `unknown parameter "${k}" (use date1, date2, limit)`);
     const from = parseDateParam('date1', params.date1);
     const to = parseDateParam('date2', params.date2);
@@ -44,9 +49,11 @@ export class RawResponses {
       limit = Number(params.limit);
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RESPONSE_LIMIT) throw new ApiError(400, `limit ${JSON.stringify(params.limit)} must be a whole number from 1 to ${MAX_RESPONSE_LIMIT}`);
     }
-    const rows = this.db.prepare(`SELECT meter_id, date, data FROM raw_responses WHERE meter_id = ? AND date >= ? AND date <= ? ORDER BY date DESC, id DESC LIMIT ?`)
-      .all(meterId, from ?? 0, to ?? Number.MAX_SAFE_INTEGER, limit) as { meter_id: string; date: number; data: string }[];
-    return rows.map((r) => ({ meter_id: r.meter_id, date: new Date(r.date).toISOString(), data: r.data }));
+    const after = before ? 'AND (date < ? OR (date = ? AND id < ?))' : '';
+    const rows = this.db.prepare(`SELECT id, meter_id, date, data FROM raw_responses WHERE meter_id = ? AND date >= ? AND date <= ? ${after} ORDER BY date DESC, id DESC LIMIT ?`)
+      .all(meterId, from ?? 0, to ?? Number.MAX_SAFE_INTEGER, ...(before ? [before.time, before.time, before.id] : []), limit) as { id: number; meter_id: string; date: number; data: string }[];
+    const tail = rows[rows.length - 1];
+    return { items: rows.map((r) => ({ meter_id: r.meter_id, date: new Date(r.date).toISOString(), data: r.data })), limit, last: tail ? { time: tail.date, id: tail.id } : null };
   }
 
   /** Deletes responses older than `days` days and all but the `keep` newest of each meter; returns how many. */

@@ -12,7 +12,8 @@
 import crypto from 'node:crypto';
 import type { EmsDatabase } from './db';
 import { ApiError } from './envelope';
-import { checkMeterDefinition, METER_DEFAULTS, publicDefinition, SECRET_FIELDS, type DefinitionRules, type MeterDefinition } from './meter-definition';
+import { checkMeterDefinition, METER_FIELDS, publicDefinition, SECRET_FIELDS, type DefinitionRules, type MeterDefinition } from './meter-definition';
+import { MeterIndex, type IndexedMeter, type MeterRow } from './meter-index';
 import { parsePollNetworks, type PollNetwork } from './poll-networks';
 import { DEMO_CREDENTIAL_SECRET, isSealed, SecretBox } from './secret-box';
 import { checkNotUsed, checkVirtualReferences } from './virtual-meters';
@@ -56,6 +57,8 @@ export interface RegistryHooks {
   beforeCreateMeter?: (countAfter: number) => void;
   /** Called after every change, for the event log and the scheduler. */
   onChange?: (change: { kind: 'folder' | 'meter'; action: 'create' | 'update' | 'delete'; id: string; name: string }) => void;
+  /** Called once after a bulk creation with every meter created (in order); without it, onChange is called per meter. */
+  onMetersCreated?: (meters: { id: string; name: string }[]) => void;
   /** A stored meter password cannot be opened (another credential secret); told once per meter. */
   onCredentialError?: (meterId: string, message: string) => void;
 }
@@ -78,7 +81,6 @@ function folderOf(row: FolderRow): Folder {
 }
 
 interface FolderRow { id: string; name: string; folder_type: string; parent_id: string | null; area_m2: number | null; time_zone: string | null }
-interface MeterRow { id: string; folder_id: string; definition: string; created_at: number; updated_at: number }
 
 export class Registry {
   /** The networks meters may be polled in (the poll schedule checks resolved host names against them). */
@@ -86,6 +88,15 @@ export class Registry {
   private readonly box: SecretBox;
   private readonly rules: DefinitionRules;
   private readonly unreadable = new Set<string>();
+  /** The meters in memory, loaded on first use and kept in step by every change made here. */
+  private index?: MeterIndex;
+  /**
+   * Each meter's definition with its password opened, frozen, by id: made once per change, so every read
+   * answers the same object while the meter is unchanged (opening one per read made each list decrypt
+   * every meter; followers such as the poll schedule can tell an unchanged meter by identity).
+   */
+  private readonly opened = new Map<string, MeterDefinition>();
+  private readonly leaves = new WeakMap<IndexedMeter, TreeNode>();
 
   constructor(private readonly db: EmsDatabase, private readonly hooks: RegistryHooks = {}, private readonly now: () => number = Date.now, options: RegistryOptions = {}) {
     this.pollNetworks = parsePollNetworks(options.pollNetworks);
@@ -142,11 +153,14 @@ export class Registry {
 
   // ---- folders ----
 
-  tree(scope?: FolderScope): TreeNode[] {
+  /** The folder tree the scope sees, with the meters as leaves (none with `withMeters` false). */
+  tree(scope?: FolderScope, withMeters = true): TreeNode[] {
     const children = this.childrenIndex();
-    const meters = new Map<string, MeterRow[]>();
-    for (const m of this.db.prepare('SELECT * FROM meters ORDER BY id').all() as MeterRow[]) {
-      meters.set(m.folder_id, [...(meters.get(m.folder_id) ?? []), m]);
+    const meters = new Map<string, IndexedMeter[]>();
+    for (const m of withMeters ? this.meterIndex.all() : []) {
+      const list = meters.get(m.folder_id);
+      if (list) list.push(m);
+      else meters.set(m.folder_id, [m]);
     }
     const build = (row: FolderRow, visible: boolean): TreeNode | null => {
       const inside = visible || this.canSee(scope, row.id);
@@ -204,7 +218,7 @@ export class Registry {
   deleteFolder(id: string, scope?: FolderScope): void {
     const f = this.folder(id, scope);
     const kids = (this.db.prepare('SELECT COUNT(*) AS n FROM folders WHERE parent_id = ?').get(id) as { n: number }).n;
-    const meters = (this.db.prepare('SELECT COUNT(*) AS n FROM meters WHERE folder_id = ?').get(id) as { n: number }).n;
+    const meters = this.meterIndex.all().filter((m) => m.folder_id === id).length;
     if (kids + meters > 0) throw new ApiError(409, `folder "${f.name}" still holds ${kids} folder(s) and ${meters} meter(s); move or delete them first`);
     this.db.prepare('DELETE FROM folders WHERE id = ?').run(id);
     this.hooks.onChange?.({ kind: 'folder', action: 'delete', id, name: f.name });
@@ -213,28 +227,87 @@ export class Registry {
   // ---- meters ----
 
   meters(scope?: FolderScope): MeterRecord[] {
-    return (this.db.prepare('SELECT * FROM meters ORDER BY id').all() as MeterRow[]).filter((m) => this.canSee(scope, m.folder_id)).map((r) => this.toRecord(r));
+    return this.meterIndex.all().filter((m) => this.canSee(scope, m.folder_id)).map((m) => this.toRecord(m));
+  }
+
+  /** The ids of the meters the scope sees (no definition opened). */
+  meterIds(scope?: FolderScope): string[] {
+    return this.meterIndex.all().filter((m) => this.canSee(scope, m.folder_id)).map((m) => m.id);
+  }
+
+  /**
+   * One page of the meters the scope sees (and, with `folders`, that hang in one of those folders), in id
+   * order after the id `after`: its work is the meters from the cursor to the end of the page, not the fleet.
+   */
+  meterPage(scope: FolderScope, after: string | undefined, limit: number, folders?: ReadonlySet<string>): { items: MeterRecord[]; more: boolean } {
+    const page = this.meterIndex.page(after, limit, (m) => this.canSee(scope, m.folder_id) && (folders === undefined || folders.has(m.folder_id)));
+    return { items: page.items.map((m) => this.toRecord(m)), more: page.more };
+  }
+
+  /** Meters visited by meterPage so far (a work counter for tests and benches). */
+  get pageWork(): number {
+    return this.meterIndex.visited;
   }
 
   meter(id: string, scope?: FolderScope): MeterRecord {
-    const row = this.db.prepare('SELECT * FROM meters WHERE id = ?').get(id) as MeterRow | undefined;
-    if (!row || !this.canSee(scope, row.folder_id)) throw new ApiError(404, `unknown meter "${id}"`);
-    return this.toRecord(row);
+    const m = this.meterIndex.get(id);
+    if (!m || !this.canSee(scope, m.folder_id)) throw new ApiError(404, `unknown meter "${id}"`);
+    return this.toRecord(m);
   }
 
   meterCount(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM meters').get() as { n: number }).n;
+    return this.meterIndex.size;
   }
 
   /** Creates a meter in body.folder_id; `id` (optional) must be unique, else one is made from the name. */
   createMeter(body: unknown, scope?: FolderScope, id?: string): MeterRecord {
+    const m = this.insertMeter(body, scope, id, () => this.hooks.beforeCreateMeter?.(this.meterCount() + 1));
+    this.hooks.onChange?.({ kind: 'meter', action: 'create', id: m.id, name: m.definition.name });
+    return this.toRecord(m);
+  }
+
+  /**
+   * Creates several meters, all or none: every item is checked (later items may name earlier ones as
+   * parent_meter or in an expression), and when any is refused nothing is stored and the ApiError's
+   * data lists every refusal as { index, field, message }, with the refusals the caller found before
+   * (`found`; items marked `invalid` are not checked again). One change is told per meter created.
+   */
+  createMeters(items: readonly { body: unknown; id?: string; invalid?: boolean }[], scope?: FolderScope, found: readonly BulkError[] = []): MeterRecord[] {
+    this.hooks.beforeCreateMeter?.(this.meterCount() + items.length);
+    const created: IndexedMeter[] = [];
+    const errors: BulkError[] = [...found];
+    try {
+      this.db.transaction(() => {
+        items.forEach((item, index) => {
+          if (item.invalid) return;
+          try {
+            created.push(this.insertMeter(item.body, scope, item.id));
+          } catch (err) {
+            if (!(err instanceof ApiError)) throw err;
+            errors.push({ index, field: fieldOf(err.message), message: err.message });
+          }
+        });
+        errors.sort((a, b) => a.index - b.index);
+        if (errors.length) throw new ApiError(400, `no meter was created: ${errors.length} of ${items.length} refused; the first: meters[${errors[0].index}]${errors[0].field ? ` (${errors[0].field})` : ''}: ${errors[0].message}`, { errors });
+      })();
+    } catch (err) {
+      for (const m of created) this.meterIndex.delete(m.id);
+      throw err;
+    }
+    if (this.hooks.onMetersCreated) this.hooks.onMetersCreated(created.map((m) => ({ id: m.id, name: m.definition.name })));
+    else for (const m of created) this.hooks.onChange?.({ kind: 'meter', action: 'create', id: m.id, name: m.definition.name });
+    return created.map((m) => this.toRecord(m));
+  }
+
+  /** Checks and stores one meter (no change told); `beforeInsert` runs after the checks (the license). */
+  private insertMeter(body: unknown, scope: FolderScope, id: string | undefined, beforeInsert?: () => void): IndexedMeter {
     const def = checkMeterDefinition(body, undefined, this.rules);
     const folderId = this.folderIdOf(body);
     this.folder(folderId, scope);
     const meterId = id ?? this.freeMeterId(def.name);
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(meterId)) throw new ApiError(400, `meter id ${JSON.stringify(meterId)} must be 1-64 letters, digits or . _ -`);
     this.checkParentMeter(meterId, def.parent_meter, scope);
-    const taken = this.db.prepare('SELECT folder_id FROM meters WHERE id = ?').get(meterId) as { folder_id: string } | undefined;
+    const taken = this.meterIndex.get(meterId);
     const retired = this.retiredAt(meterId);
     if (taken && this.canSee(scope, taken.folder_id)) throw new ApiError(409, `meter id "${meterId}" is taken`);
     if (retired !== null && scope === undefined) {
@@ -243,11 +316,14 @@ export class Registry {
     // A caller who does not see every folder is not told whether the id is in use elsewhere or retired.
     if (taken || retired !== null) throw new ApiError(409, `meter id "${meterId}" is not available (in use or used before); meter ids are never reused: choose another id`);
     checkVirtualReferences(meterId, def, (m) => this.definitionOf(m, scope));
-    this.hooks.beforeCreateMeter?.(this.meterCount() + 1);
+    beforeInsert?.();
     const t = this.now();
-    this.db.prepare('INSERT INTO meters (id, folder_id, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(meterId, folderId, this.stored(def), t, t);
-    this.hooks.onChange?.({ kind: 'meter', action: 'create', id: meterId, name: def.name });
-    return this.meter(meterId);
+    const stored = this.stored(def);
+    this.db.prepare('INSERT INTO meters (id, folder_id, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(meterId, folderId, JSON.stringify(stored), t, t);
+    const m: IndexedMeter = { id: meterId, folder_id: folderId, definition: stored, created_at: t, updated_at: t };
+    this.opened.delete(meterId);
+    this.meterIndex.set(m);
+    return m;
   }
 
   updateMeter(id: string, body: unknown, scope?: FolderScope): MeterRecord {
@@ -257,7 +333,11 @@ export class Registry {
     this.folder(folderId, scope);
     checkVirtualReferences(id, def, (m) => this.definitionOf(m, scope));
     if (def.parent_meter !== before.definition.parent_meter) this.checkParentMeter(id, def.parent_meter, scope);
-    this.db.prepare('UPDATE meters SET folder_id = ?, definition = ?, updated_at = ? WHERE id = ?').run(folderId, this.stored(def), this.now(), id);
+    const t = this.now();
+    const stored = this.stored(def);
+    this.db.prepare('UPDATE meters SET folder_id = ?, definition = ?, updated_at = ? WHERE id = ?').run(folderId, JSON.stringify(stored), t, id);
+    this.meterIndex.set({ id, folder_id: folderId, definition: stored, created_at: before.created_at, updated_at: t });
+    this.opened.delete(id);
     this.unreadable.delete(id);
     this.hooks.onChange?.({ kind: 'meter', action: 'update', id, name: def.name });
     return this.meter(id);
@@ -265,17 +345,17 @@ export class Registry {
 
   deleteMeter(id: string, scope?: FolderScope): void {
     const m = this.meter(id, scope);
-    checkNotUsed(id, (this.db.prepare('SELECT id, definition FROM meters').all() as { id: string; definition: string }[])
-      .map((r) => ({ _id: r.id, definition: { ...METER_DEFAULTS, ...JSON.parse(r.definition) } as MeterDefinition })));
+    checkNotUsed(id, this.meterIndex.all().map((r) => ({ _id: r.id, definition: r.definition })));
     const children = [...this.parentIndex()].filter(([, parent]) => parent === id).map(([child]) => child);
     if (children.length) throw new ApiError(409, `meter "${id}" is the parent_meter of ${children.map((c) => `"${c}"`).join(', ')}; give them another parent_meter (or none) first`);
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM meters WHERE id = ?').run(id);
       this.db.prepare('INSERT OR IGNORE INTO retired_meter_ids (id, retired_at, name) VALUES (?, ?, ?)').run(id, this.now(), m.definition.name);
     })();
+    this.meterIndex.delete(id);
+    this.opened.delete(id);
     this.hooks.onChange?.({ kind: 'meter', action: 'delete', id, name: m.definition.name });
   }
-
   /** The ids of the virtual meters (found in SQL, no definition parsed), at most `limit`. */
   virtualMeterIds(limit: number): string[] {
     return (this.db.prepare("SELECT id FROM meters WHERE json_extract(definition, '$.protocol') = 'virtual' ORDER BY id LIMIT ?").all(limit) as { id: string }[]).map((r) => r.id);
@@ -283,17 +363,14 @@ export class Registry {
 
   /** A meter's definition as stored (password still sealed) when the scope sees it: for virtual meters' references. */
   definitionOf(id: string, scope?: FolderScope): MeterDefinition | undefined {
-    const row = this.db.prepare('SELECT folder_id, definition FROM meters WHERE id = ?').get(id) as { folder_id: string; definition: string } | undefined;
-    return row && this.canSee(scope, row.folder_id) ? { ...METER_DEFAULTS, ...JSON.parse(row.definition) } as MeterDefinition : undefined;
+    const m = this.meterIndex.get(id);
+    return m && this.canSee(scope, m.folder_id) ? { ...m.definition } : undefined;
   }
 
   /** Every meter's parent_meter (only meters that have one): child id -> parent id. */
   parentIndex(): Map<string, string> {
     const out = new Map<string, string>();
-    for (const row of this.db.prepare('SELECT id, definition FROM meters').all() as { id: string; definition: string }[]) {
-      const parent = (JSON.parse(row.definition) as Partial<MeterDefinition>).parent_meter;
-      if (parent) out.set(row.id, parent);
-    }
+    for (const m of this.meterIndex.all()) if (m.definition.parent_meter) out.set(m.id, m.definition.parent_meter);
     return out;
   }
 
@@ -301,7 +378,7 @@ export class Registry {
   private checkParentMeter(id: string, parent: string, scope?: FolderScope): void {
     if (parent === '') return;
     if (parent === id) throw new ApiError(400, `parent_meter "${parent}" is the meter itself`);
-    const row = this.db.prepare('SELECT folder_id FROM meters WHERE id = ?').get(parent) as { folder_id: string } | undefined;
+    const row = this.meterIndex.get(parent);
     if (!row || !this.canSee(scope, row.folder_id)) throw new ApiError(400, `parent_meter "${parent}" is not a known meter`);
     const parents = this.parentIndex();
     const path = [id, parent];
@@ -312,34 +389,49 @@ export class Registry {
     }
   }
 
-  /** The definition as stored: the password and keys sealed. */
-  private stored(def: MeterDefinition): string {
-    const out: Record<string, unknown> = { ...def };
-    for (const k of SECRET_FIELDS) if (def[k]) out[k] = this.box.seal(def[k]);
-    return JSON.stringify(out);
+  /** The definition as stored: the password and the DLMS keys sealed. */
+  private stored(def: MeterDefinition): MeterDefinition {
+    const out = { ...def, password: this.box.seal(def.password) };
+    for (const k of SECRET_FIELDS) if (k !== 'password' && def[k]) out[k] = this.box.seal(def[k]);
+    return out;
   }
 
-  /** A row as a record with the password opened ("" when it cannot be, told once through onCredentialError). */
-  private toRecord(row: MeterRow): MeterRecord {
-    const def = { ...METER_DEFAULTS, ...JSON.parse(row.definition) } as MeterDefinition; // fields added later get their default
-    for (const k of SECRET_FIELDS) {
-      if (typeof def[k] !== 'string' || !isSealed(def[k])) continue;
-      try {
-        def[k] = this.box.open(def[k]);
-      } catch (err) {
-        def[k] = '';
-        if (!this.unreadable.has(row.id)) {
-          this.unreadable.add(row.id);
-          this.hooks.onCredentialError?.(row.id, `meter "${row.id}": its stored ${k} cannot be read (${(err as Error).message}); set the secret it was stored with or enter the ${k} again`);
+  /** The meters in memory, read from the database on first use. */
+  private get meterIndex(): MeterIndex {
+    this.index ??= new MeterIndex(this.db.prepare('SELECT * FROM meters').all() as MeterRow[]);
+    return this.index;
+  }
+
+  /** A meter as a record with the password opened ("" when it cannot be, told once through onCredentialError). */
+  private toRecord(m: IndexedMeter): MeterRecord {
+    let def = this.opened.get(m.id);
+    if (!def) {
+      def = { ...m.definition };
+      for (const k of SECRET_FIELDS) {
+        if (typeof def[k] !== 'string' || !isSealed(def[k])) continue;
+        try {
+          def[k] = this.box.open(def[k]);
+        } catch (err) {
+          def[k] = '';
+          if (!this.unreadable.has(m.id)) {
+            this.unreadable.add(m.id);
+            this.hooks.onCredentialError?.(m.id, `meter "${m.id}": its stored ${k} cannot be read (${(err as Error).message}); set the secret it was stored with or enter the ${k} again`);
+          }
         }
       }
+      this.opened.set(m.id, Object.freeze(def));
     }
-    return { _id: row.id, folder_id: row.folder_id, definition: def, created_at: row.created_at, updated_at: row.updated_at };
+    return { _id: m.id, folder_id: m.folder_id, definition: def, created_at: m.created_at, updated_at: m.updated_at };
   }
 
-  private leaf(m: MeterRow): TreeNode {
-    const def = { ...METER_DEFAULTS, ...JSON.parse(m.definition) } as MeterDefinition;
-    return { _id: m.id, name: def.name, folder_type: 'meter', parent_id: m.folder_id, child_folders: [], meter: m.id, meter_detail: publicDefinition(def) };
+  /** A meter's leaf of the tree, made once per version of the meter (each change stores a new IndexedMeter) and frozen. */
+  private leaf(m: IndexedMeter): TreeNode {
+    let node = this.leaves.get(m);
+    if (!node) {
+      node = Object.freeze({ _id: m.id, name: m.definition.name, folder_type: 'meter', parent_id: m.folder_id, child_folders: Object.freeze([]) as unknown as TreeNode[], meter: m.id, meter_detail: Object.freeze(publicDefinition(m.definition)) });
+      this.leaves.set(m, node);
+    }
+    return node;
   }
 
   private childrenIndex(): Map<string | null, FolderRow[]> {
@@ -360,7 +452,7 @@ export class Registry {
     const base = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'meter';
     for (let i = 1; ; i++) {
       const id = i === 1 ? base : `${base}-${i}`;
-      if (!this.db.prepare('SELECT 1 FROM meters WHERE id = ?').get(id) && this.retiredAt(id) === null) return id;
+      if (!this.meterIndex.has(id) && this.retiredAt(id) === null) return id;
     }
   }
 
@@ -395,4 +487,17 @@ export class Registry {
     }
     return out;
   }
+}
+
+/** One refused item of a bulk creation. */
+export interface BulkError { index: number; field: string | null; message: string }
+
+/** The field an error message is about (messages start with it), or null. */
+export function fieldOf(message: string): string | null {
+  if (/^meter id /.test(message)) return '_id';
+  if (/^unknown folder /.test(message)) return 'folder_id';
+  const unknown = /^unknown field "([^"]+)"/.exec(message);
+  if (unknown) return unknown[1];
+  const first = /^[A-Za-z_]+/.exec(message)?.[0];
+  return first && (first === 'folder_id' || (METER_FIELDS as readonly string[]).includes(first)) ? first : null;
 }

@@ -85,7 +85,7 @@ export interface EmsServices {
   alarms: AlarmService;
   /** Alarm transitions to the feeds (MQTT, webhook) and to subscribers (email, dashboard inbox). */
   notifications: NotificationService;
-  /** Emits 'change' ({ kind, action, id, name }) after every folder or meter change (the scheduler follows it). */
+  /** Emits 'change' ({ kind, action, id, name }) after every folder or meter change (the scheduler follows it); a bulk creation emits one with `ids`, every meter created. */
   changes: EventEmitter;
   /** Set while the admin still has the demo password. */
   adminWarning: string | null;
@@ -134,6 +134,11 @@ export async function openEmsServices(opts: ServiceOptions): Promise<EmsServices
       onChange: (c) => {
         events.add({ kind: 'config', event: `${c.kind} ${c.action}d`, meter_id: c.kind === 'meter' ? c.id : null, meter_name: c.name });
         changes.emit('change', c);
+      },
+      // One change for a bulk creation (with every id), so followers reload once, not once per meter.
+      onMetersCreated: (meters) => {
+        db.transaction(() => { for (const m of meters) events.add({ kind: 'config', event: 'meter created', meter_id: m.id, meter_name: m.name }); })();
+        if (meters.length) changes.emit('change', { kind: 'meter', action: 'create', id: meters[0].id, name: meters.length === 1 ? meters[0].name : `${meters.length} meters`, ids: meters.map((m) => m.id) });
       },
       onCredentialError: (meterId, message) => events.add({ kind: 'system', level: 'warning', event: message, meter_id: meterId }),
     }, now, {

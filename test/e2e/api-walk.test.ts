@@ -191,7 +191,7 @@ describe('API walk (real Node-RED, flows/ems.json)', () => {
     assert.equal(doc.openapi, '3.0.3');
     const missing = OPERATIONS.filter((op) => !doc.paths[op.path.replace(/:([A-Za-z_]+)/g, '{$1}')]?.[op.method.toLowerCase()]);
     assert.deepEqual(missing.map((o) => o.name), []);
-    assert.equal(doc.paths['/api/events'].get.parameters.map((p: any) => p.name).join(','), 'date1,date2,filter,limit,meter');
+    assert.equal(doc.paths['/api/events'].get.parameters.map((p: any) => p.name).join(','), 'date1,date2,filter,limit,meter,cursor');
     const page = await fetch(`${ems.url}/api/docs`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);

@@ -10,6 +10,7 @@ import { MAX_ACK_NOTE, MAX_RULES } from '../alarms/service';
 import { ALARM_STATES, SEVERITIES } from '../alarms/types';
 import { ApiError } from '../envelope';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
+import { DEFAULT_PAGE, decodeCursor, fullPageCursor, listPage, nameKey, PAGE_KEYS, pageParams } from './paging';
 import { ApiReply, type ApiContext, type Operation } from './types';
 
 const RULE_PROPERTIES = {
@@ -117,10 +118,11 @@ export const ALARM_OPERATIONS: Operation[] = [
     name: 'alarmrules.list', method: 'GET', path: '/api/alarm-rules', access: 'viewer', tag: 'Alarm rules',
     summary: 'The alarm rules whose subject lies in the caller\'s folders',
     description: `At most ${MAX_RULES} rules exist. Rules about the EMS itself (license_expiring, spool_filling) are shown to users with every folder open.`,
+    query: pageParams('/api/alarm-rules', DEFAULT_PAGE, 'rules'),
     response: { type: 'array', items: RULE_SCHEMA },
     run(ctx) {
-      onlyParams(ctx.request.query, []);
-      return ctx.services.alarms.listRules(reader(ctx));
+      onlyParams(ctx.request.query, PAGE_KEYS);
+      return listPage(ctx.request.query, 'alarm-rules', ctx.services.alarms.listRules(reader(ctx)), (r) => nameKey(r.name, r.id));
     },
   },
   {
@@ -183,9 +185,19 @@ export const ALARM_OPERATIONS: Operation[] = [
       { name: 'rule', description: 'Only this rule\'s alarms' },
       { name: 'limit', description: `Most alarms to answer (default ${DEFAULT_ALARM_LIMIT}, at most ${MAX_ALARM_LIMIT})`, schema: { type: 'integer', minimum: 1, maximum: MAX_ALARM_LIMIT } },
       { name: 'before', description: 'Only alarms with a smaller id (paging)', schema: { type: 'integer' } },
+      { name: 'cursor', description: 'The next_cursor of the previous page (opaque; the same as before=<its last id>). next_cursor is set when a page is full (the next page may be empty), null otherwise', schema: { type: 'string' } },
     ],
     response: { type: 'array', items: ALARM_SCHEMA },
-    run: (ctx) => ctx.services.alarms.list(ctx.request.query, reader(ctx)),
+    run(ctx) {
+      const { cursor, ...query } = ctx.request.query;
+      if (cursor !== undefined && cursor !== '') {
+        if (query.before !== undefined && query.before !== '') throw new ApiError(400, `send cursor or before, not both (before ${JSON.stringify(query.before)})`);
+        query.before = String(decodeCursor('alarms', cursor, 'number'));
+      }
+      const alarms = ctx.services.alarms.list(query, reader(ctx));
+      const limit = query.limit === undefined || query.limit === '' ? DEFAULT_ALARM_LIMIT : Number(query.limit);
+      return new ApiReply({ data: alarms, nextCursor: fullPageCursor('alarms', alarms, limit, (a) => a.id) });
+    },
   },
   {
     name: 'alarms.summary', method: 'GET', path: '/api/alarms/summary', access: 'viewer', tag: 'Alarms',

@@ -4,6 +4,7 @@ import { billFormat, billPeriod, billSummary, billVisible, costCenterDraft, mete
 import { ApiError } from '../envelope';
 import { limitsText, type LimitedOperation } from '../limits';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
+import { DEFAULT_PAGE, listPage, nameKey, PAGE_KEYS, pageOf, pageParams, pageReply, pageRequest } from './paging';
 import { ApiReply, type ApiContext, type Operation, type ParamDoc } from './types';
 
 const TAG = 'Billing';
@@ -79,8 +80,8 @@ const crud = {
   tariffs: [
     {
       name: 'tariffs.list', method: 'GET', path: '/api/tariffs', access: 'viewer', tag: TAG,
-      summary: 'Stored tariffs', response: { type: 'array', items: TARIFF },
-      run(ctx) { onlyParams(ctx.request.query, []); return ctx.services.tariffs.list(); },
+      summary: 'Stored tariffs, by name, a page at a time', query: pageParams('/api/tariffs', DEFAULT_PAGE, 'tariffs'), response: { type: 'array', items: TARIFF },
+      run(ctx) { onlyParams(ctx.request.query, PAGE_KEYS); return listPage(ctx.request.query, 'tariffs', ctx.services.tariffs.list(), (t) => nameKey(t.name, t._id)); },
     },
     {
       name: 'tariffs.get', method: 'GET', path: '/api/tariffs/:id', access: 'viewer', tag: TAG,
@@ -114,8 +115,8 @@ const crud = {
   costCenters: [
     {
       name: 'costcenters.list', method: 'GET', path: '/api/cost-centers', access: 'viewer', tag: TAG,
-      summary: 'Cost centers', description: 'Only cost centers whose meters are all in the caller\'s folders.', response: { type: 'array', items: COST_CENTER },
-      run(ctx) { onlyParams(ctx.request.query, []); return ctx.services.costCenters.list(callerOf(ctx).meters); },
+      summary: 'Cost centers, by name, a page at a time', description: 'Only cost centers whose meters are all in the caller\'s folders.', query: pageParams('/api/cost-centers', DEFAULT_PAGE, 'cost centers'), response: { type: 'array', items: COST_CENTER },
+      run(ctx) { onlyParams(ctx.request.query, PAGE_KEYS); return listPage(ctx.request.query, 'cost-centers', ctx.services.costCenters.list(callerOf(ctx).meters), (c) => nameKey(c.name, c._id)); },
     },
     {
       name: 'costcenters.get', method: 'GET', path: '/api/cost-centers/:id', access: 'viewer', tag: TAG,
@@ -214,8 +215,9 @@ const BILL_OPERATIONS: Operation[] = [
   },
   {
     name: 'bills.list', method: 'GET', path: '/api/bills', access: 'viewer', tag: TAG,
-    summary: 'Issued bills and credit notes (summaries, oldest first)',
+    summary: 'Issued bills and credit notes (summaries, oldest first), a page at a time',
     query: [
+      ...pageParams('/api/bills', DEFAULT_PAGE, 'bills'),
       { name: 'meter', description: 'Only bills of this meter' },
       { name: 'cost_center', description: 'Only bills of this cost center' },
       { name: 'kind', description: 'bill or credit-note', schema: { type: 'string', enum: ['bill', 'credit-note'] } },
@@ -224,7 +226,8 @@ const BILL_OPERATIONS: Operation[] = [
     response: { type: 'array', items: { type: 'object', properties: { number: { type: 'string' }, kind: { type: 'string' }, subject: { type: 'object' }, from: { type: 'string' }, to: { type: 'string' }, total: { type: 'string' }, currency: { type: 'string' }, issuedAt: { type: 'string' }, references: { type: 'string', nullable: true } } } },
     run(ctx) {
       const q = ctx.request.query;
-      onlyParams(q, ['meter', 'cost_center', 'kind', 'from', 'to']);
+      onlyParams(q, ['meter', 'cost_center', 'kind', 'from', 'to', ...PAGE_KEYS]);
+      const page = pageRequest<string>(q, 'bills', 'string');
       const meter = optionalString('meter', q.meter);
       const center = optionalString('cost_center', q.cost_center);
       if (meter !== undefined && center !== undefined) throw new ApiError(400, 'give meter or cost_center, not both');
@@ -237,7 +240,8 @@ const BILL_OPERATIONS: Operation[] = [
         ...(kind ? { kind } : {}), ...period,
       });
       const meters = callerOf(ctx).meters;
-      return bills.filter((b) => billVisible(b, meters)).map(billSummary);
+      const issued = (b: Bill) => `${String(b.issuedAt ?? 0).padStart(16, '0')}\u0000${b.number}`;
+      return pageReply(pageOf('bills', bills.filter((b) => billVisible(b, meters)), issued, page), billSummary);
     },
   },
   {

@@ -241,12 +241,9 @@ export function withDictionaryForms(ops: readonly Operation[]): Operation[] {
     'folders.update': wrappedBody,
     'meters.list': (op) => listForms(op, get('meters.get'), {
       doc: 'a folder id answers the meters of that folder and the folders below it',
-      async run(ctx, v) {
-        const all = (await op.run(ctx)) as { folder_id: string }[];
-        if (ALL_LIST.includes(v.toLowerCase())) return all;
-        ctx.services.registry.folder(v, callerOf(ctx).scope); // 404 outside the caller's folders
-        const below = ctx.services.registry.scopeOf([v]);
-        return all.filter((m) => below?.has(m.folder_id));
+      run(ctx, v) {
+        if (ALL_LIST.includes(v.toLowerCase())) return op.run(ctx);
+        return op.run({ ...ctx, request: { ...ctx.request, query: { ...ctx.request.query, folder: v } } });
       },
     }),
     'meters.create': meterDefaults,

@@ -63,7 +63,7 @@ export function callerFor(identity: Identity, ctx: Pick<ApiContext, 'services' |
 
 export function scopedCaller(ctx: Pick<ApiContext, 'services'>, user: User, sessionId: string | null, viaCookie = false): ApiCaller {
   const scope = ctx.services.registry.scopeOf(user.open_folders);
-  const meters = scope === undefined ? undefined : new Set(ctx.services.registry.meters(scope).map((m) => m._id));
+  const meters = scope === undefined ? undefined : new Set(ctx.services.registry.meterIds(scope));
   return { user, sessionId, viaCookie, scope, meters };
 }
 
@@ -109,13 +109,15 @@ function shape(result: unknown): HttpAnswer {
   if (!(result instanceof ApiReply)) {
     return { status: 200, body: ok(result ?? null), headers: { 'content-type': JSON_TYPE } };
   }
-  const { data, status = 200, cookies, raw } = result.init;
+  const { data, status = 200, cookies, raw, nextCursor } = result.init;
   if (raw) {
     const headers: Record<string, string> = { 'content-type': raw.contentType };
     if (raw.filename) headers['content-disposition'] = `attachment; filename="${raw.filename.replace(/"/g, '')}"`;
     return { status, body: raw.body, headers, cookies };
   }
-  return { status, body: ok(data ?? null, status), headers: { 'content-type': JSON_TYPE }, cookies };
+  const body: Envelope = ok(data ?? null, status);
+  if (nextCursor !== undefined) body.next_cursor = nextCursor;
+  return { status, body, headers: { 'content-type': JSON_TYPE }, cookies };
 }
 
 function errorAnswer(err: unknown): HttpAnswer {

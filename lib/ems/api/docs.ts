@@ -18,9 +18,13 @@ export function openApiDocument(ops: readonly Operation[], version: string): Rec
       ...pathParams(op.path).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
       ...(op.query ?? []).map((q) => ({ name: q.name, in: 'query', required: q.required ?? false, description: q.description, schema: q.schema ?? { type: 'string' } })),
     ];
+    const paged = (op.query ?? []).some((q) => q.name === 'cursor');
     const envelope = {
       type: 'object', required: ['data', 'error', 'status'],
-      properties: { data: op.response ?? {}, error: { type: 'string', nullable: true }, status: { type: 'integer' } },
+      properties: {
+        data: op.response ?? {}, error: { type: 'string', nullable: true }, status: { type: 'integer' },
+        ...(paged ? { next_cursor: { type: 'string', nullable: true, description: 'the cursor of the next page (?cursor=); null on the last page' } } : {}),
+      },
     };
     const content: Record<string, unknown> = { 'application/json': { schema: envelope } };
     for (const type of op.produces ?? []) content[type] = { schema: { type: 'string' } };
@@ -54,7 +58,8 @@ export function openApiDocument(ops: readonly Operation[], version: string): Rec
     info: {
       title: 'node-red-contrib-ems API',
       version,
-      description: 'The HTTP API of the shipped EMS. Every answer is { data, error, status }. Log in at /api/auth/login; '
+      description: 'The HTTP API of the shipped EMS. Every answer is { data, error, status }; lists answer a page at a time '
+        + '(limit, and cursor = the envelope\'s next_cursor of the previous page; a bad limit or cursor is 400 naming it). Log in at /api/auth/login; '
         + 'the access_token cookie, or Authorization: Bearer <access_token>, authenticates every other call.',
     },
     tags,

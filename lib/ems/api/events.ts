@@ -1,6 +1,8 @@
 /** The event log (section "Events", the dictionary's "Event log data"), limited to the caller's meters. */
 import { DEFAULT_EVENT_LIMIT, EVENT_KINDS, MAX_EVENT_LIMIT } from '../event-log';
 import { callerOf, checkMeterVisible } from './helpers';
+import { fullPageCursor, parseTimeKey, timeKey } from './paging';
+import { ApiReply } from './types';
 import type { Operation } from './types';
 
 export const EVENT_OPERATIONS: Operation[] = [
@@ -16,6 +18,7 @@ export const EVENT_OPERATIONS: Operation[] = [
       { name: 'filter', description: `An event kind (${EVENT_KINDS.join(', ')}), a level (info, warning, error), or text found in the event, meter id or meter name` },
       { name: 'limit', description: `Most events to answer (default ${DEFAULT_EVENT_LIMIT}, at most ${MAX_EVENT_LIMIT})`, schema: { type: 'integer', minimum: 1, maximum: MAX_EVENT_LIMIT } },
       { name: 'meter', description: 'Only this meter\'s events (a meter outside the caller\'s folders is 404)' },
+      { name: 'cursor', description: 'The next_cursor of the previous page (opaque): the events after its last one. next_cursor is set when a page is full (the next page may be empty), null otherwise', schema: { type: 'string' } },
     ],
     response: {
       type: 'array',
@@ -29,10 +32,12 @@ export const EVENT_OPERATIONS: Operation[] = [
       },
     },
     run(ctx) {
-      const query = ctx.request.query;
+      const { cursor, ...query } = ctx.request.query;
       if (typeof query.meter === 'string' && query.meter !== '') checkMeterVisible(ctx, query.meter);
       const { user, meters } = callerOf(ctx);
-      return ctx.services.events.query(query, { meters, admin: user.role === 'admin', login: user.login });
+      const events = ctx.services.events.query(query, { meters, admin: user.role === 'admin', login: user.login }, parseTimeKey('events', cursor));
+      const limit = query.limit === undefined || query.limit === '' ? DEFAULT_EVENT_LIMIT : Number(query.limit);
+      return new ApiReply({ data: events, nextCursor: fullPageCursor('events', events, limit, (e) => timeKey({ time: Date.parse(e.date), id: e.id })) });
     },
   },
 ];

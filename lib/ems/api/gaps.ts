@@ -46,8 +46,8 @@ export const GAP_OPERATIONS: Operation[] = [
       const q = ctx.request.query;
       onlyParams(q, PARAMS);
       const now = ctx.now();
-      const record = ctx.services.registry.meters(callerOf(ctx).scope).find((m) => m._id === id);
-      let interval = record ? record.definition.interval_time * 1000 : 15 * 60_000;
+      const definition = ctx.services.registry.definitionOf(id, callerOf(ctx).scope);
+      let interval = definition ? definition.interval_time * 1000 : 15 * 60_000;
       if (q.interval !== undefined && q.interval !== '') {
         interval = parseDuration(q.interval);
         if (!(interval >= 1000)) throw new ApiError(400, `interval: ${JSON.stringify(q.interval)} is not a duration of at least 1 s (use 15m, 1h, 1d or ms)`);
@@ -62,7 +62,7 @@ export const GAP_OPERATIONS: Operation[] = [
         try { obis = normaliseObis(String(q.obis)); } catch { throw new ApiError(400, `obis: ${JSON.stringify(q.obis)} is not an OBIS code (use A-B:C.D.E such as 1-0:1.8.0)`); }
       }
       const series = await ctx.store.latest({ meter: id, ...(obis ? { obis } : {}) });
-      if (!record && series.length === 0) throw new ApiError(404, `unknown meter "${id}"`);
+      if (!definition && series.length === 0) throw new ApiError(404, `unknown meter "${id}"`);
       if (!obis && series.length > MAX_GAP_SERIES) throw new ApiError(400, `obis: the meter has ${series.length} OBIS codes, more than ${MAX_GAP_SERIES}; name one`);
       let gaps;
       try {

@@ -5,6 +5,7 @@ import { COLUMN_ALIASES, MAX_LISTED_ERRORS } from '../imports/readings';
 import { MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MAX_XLSX_UNZIPPED } from '../imports/table';
 import { FUTURE_TOLERANCE_MS } from '../manual-readings';
 import { callerOf, checkMeterVisible, onlyParams, pathParam } from './helpers';
+import { decodeCursor, fullPageCursor } from './paging';
 import { ApiReply, type ApiContext, type Operation } from './types';
 
 const TAG = 'Imports';
@@ -85,7 +86,7 @@ export const IMPORT_OPERATIONS: Operation[] = [
       const mode = q.mode === undefined || q.mode === '' ? 'preview' : q.mode;
       if (mode !== 'preview' && mode !== 'commit') throw new ApiError(400, `mode ${JSON.stringify(q.mode)} must be preview or commit`);
       const caller = callerOf(ctx);
-      const defined = new Set(ctx.services.registry.meters(caller.scope).map((m) => m._id));
+      const defined = new Set(ctx.services.registry.meterIds(caller.scope));
       const allowed = (id: string) => defined.has(id) && (!caller.meters || caller.meters.has(id));
       const meter = optionalText(q, 'meter');
       if (meter !== undefined) {
@@ -117,14 +118,20 @@ export const IMPORT_OPERATIONS: Operation[] = [
     name: 'imports.list', method: 'GET', path: '/api/imports', access: 'viewer', tag: TAG,
     summary: 'Committed imports, newest first',
     description: `At most limit (default ${DEFAULT_IMPORT_LIST}, at most ${MAX_IMPORT_LIST}) imports; a caller sees the imports whose meters all lie in their folders.`,
-    query: [{ name: 'limit', description: `Most imports to answer (default ${DEFAULT_IMPORT_LIST})`, schema: { type: 'integer', minimum: 1, maximum: MAX_IMPORT_LIST } }],
+    query: [
+      { name: 'limit', description: `Most imports to answer (default ${DEFAULT_IMPORT_LIST})`, schema: { type: 'integer', minimum: 1, maximum: MAX_IMPORT_LIST } },
+      { name: 'cursor', description: 'The next_cursor of the previous page (opaque): older imports. next_cursor is set when a page is full (the next page may be empty), null otherwise', schema: { type: 'string' } },
+    ],
     response: { type: 'array', items: IMPORT_RECORD },
     run(ctx) {
-      onlyParams(ctx.request.query, ['limit']);
+      onlyParams(ctx.request.query, ['limit', 'cursor']);
+      const cursor = ctx.request.query.cursor;
+      const before = cursor === undefined || cursor === '' ? undefined : decodeCursor('imports', cursor, 'number') as number;
       const raw = ctx.request.query.limit;
       const limit = raw === undefined || raw === '' ? DEFAULT_IMPORT_LIST : Number(raw);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_IMPORT_LIST) throw new ApiError(400, `limit ${JSON.stringify(raw)} must be an integer from 1 to ${MAX_IMPORT_LIST}`);
-      return service(ctx).list(limit, seesAll(ctx));
+      const imports = service(ctx).list(limit, seesAll(ctx), before);
+      return new ApiReply({ data: imports, nextCursor: fullPageCursor('imports', imports, limit, (i) => i.id) });
     },
   },
   {

@@ -2,6 +2,7 @@
 import { sourceOf } from '../audit';
 import { ROLES } from '../users';
 import { bodyObject, callerOf, checkFoldersExist, onlyParams, pathParam } from './helpers';
+import { DEFAULT_PAGE, listPage, nameKey, PAGE_KEYS, pageParams } from './paging';
 import { ApiReply, type Operation } from './types';
 
 const TAG = 'API keys';
@@ -27,11 +28,12 @@ const KEY_SCHEMA = {
 export const KEYS_OPERATIONS: Operation[] = [
   {
     name: 'keys.list', method: 'GET', path: '/api/keys', access: 'admin', tag: TAG,
-    summary: 'All API keys with their state and last use (never the key itself)',
+    summary: 'All API keys with their state and last use (never the key itself), by name, a page at a time',
+    query: pageParams('/api/keys', DEFAULT_PAGE, 'keys'),
     response: { type: 'array', items: KEY_SCHEMA },
     run(ctx) {
-      onlyParams(ctx.request.query, []);
-      return ctx.services.apiKeys.list();
+      onlyParams(ctx.request.query, PAGE_KEYS);
+      return listPage(ctx.request.query, 'keys', ctx.services.apiKeys.list(), (k) => nameKey(k.name, k.id));
     },
   },
   {

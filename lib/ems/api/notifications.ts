@@ -8,6 +8,7 @@ import { DEFAULT_DIGEST_AFTER } from '../notify/subscriptions';
 import { SEVERITIES } from '../alarms/types';
 import { ApiError } from '../envelope';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
+import { DEFAULT_PAGE, listPage, PAGE_KEYS, pageParams } from './paging';
 import type { ApiContext, Operation } from './types';
 
 const TAG = 'Notifications';
@@ -79,10 +80,11 @@ export const NOTIFICATION_OPERATIONS: Operation[] = [
   },
   {
     name: 'notifications.subscriptions.list', method: 'GET', path: '/api/notifications/subscriptions', access: 'admin', tag: TAG,
-    summary: 'Every user\'s notification subscription', response: { type: 'array', items: SUBSCRIPTION_SCHEMA },
+    summary: 'Every user\'s notification subscription, by user id, a page at a time', query: pageParams('/api/notifications/subscriptions', DEFAULT_PAGE, 'subscriptions'),
+    response: { type: 'array', items: SUBSCRIPTION_SCHEMA },
     run(ctx) {
-      onlyParams(ctx.request.query, []);
-      return ctx.services.notifications.listSubscriptions();
+      onlyParams(ctx.request.query, PAGE_KEYS);
+      return listPage(ctx.request.query, 'subscriptions', ctx.services.notifications.listSubscriptions(), (s) => s.user_id);
     },
   },
   {

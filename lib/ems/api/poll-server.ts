@@ -6,9 +6,12 @@
 import { ApiError } from '../envelope';
 import { METER_FIELDS, PERIOD_TYPES, PROTOCOLS, publicDefinition, SECRET_FIELDS } from '../meter-definition';
 import { checkOneEnergyCategory } from '../virtual-store';
-import { FOLDER_TYPES, type MeterRecord, type TreeNode } from '../registry';
+import { FOLDER_TYPES, type BulkError, type MeterRecord, type TreeNode } from '../registry';
 import type { Reading } from '../../model/reading';
+import type { ReadingStore } from '../../store/types';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
+import { metersFromCsv } from './meter-csv';
+import { encodeCursor, PAGE_KEYS, pageParams, pageRequest, type PageSize } from './paging';
 import { ApiReply, type ApiContext, type Operation } from './types';
 
 const TAG = 'Poll server';
@@ -83,12 +86,30 @@ const METER_VIEW = {
   },
 };
 
+/** Meters per page of GET /api/meters (and the most a page may ask for). */
+export const METER_PAGE: PageSize = { default: 1000, max: 1000 };
+/** The most meters one POST /api/meters/bulk creates. */
+export const MAX_BULK_METERS = 1000;
+/** Up to this many meters, the newest values are read per meter; beyond it (not on sqlite) with one query for the fleet. */
+const LATEST_PER_METER = 50;
+
+/** The newest readings of each of these meters: one seek per meter on sqlite, one query on other stores for a long page. */
+export async function latestOf(store: ReadingStore, ids: readonly string[]): Promise<Map<string, Reading[]>> {
+  const out = new Map<string, Reading[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return out;
+  const rows = store.kind === 'sqlite' || ids.length <= LATEST_PER_METER
+    ? (await Promise.all(ids.map((meter) => store.latest({ meter })))).flat()
+    : await store.latest();
+  for (const r of rows) out.get(r.meter)?.push(r);
+  return out;
+}
+
 /** A meter as the API shows it: the public definition plus its newest readings. */
 function meterView(m: MeterRecord, latest: readonly Reading[]) {
-  const mine = latest.filter((r) => r.meter === m._id).sort((a, b) => a.obis.localeCompare(b.obis));
+  const mine = latest.filter((r) => r.meter === m._id).sort((a, b) => (a.obis < b.obis ? -1 : a.obis > b.obis ? 1 : 0));
   return {
     _id: m._id, name: m.definition.name, folder_id: m.folder_id, definition: publicDefinition(m.definition),
-    last_seen: mine.length ? Math.max(...mine.map((r) => r.time)) : null,
+    last_seen: mine.length ? mine.reduce((t, r) => Math.max(t, r.time), -Infinity) : null,
     values: mine.map((r) => ({ obis: r.obis, value: r.value, unit: r.unit, time: r.time, ...(r.quality ? { quality: r.quality } : {}) })),
     created_at: m.created_at, updated_at: m.updated_at,
   };
@@ -109,11 +130,15 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
   {
     name: 'folders.tree', method: 'GET', path: '/api/folders', access: 'viewer', tag: TAG,
     summary: 'The folder tree the caller sees, meters as leaves',
-    description: 'A user with open_folders sees those folders with everything below them, and the folders above them as the path (without their other children).',
+    description: 'A user with open_folders sees those folders with everything below them, and the folders above them as the path (without their other children). '
+      + 'The tree answers whole (it is not paged); meters=false leaves the meter leaves out (page through them with GET /api/meters?folder=).',
+    query: [{ name: 'meters', description: 'false: folders only, without the meter leaves (default true)', schema: { type: 'string', enum: ['true', 'false'] } }],
     response: { type: 'array', items: TREE_NODE },
     run(ctx) {
-      onlyParams(ctx.request.query, []);
-      return ctx.services.registry.tree(scopeOf(ctx));
+      onlyParams(ctx.request.query, ['meters']);
+      const meters = ctx.request.query.meters;
+      if (meters !== undefined && meters !== 'true' && meters !== 'false' && typeof meters !== 'boolean') throw new ApiError(400, `meters ${JSON.stringify(meters)} must be true or false`);
+      return ctx.services.registry.tree(scopeOf(ctx), meters !== 'false' && meters !== false);
     },
   },
   {
@@ -159,13 +184,30 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
   },
   {
     name: 'meters.list', method: 'GET', path: '/api/meters', access: 'viewer', tag: TAG,
-    summary: 'The caller\'s meters with their newest values',
+    summary: 'The caller\'s meters with their newest values, in id order, a page at a time',
+    description: `At most limit meters (default ${METER_PAGE.default}, at most ${METER_PAGE.max}) per answer; the envelope's next_cursor asks for the next page (null on the last). `
+      + 'Paging is by meter id: a meter created or deleted between two pages never makes another appear twice or go missing.',
+    query: [
+      ...pageParams('/api/meters', METER_PAGE, 'meters'),
+      { name: 'folder', description: 'Only the meters of this folder and the folders below it (a folder outside the caller\'s is 404)', schema: { type: 'string' } },
+    ],
     response: { type: 'array', items: METER_VIEW },
     async run(ctx) {
-      onlyParams(ctx.request.query, []);
-      const meters = ctx.services.registry.meters(scopeOf(ctx));
-      const latest = meters.length ? await ctx.store.latest() : [];
-      return meters.map((m) => meterView(m, latest));
+      onlyParams(ctx.request.query, [...PAGE_KEYS, 'folder']);
+      const page = pageRequest<string>(ctx.request.query, 'meters', 'string', METER_PAGE);
+      const folder = ctx.request.query.folder;
+      let below: ReadonlySet<string> | undefined;
+      if (folder !== undefined) {
+        if (typeof folder !== 'string' || folder === '') throw new ApiError(400, `folder ${JSON.stringify(folder)} must be a folder id`);
+        ctx.services.registry.folder(folder, scopeOf(ctx)); // 404 outside the caller's folders
+        below = ctx.services.registry.scopeOf([folder]);
+      }
+      const { items, more } = ctx.services.registry.meterPage(scopeOf(ctx), page.after, page.limit, below);
+      const latest = await latestOf(ctx.store, items.map((m) => m._id));
+      return new ApiReply({
+        data: items.map((m) => meterView(m, latest.get(m._id) ?? [])),
+        nextCursor: more ? encodeCursor('meters', items[items.length - 1]._id) : null,
+      });
     },
   },
   {
@@ -193,6 +235,63 @@ export const POLL_SERVER_OPERATIONS: Operation[] = [
       if (body.protocol === 'virtual') await checkOneEnergyCategory(ctx.store, body.expression, (m) => !!ctx.services.registry.definitionOf(m, scopeOf(ctx)));
       const m = ctx.services.registry.createMeter(body, scopeOf(ctx), _id);
       return new ApiReply({ data: meterView(m, []), status: 201 });
+    },
+  },
+  {
+    name: 'meters.bulk', method: 'POST', path: '/api/meters/bulk', access: 'operator', tag: TAG,
+    summary: `Create (or import from CSV) up to ${MAX_BULK_METERS} meters in one request, all or none (answers 201 with them)`,
+    description: 'Each item is a POST /api/meters body (folder_id, name and protocol required, _id optional); or { "csv": "<text>" }: a CSV table '
+      + 'whose header names meter fields (_id, folder_id, name, protocol, port, ...), one meter per row, an empty cell leaving the field out. Every item is checked; '
+      + 'when any is refused, none is created and the answer is 400 with data.errors listing each refusal as { index, field, message } '
+      + '(index counts from 0; field is null when the refusal is not about one field; line: the CSV line). Later items may name earlier ones (parent_meter, expression). '
+      + 'Beyond the license\'s meter_limit for the whole batch the answer is 403.',
+    body: {
+      type: 'object', required: ['meters'],
+      properties: {
+        meters: { type: 'array', minItems: 1, maxItems: MAX_BULK_METERS, items: { type: 'object', required: ['folder_id', 'name', 'protocol'], properties: { _id: { type: 'string' }, ...METER_PROPERTIES } } },
+        csv: { type: 'string', description: `instead of meters: a CSV table (comma, semicolon or tab separated) of at most ${MAX_BULK_METERS} meters` },
+      },
+    },
+    response: { type: 'array', items: METER_VIEW },
+    async run(ctx) {
+      const b = bodyObject(ctx);
+      for (const k of Object.keys(b)) if (k !== 'meters' && k !== 'csv') throw new ApiError(400, `unknown field "${k}" (the body is { "meters": [ ... ] } or { "csv": "..." })`);
+      if ((b.meters === undefined) === (b.csv === undefined)) throw new ApiError(400, 'send meters (a list of meter bodies) or csv (a CSV table of meters), one of the two');
+      const rows = b.csv === undefined ? undefined : metersFromCsv(b.csv, MAX_BULK_METERS);
+      const list = rows ? rows.map((r) => r.body) : b.meters;
+      if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BULK_METERS) {
+        throw new ApiError(400, `meters ${Array.isArray(list) ? `(${list.length} items)` : JSON.stringify(list)} must be a list of 1 to ${MAX_BULK_METERS} meter bodies`);
+      }
+      const errors: BulkError[] = [];
+      const items = list.map((item: unknown, index) => {
+        if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+          errors.push({ index, field: null, message: `meters[${index}] ${JSON.stringify(item)} must be an object with the meter's fields` });
+          return { body: {}, id: undefined, invalid: true };
+        }
+        const { _id, ...body } = item as Record<string, unknown>;
+        if (_id !== undefined && typeof _id !== 'string') errors.push({ index, field: '_id', message: `_id ${JSON.stringify(_id)} must be a string` });
+        return { body, id: typeof _id === 'string' ? _id : undefined, invalid: _id !== undefined && typeof _id !== 'string' };
+      });
+      for (const [index, { body }] of items.entries()) {
+        if (body.protocol !== 'virtual') continue;
+        try {
+          await checkOneEnergyCategory(ctx.store, body.expression, (m) => !!ctx.services.registry.definitionOf(m, scopeOf(ctx)) || items.some((i) => i.id === m));
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          errors.push({ index, field: 'expression', message: err.message });
+        }
+      }
+      let created;
+      try {
+        created = ctx.services.registry.createMeters(items, scopeOf(ctx), errors);
+      } catch (err) {
+        // CSV refusals also name the line of the row.
+        if (rows && err instanceof ApiError && Array.isArray((err.data as { errors?: unknown })?.errors)) {
+          throw new ApiError(err.status, err.message, { errors: (err.data as { errors: BulkError[] }).errors.map((e) => ({ ...e, line: rows[e.index].line })) });
+        }
+        throw err;
+      }
+      return new ApiReply({ data: created.map((m) => meterView(m, [])), status: 201 });
     },
   },
   {

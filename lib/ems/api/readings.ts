@@ -42,7 +42,7 @@ export const READINGS_OPERATIONS: Operation[] = [
       const id = pathParam(ctx, 'id');
       checkMeterVisible(ctx, id);
       checkBounds(id, ctx.request.query, ctx.now());
-      const defined = ctx.services.registry.meters(callerOf(ctx).scope).some((m) => m._id === id);
+      const defined = ctx.services.registry.definitionOf(id, callerOf(ctx).scope) !== undefined;
       return meterReadings(ctx.store, id, ctx.request.query, ctx.now(), ctx.timeZone, defined);
     },
   },
@@ -67,7 +67,7 @@ export const READINGS_OPERATIONS: Operation[] = [
     async run(ctx) {
       const id = pathParam(ctx, 'id');
       checkMeterVisible(ctx, id);
-      if (!ctx.services.registry.meters(callerOf(ctx).scope).some((m) => m._id === id)) throw new ApiError(404, `unknown meter "${id}" (readings are posted for a meter defined in the EMS)`);
+      if (ctx.services.registry.definitionOf(id, callerOf(ctx).scope) === undefined) throw new ApiError(404, `unknown meter "${id}" (readings are posted for a meter defined in the EMS)`);
       const readings = parsePostedReadings(id, ctx.request.body, ctx.now());
       await ctx.store.write(readings);
       return new ApiReply({ status: 201, data: { meter: id, written: readings.length } });

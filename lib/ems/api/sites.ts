@@ -9,8 +9,9 @@ import type { Registry } from '../registry';
 import { REPORT_STEPS, stepBoundaries, type ReportStep } from '../reports';
 import { siteReport, type PricedTariff, type SiteFolder } from '../site-report';
 import { siteReportCsv, siteReportXlsx } from '../site-report-export';
-import type { EnergyCategory } from '../energy-categories';
+import { BUILT_IN_CATEGORIES, type EnergyCategory } from '../energy-categories';
 import { bodyObject, callerOf, onlyParams, pathParam } from './helpers';
+import { DEFAULT_PAGE, listPage, PAGE_KEYS, pageParams } from './paging';
 import { ApiReply, type ApiContext, type Operation, type ParamDoc } from './types';
 
 const TAG = 'Sites';
@@ -78,11 +79,14 @@ function range(query: Record<string, unknown>, a: string, b: string, now: number
 export const SITE_OPERATIONS: Operation[] = [
   {
     name: 'energy-categories.list', method: 'GET', path: '/api/energy-categories', access: 'viewer', tag: TAG,
-    summary: 'The energy categories with their units and kgce/kgCO2e factor periods',
+    summary: 'The energy categories with their units and kgce/kgCO2e factor periods, by id, a page at a time',
+    query: pageParams('/api/energy-categories', DEFAULT_PAGE, 'categories'),
     response: { type: 'array', items: CATEGORY },
     run(ctx) {
-      onlyParams(ctx.request.query, []);
-      return ctx.services.energyCategories.list();
+      onlyParams(ctx.request.query, PAGE_KEYS);
+      // The built-in categories first, in their order, then the others by id (the service's order).
+      const builtIn = (id: string) => { const i = BUILT_IN_CATEGORIES.findIndex((b) => b.id === id); return String(i < 0 ? BUILT_IN_CATEGORIES.length : i).padStart(4, '0'); };
+      return listPage(ctx.request.query, 'energy-categories', ctx.services.energyCategories.list(), (c) => `${builtIn(c.id)}\u0000${c.id}`);
     },
   },
   {

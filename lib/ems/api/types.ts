@@ -90,6 +90,8 @@ export class ApiReply {
     status?: number;
     cookies?: Record<string, CookieSpec | null>;
     raw?: { contentType: string; body: string | Buffer; filename?: string };
+    /** A paged list's next page (the envelope's next_cursor; null on the last page). */
+    nextCursor?: string | null;
   }) {}
 }
 

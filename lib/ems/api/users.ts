@@ -3,6 +3,7 @@ import { ApiError } from '../envelope';
 import { MIN_PASSWORD_LENGTH } from '../passwords';
 import { ROLES, type User, type UserInput } from '../users';
 import { bodyObject, callerOf, checkFoldersExist, onlyParams, pathParam } from './helpers';
+import { DEFAULT_PAGE, listPage, PAGE_KEYS, pageParams } from './paging';
 import { ApiReply, type ApiContext, type Operation } from './types';
 
 const TAG = 'Users';
@@ -62,11 +63,12 @@ function logChange(ctx: ApiContext, action: string, user: User): void {
 export const USERS_OPERATIONS: Operation[] = [
   {
     name: 'users.list', method: 'GET', path: '/api/users', access: 'admin', tag: TAG,
-    summary: 'All users (never their passwords)',
+    summary: 'All users (never their passwords), by login, a page at a time',
+    query: pageParams('/api/users', DEFAULT_PAGE, 'users'),
     response: { type: 'array', items: USER_SCHEMA },
     run(ctx) {
-      onlyParams(ctx.request.query, []);
-      return ctx.services.users.list();
+      onlyParams(ctx.request.query, PAGE_KEYS);
+      return listPage(ctx.request.query, 'users', ctx.services.users.list(), (u) => u.login);
     },
   },
   {

@@ -209,8 +209,8 @@ export class ImportService {
   }
 
   /** Newest first; `visible` keeps the imports whose meters the caller may all see. Scans at most 10 × limit records. */
-  list(limit: number, visible: (meters: string[]) => boolean): ImportRecord[] {
-    const rows = this.db.prepare('SELECT * FROM imports ORDER BY id DESC LIMIT ?').all(limit * 10) as ImportRow[];
+  list(limit: number, visible: (meters: string[]) => boolean, beforeId = Number.MAX_SAFE_INTEGER): ImportRecord[] {
+    const rows = this.db.prepare('SELECT * FROM imports WHERE id < ? ORDER BY id DESC LIMIT ?').all(beforeId, limit * 10) as ImportRow[];
     return rows.map(recordOf).filter((r) => visible(Object.keys(r.meters))).slice(0, limit);
   }
 
