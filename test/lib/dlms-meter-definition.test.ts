@@ -3,6 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkMeterDefinition, publicDefinition } from '../../lib/ems/meter-definition';
+import { openEmsDb } from '../../lib/ems/db';
+import { Registry } from '../../lib/ems/registry';
 import { parseObisList, meterTarget, counterFile } from '../../lib/protocols/dlms/meter';
 
 const EK = '000102030405060708090A0B0C0D0E0F';
@@ -71,5 +73,20 @@ describe('meter definition, protocol dlms', () => {
     assert.match(a, /^\/x\/454d530102030405-[0-9a-f]{16}\.json$/);
     assert.notEqual(a, counterFile('/x', { ...t, port: 4060 }, title));
     assert.notEqual(a, counterFile('/x', t, Buffer.from('454D530102030406', 'hex')));
+  });
+
+  it('the registry seals the keys at rest, opens them for the poll, and the tree never shows them', () => {
+    const db = openEmsDb(':memory:');
+    const reg = new Registry(db, {});
+    const folder = reg.createFolder({ name: 'Grid' });
+    reg.createMeter({ name: 'grid', folder_id: folder._id, protocol: 'dlms', security_level: 'hls-gmac', encryption_key: EK, authentication_key: AK }, undefined, 'grid-1');
+    const raw = (db.prepare('SELECT definition FROM meters').get() as { definition: string }).definition;
+    assert.ok(!raw.includes(EK) && !raw.includes(AK), raw);
+    const record = reg.meters().find((m) => m._id === 'grid-1')!;
+    assert.equal(record.definition.encryption_key, EK);
+    assert.equal(record.definition.authentication_key, AK);
+    const tree = JSON.stringify(reg.tree());
+    assert.ok(!tree.includes(EK) && !tree.includes(AK));
+    assert.match(tree, /"encryption_key_set":true/);
   });
 });
