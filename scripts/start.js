@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start` (after the build): starts the demo's simulated meters (Modbus, M-Bus, IEC 62056-21,
-// G13, LoRaWAN platform, DSMR P1, SML), then Node-RED with settings.js and the flows in <userDir>/ems-flows.json (a copy
+// G13, LoRaWAN platform, DSMR P1, SML, DLMS/COSEM), then Node-RED with settings.js and the flows in <userDir>/ems-flows.json (a copy
 // of flows/ems.json; --reset-flows copies it again). EMS_DEMO=0 skips the simulators (real meters). Ctrl-C stops both.
 // With the simulators, an EMS database without meters gets the demo plant's meters (three Modbus, one per other protocol)
 // (EMS_DEMO_SEED=0 skips that), so the shipped poll schedule has something to poll, and a demo license
@@ -61,6 +61,8 @@ const DEMO_SIMULATORS = [
     meter: { id: 'p1-meter', name: 'Smart meter P1 port (DSMR 5, serial bridge)', protocol: 'p1', interval_time: 60 } },
   { name: 'sml', options: { port: '7259' },
     meter: { id: 'sml-meter', name: 'eHZ meter (SML, IR head bridge)', protocol: 'sml', interval_time: 60 } },
+  { name: 'dlms', options: { port: '4059' },
+    meter: { id: 'grid-meter', name: 'Grid meter (DLMS/COSEM, LLS)', protocol: 'dlms', connection_address: '1', security_level: 'lls', password: '12345678', interval_time: 60 } },
 ];
 
 /** The EMS database the ems-system node opens: EMS_DB_PATH (relative = under the user dir) or <userDir>/ems.db. */

@@ -20,7 +20,7 @@ import { realClock, type Clock } from './schedule';
 import { pollMessage, type PollInfo, type PollMessage, type PollResult } from './poll-jobs';
 
 /** Protocols whose node can read the meter's own memory for a span. */
-export const BACKFILL_PROTOCOLS: ReadonlySet<string> = new Set(['iec62056-21', 'mbus', 'g13', 'lorawan-platform', 'modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu']);
+export const BACKFILL_PROTOCOLS: ReadonlySet<string> = new Set(['iec62056-21', 'dlms', 'mbus', 'g13', 'lorawan-platform', 'modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu']);
 
 export function supportsBackfill(protocol: string): boolean {
   return BACKFILL_PROTOCOLS.has(protocol) || protocol.startsWith('modbus-');

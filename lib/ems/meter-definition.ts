@@ -10,13 +10,14 @@ import { ApiError } from './envelope';
 import { parsePollSpec } from '../protocols/hex/codecs';
 import { listProfiles } from '../protocols/modbus/profile';
 import { MAX_EXPRESSION_LENGTH, parseVirtualExpression } from './virtual-expression';
+import { parseObisList, parseServerAddress, SECURITY_LEVELS } from '../protocols/dlms/meter';
 import { describeNetworks, isAllowedAddress, isSerialPath, parseIp, type PollNetwork } from './poll-networks';
 
 /**
  * The protocols the shipped EMS flow polls (or receives, LoRaWAN): a meter of any other protocol is refused when
  * it is defined, never routed to a dead end.
  */
-export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml', 'wmbus', 'manual', 'virtual'] as const;
+export const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml', 'wmbus', 'dlms', 'manual', 'virtual'] as const;
 /** Baud rates a serial_line may name. */
 export const SERIAL_BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200] as const;
 /** A serial device a serial Modbus RTU meter may name: a tty (also /dev/serial/by-id/..., Bluetooth rfcomm, a pty). */
@@ -64,7 +65,20 @@ export interface MeterDefinition {
   parent_meter: string;
   /** The energy category id (energy-categories.ts), '' = derived from the meter's OBIS codes. */
   energy_category: string;
+  /** DLMS: the client SAP (0 = by security level: 16 lowest, 32 LLS, 48 HLS-GMAC); 0 for other protocols. */
+  client_sap: number;
+  /** DLMS: lowest, lls (password) or hls-gmac (keys); '' for other protocols. */
+  security_level: '' | typeof SECURITY_LEVELS[number];
+  /** DLMS HLS-GMAC: global unicast encryption key, 32 hex digits; a secret like password (sealed, never returned). */
+  encryption_key: string;
+  /** DLMS HLS-GMAC: authentication key, 32 hex digits; a secret. */
+  authentication_key: string;
 }
+
+/** Fields stored sealed and never returned by the API (only whether each is set: `<field>_set`). */
+export const SECRET_FIELDS = ['password', 'encryption_key', 'authentication_key'] as const;
+/** Fields only a dlms meter uses. */
+const DLMS_FIELDS = ['client_sap', 'security_level', 'encryption_key', 'authentication_key'] as const;
 
 /** Parsed serial_line settings. */
 export interface SerialLine { baudRate: number; dataBits: 7 | 8; parity: 'none' | 'even' | 'odd'; stopBits: 1 | 2 }
@@ -87,21 +101,23 @@ export const METER_FIELDS: readonly (keyof MeterDefinition)[] = [
   'name', 'number_meter', 'connection_address', 'password', 'ip_address', 'port', 'waiting_time', 'interval_time',
   'pause_time', 'package_size', 'time_difference', 'periodType', 'data_polling_length', 'days_of_week', 'days_of_month',
   'protocol', 'profile', 'serial_line', 'expression', 'parent_meter', 'energy_category',
+  'client_sap', 'security_level', 'encryption_key', 'authentication_key',
 ];
 
 export const METER_DEFAULTS: Omit<MeterDefinition, 'name' | 'protocol'> = {
   number_meter: '', connection_address: '1', password: '', ip_address: '127.0.0.1', port: 502, waiting_time: 1000,
   interval_time: 60, pause_time: 0, package_size: 0, time_difference: 0, periodType: 'interval', data_polling_length: 0,
   days_of_week: [], days_of_month: [], profile: '', serial_line: '', expression: '', parent_meter: '', energy_category: '',
+  client_sap: 0, security_level: '', encryption_key: '', authentication_key: '',
 };
 
 /** The usual TCP port of a protocol's endpoint, when a new meter gives none (else 502). */
-const DEFAULT_PORTS: Partial<Record<MeterProtocol, number>> = { g13: 443, 'lorawan-platform': 80, 'modbus-rtu': 0, p1: 2001, sml: 7259 };
+const DEFAULT_PORTS: Partial<Record<MeterProtocol, number>> = { g13: 443, 'lorawan-platform': 80, 'modbus-rtu': 0, p1: 2001, sml: 7259, dlms: 4059 };
 /**
  * How long a new meter of a pushing interface waits for a telegram, when it gives no waiting_time (else 1000 ms):
  * a DSMR 2.2/4 meter sends every 10 s, an SML meter every 1-4 s.
  */
-const DEFAULT_WAITING_MS: Partial<Record<MeterProtocol, number>> = { p1: 11_000, sml: 5_000 };
+const DEFAULT_WAITING_MS: Partial<Record<MeterProtocol, number>> = { p1: 11_000, sml: 5_000, dlms: 3_000 };
 
 function defaultsOf(protocol: MeterProtocol): Pick<MeterDefinition, 'port' | 'waiting_time'> {
   return { port: DEFAULT_PORTS[protocol] ?? METER_DEFAULTS.port, waiting_time: DEFAULT_WAITING_MS[protocol] ?? METER_DEFAULTS.waiting_time };
@@ -191,7 +207,44 @@ const CHECKS: { [K in keyof MeterDefinition]: (v: unknown) => MeterDefinition[K]
     if (s !== '' && !/^[a-z0-9_-]{1,64}$/.test(s)) bad('energy_category', v, 'must be an energy category id (lower-case letters, digits, _ -) or empty');
     return s;
   },
+  client_sap: (v) => integer('client_sap', v, 0, 127),
+  security_level: (v) => {
+    const s = text('security_level', v, 20);
+    if (s !== '' && !(SECURITY_LEVELS as readonly string[]).includes(s)) bad('security_level', v, `must be one of ${SECURITY_LEVELS.join(', ')}`);
+    return s as MeterDefinition['security_level'];
+  },
+  encryption_key: (v) => hexKey('encryption_key', v),
+  authentication_key: (v) => hexKey('authentication_key', v),
 };
+
+/** A 16-byte key as 32 hex digits (upper case), or ''; the error never shows the value. */
+function hexKey(field: string, v: unknown): string {
+  if (typeof v !== 'string') bad(field, '(hidden)', 'must be a string of 32 hex digits');
+  const s = v.replace(/[\s:]/g, '');
+  if (s !== '' && !/^[0-9A-Fa-f]{32}$/.test(s)) bad(field, '(hidden)', 'must be 32 hex digits (AES-128, DLMS security suite 0) or empty');
+  return s.toUpperCase();
+}
+
+/** A dlms meter's own checks: server address, security level with its secrets, the OBIS list in profile. */
+function checkDlms(def: MeterDefinition): void {
+  try {
+    const { physical } = parseServerAddress(def.connection_address, 'connection_address');
+    if (physical === undefined && def.ip_address.startsWith('/')) bad('connection_address', def.connection_address, 'must be logical/physical (e.g. "1/17") for HDLC on a serial device');
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw new ApiError(400, (err as Error).message);
+  }
+  if (def.security_level === '') def.security_level = 'lowest';
+  if (def.security_level === 'lls' && def.password === '') throw new ApiError(400, 'password is required for a dlms meter with security_level "lls"');
+  if (def.security_level === 'hls-gmac') {
+    for (const k of ['encryption_key', 'authentication_key'] as const) if (def[k] === '') throw new ApiError(400, `${k} is required for a dlms meter with security_level "hls-gmac" (32 hex digits)`);
+  }
+  try {
+    parseObisList(def.profile);
+  } catch (err) {
+    bad('profile', def.profile, `must be empty, "discover" or a list of OBIS codes: ${(err as Error).message}`);
+  }
+}
 
 /** What a definition is checked against beyond its own fields (the registry passes its settings). */
 export interface DefinitionRules {
@@ -288,6 +341,13 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
     if (def.password !== '' && !/^[0-9A-Fa-f]{32}$/.test(def.password)) bad('password', '(hidden)', 'must be empty (unencrypted meter) or the meter\'s 32-hex-digit AES-128 key');
     if (def.profile !== '') bad('profile', def.profile, 'must be empty for a wmbus meter (the telegram says what it holds)');
   }
+  if (def.protocol === 'dlms') checkDlms(def);
+  else {
+    for (const k of DLMS_FIELDS) {
+      if (input[k] !== undefined && def[k] !== METER_DEFAULTS[k]) bad(k, SECRET_FIELDS.includes(k as never) ? '(hidden)' : def[k], `applies to dlms meters only (protocol is ${def.protocol})`);
+      (def as unknown as Record<string, unknown>)[k] = METER_DEFAULTS[k];
+    }
+  }
   if (def.protocol === 'virtual') {
     if (def.expression === '') throw new ApiError(400, 'expression is required for a virtual meter (e.g. "main - hvac"; an id with - or . in braces: {main-1})');
     if (def.profile !== '') bad('profile', def.profile, 'must be empty for a virtual meter (its readings are calculated from its expression)');
@@ -307,8 +367,13 @@ export function checkMeterDefinition(body: unknown, base?: MeterDefinition, rule
   return def;
 }
 
-/** The definition as the API shows it: the password replaced by whether one is set. */
-export function publicDefinition(def: MeterDefinition): Omit<MeterDefinition, 'password'> & { password_set: boolean } {
-  const { password, ...rest } = def;
-  return { ...rest, password_set: password !== '' };
+export type PublicDefinition = Omit<MeterDefinition, typeof SECRET_FIELDS[number]> & { password_set: boolean; encryption_key_set?: boolean; authentication_key_set?: boolean };
+
+/** The definition as the API shows it: each secret replaced by whether one is set (the keys only for dlms meters). */
+export function publicDefinition(def: MeterDefinition): PublicDefinition {
+  const { password, encryption_key, authentication_key, ...rest } = def;
+  const out: PublicDefinition = { ...rest, password_set: password !== '' };
+  if (def.protocol === 'dlms') Object.assign(out, { encryption_key_set: !!encryption_key, authentication_key_set: !!authentication_key });
+  else for (const k of DLMS_FIELDS) delete (out as unknown as Record<string, unknown>)[k];
+  return out;
 }

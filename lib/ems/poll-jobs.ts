@@ -71,7 +71,7 @@ export function pollMessage(record: MeterRecord, poll: PollInfo): PollMessage {
  * Protocols whose node opens a plain TCP connection to ip_address: their polls go to the resolved, checked
  * address (DNS rebinding cannot move them). HTTP clients (G13, LoRaWAN platform) keep the name for TLS and Host.
  */
-const PINNED_PROTOCOLS: ReadonlySet<string> = new Set<MeterProtocol>(['modbus-tcp', 'modbus-rtu-over-tcp', 'mbus', 'iec62056-21', 'hex', 'p1', 'sml']);
+const PINNED_PROTOCOLS: ReadonlySet<string> = new Set<MeterProtocol>(['modbus-tcp', 'modbus-rtu-over-tcp', 'mbus', 'iec62056-21', 'hex', 'p1', 'sml', 'dlms']);
 
 interface Pending { info: PollInfo; name: string; timer: unknown; finish: () => void }
 

@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import type { EmsDatabase } from './db';
 import { ApiError } from './envelope';
-import { checkMeterDefinition, METER_FIELDS, publicDefinition, type DefinitionRules, type MeterDefinition } from './meter-definition';
+import { checkMeterDefinition, METER_FIELDS, publicDefinition, SECRET_FIELDS, type DefinitionRules, type MeterDefinition } from './meter-definition';
 import { MeterIndex, type IndexedMeter, type MeterRow } from './meter-index';
 import { parsePollNetworks, type PollNetwork } from './poll-networks';
 import { DEMO_CREDENTIAL_SECRET, isSealed, SecretBox } from './secret-box';
@@ -113,9 +113,11 @@ export class Registry {
     let n = 0;
     this.db.transaction(() => {
       for (const row of this.db.prepare('SELECT id, definition FROM meters').all() as { id: string; definition: string }[]) {
-        const def = JSON.parse(row.definition) as MeterDefinition;
-        if (typeof def.password !== 'string' || def.password === '' || isSealed(def.password)) continue;
-        this.db.prepare('UPDATE meters SET definition = ? WHERE id = ?').run(JSON.stringify({ ...def, password: this.box.seal(def.password) }), row.id);
+        const def = JSON.parse(row.definition) as Record<string, unknown>;
+        const plain = SECRET_FIELDS.filter((k) => typeof def[k] === 'string' && def[k] !== '' && !isSealed(def[k] as string));
+        if (!plain.length) continue;
+        for (const k of plain) def[k] = this.box.seal(def[k] as string);
+        this.db.prepare('UPDATE meters SET definition = ? WHERE id = ?').run(JSON.stringify(def), row.id);
         n++;
       }
     })();
@@ -387,9 +389,11 @@ export class Registry {
     }
   }
 
-  /** The definition as stored: the password sealed. */
+  /** The definition as stored: the password and the DLMS keys sealed. */
   private stored(def: MeterDefinition): MeterDefinition {
-    return { ...def, password: this.box.seal(def.password) };
+    const out = { ...def, password: this.box.seal(def.password) };
+    for (const k of SECRET_FIELDS) if (k !== 'password' && def[k]) out[k] = this.box.seal(def[k]);
+    return out;
   }
 
   /** The meters in memory, read from the database on first use. */
@@ -403,14 +407,15 @@ export class Registry {
     let def = this.opened.get(m.id);
     if (!def) {
       def = { ...m.definition };
-      if (typeof def.password === 'string' && isSealed(def.password)) {
+      for (const k of SECRET_FIELDS) {
+        if (typeof def[k] !== 'string' || !isSealed(def[k])) continue;
         try {
-          def.password = this.box.open(def.password);
+          def[k] = this.box.open(def[k]);
         } catch (err) {
-          def.password = '';
+          def[k] = '';
           if (!this.unreadable.has(m.id)) {
             this.unreadable.add(m.id);
-            this.hooks.onCredentialError?.(m.id, `meter "${m.id}": its stored password cannot be read (${(err as Error).message}); set the secret it was stored with or enter the password again`);
+            this.hooks.onCredentialError?.(m.id, `meter "${m.id}": its stored ${k} cannot be read (${(err as Error).message}); set the secret it was stored with or enter the ${k} again`);
           }
         }
       }

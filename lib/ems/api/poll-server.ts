@@ -4,7 +4,7 @@
  * limited to the caller's open folders (outside them: 404).
  */
 import { ApiError } from '../envelope';
-import { METER_FIELDS, PERIOD_TYPES, PROTOCOLS, publicDefinition } from '../meter-definition';
+import { METER_FIELDS, PERIOD_TYPES, PROTOCOLS, publicDefinition, SECRET_FIELDS } from '../meter-definition';
 import { checkOneEnergyCategory } from '../virtual-store';
 import { FOLDER_TYPES, type BulkError, type MeterRecord, type TreeNode } from '../registry';
 import type { Reading } from '../../model/reading';
@@ -50,8 +50,12 @@ const METER_PROPERTIES: Record<string, unknown> = {
   folder_id: { type: 'string', description: 'the folder the meter hangs in' },
   name: { type: 'string' },
   number_meter: { type: 'string', description: 'serial number on the nameplate' },
-  connection_address: { type: 'string', description: 'Modbus unit id, M-Bus primary/secondary address, IEC device address' },
+  connection_address: { type: 'string', description: 'Modbus unit id, M-Bus primary/secondary address, IEC device address, DLMS server address (1 = wrapper wPort, 1/17 = HDLC logical/physical)' },
   password: { type: 'string', format: 'password', description: 'stored encrypted (EMS_CREDENTIAL_SECRET), never returned (password_set)' },
+  client_sap: n('dlms: client SAP 1-127; 0 (default) = by security_level: 16 lowest, 32 lls, 48 hls-gmac'),
+  security_level: { type: 'string', enum: ['', 'lowest', 'lls', 'hls-gmac'], description: 'dlms: association security (lls uses password, hls-gmac the two keys); default lowest' },
+  encryption_key: { type: 'string', format: 'password', description: 'dlms hls-gmac: global unicast encryption key, 32 hex digits; stored encrypted, never returned (encryption_key_set)' },
+  authentication_key: { type: 'string', format: 'password', description: 'dlms hls-gmac: authentication key, 32 hex digits; stored encrypted, never returned (authentication_key_set)' },
   ip_address: { type: 'string', description: 'host, IP or serial device path under /dev; an IP must lie in the allowed poll networks (EMS_POLL_NETWORKS), a host name is checked at each poll' },
   port: n('TCP port (0 with a serial device path); default 502'),
   waiting_time: n('answer timeout, ms (50-600000); default 1000'),
@@ -64,7 +68,7 @@ const METER_PROPERTIES: Record<string, unknown> = {
   days_of_week: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'integer' } }], description: 'ISO weekdays 1-7, "1,2,3" or [1,2,3]; empty = every day' },
   days_of_month: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'integer' } }], description: 'days 1-31; empty = every day' },
   protocol: { type: 'string', enum: [...PROTOCOLS] },
-  profile: { type: 'string', description: 'register map / codec profile: for Modbus a known register map id (e.g. eastron-sdm630), required' },
+  profile: { type: 'string', description: 'register map / codec profile: for Modbus a known register map id (e.g. eastron-sdm630), required; for dlms the OBIS codes to read (e.g. "1-0:1.8.0, 4:1-0:1.6.0"), "discover" or empty (energy, power, voltage, current)' },
   parent_meter: { type: 'string', description: 'master meter: the id of the meter this one is a sub-meter of; empty = none. Unknown ids, the meter itself and cycles are 400; a site report shows the master\'s unmetered remainder (master minus its sub-meters)' },
   energy_category: { type: 'string', description: 'energy category id (GET /api/energy-categories); empty = derived from the meter\'s OBIS codes (medium A)' },
   serial_line: { type: 'string', description: 'serial line settings of a serial device path, "<baud> <data bits><parity N|E|O><stop bits>" such as "9600 8N1"; empty = the protocol default (Modbus RTU 9600 8E1, M-Bus 2400 8E1)', example: '19200 8E1' },
@@ -75,7 +79,7 @@ const METER_VIEW = {
   type: 'object',
   properties: {
     _id: { type: 'string' }, name: { type: 'string' }, folder_id: { type: 'string' },
-    definition: { type: 'object', description: `${METER_FIELDS.filter((f) => f !== 'password').join(', ')}, password_set` },
+    definition: { type: 'object', description: `${METER_FIELDS.filter((f) => !(SECRET_FIELDS as readonly string[]).includes(f)).join(', ')}, password_set (dlms meters also encryption_key_set, authentication_key_set)` },
     last_seen: { type: 'integer', nullable: true, description: 'epoch ms of the newest reading; null when never polled' },
     values: { type: 'array', description: 'the newest value per OBIS code', items: { type: 'object', properties: { obis: { type: 'string' }, value: { type: 'number' }, unit: { type: 'string' }, time: { type: 'integer' } } } },
     created_at: { type: 'integer' }, updated_at: { type: 'integer' },
