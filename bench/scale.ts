@@ -135,12 +135,19 @@ async function runBare(meters: ScaleMeter[], sims: RunningSims, dir: string, ind
   }
 }
 
-/** What the EMS's GET /api/polling says at the end: meters scheduled, running, failing, and the commonest errors. */
+/** What the EMS's GET /api/polling (every page) says at the end: meters scheduled, running, failing, and the commonest errors. */
 async function pollingSummary(api: RunningEms['api']): Promise<string> {
   try {
-    const r = await api('GET', '/api/polling');
-    const rows = Array.isArray(r.body?.data) ? r.body.data as { scheduled: boolean; running: boolean; failures: number; last: { ok: boolean; error: string | null } | null }[] : undefined;
-    if (r.status !== 200 || !rows) return `GET /api/polling: ${r.status}`;
+    type Row = { scheduled: boolean; running: boolean; failures: number; last: { ok: boolean; error: string | null } | null };
+    const rows: Row[] = [];
+    // Paged (limit, next_cursor); at most 1,000 pages.
+    for (let cursor: string | null = null, pages = 0; pages < 1000; pages++) {
+      const r = await api('GET', `/api/polling?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      if (r.status !== 200 || !Array.isArray(r.body?.data)) return `GET /api/polling: ${r.status}`;
+      rows.push(...(r.body.data as Row[]));
+      cursor = typeof r.body.next_cursor === 'string' ? r.body.next_cursor : null;
+      if (!cursor) break;
+    }
     const errors = new Map<string, number>();
     for (const row of rows) if (row.last && !row.last.ok) {
       const e = String(row.last.error).replace(/"[^"]*"|\d+/g, '#');

@@ -3,7 +3,8 @@ declare const RED: EditorRED;
 
 interface Props extends EditorNodeProperties { system: string; protocols: string }
 
-const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform'];
+/** lib/ems/meter-definition.ts PROTOCOLS (test/nodes/poll-schedule.test.ts keeps the two equal). */
+const PROTOCOLS = ['modbus-tcp', 'modbus-rtu-over-tcp', 'modbus-rtu', 'mbus', 'iec62056-21', 'hex', 'g13', 'lorawan', 'lorawan-platform', 'p1', 'sml', 'wmbus', 'dlms', 'manual', 'virtual'];
 
 RED.nodes.registerType<Props>('ems-poll-schedule', {
   category: 'energy',

@@ -9,6 +9,7 @@ import pollScheduleNode, { type SchedulePoller } from '../../nodes/poll-schedule
 import storeNode from '../../nodes/store/store';
 import systemNode, { type SystemConfigNode } from '../../nodes/system/system';
 import type { EmsServices } from '../../lib/ems/services';
+import { PROTOCOLS } from '../../lib/ems/meter-definition';
 
 helper.init(require.resolve('node-red'));
 
@@ -129,6 +130,13 @@ describe('ems-poll-schedule', () => {
     node.receive({ poll: { id: 'not-a-poll' }, error: 'x' });
     await sleep(50);
     assert.equal(services.events.query({ filter: 'poll-failed' }).length, 1);
+  });
+
+  it('its editor accepts every protocol a meter may have (the list in the editor equals the EMS\'s)', () => {
+    const source = fs.readFileSync(path.resolve(__dirname, '../../../nodes/poll-schedule/editor.ts'), 'utf8');
+    const list = /const PROTOCOLS = \[([^\]]*)\]/.exec(source);
+    assert.ok(list, 'the editor declares const PROTOCOLS = [...]');
+    assert.deepEqual(list[1].split(',').map((p) => p.trim().replace(/'/g, '')).filter(Boolean), [...PROTOCOLS]);
   });
 
   it('polls only the protocols it is given', async () => {
