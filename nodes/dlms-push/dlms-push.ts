@@ -8,7 +8,7 @@ export interface DlmsPushDef extends NodeDef {
   meterId: string;
   /** 'tcp' connects to a bridge, 'listen' accepts the meter's connections, 'serial' opens a port. */
   mode: string;
-  /** Bridge host (tcp), listen address (listen, empty = all) or serial device path (serial). */
+  /** Bridge host (tcp), listen address (listen, empty = loopback only; 0.0.0.0 = every interface) or serial device path (serial). */
   host: string;
   port: string;
   baud: string;

@@ -128,7 +128,7 @@ export class PushReceiver extends EventEmitter {
       server.close();
       this.lost(new Error(`cannot listen on port ${src.listen}: ${e.message}`), () => this.listen(src));
     });
-    server.listen(src.listen, src.host ?? '0.0.0.0', () => {
+    server.listen(src.listen, src.host ?? '127.0.0.1', () => {
       this.backoff = this.o.backoffMs ?? 1000;
       this.setState('connected', `listening on port ${(server.address() as net.AddressInfo).port}`);
     });
