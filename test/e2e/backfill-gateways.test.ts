@@ -14,7 +14,8 @@ import { loadProfile } from '../../lib/protocols/modbus/profile';
 import { quantityValue } from '../../lib/sim/g13/resources/meter-stored';
 import { Quality } from '../../lib/model/quality';
 import { loginApi } from './api-client';
-import { eventually, startEms, type RunningEms } from './runtime';
+import { emsProbes } from './ems-probes';
+import { startEms, type RunningEms } from './runtime';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ENERGY = '1-0:1.8.0';
@@ -31,23 +32,9 @@ describe('backfill after a simulated outage of gateway and platform meters (real
   let api: Awaited<ReturnType<typeof loginApi>>;
   let folder: string;
 
-  /** Waits for `probe`, failing with what was awaited and the EMS log's tail. */
-  const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> => {
-    try {
-      return await eventually(ms, probe);
-    } catch {
-      throw new Error(`${what}: not within ${ms} ms\n${ems.log().slice(-3000)}`);
-    }
-  };
-  const readings = async (id: string): Promise<any[]> => {
-    const { status, body } = await api('GET', `/api/meters/${id}/readings?obis=${ENERGY}&from=-1h`);
-    assert.equal(status, 200, JSON.stringify(body));
-    return body.data.readings;
-  };
-  const events = async (id: string, kind: string): Promise<any[]> => {
-    const { body } = await api('GET', `/api/events?filter=${kind}&meter=${id}`);
-    return body.data ?? [];
-  };
+  const probes = emsProbes(() => ems, () => api);
+  const { waitFor, events } = probes;
+  const readings = (id: string): Promise<any[]> => probes.readings(id, ENERGY);
   const gaps = async (id: string, from: number, to: number) => {
     const r = await api('GET', `/api/meters/${id}/gaps?obis=${ENERGY}&interval=2s&from=${from}&to=${to}`);
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -9,7 +9,8 @@ import { DlmsSimulator } from '../../lib/sim/dlms';
 import { DEFAULT_AK, DEFAULT_EK } from '../../lib/sim/dlms/cli';
 import { Quality } from '../../lib/model/quality';
 import { loginApi } from './api-client';
-import { eventually, startEms, type RunningEms } from './runtime';
+import { emsProbes } from './ems-probes';
+import { startEms, type RunningEms } from './runtime';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,19 +22,7 @@ describe('DLMS meters in the shipped EMS (real Node-RED)', () => {
   let api: Awaited<ReturnType<typeof loginApi>>;
   let folder: string;
 
-  const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> => {
-    try {
-      return await eventually(ms, probe);
-    } catch {
-      throw new Error(`${what}: not within ${ms} ms\n${ems.log().slice(-3000)}`);
-    }
-  };
-  const readings = async (id: string, obis: string): Promise<any[]> => {
-    const { status, body } = await api('GET', `/api/meters/${id}/readings?obis=${obis}&from=-1h`);
-    assert.equal(status, 200, JSON.stringify(body));
-    return body.data.readings;
-  };
-  const events = async (id: string, kind: string): Promise<any[]> => (await api('GET', `/api/events?filter=${kind}&meter=${id}`)).body.data ?? [];
+  const { waitFor, readings, events } = emsProbes(() => ems, () => api);
   const gaps = async (id: string, obis: string, from: number, to: number) => {
     const r = await api('GET', `/api/meters/${id}/gaps?obis=${obis}&interval=2s&from=${from}&to=${to}`);
     assert.equal(r.status, 200, JSON.stringify(r.body));
